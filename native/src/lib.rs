@@ -1,0 +1,265 @@
+//! libwasmtime for wasmtime-deno.
+//!
+//! Wasmtime's C API is re-exported unchanged, so every `wasm_*` / `wasmtime_*` symbol ends up
+//! in the cdylib's dynamic symbol table. The few `wasmtime_deno_*` functions below exist only
+//! where the C API cannot be driven safely from JavaScript:
+//!
+//! * the epoch ticker runs on a native thread, because a JS timer cannot fire while a
+//!   synchronous wasm call blocks the event loop;
+//! * externref finalizers may run wherever Wasmtime collects garbage (including an async
+//!   fiber stack, where running JS aborts V8), so they only queue the dropped id for JS to
+//!   collect later.
+pub use wasmtime_c_api::*;
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_void};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+static VERSION: &str = concat!(env!("WASMTIME_DENO_WASMTIME_VERSION"), "\0");
+static INCLUDE_DIR: &str = concat!(env!("WASMTIME_DENO_INCLUDE_DIR"), "\0");
+
+/// The Wasmtime release this library was built from, e.g. `"48.0.8"` (NUL-terminated).
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_version() -> *const c_char {
+    VERSION.as_ptr().cast()
+}
+
+/// Where the build installed the C headers matching this library (NUL-terminated).
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_include_dir() -> *const c_char {
+    INCLUDE_DIR.as_ptr().cast()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Epoch ticker
+
+struct EnginePtr(*mut wasm_engine_t);
+// SAFETY: wasmtime::Engine is Send + Sync; the pointer is an owned clone freed by the thread.
+unsafe impl Send for EnginePtr {}
+
+/// A native thread that calls `wasmtime_engine_increment_epoch` every interval.
+pub struct Ticker {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Starts a thread that increments `engine`'s epoch every `interval_us` microseconds (at least
+/// 100). The thread owns a clone of the engine, so the engine may be deleted first. Returns
+/// null if the thread cannot be spawned.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_epoch_ticker_start(
+    engine: &wasm_engine_t,
+    interval_us: u64,
+) -> *mut Ticker {
+    let engine = EnginePtr(Box::into_raw(wasmtime_engine_clone(engine)));
+    let interval = Duration::from_micros(interval_us.max(100));
+    let stop = Arc::new((Mutex::new(false), Condvar::new()));
+    let stop_in_thread = stop.clone();
+    let spawned = std::thread::Builder::new()
+        .name("wasmtime-deno-epoch".into())
+        .spawn(move || {
+            let engine = engine;
+            let (lock, cvar) = &*stop_in_thread;
+            let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
+            while !*stopped {
+                let (guard, timeout) = cvar
+                    .wait_timeout(stopped, interval)
+                    .unwrap_or_else(|e| e.into_inner());
+                stopped = guard;
+                if timeout.timed_out() && !*stopped {
+                    // SAFETY: the clone is alive until it is deleted below.
+                    wasmtime_engine_increment_epoch(unsafe { &*engine.0 });
+                }
+            }
+            // SAFETY: the clone was made by Box::into_raw above and is freed exactly once.
+            wasm_engine_delete(unsafe { Box::from_raw(engine.0) });
+        });
+    match spawned {
+        Ok(thread) => Box::into_raw(Box::new(Ticker { stop, thread: Some(thread) })),
+        Err(_) => std::ptr::null_mut(),
+    }
+}
+
+/// Stops and joins a ticker made by `wasmtime_deno_epoch_ticker_start`, then frees it.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_epoch_ticker_stop(ticker: *mut Ticker) {
+    if ticker.is_null() {
+        return;
+    }
+    // SAFETY: the pointer came from Box::into_raw in ticker_start and is freed only here.
+    let mut ticker = unsafe { Box::from_raw(ticker) };
+    {
+        let (lock, cvar) = &*ticker.stop;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cvar.notify_all();
+    }
+    if let Some(thread) = ticker.thread.take() {
+        let _ = thread.join();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// externref ids
+
+/// Ids of JS values whose externref Wasmtime has collected, per owner (one owner per JS realm:
+/// every worker that opens this library shares its globals).
+static DROPPED: Mutex<Option<HashMap<u64, Vec<u64>>>> = Mutex::new(None);
+
+struct ExternrefId {
+    owner: u64,
+    id: u64,
+}
+
+extern "C" fn externref_finalize(data: *mut c_void) {
+    // SAFETY: data is the Box made in wasmtime_deno_externref_new, finalized exactly once.
+    let entry = unsafe { Box::from_raw(data.cast::<ExternrefId>()) };
+    let mut dropped = DROPPED.lock().unwrap_or_else(|e| e.into_inner());
+    dropped.get_or_insert_with(HashMap::new).entry(entry.owner).or_default().push(entry.id);
+}
+
+/// Creates an externref whose host data is the pair (`owner`, `id`). When Wasmtime drops it,
+/// `id` is queued for `wasmtime_deno_externref_take_dropped(owner, ...)`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_externref_new(
+    context: WasmtimeStoreContextMut<'_>,
+    owner: u64,
+    id: u64,
+    out: &mut std::mem::MaybeUninit<wasmtime_externref_t>,
+) -> bool {
+    let data = Box::into_raw(Box::new(ExternrefId { owner, id })).cast::<c_void>();
+    // On failure Wasmtime drops `data` through the finalizer, which queues `id` as dropped.
+    wasmtime_externref_new(context, data, Some(externref_finalize), out)
+}
+
+/// Reads the id of an externref made by `wasmtime_deno_externref_new`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_externref_id(
+    context: WasmtimeStoreContextMut<'_>,
+    externref: &wasmtime_externref_t,
+) -> u64 {
+    // SAFETY: `externref` is a valid, rooted externref of this store.
+    let data = unsafe { wasmtime_externref_data(context, Some(externref)) };
+    if data.is_null() {
+        return 0;
+    }
+    // SAFETY: every externref this binding makes carries an ExternrefId.
+    unsafe { (*data.cast::<ExternrefId>()).id }
+}
+
+/// Moves up to `capacity` dropped ids of `owner` into `out`; returns how many were written.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_externref_take_dropped(
+    owner: u64,
+    out: *mut u64,
+    capacity: usize,
+) -> usize {
+    let mut dropped = DROPPED.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(ids) = dropped.as_mut().and_then(|map| map.get_mut(&owner)) else {
+        return 0;
+    };
+    let count = ids.len().min(capacity);
+    for (i, id) in ids.drain(ids.len() - count..).enumerate() {
+        // SAFETY: the caller provides room for `capacity` ids.
+        unsafe { out.add(i).write(id) };
+    }
+    count
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw copies
+
+/// `memcpy` for Deno: FFI can read native memory without copying but has no fast way to write
+/// to a pointer it did not allocate (a host function's result slots, for instance).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_memcpy(dst: *mut u8, src: *const u8, len: usize) {
+    if len != 0 {
+        // SAFETY: the caller guarantees both ranges are valid and do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(src, dst, len) };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Captured WASI output
+
+/// An in-memory sink for a WASI stdout/stderr stream. Writes can happen on an async fiber,
+/// where JS must not run, so the bytes are buffered natively and JS drains them.
+pub struct Capture {
+    bytes: Mutex<Vec<u8>>,
+    limit: usize,
+}
+
+extern "C" fn capture_write(data: *mut c_void, buf: *const u8, len: usize) -> isize {
+    // SAFETY: `data` is the Arc<Capture> leaked by attach, alive until capture_release.
+    let capture = unsafe { &*data.cast::<Capture>() };
+    let mut bytes = capture.bytes.lock().unwrap_or_else(|e| e.into_inner());
+    if bytes.len().saturating_add(len) > capture.limit {
+        return -1; // the guest sees an I/O error instead of the host running out of memory
+    }
+    if len != 0 {
+        // SAFETY: Wasmtime passes a valid buffer of `len` bytes.
+        bytes.extend_from_slice(unsafe { std::slice::from_raw_parts(buf, len) });
+    }
+    len as isize
+}
+
+extern "C" fn capture_release(data: *mut c_void) {
+    // SAFETY: drops the Arc clone handed to Wasmtime in attach.
+    drop(unsafe { Arc::from_raw(data.cast::<Capture>()) });
+}
+
+/// Creates a capture that accepts at most `limit` buffered bytes.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_capture_new(limit: usize) -> *const Capture {
+    Arc::into_raw(Arc::new(Capture { bytes: Mutex::new(Vec::new()), limit }))
+}
+
+/// Frees the JS side's reference to a capture (the WASI config may still hold its own).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_capture_delete(capture: *const Capture) {
+    if !capture.is_null() {
+        // SAFETY: the pointer came from capture_new and is released once by the owner.
+        drop(unsafe { Arc::from_raw(capture) });
+    }
+}
+
+/// Routes the WASI stdout (`stream == 1`) or stderr (`stream == 2`) of `config` into `capture`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_capture_attach(
+    config: &mut wasi_config_t,
+    capture: *const Capture,
+    stream: u32,
+) {
+    // SAFETY: the caller's reference is alive; this takes one more for the config.
+    unsafe { Arc::increment_strong_count(capture) };
+    let data = capture.cast_mut().cast::<c_void>();
+    if stream == 2 {
+        wasi_config_set_stderr_custom(config, capture_write, data, Some(capture_release));
+    } else {
+        wasi_config_set_stdout_custom(config, capture_write, data, Some(capture_release));
+    }
+}
+
+/// Number of buffered bytes not yet taken.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_capture_len(capture: &Capture) -> usize {
+    capture.bytes.lock().unwrap_or_else(|e| e.into_inner()).len()
+}
+
+/// Moves up to `capacity` buffered bytes into `out`; returns how many were moved.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_capture_take(
+    capture: &Capture,
+    out: *mut u8,
+    capacity: usize,
+) -> usize {
+    let mut bytes = capture.bytes.lock().unwrap_or_else(|e| e.into_inner());
+    let count = bytes.len().min(capacity);
+    if count != 0 {
+        // SAFETY: the caller provides room for `capacity` bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), out, count) };
+        bytes.drain(..count);
+    }
+    count
+}

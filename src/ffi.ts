@@ -1,0 +1,605 @@
+/**
+ * The one FFI symbol table of the binding, and the lazily opened library.
+ *
+ * Nothing else in the code base spells an FFI type. Each entry carries the C declaration it
+ * stands for. Conventions:
+ * - `"pointer"` is a native object owned by Wasmtime (engine, store, module, ...);
+ * - `"buffer"` is JS-owned memory passed by address (struct values, out-parameters, strings);
+ * - `size_t` is `"usize"`; strings are passed as bytes plus a length, NUL-terminated only where
+ *   the C signature takes a bare `const char *`.
+ *
+ * @module
+ */
+import { openLibrary } from "./library.ts";
+
+/** The symbol table; see the comment on each entry for its C signature. */
+export const symbols = {
+  // ---- wasmtime-deno shims (native/src/lib.rs) --------------------------------------------
+  // const char *wasmtime_deno_version(void)
+  wasmtime_deno_version: { parameters: [], result: "pointer" },
+  // const char *wasmtime_deno_include_dir(void)
+  wasmtime_deno_include_dir: { parameters: [], result: "pointer" },
+  // Ticker *wasmtime_deno_epoch_ticker_start(const wasm_engine_t *engine, uint64_t interval_us)
+  wasmtime_deno_epoch_ticker_start: { parameters: ["pointer", "u64"], result: "pointer" },
+  // void wasmtime_deno_epoch_ticker_stop(Ticker *ticker)
+  wasmtime_deno_epoch_ticker_stop: { parameters: ["pointer"], result: "void" },
+  // bool wasmtime_deno_externref_new(wasmtime_context_t *cx, uint64_t owner, uint64_t id,
+  //                                  wasmtime_externref_t *out)
+  wasmtime_deno_externref_new: {
+    parameters: ["pointer", "u64", "u64", "buffer"],
+    result: "bool",
+  },
+  // uint64_t wasmtime_deno_externref_id(wasmtime_context_t *cx, const wasmtime_externref_t *r)
+  wasmtime_deno_externref_id: { parameters: ["pointer", "buffer"], result: "u64" },
+  // size_t wasmtime_deno_externref_take_dropped(uint64_t owner, uint64_t *out, size_t capacity)
+  wasmtime_deno_externref_take_dropped: {
+    parameters: ["u64", "buffer", "usize"],
+    result: "usize",
+  },
+  // void wasmtime_deno_memcpy(uint8_t *dst, const uint8_t *src, size_t len)  (native <- JS)
+  wasmtime_deno_write: {
+    name: "wasmtime_deno_memcpy",
+    parameters: ["pointer", "buffer", "usize"],
+    result: "void",
+  },
+  // void wasmtime_deno_memcpy(uint8_t *dst, const uint8_t *src, size_t len)  (JS <- native)
+  wasmtime_deno_read: {
+    name: "wasmtime_deno_memcpy",
+    parameters: ["buffer", "pointer", "usize"],
+    result: "void",
+  },
+  // const Capture *wasmtime_deno_capture_new(size_t limit)
+  wasmtime_deno_capture_new: { parameters: ["usize"], result: "pointer" },
+  // void wasmtime_deno_capture_delete(const Capture *capture)
+  wasmtime_deno_capture_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_deno_capture_attach(wasi_config_t *config, const Capture *c, uint32_t stream)
+  wasmtime_deno_capture_attach: { parameters: ["pointer", "pointer", "u32"], result: "void" },
+  // size_t wasmtime_deno_capture_len(const Capture *capture)
+  wasmtime_deno_capture_len: { parameters: ["pointer"], result: "usize" },
+  // size_t wasmtime_deno_capture_take(const Capture *capture, uint8_t *out, size_t capacity)
+  wasmtime_deno_capture_take: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+
+  // ---- config and engine ------------------------------------------------------------------
+  // wasm_config_t *wasm_config_new(void)
+  wasm_config_new: { parameters: [], result: "pointer" },
+  // void wasm_config_delete(wasm_config_t *)
+  wasm_config_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_config_debug_info_set(wasm_config_t *, bool)
+  wasmtime_config_debug_info_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_consume_fuel_set(wasm_config_t *, bool)
+  wasmtime_config_consume_fuel_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_epoch_interruption_set(wasm_config_t *, bool)
+  wasmtime_config_epoch_interruption_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_max_wasm_stack_set(wasm_config_t *, size_t)
+  wasmtime_config_max_wasm_stack_set: { parameters: ["pointer", "usize"], result: "void" },
+  // void wasmtime_config_wasm_threads_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_threads_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_shared_memory_set(wasm_config_t *, bool)
+  wasmtime_config_shared_memory_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_tail_call_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_tail_call_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_reference_types_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_reference_types_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_function_references_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_function_references_set: {
+    parameters: ["pointer", "bool"],
+    result: "void",
+  },
+  // void wasmtime_config_wasm_gc_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_gc_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_simd_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_simd_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_relaxed_simd_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_relaxed_simd_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_relaxed_simd_deterministic_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_relaxed_simd_deterministic_set: {
+    parameters: ["pointer", "bool"],
+    result: "void",
+  },
+  // void wasmtime_config_wasm_bulk_memory_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_bulk_memory_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_multi_value_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_multi_value_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_multi_memory_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_multi_memory_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_memory64_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_memory64_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_wide_arithmetic_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_wide_arithmetic_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_exceptions_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_exceptions_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_custom_page_sizes_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_custom_page_sizes_set: {
+    parameters: ["pointer", "bool"],
+    result: "void",
+  },
+  // void wasmtime_config_parallel_compilation_set(wasm_config_t *, bool)
+  wasmtime_config_parallel_compilation_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_cranelift_nan_canonicalization_set(wasm_config_t *, bool)
+  wasmtime_config_cranelift_nan_canonicalization_set: {
+    parameters: ["pointer", "bool"],
+    result: "void",
+  },
+  // void wasmtime_config_cranelift_opt_level_set(wasm_config_t *, wasmtime_opt_level_t)
+  wasmtime_config_cranelift_opt_level_set: { parameters: ["pointer", "u8"], result: "void" },
+  // void wasmtime_config_profiler_set(wasm_config_t *, wasmtime_profiling_strategy_t)
+  wasmtime_config_profiler_set: { parameters: ["pointer", "u8"], result: "void" },
+  // void wasmtime_config_memory_may_move_set(wasm_config_t *, bool)
+  wasmtime_config_memory_may_move_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_memory_reservation_set(wasm_config_t *, uint64_t)
+  wasmtime_config_memory_reservation_set: { parameters: ["pointer", "u64"], result: "void" },
+  // void wasmtime_config_memory_guard_size_set(wasm_config_t *, uint64_t)
+  wasmtime_config_memory_guard_size_set: { parameters: ["pointer", "u64"], result: "void" },
+  // void wasmtime_config_memory_reservation_for_growth_set(wasm_config_t *, uint64_t)
+  wasmtime_config_memory_reservation_for_growth_set: {
+    parameters: ["pointer", "u64"],
+    result: "void",
+  },
+  // void wasmtime_config_signals_based_traps_set(wasm_config_t *, bool)
+  wasmtime_config_signals_based_traps_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_memory_init_cow_set(wasm_config_t *, bool)
+  wasmtime_config_memory_init_cow_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_async_stack_size_set(wasm_config_t *, size_t)
+  wasmtime_config_async_stack_size_set: { parameters: ["pointer", "usize"], result: "void" },
+  // wasmtime_error_t *wasmtime_config_cache_config_load(wasm_config_t *, const char *path)
+  wasmtime_config_cache_config_load: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // wasmtime_pooling_allocation_config_t *wasmtime_pooling_allocation_config_new(void)
+  wasmtime_pooling_allocation_config_new: { parameters: [], result: "pointer" },
+  // void wasmtime_pooling_allocation_config_delete(wasmtime_pooling_allocation_config_t *)
+  wasmtime_pooling_allocation_config_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_pooling_allocation_config_total_core_instances_set(..._config_t *, uint32_t)
+  wasmtime_pooling_allocation_config_total_core_instances_set: {
+    parameters: ["pointer", "u32"],
+    result: "void",
+  },
+  // void wasmtime_pooling_allocation_config_total_memories_set(..._config_t *, uint32_t)
+  wasmtime_pooling_allocation_config_total_memories_set: {
+    parameters: ["pointer", "u32"],
+    result: "void",
+  },
+  // void wasmtime_pooling_allocation_config_total_tables_set(..._config_t *, uint32_t)
+  wasmtime_pooling_allocation_config_total_tables_set: {
+    parameters: ["pointer", "u32"],
+    result: "void",
+  },
+  // void wasmtime_pooling_allocation_config_max_memory_size_set(..._config_t *, size_t)
+  wasmtime_pooling_allocation_config_max_memory_size_set: {
+    parameters: ["pointer", "usize"],
+    result: "void",
+  },
+  // void wasmtime_pooling_allocation_strategy_set(wasm_config_t *,
+  //                                             const wasmtime_pooling_allocation_config_t *)
+  wasmtime_pooling_allocation_strategy_set: { parameters: ["pointer", "pointer"], result: "void" },
+  // wasm_engine_t *wasm_engine_new_with_config(wasm_config_t *)   (takes the config)
+  wasm_engine_new_with_config: { parameters: ["pointer"], result: "pointer" },
+  // void wasm_engine_delete(wasm_engine_t *)
+  wasm_engine_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_engine_increment_epoch(const wasm_engine_t *)
+  wasmtime_engine_increment_epoch: { parameters: ["pointer"], result: "void" },
+
+  // ---- store ------------------------------------------------------------------------------
+  // wasmtime_store_t *wasmtime_store_new(wasm_engine_t *, void *data, void (*finalizer)(void *))
+  wasmtime_store_new: { parameters: ["pointer", "pointer", "pointer"], result: "pointer" },
+  // wasmtime_context_t *wasmtime_store_context(wasmtime_store_t *)
+  wasmtime_store_context: { parameters: ["pointer"], result: "pointer" },
+  // void wasmtime_store_delete(wasmtime_store_t *)
+  wasmtime_store_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_store_limiter(wasmtime_store_t *, int64_t memory_size, int64_t table_elements,
+  //                             int64_t instances, int64_t tables, int64_t memories)
+  wasmtime_store_limiter: {
+    parameters: ["pointer", "i64", "i64", "i64", "i64", "i64"],
+    result: "void",
+  },
+  // void *wasmtime_context_get_data(const wasmtime_context_t *)
+  wasmtime_context_get_data: { parameters: ["pointer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_context_gc(wasmtime_context_t *)
+  wasmtime_context_gc: { parameters: ["pointer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_context_set_fuel(wasmtime_context_t *, uint64_t fuel)
+  wasmtime_context_set_fuel: { parameters: ["pointer", "u64"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_context_get_fuel(const wasmtime_context_t *, uint64_t *fuel)
+  wasmtime_context_get_fuel: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_context_set_wasi(wasmtime_context_t *, wasi_config_t *) (takes it)
+  wasmtime_context_set_wasi: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // void wasmtime_context_set_epoch_deadline(wasmtime_context_t *, uint64_t ticks_beyond_current)
+  wasmtime_context_set_epoch_deadline: { parameters: ["pointer", "u64"], result: "void" },
+  // wasmtime_error_t *wasmtime_context_fuel_async_yield_interval(wasmtime_context_t *, uint64_t)
+  wasmtime_context_fuel_async_yield_interval: {
+    parameters: ["pointer", "u64"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_context_epoch_deadline_async_yield_and_update(
+  //     wasmtime_context_t *, uint64_t delta)
+  wasmtime_context_epoch_deadline_async_yield_and_update: {
+    parameters: ["pointer", "u64"],
+    result: "pointer",
+  },
+
+  // ---- errors and traps -------------------------------------------------------------------
+  // wasmtime_error_t *wasmtime_error_new(const char *msg)
+  wasmtime_error_new: { parameters: ["buffer"], result: "pointer" },
+  // void wasmtime_error_delete(wasmtime_error_t *)
+  wasmtime_error_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_error_message(const wasmtime_error_t *, wasm_name_t *message)
+  wasmtime_error_message: { parameters: ["pointer", "buffer"], result: "void" },
+  // bool wasmtime_error_exit_status(const wasmtime_error_t *, int *status)
+  wasmtime_error_exit_status: { parameters: ["pointer", "buffer"], result: "bool" },
+  // void wasmtime_error_wasm_trace(const wasmtime_error_t *, wasm_frame_vec_t *out)
+  wasmtime_error_wasm_trace: { parameters: ["pointer", "buffer"], result: "void" },
+  // wasm_trap_t *wasmtime_trap_new(const char *msg, size_t msg_len)
+  wasmtime_trap_new: { parameters: ["buffer", "usize"], result: "pointer" },
+  // bool wasmtime_trap_code(const wasm_trap_t *, wasmtime_trap_code_t *code)
+  wasmtime_trap_code: { parameters: ["pointer", "buffer"], result: "bool" },
+  // void wasm_trap_message(const wasm_trap_t *, wasm_message_t *out)
+  wasm_trap_message: { parameters: ["pointer", "buffer"], result: "void" },
+  // void wasm_trap_trace(const wasm_trap_t *, wasm_frame_vec_t *out)
+  wasm_trap_trace: { parameters: ["pointer", "buffer"], result: "void" },
+  // void wasm_trap_delete(wasm_trap_t *)
+  wasm_trap_delete: { parameters: ["pointer"], result: "void" },
+  // uint32_t wasm_frame_func_index(const wasm_frame_t *)
+  wasm_frame_func_index: { parameters: ["pointer"], result: "u32" },
+  // size_t wasm_frame_func_offset(const wasm_frame_t *)
+  wasm_frame_func_offset: { parameters: ["pointer"], result: "usize" },
+  // size_t wasm_frame_module_offset(const wasm_frame_t *)
+  wasm_frame_module_offset: { parameters: ["pointer"], result: "usize" },
+  // const wasm_name_t *wasmtime_frame_func_name(const wasm_frame_t *)
+  wasmtime_frame_func_name: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_name_t *wasmtime_frame_module_name(const wasm_frame_t *)
+  wasmtime_frame_module_name: { parameters: ["pointer"], result: "pointer" },
+  // void wasm_frame_vec_delete(wasm_frame_vec_t *)
+  wasm_frame_vec_delete: { parameters: ["buffer"], result: "void" },
+  // void wasm_byte_vec_delete(wasm_byte_vec_t *)
+  wasm_byte_vec_delete: { parameters: ["buffer"], result: "void" },
+  // void wasm_byte_vec_new(wasm_byte_vec_t *out, size_t, const wasm_byte_t *)
+  wasm_byte_vec_new: { parameters: ["buffer", "usize", "buffer"], result: "void" },
+
+  // ---- types ------------------------------------------------------------------------------
+  // wasm_valtype_t *wasm_valtype_new(wasm_valkind_t)
+  wasm_valtype_new: { parameters: ["u8"], result: "pointer" },
+  // wasm_valkind_t wasm_valtype_kind(const wasm_valtype_t *)
+  wasm_valtype_kind: { parameters: ["pointer"], result: "u8" },
+  // void wasm_valtype_vec_new(wasm_valtype_vec_t *out, size_t, wasm_valtype_t *const data[])
+  wasm_valtype_vec_new: { parameters: ["buffer", "usize", "buffer"], result: "void" },
+  // wasm_functype_t *wasm_functype_new(wasm_valtype_vec_t *params, wasm_valtype_vec_t *results)
+  wasm_functype_new: { parameters: ["buffer", "buffer"], result: "pointer" },
+  // const wasm_valtype_vec_t *wasm_functype_params(const wasm_functype_t *)
+  wasm_functype_params: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_valtype_vec_t *wasm_functype_results(const wasm_functype_t *)
+  wasm_functype_results: { parameters: ["pointer"], result: "pointer" },
+  // void wasm_functype_delete(wasm_functype_t *)
+  wasm_functype_delete: { parameters: ["pointer"], result: "void" },
+  // wasm_globaltype_t *wasm_globaltype_new(wasm_valtype_t *, wasm_mutability_t)
+  wasm_globaltype_new: { parameters: ["pointer", "u8"], result: "pointer" },
+  // const wasm_valtype_t *wasm_globaltype_content(const wasm_globaltype_t *)
+  wasm_globaltype_content: { parameters: ["pointer"], result: "pointer" },
+  // wasm_mutability_t wasm_globaltype_mutability(const wasm_globaltype_t *)
+  wasm_globaltype_mutability: { parameters: ["pointer"], result: "u8" },
+  // void wasm_globaltype_delete(wasm_globaltype_t *)
+  wasm_globaltype_delete: { parameters: ["pointer"], result: "void" },
+  // wasm_tabletype_t *wasm_tabletype_new(wasm_valtype_t *, const wasm_limits_t *)
+  wasm_tabletype_new: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // const wasm_valtype_t *wasm_tabletype_element(const wasm_tabletype_t *)
+  wasm_tabletype_element: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_limits_t *wasm_tabletype_limits(const wasm_tabletype_t *)
+  wasm_tabletype_limits: { parameters: ["pointer"], result: "pointer" },
+  // void wasm_tabletype_delete(wasm_tabletype_t *)
+  wasm_tabletype_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_error_t *wasmtime_memorytype_new(uint64_t min, bool max_present, uint64_t max,
+  //     bool is_64, bool shared, uint8_t page_size_log2, wasm_memorytype_t **ret)
+  wasmtime_memorytype_new: {
+    parameters: ["u64", "bool", "u64", "bool", "bool", "u8", "buffer"],
+    result: "pointer",
+  },
+  // uint64_t wasmtime_memorytype_minimum(const wasm_memorytype_t *)
+  wasmtime_memorytype_minimum: { parameters: ["pointer"], result: "u64" },
+  // bool wasmtime_memorytype_maximum(const wasm_memorytype_t *, uint64_t *max)
+  wasmtime_memorytype_maximum: { parameters: ["pointer", "buffer"], result: "bool" },
+  // bool wasmtime_memorytype_is64(const wasm_memorytype_t *)
+  wasmtime_memorytype_is64: { parameters: ["pointer"], result: "bool" },
+  // bool wasmtime_memorytype_isshared(const wasm_memorytype_t *)
+  wasmtime_memorytype_isshared: { parameters: ["pointer"], result: "bool" },
+  // uint8_t wasmtime_memorytype_page_size_log2(const wasm_memorytype_t *)
+  wasmtime_memorytype_page_size_log2: { parameters: ["pointer"], result: "u8" },
+  // void wasm_memorytype_delete(wasm_memorytype_t *)
+  wasm_memorytype_delete: { parameters: ["pointer"], result: "void" },
+  // wasm_externkind_t wasm_externtype_kind(const wasm_externtype_t *)
+  wasm_externtype_kind: { parameters: ["pointer"], result: "u8" },
+  // const wasm_functype_t *wasm_externtype_as_functype_const(const wasm_externtype_t *)
+  wasm_externtype_as_functype_const: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_globaltype_t *wasm_externtype_as_globaltype_const(const wasm_externtype_t *)
+  wasm_externtype_as_globaltype_const: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_tabletype_t *wasm_externtype_as_tabletype_const(const wasm_externtype_t *)
+  wasm_externtype_as_tabletype_const: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_memorytype_t *wasm_externtype_as_memorytype_const(const wasm_externtype_t *)
+  wasm_externtype_as_memorytype_const: { parameters: ["pointer"], result: "pointer" },
+  // void wasm_externtype_delete(wasm_externtype_t *)
+  wasm_externtype_delete: { parameters: ["pointer"], result: "void" },
+  // const wasm_name_t *wasm_importtype_module(const wasm_importtype_t *)
+  wasm_importtype_module: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_name_t *wasm_importtype_name(const wasm_importtype_t *)
+  wasm_importtype_name: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_externtype_t *wasm_importtype_type(const wasm_importtype_t *)
+  wasm_importtype_type: { parameters: ["pointer"], result: "pointer" },
+  // void wasm_importtype_vec_delete(wasm_importtype_vec_t *)
+  wasm_importtype_vec_delete: { parameters: ["buffer"], result: "void" },
+  // const wasm_name_t *wasm_exporttype_name(const wasm_exporttype_t *)
+  wasm_exporttype_name: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_externtype_t *wasm_exporttype_type(const wasm_exporttype_t *)
+  wasm_exporttype_type: { parameters: ["pointer"], result: "pointer" },
+  // void wasm_exporttype_vec_delete(wasm_exporttype_vec_t *)
+  wasm_exporttype_vec_delete: { parameters: ["buffer"], result: "void" },
+
+  // ---- modules ----------------------------------------------------------------------------
+  // wasmtime_error_t *wasmtime_wat2wasm(const char *wat, size_t wat_len, wasm_byte_vec_t *ret)
+  wasmtime_wat2wasm: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_module_new(wasm_engine_t *, const uint8_t *wasm, size_t len,
+  //                                       wasmtime_module_t **ret)
+  wasmtime_module_new: { parameters: ["pointer", "buffer", "usize", "buffer"], result: "pointer" },
+  // void wasmtime_module_delete(wasmtime_module_t *)
+  wasmtime_module_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_error_t *wasmtime_module_validate(wasm_engine_t *, const uint8_t *wasm, size_t len)
+  wasmtime_module_validate: { parameters: ["pointer", "buffer", "usize"], result: "pointer" },
+  // void wasmtime_module_imports(const wasmtime_module_t *, wasm_importtype_vec_t *out)
+  wasmtime_module_imports: { parameters: ["pointer", "buffer"], result: "void" },
+  // void wasmtime_module_exports(const wasmtime_module_t *, wasm_exporttype_vec_t *out)
+  wasmtime_module_exports: { parameters: ["pointer", "buffer"], result: "void" },
+  // wasmtime_error_t *wasmtime_module_serialize(const wasmtime_module_t *, wasm_byte_vec_t *ret)
+  wasmtime_module_serialize: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_module_deserialize(wasm_engine_t *, const uint8_t *bytes,
+  //                                               size_t len, wasmtime_module_t **ret)
+  wasmtime_module_deserialize: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_module_deserialize_file(wasm_engine_t *, const char *path,
+  //                                                    wasmtime_module_t **ret)
+  wasmtime_module_deserialize_file: {
+    parameters: ["pointer", "buffer", "buffer"],
+    result: "pointer",
+  },
+
+  // ---- linker and instances ---------------------------------------------------------------
+  // wasmtime_linker_t *wasmtime_linker_new(wasm_engine_t *)
+  wasmtime_linker_new: { parameters: ["pointer"], result: "pointer" },
+  // void wasmtime_linker_delete(wasmtime_linker_t *)
+  wasmtime_linker_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_linker_allow_shadowing(wasmtime_linker_t *, bool)
+  wasmtime_linker_allow_shadowing: { parameters: ["pointer", "bool"], result: "void" },
+  // wasmtime_error_t *wasmtime_linker_define_unknown_imports_as_traps(wasmtime_linker_t *,
+  //                                                                  const wasmtime_module_t *)
+  wasmtime_linker_define_unknown_imports_as_traps: {
+    parameters: ["pointer", "pointer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_linker_define(wasmtime_linker_t *, wasmtime_context_t *,
+  //     const char *module, size_t, const char *name, size_t, const wasmtime_extern_t *item)
+  wasmtime_linker_define: {
+    parameters: ["pointer", "pointer", "buffer", "usize", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_linker_define_func_unchecked(wasmtime_linker_t *,
+  //     const char *module, size_t, const char *name, size_t, const wasm_functype_t *ty,
+  //     wasmtime_func_unchecked_callback_t cb, void *data, void (*finalizer)(void *))
+  wasmtime_linker_define_func_unchecked: {
+    parameters: [
+      "pointer",
+      "buffer",
+      "usize",
+      "buffer",
+      "usize",
+      "pointer",
+      "function",
+      "pointer",
+      "pointer",
+    ],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_linker_define_wasi(wasmtime_linker_t *)
+  wasmtime_linker_define_wasi: { parameters: ["pointer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_linker_define_instance(wasmtime_linker_t *, wasmtime_context_t *,
+  //     const char *name, size_t, const wasmtime_instance_t *)
+  wasmtime_linker_define_instance: {
+    parameters: ["pointer", "pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_linker_module(wasmtime_linker_t *, wasmtime_context_t *,
+  //     const char *name, size_t, const wasmtime_module_t *)
+  wasmtime_linker_module: {
+    parameters: ["pointer", "pointer", "buffer", "usize", "pointer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_linker_instantiate(const wasmtime_linker_t *, wasmtime_context_t *,
+  //     const wasmtime_module_t *, wasmtime_instance_t *instance, wasm_trap_t **trap)
+  wasmtime_linker_instantiate: {
+    parameters: ["pointer", "pointer", "pointer", "buffer", "buffer"],
+    result: "pointer",
+  },
+  // bool wasmtime_linker_get(const wasmtime_linker_t *, wasmtime_context_t *,
+  //     const char *module, size_t, const char *name, size_t, wasmtime_extern_t *item)
+  wasmtime_linker_get: {
+    parameters: ["pointer", "pointer", "buffer", "usize", "buffer", "usize", "buffer"],
+    result: "bool",
+  },
+  // wasmtime_error_t *wasmtime_linker_get_default(const wasmtime_linker_t *, wasmtime_context_t *,
+  //     const char *name, size_t, wasmtime_func_t *func)
+  wasmtime_linker_get_default: {
+    parameters: ["pointer", "pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_linker_instantiate_pre(const wasmtime_linker_t *,
+  //     const wasmtime_module_t *, wasmtime_instance_pre_t **instance_pre)
+  wasmtime_linker_instantiate_pre: {
+    parameters: ["pointer", "pointer", "buffer"],
+    result: "pointer",
+  },
+  // void wasmtime_instance_pre_delete(wasmtime_instance_pre_t *)
+  wasmtime_instance_pre_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_error_t *wasmtime_instance_pre_instantiate(const wasmtime_instance_pre_t *,
+  //     wasmtime_context_t *, wasmtime_instance_t *instance, wasm_trap_t **trap)
+  wasmtime_instance_pre_instantiate: {
+    parameters: ["pointer", "pointer", "buffer", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_instance_new(wasmtime_context_t *, const wasmtime_module_t *,
+  //     const wasmtime_extern_t *imports, size_t n, wasmtime_instance_t *, wasm_trap_t **trap)
+  wasmtime_instance_new: {
+    parameters: ["pointer", "pointer", "buffer", "usize", "buffer", "buffer"],
+    result: "pointer",
+  },
+  // bool wasmtime_instance_export_get(wasmtime_context_t *, const wasmtime_instance_t *,
+  //     const char *name, size_t, wasmtime_extern_t *item)
+  wasmtime_instance_export_get: {
+    parameters: ["pointer", "buffer", "buffer", "usize", "buffer"],
+    result: "bool",
+  },
+  // bool wasmtime_instance_export_nth(wasmtime_context_t *, const wasmtime_instance_t *,
+  //     size_t index, char **name, size_t *name_len, wasmtime_extern_t *item)
+  wasmtime_instance_export_nth: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "buffer", "buffer"],
+    result: "bool",
+  },
+  // wasm_externtype_t *wasmtime_extern_type(wasmtime_context_t *, const wasmtime_extern_t *)
+  wasmtime_extern_type: { parameters: ["pointer", "buffer"], result: "pointer" },
+
+  // ---- functions --------------------------------------------------------------------------
+  // void wasmtime_func_new_unchecked(wasmtime_context_t *, const wasm_functype_t *,
+  //     wasmtime_func_unchecked_callback_t cb, void *env, void (*finalizer)(void *),
+  //     wasmtime_func_t *ret)
+  wasmtime_func_new_unchecked: {
+    parameters: ["pointer", "pointer", "function", "pointer", "pointer", "buffer"],
+    result: "void",
+  },
+  // wasm_functype_t *wasmtime_func_type(const wasmtime_context_t *, const wasmtime_func_t *)
+  wasmtime_func_type: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_func_call_unchecked(wasmtime_context_t *, const wasmtime_func_t *,
+  //     wasmtime_val_raw_t *args_and_results, size_t len, wasm_trap_t **trap)
+  wasmtime_func_call_unchecked: {
+    parameters: ["pointer", "buffer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // bool wasmtime_caller_export_get(wasmtime_caller_t *, const char *name, size_t,
+  //                                 wasmtime_extern_t *item)
+  wasmtime_caller_export_get: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "bool",
+  },
+  // wasmtime_context_t *wasmtime_caller_context(wasmtime_caller_t *)
+  wasmtime_caller_context: { parameters: ["pointer"], result: "pointer" },
+  // void wasmtime_func_from_raw(wasmtime_context_t *, void *raw, wasmtime_func_t *ret)
+  wasmtime_func_from_raw: { parameters: ["pointer", "pointer", "buffer"], result: "void" },
+  // void *wasmtime_func_to_raw(wasmtime_context_t *, const wasmtime_func_t *)
+  wasmtime_func_to_raw: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // void wasmtime_externref_from_raw(wasmtime_context_t *, uint32_t raw, wasmtime_externref_t *)
+  wasmtime_externref_from_raw: { parameters: ["pointer", "u32", "buffer"], result: "void" },
+  // uint32_t wasmtime_externref_to_raw(wasmtime_context_t *, const wasmtime_externref_t *)
+  wasmtime_externref_to_raw: { parameters: ["pointer", "buffer"], result: "u32" },
+  // void wasmtime_externref_unroot(wasmtime_externref_t *)
+  wasmtime_externref_unroot: { parameters: ["buffer"], result: "void" },
+  // void wasmtime_val_unroot(wasmtime_val_t *)
+  wasmtime_val_unroot: { parameters: ["buffer"], result: "void" },
+
+  // ---- memories, tables, globals ----------------------------------------------------------
+  // wasmtime_error_t *wasmtime_memory_new(wasmtime_context_t *, const wasm_memorytype_t *,
+  //                                       wasmtime_memory_t *ret)
+  wasmtime_memory_new: { parameters: ["pointer", "pointer", "buffer"], result: "pointer" },
+  // wasm_memorytype_t *wasmtime_memory_type(const wasmtime_context_t *, const wasmtime_memory_t *)
+  wasmtime_memory_type: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // uint8_t *wasmtime_memory_data(wasmtime_context_t *, const wasmtime_memory_t *)
+  wasmtime_memory_data: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // size_t wasmtime_memory_data_size(const wasmtime_context_t *, const wasmtime_memory_t *)
+  wasmtime_memory_data_size: { parameters: ["pointer", "buffer"], result: "usize" },
+  // uint64_t wasmtime_memory_size(const wasmtime_context_t *, const wasmtime_memory_t *)
+  wasmtime_memory_size: { parameters: ["pointer", "buffer"], result: "u64" },
+  // wasmtime_error_t *wasmtime_memory_grow(wasmtime_context_t *, const wasmtime_memory_t *,
+  //                                        uint64_t delta, uint64_t *prev_size)
+  wasmtime_memory_grow: {
+    parameters: ["pointer", "buffer", "u64", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_table_new(wasmtime_context_t *, const wasm_tabletype_t *,
+  //     const wasmtime_val_t *init, wasmtime_table_t *table)
+  wasmtime_table_new: {
+    parameters: ["pointer", "pointer", "buffer", "buffer"],
+    result: "pointer",
+  },
+  // wasm_tabletype_t *wasmtime_table_type(const wasmtime_context_t *, const wasmtime_table_t *)
+  wasmtime_table_type: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // bool wasmtime_table_get(wasmtime_context_t *, const wasmtime_table_t *, uint64_t index,
+  //                         wasmtime_val_t *val)
+  wasmtime_table_get: { parameters: ["pointer", "buffer", "u64", "buffer"], result: "bool" },
+  // wasmtime_error_t *wasmtime_table_set(wasmtime_context_t *, const wasmtime_table_t *,
+  //                                      uint64_t index, const wasmtime_val_t *value)
+  wasmtime_table_set: {
+    parameters: ["pointer", "buffer", "u64", "buffer"],
+    result: "pointer",
+  },
+  // uint64_t wasmtime_table_size(const wasmtime_context_t *, const wasmtime_table_t *)
+  wasmtime_table_size: { parameters: ["pointer", "buffer"], result: "u64" },
+  // wasmtime_error_t *wasmtime_table_grow(wasmtime_context_t *, const wasmtime_table_t *,
+  //     uint64_t delta, const wasmtime_val_t *init, uint64_t *prev_size)
+  wasmtime_table_grow: {
+    parameters: ["pointer", "buffer", "u64", "buffer", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_global_new(wasmtime_context_t *, const wasm_globaltype_t *,
+  //     const wasmtime_val_t *val, wasmtime_global_t *ret)
+  wasmtime_global_new: {
+    parameters: ["pointer", "pointer", "buffer", "buffer"],
+    result: "pointer",
+  },
+  // wasm_globaltype_t *wasmtime_global_type(const wasmtime_context_t *, const wasmtime_global_t *)
+  wasmtime_global_type: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // void wasmtime_global_get(wasmtime_context_t *, const wasmtime_global_t *, wasmtime_val_t *out)
+  wasmtime_global_get: { parameters: ["pointer", "buffer", "buffer"], result: "void" },
+  // wasmtime_error_t *wasmtime_global_set(wasmtime_context_t *, const wasmtime_global_t *,
+  //                                       const wasmtime_val_t *val)
+  wasmtime_global_set: { parameters: ["pointer", "buffer", "buffer"], result: "pointer" },
+
+  // ---- WASI -------------------------------------------------------------------------------
+  // wasi_config_t *wasi_config_new(void)
+  wasi_config_new: { parameters: [], result: "pointer" },
+  // void wasi_config_delete(wasi_config_t *)
+  wasi_config_delete: { parameters: ["pointer"], result: "void" },
+  // bool wasi_config_set_argv(wasi_config_t *, size_t argc, const char *argv[])
+  wasi_config_set_argv: { parameters: ["pointer", "usize", "buffer"], result: "bool" },
+  // bool wasi_config_set_env(wasi_config_t *, size_t envc, const char *names[],
+  //                          const char *values[])
+  wasi_config_set_env: {
+    parameters: ["pointer", "usize", "buffer", "buffer"],
+    result: "bool",
+  },
+  // void wasi_config_inherit_env(wasi_config_t *)
+  wasi_config_inherit_env: { parameters: ["pointer"], result: "void" },
+  // bool wasi_config_set_stdin_file(wasi_config_t *, const char *path)
+  wasi_config_set_stdin_file: { parameters: ["pointer", "buffer"], result: "bool" },
+  // void wasi_config_set_stdin_bytes(wasi_config_t *, wasm_byte_vec_t *binary)  (takes the vec)
+  wasi_config_set_stdin_bytes: { parameters: ["pointer", "buffer"], result: "void" },
+  // void wasi_config_inherit_stdin(wasi_config_t *)
+  wasi_config_inherit_stdin: { parameters: ["pointer"], result: "void" },
+  // bool wasi_config_set_stdout_file(wasi_config_t *, const char *path)
+  wasi_config_set_stdout_file: { parameters: ["pointer", "buffer"], result: "bool" },
+  // void wasi_config_inherit_stdout(wasi_config_t *)
+  wasi_config_inherit_stdout: { parameters: ["pointer"], result: "void" },
+  // bool wasi_config_set_stderr_file(wasi_config_t *, const char *path)
+  wasi_config_set_stderr_file: { parameters: ["pointer", "buffer"], result: "bool" },
+  // void wasi_config_inherit_stderr(wasi_config_t *)
+  wasi_config_inherit_stderr: { parameters: ["pointer"], result: "void" },
+  // bool wasi_config_preopen_dir(wasi_config_t *, const char *host_path,
+  //                              const char *guest_path, bool fs_mutable)
+  wasi_config_preopen_dir: {
+    parameters: ["pointer", "buffer", "buffer", "bool"],
+    result: "bool",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The symbols of the opened library. */
+export type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+let opened: Deno.DynamicLibrary<typeof symbols> | undefined;
+
+/**
+ * The opened library's symbols. Opens libwasmtime on first use, so importing the package
+ * needs no permission.
+ */
+export function ffi(): Symbols {
+  return (opened ??= openLibrary(symbols)).symbols;
+}

@@ -1,0 +1,288 @@
+/**
+ * Builds libwasmtime from the pinned `native/` crate and caches it, once per Wasmtime version,
+ * crate contents and target. A valid cache entry is reused without invoking cargo.
+ *
+ * ```sh
+ * deno task build-native                 # in a clone of wasmtime-deno
+ * deno run -A jsr:@wasmtime-deno/wasmtime/build-native   # in a project that uses the package
+ * ```
+ *
+ * Flags: `--force` rebuilds even when the cache is valid; `--print-path` prints only the
+ * library path; `--quiet` prints nothing but errors. `WASMTIME_DENO_CACHE` overrides the cache
+ * directory (default: Deno's cache directory + `/wasmtime-deno`).
+ *
+ * The crate sources are read next to this module, whether it was loaded from disk or from a
+ * URL (JSR, an HTTP server), and must hash to the value this package was published with.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
+import { cacheEntryName, type CacheManifest, cacheRoot, libraryFileName } from "../src/cache.ts";
+import { NATIVE_CRATE } from "../src/native_crate.ts";
+import { CRATE_FILES, describeCrate } from "../src/native_source.ts";
+
+/** Upstream Wasmtime release tag the pinned crate version corresponds to. */
+const UPSTREAM_TAG = `v${NATIVE_CRATE.wasmtimeVersion}`;
+
+/** Options of {@linkcode buildNative}. */
+export interface BuildOptions {
+  /** Rebuild even if a valid cache entry exists. */
+  force?: boolean;
+  /** Progress output; `undefined` silences it. */
+  log?: (line: string) => void;
+  /** Cache root; default from {@linkcode cacheRoot}. */
+  cacheDir?: string;
+}
+
+/** What {@linkcode buildNative} produced or found. */
+export interface BuildResult {
+  /** Absolute path of the library. */
+  libraryPath: string;
+  /** Where the crate sources were materialized and built from. */
+  crateDir: string;
+  /** True when a valid cache entry was reused. */
+  cached: boolean;
+  /** The entry's manifest. */
+  manifest: CacheManifest;
+}
+
+/** A failure with a message meant for the user, printed without a stack trace. */
+export class BuildError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "BuildError";
+  }
+}
+
+async function readCrateFile(file: string): Promise<Uint8Array> {
+  const url = new URL(`../native/${file}`, import.meta.url);
+  if (url.protocol === "file:") return await Deno.readFile(url);
+  const response = await fetch(url);
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new BuildError(`cannot fetch ${url}: HTTP ${response.status}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Writes the crate sources into `<cache>/crates/<hash16>/`, verifying the package hash. */
+async function materializeCrate(root: string): Promise<string> {
+  const files = new Map<string, Uint8Array>();
+  const description = await describeCrate(async (file) => {
+    const bytes = await readCrateFile(file);
+    files.set(file, bytes);
+    return bytes;
+  });
+  if (description.hash !== NATIVE_CRATE.hash) {
+    throw new BuildError(
+      `native/ does not match src/native_crate.ts (hash ${description.hash.slice(0, 16)} vs ` +
+        `${NATIVE_CRATE.hash.slice(0, 16)}); run \`deno task sync-native\` after editing native/`,
+    );
+  }
+  const crateDir = join(root, "crates", NATIVE_CRATE.hash.slice(0, 16));
+  for (const file of CRATE_FILES) {
+    const target = join(crateDir, file);
+    await Deno.mkdir(dirname(target), { recursive: true });
+    await Deno.writeFile(target, files.get(file)!);
+  }
+  return crateDir;
+}
+
+async function sha256File(path: string): Promise<string> {
+  return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
+}
+
+async function readValidManifest(
+  entry: string,
+  log: (line: string) => void,
+): Promise<CacheManifest | undefined> {
+  let manifest: CacheManifest;
+  try {
+    manifest = JSON.parse(await Deno.readTextFile(join(entry, "manifest.json")));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      log(`cache manifest in ${entry} is unreadable (${(error as Error).message}): rebuilding`);
+    }
+    return undefined;
+  }
+  try {
+    const actual = await sha256File(join(entry, manifest.library));
+    if (actual === manifest.sha256 && manifest.crateHash === NATIVE_CRATE.hash) return manifest;
+    log(
+      `cached library ${join(entry, manifest.library)} is corrupt (sha256 ${
+        actual.slice(0, 12)
+      }…, manifest says ${manifest.sha256.slice(0, 12)}…): rebuilding`,
+    );
+  } catch (error) {
+    log(`cached library in ${entry} is missing (${(error as Error).message}): rebuilding`);
+  }
+  return undefined;
+}
+
+async function commandVersion(command: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { success, stdout } = await new Deno.Command(command, { args, stdout: "piped" })
+      .output();
+    return success ? new TextDecoder().decode(stdout).trim() : undefined;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+async function checkToolchain(): Promise<string> {
+  const rustc = await commandVersion("rustc", ["--version"]);
+  const cargo = await commandVersion("cargo", ["--version"]);
+  if (!cargo || !rustc) {
+    throw new BuildError(
+      "cargo and rustc are needed to build libwasmtime but were not found on PATH.\n" +
+        "Install Rust 1.95 or newer with https://rustup.rs (curl --proto '=https' --tlsv1.2 " +
+        "-sSf https://sh.rustup.rs | sh), open a new shell, and run this again.",
+    );
+  }
+  if (!await commandVersion("cmake", ["--version"])) {
+    throw new BuildError(
+      "cmake is needed by wasmtime-c-api-impl's build script but was not found on PATH.\n" +
+        "Install it (Debian/Ubuntu: sudo apt-get install cmake; Fedora: sudo dnf install " +
+        "cmake; macOS: brew install cmake) and run this again.",
+    );
+  }
+  return rustc;
+}
+
+/** Copies the C headers the library was built with (used by layout tests and benchmarks). */
+async function copyHeaders(libraryPath: string, destination: string): Promise<void> {
+  const library = Deno.dlopen(libraryPath, {
+    wasmtime_deno_include_dir: { parameters: [], result: "pointer" },
+  });
+  try {
+    const pointer = library.symbols.wasmtime_deno_include_dir();
+    const source = pointer ? Deno.UnsafePointerView.getCString(pointer) : "";
+    await Deno.remove(destination, { recursive: true }).catch(() => {});
+    await copyDir(source, destination);
+  } finally {
+    library.close();
+  }
+}
+
+async function copyDir(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    const source = join(from, entry.name);
+    const target = join(to, entry.name);
+    if (entry.isDirectory) await copyDir(source, target);
+    else await Deno.copyFile(source, target);
+  }
+}
+
+/** Builds (or finds in the cache) the library; see the module documentation. */
+export async function buildNative(options: BuildOptions = {}): Promise<BuildResult> {
+  const log = options.log ?? (() => {});
+  const root = options.cacheDir ?? cacheRoot();
+  const crateDir = await materializeCrate(root);
+  const entry = join(root, cacheEntryName());
+  const libraryPath = join(entry, libraryFileName());
+
+  if (!options.force) {
+    const manifest = await readValidManifest(entry, log);
+    if (manifest) return { libraryPath, crateDir, cached: true, manifest };
+  }
+
+  const rustc = await checkToolchain();
+  const started = performance.now();
+  log(
+    `building libwasmtime ${NATIVE_CRATE.wasmtimeVersion} (${UPSTREAM_TAG}) for ` +
+      `${Deno.build.target} with ${rustc}; a cold build takes several minutes`,
+  );
+  const targetDir = join(root, "target");
+  const cargo = new Deno.Command("cargo", {
+    args: [
+      "build",
+      "--release",
+      "--locked",
+      "--manifest-path",
+      join(crateDir, "Cargo.toml"),
+    ],
+    env: { CARGO_TARGET_DIR: targetDir },
+    stdout: options.log ? "inherit" : "null",
+    stderr: options.log ? "inherit" : "piped",
+  });
+  const result = await cargo.output();
+  if (!result.success) {
+    const detail = options.log ? "" : `\n${new TextDecoder().decode(result.stderr).slice(-4000)}`;
+    throw new BuildError(
+      `cargo build failed (exit code ${result.code}); see the compiler output above.${detail}`,
+    );
+  }
+  const built = join(targetDir, "release", libraryFileName());
+
+  await Deno.mkdir(entry, { recursive: true });
+  // Copy then rename, so a concurrent loader never sees a half-written library.
+  const partial = `${libraryPath}.partial-${Deno.pid}`;
+  await Deno.copyFile(built, partial);
+  await Deno.rename(partial, libraryPath);
+  await copyHeaders(libraryPath, join(entry, "include"));
+
+  const buildSeconds = Math.round((performance.now() - started) / 100) / 10;
+  const manifest: CacheManifest = {
+    wasmtimeVersion: NATIVE_CRATE.wasmtimeVersion,
+    upstreamTag: UPSTREAM_TAG,
+    features: [...NATIVE_CRATE.features],
+    crateHash: NATIVE_CRATE.hash,
+    target: Deno.build.target,
+    library: libraryFileName(),
+    size: (await Deno.stat(libraryPath)).size,
+    sha256: await sha256File(libraryPath),
+    rustc,
+    builtAt: new Date().toISOString(),
+    buildSeconds,
+  };
+  await Deno.writeTextFile(join(entry, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  log(`built in ${buildSeconds} s`);
+  return { libraryPath, crateDir, cached: false, manifest };
+}
+
+async function main(args: string[]): Promise<number> {
+  const unknown = args.filter((a) => !["--force", "--print-path", "--quiet"].includes(a));
+  if (unknown.length > 0) {
+    console.error(`unknown argument ${unknown[0]}; use --force, --print-path or --quiet`);
+    return 2;
+  }
+  const printPath = args.includes("--print-path");
+  const quiet = args.includes("--quiet");
+  const started = performance.now();
+  try {
+    const result = await buildNative({
+      force: args.includes("--force"),
+      log: quiet ? undefined : (line) => console.error(`build-native: ${line}`),
+    });
+    if (printPath) {
+      console.log(result.libraryPath);
+    } else if (!quiet) {
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      console.error(
+        `build-native: ${
+          result.cached ? "cached" : "built"
+        } libwasmtime ${result.manifest.wasmtimeVersion} at ${result.libraryPath} (${seconds} s)`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof BuildError) {
+      console.error(`build-native: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      console.error(
+        `build-native: ${(error as Error).message}\nRun it with -A (it runs cargo, reads and ` +
+          "writes the cache, and opens the built library).",
+      );
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
