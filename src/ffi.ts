@@ -170,8 +170,9 @@ export const symbols = {
   // void wasmtime_pooling_allocation_strategy_set(wasm_config_t *,
   //                                             const wasmtime_pooling_allocation_config_t *)
   wasmtime_pooling_allocation_strategy_set: { parameters: ["pointer", "pointer"], result: "void" },
-  // wasm_engine_t *wasm_engine_new_with_config(wasm_config_t *)   (takes the config)
-  wasm_engine_new_with_config: { parameters: ["pointer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_deno_engine_new(wasm_config_t *config, wasm_engine_t **out)
+  //   (takes the config; an error instead of wasm_engine_new_with_config's abort)
+  wasmtime_deno_engine_new: { parameters: ["pointer", "buffer"], result: "pointer" },
   // void wasm_engine_delete(wasm_engine_t *)
   wasm_engine_delete: { parameters: ["pointer"], result: "void" },
   // void wasmtime_engine_increment_epoch(const wasm_engine_t *)
@@ -253,10 +254,14 @@ export const symbols = {
   wasm_byte_vec_new: { parameters: ["buffer", "usize", "buffer"], result: "void" },
 
   // ---- types ------------------------------------------------------------------------------
-  // wasm_valtype_t *wasm_valtype_new(wasm_valkind_t)
+  // wasm_valtype_t *wasmtime_wasm_valtype_v128(void)
+  wasmtime_wasm_valtype_v128: { parameters: [], result: "pointer" },
+  // void wasmtime_valtype_new(const wasm_valtype_t *ty, wasmtime_valtype_t *out)
+  wasmtime_valtype_new: { parameters: ["pointer", "buffer"], result: "void" },
+  // void wasmtime_valtype_delete(wasmtime_valtype_t *ty)
+  wasmtime_valtype_delete: { parameters: ["buffer"], result: "void" },
+  // wasm_valtype_t *wasm_valtype_new(wasm_valkind_t)  (aborts for v128: use the one above)
   wasm_valtype_new: { parameters: ["u8"], result: "pointer" },
-  // wasm_valkind_t wasm_valtype_kind(const wasm_valtype_t *)
-  wasm_valtype_kind: { parameters: ["pointer"], result: "u8" },
   // void wasm_valtype_vec_new(wasm_valtype_vec_t *out, size_t, wasm_valtype_t *const data[])
   wasm_valtype_vec_new: { parameters: ["buffer", "usize", "buffer"], result: "void" },
   // wasm_functype_t *wasm_functype_new(wasm_valtype_vec_t *params, wasm_valtype_vec_t *results)
@@ -457,6 +462,8 @@ export const symbols = {
     parameters: ["pointer", "buffer", "usize", "buffer", "buffer", "buffer"],
     result: "bool",
   },
+  // void wasmtime_extern_delete(wasmtime_extern_t *val)
+  wasmtime_extern_delete: { parameters: ["buffer"], result: "void" },
   // wasm_externtype_t *wasmtime_extern_type(wasmtime_context_t *, const wasmtime_extern_t *)
   wasmtime_extern_type: { parameters: ["pointer", "buffer"], result: "pointer" },
 

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "7cffcb12529232b88ee87d993777206a8d462bd91bd43e867b3c39f6e87bcb76",
+  hash: "c5c4f855d4d3f71808ce01faa0ef58ec7e787f7018d1cd0cd45fc8d112ea81c8",
 } as const;

@@ -6,10 +6,13 @@
 //!
 //! * the epoch ticker runs on a native thread, because a JS timer cannot fire while a
 //!   synchronous wasm call blocks the event loop;
+//! * `wasm_engine_new_with_config` aborts the process when Wasmtime rejects a configuration,
+//!   so engines are made by a variant that returns the error instead;
 //! * externref finalizers may run wherever Wasmtime collects garbage (including an async
 //!   fiber stack, where running JS aborts V8), so they only queue the dropped id for JS to
 //!   collect later.
 pub use wasmtime_c_api::*;
+
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_void};
@@ -30,6 +33,30 @@ pub extern "C" fn wasmtime_deno_version() -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn wasmtime_deno_include_dir() -> *const c_char {
     INCLUDE_DIR.as_ptr().cast()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine creation
+
+/// Like `wasm_engine_new_with_config` (and like it, takes ownership of `config`), but reports a
+/// configuration Wasmtime rejects as an error instead of aborting the process.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_engine_new(
+    config: Box<wasm_config_t>,
+    engine_out: &mut *mut wasm_engine_t,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: wasm_config_t is #[repr(C)] with a `wasmtime::Config` as its only field, so the
+    // two have the same layout and the allocation can be reinterpreted.
+    let config: Box<wasmtime::Config> = unsafe { Box::from_raw(Box::into_raw(config).cast()) };
+    match wasmtime::Engine::new(&config) {
+        Ok(engine) => {
+            // SAFETY: likewise, wasm_engine_t is #[repr(C)] around a single `wasmtime::Engine`,
+            // so wasm_engine_delete frees this allocation correctly.
+            *engine_out = Box::into_raw(Box::new(engine)).cast();
+            None
+        }
+        Err(error) => Some(Box::new(wasmtime_error_t::from(error))),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,49 @@
+/**
+ * Wasmtime for Deno: run WebAssembly sandboxed, metered and fast.
+ *
+ * Everything native is `Disposable`: use `using` (or call `[Symbol.dispose]()`); what you
+ * forget is freed by the garbage collector.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Instance, Module, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ consumeFuel: true });
+ * using store = new Store(engine, { fuel: 1_000_000 });
+ * using module = new Module(engine, `(module
+ *   (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))`);
+ * const instance = new Instance(store, module, []);
+ * console.log(instance.getFunc("add")!.call(40, 2)); // 42
+ * ```
+ *
+ * @module
+ */
+export {
+  Engine,
+  type EngineOptions,
+  type OptLevel,
+  type PoolingOptions,
+  type Profiler,
+} from "./src/engine.ts";
+export { Store, type StoreLimits, type StoreOptions } from "./src/store.ts";
+export { Module } from "./src/module.ts";
+export { Linker } from "./src/linker.ts";
+export { Instance } from "./src/instance.ts";
+export { Caller, Func, type HostFunction } from "./src/func.ts";
+export { Memory } from "./src/memory.ts";
+export { Table } from "./src/table.ts";
+export { Global } from "./src/global.ts";
+export type { Extern } from "./src/extern.ts";
+export {
+  type ExportType,
+  type ExternType,
+  FuncType,
+  type GlobalType,
+  type ImportType,
+  type MemoryType,
+  type TableType,
+  type ValType,
+} from "./src/types.ts";
+export { type Frame, Trap, TrapCode, WasiExit } from "./src/errors.ts";
+export { LibraryError, PermissionError, WasmtimeError } from "./src/error_types.ts";
+export { wat2wasm } from "./src/wat.ts";
+export { version } from "./src/version.ts";

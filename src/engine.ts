@@ -1,0 +1,315 @@
+/**
+ * The Engine: global compilation settings shared by stores and modules.
+ *
+ * @module
+ */
+import { cString } from "./bytes.ts";
+import { PermissionError, WasmtimeError } from "./error_types.ts";
+import { check } from "./errors.ts";
+import { ffi } from "./ffi.ts";
+import { Handle } from "./handle.ts";
+
+/** Cranelift optimization levels. */
+export type OptLevel = "none" | "speed" | "speed_and_size";
+/** Profilers Wasmtime can emit data for. */
+export type Profiler = "none" | "jitdump" | "vtune" | "perfmap";
+
+/** Pooling allocator settings: preallocated slots that make instantiation cheap. */
+export interface PoolingOptions {
+  /** Maximum concurrently live core instances. */
+  totalCoreInstances?: number;
+  /** Maximum concurrently live memories. */
+  totalMemories?: number;
+  /** Maximum concurrently live tables. */
+  totalTables?: number;
+  /** Maximum byte size of one memory. */
+  maxMemorySize?: number;
+}
+
+/**
+ * Engine configuration. Every field is optional; Wasmtime's defaults apply otherwise.
+ */
+export interface EngineOptions {
+  /** Count fuel for every instruction; stores then need fuel to run (`Store.fuel`). */
+  consumeFuel?: boolean;
+  /** Allow interrupting guests by epoch (`Engine.incrementEpoch`, `Store.setEpochDeadline`). */
+  epochInterruption?: boolean;
+  /** Maximum native stack a guest may use, in bytes. */
+  maxWasmStack?: number;
+  /** Emit DWARF debug info for native debuggers. */
+  debugInfo?: boolean;
+  /** The threads proposal (shared memories, atomics). */
+  threads?: boolean;
+  /** Shared memory support (needed by `threads`). */
+  sharedMemory?: boolean;
+  /** Fixed-width SIMD. */
+  simd?: boolean;
+  /** Relaxed SIMD. */
+  relaxedSimd?: boolean;
+  /** Make relaxed SIMD deterministic across platforms. */
+  relaxedSimdDeterministic?: boolean;
+  /** Tail calls. */
+  tailCall?: boolean;
+  /** Reference types. */
+  referenceTypes?: boolean;
+  /** Typed function references. */
+  functionReferences?: boolean;
+  /** Garbage collection (struct/array types). */
+  gc?: boolean;
+  /** Multi-value returns. */
+  multiValue?: boolean;
+  /** Multiple memories. */
+  multiMemory?: boolean;
+  /** 64-bit memories. */
+  memory64?: boolean;
+  /** Bulk memory operations. */
+  bulkMemory?: boolean;
+  /** Exception handling. */
+  exceptions?: boolean;
+  /** Wide arithmetic. */
+  wideArithmetic?: boolean;
+  /** Custom page sizes. */
+  customPageSizes?: boolean;
+  /** Cranelift optimization level. */
+  optLevel?: OptLevel;
+  /** Canonicalize NaNs produced by float operations (deterministic results). */
+  nanCanonicalization?: boolean;
+  /** Compile functions on several threads. */
+  parallelCompilation?: boolean;
+  /**
+   * Wasmtime's own compilation cache, configured by a TOML file (`configPath`). It reads and
+   * writes wherever that file says, so it needs unrestricted `--allow-read` and
+   * `--allow-write`. `Module.cached` is the permission-scoped alternative.
+   */
+  cache?: { configPath: string };
+  /** Profiler to emit data for. */
+  profiler?: Profiler;
+  /** Virtual memory reserved per linear memory, in bytes. */
+  memoryReservation?: number;
+  /** Guard region after each linear memory, in bytes. */
+  memoryGuardSize?: number;
+  /** Extra reservation for growth when a memory has to move, in bytes. */
+  memoryReservationForGrowth?: number;
+  /** Whether linear memories may move when they grow. */
+  memoryMayMove?: boolean;
+  /** Copy-on-write initialization of memories from module images. */
+  memoryInitCow?: boolean;
+  /** Use signal handlers to catch out-of-bounds accesses (faster); false uses explicit checks. */
+  signalsBasedTraps?: boolean;
+  /** Use the pooling instance allocator (`true` for its defaults). */
+  pooling?: boolean | PoolingOptions;
+  /** Stack size for async calls, in bytes. */
+  asyncStackSize?: number;
+}
+
+const OPT_LEVELS: Record<OptLevel, number> = { none: 0, speed: 1, speed_and_size: 2 };
+const PROFILERS: Record<Profiler, number> = { none: 0, jitdump: 1, vtune: 2, perfmap: 3 };
+
+type BoolSetter = (config: Deno.PointerObject, value: boolean) => void;
+
+const BOOLEAN_OPTIONS: [keyof EngineOptions, () => BoolSetter][] = [
+  ["consumeFuel", () => ffi().wasmtime_config_consume_fuel_set],
+  ["epochInterruption", () => ffi().wasmtime_config_epoch_interruption_set],
+  ["debugInfo", () => ffi().wasmtime_config_debug_info_set],
+  ["threads", () => ffi().wasmtime_config_wasm_threads_set],
+  ["sharedMemory", () => ffi().wasmtime_config_shared_memory_set],
+  ["simd", () => ffi().wasmtime_config_wasm_simd_set],
+  ["relaxedSimd", () => ffi().wasmtime_config_wasm_relaxed_simd_set],
+  ["relaxedSimdDeterministic", () => ffi().wasmtime_config_wasm_relaxed_simd_deterministic_set],
+  ["tailCall", () => ffi().wasmtime_config_wasm_tail_call_set],
+  ["referenceTypes", () => ffi().wasmtime_config_wasm_reference_types_set],
+  ["functionReferences", () => ffi().wasmtime_config_wasm_function_references_set],
+  ["gc", () => ffi().wasmtime_config_wasm_gc_set],
+  ["multiValue", () => ffi().wasmtime_config_wasm_multi_value_set],
+  ["multiMemory", () => ffi().wasmtime_config_wasm_multi_memory_set],
+  ["memory64", () => ffi().wasmtime_config_wasm_memory64_set],
+  ["bulkMemory", () => ffi().wasmtime_config_wasm_bulk_memory_set],
+  ["exceptions", () => ffi().wasmtime_config_wasm_exceptions_set],
+  ["wideArithmetic", () => ffi().wasmtime_config_wasm_wide_arithmetic_set],
+  ["customPageSizes", () => ffi().wasmtime_config_wasm_custom_page_sizes_set],
+  ["nanCanonicalization", () => ffi().wasmtime_config_cranelift_nan_canonicalization_set],
+  ["parallelCompilation", () => ffi().wasmtime_config_parallel_compilation_set],
+  ["memoryMayMove", () => ffi().wasmtime_config_memory_may_move_set],
+  ["memoryInitCow", () => ffi().wasmtime_config_memory_init_cow_set],
+  ["signalsBasedTraps", () => ffi().wasmtime_config_signals_based_traps_set],
+];
+
+function nonNegativeInteger(options: EngineOptions, key: keyof EngineOptions): bigint | undefined {
+  const value = options[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new WasmtimeError(`Engine option ${key} must be a non-negative integer, got ${value}`);
+  }
+  return BigInt(value);
+}
+
+function applyOptions(config: Deno.PointerObject, options: EngineOptions): void {
+  const known = new Set<string>([
+    ...BOOLEAN_OPTIONS.map(([key]) => key as string),
+    "maxWasmStack",
+    "optLevel",
+    "cache",
+    "profiler",
+    "memoryReservation",
+    "memoryGuardSize",
+    "memoryReservationForGrowth",
+    "pooling",
+    "asyncStackSize",
+  ]);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new WasmtimeError(
+        `unknown Engine option ${JSON.stringify(key)}; see EngineOptions for the list`,
+      );
+    }
+  }
+  for (const [key, setter] of BOOLEAN_OPTIONS) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (typeof value !== "boolean") {
+      throw new WasmtimeError(`Engine option ${key} must be a boolean, got ${typeof value}`);
+    }
+    setter()(config, value);
+  }
+  const stack = nonNegativeInteger(options, "maxWasmStack");
+  if (stack !== undefined) ffi().wasmtime_config_max_wasm_stack_set(config, stack);
+  const asyncStack = nonNegativeInteger(options, "asyncStackSize");
+  if (asyncStack !== undefined) ffi().wasmtime_config_async_stack_size_set(config, asyncStack);
+  const reservation = nonNegativeInteger(options, "memoryReservation");
+  if (reservation !== undefined) ffi().wasmtime_config_memory_reservation_set(config, reservation);
+  const guard = nonNegativeInteger(options, "memoryGuardSize");
+  if (guard !== undefined) ffi().wasmtime_config_memory_guard_size_set(config, guard);
+  const growth = nonNegativeInteger(options, "memoryReservationForGrowth");
+  if (growth !== undefined) {
+    ffi().wasmtime_config_memory_reservation_for_growth_set(config, growth);
+  }
+  if (options.optLevel !== undefined) {
+    const level = OPT_LEVELS[options.optLevel];
+    if (level === undefined) {
+      throw new WasmtimeError(`optLevel must be one of ${Object.keys(OPT_LEVELS).join(", ")}`);
+    }
+    ffi().wasmtime_config_cranelift_opt_level_set(config, level);
+  }
+  if (options.profiler !== undefined) {
+    const profiler = PROFILERS[options.profiler];
+    if (profiler === undefined) {
+      throw new WasmtimeError(`profiler must be one of ${Object.keys(PROFILERS).join(", ")}`);
+    }
+    ffi().wasmtime_config_profiler_set(config, profiler);
+  }
+  if (options.cache !== undefined) {
+    for (const name of ["read", "write"] as const) {
+      if (Deno.permissions.querySync({ name }).state !== "granted") {
+        throw new PermissionError(
+          "Engine option `cache` lets Wasmtime read and write wherever its config file says",
+          `--allow-${name}`,
+        );
+      }
+    }
+    check(
+      ffi().wasmtime_config_cache_config_load(config, cString(options.cache.configPath)),
+      `cannot load the compilation cache config ${options.cache.configPath}`,
+    );
+  }
+  if (options.pooling) {
+    const pooling = options.pooling === true ? {} : options.pooling;
+    const pool = ffi().wasmtime_pooling_allocation_config_new()!;
+    try {
+      if (pooling.totalCoreInstances !== undefined) {
+        ffi().wasmtime_pooling_allocation_config_total_core_instances_set(
+          pool,
+          pooling.totalCoreInstances,
+        );
+      }
+      if (pooling.totalMemories !== undefined) {
+        ffi().wasmtime_pooling_allocation_config_total_memories_set(pool, pooling.totalMemories);
+      }
+      if (pooling.totalTables !== undefined) {
+        ffi().wasmtime_pooling_allocation_config_total_tables_set(pool, pooling.totalTables);
+      }
+      if (pooling.maxMemorySize !== undefined) {
+        ffi().wasmtime_pooling_allocation_config_max_memory_size_set(
+          pool,
+          BigInt(pooling.maxMemorySize),
+        );
+      }
+      ffi().wasmtime_pooling_allocation_strategy_set(config, pool);
+    } finally {
+      ffi().wasmtime_pooling_allocation_config_delete(pool);
+    }
+  }
+}
+
+/**
+ * Compilation settings and the home of compiled code. Create one per set of options and share
+ * it between stores and modules; it is thread-safe on the native side.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ consumeFuel: true, epochInterruption: true, simd: true });
+ * engine.incrementEpoch();
+ * ```
+ */
+export class Engine {
+  readonly #handle: Handle;
+  readonly #options: Readonly<EngineOptions>;
+
+  /** Creates an engine; throws a {@linkcode WasmtimeError} if Wasmtime rejects the options. */
+  constructor(options: EngineOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new WasmtimeError("new Engine(options): options must be an object");
+    }
+    const config = ffi().wasm_config_new()!;
+    try {
+      applyOptions(config, options);
+    } catch (error) {
+      ffi().wasm_config_delete(config);
+      throw error;
+    }
+    const out = new BigUint64Array(1);
+    // The shim takes the config whether or not it succeeds.
+    check(
+      ffi().wasmtime_deno_engine_new(config, new Uint8Array(out.buffer)),
+      "Wasmtime rejected the engine options",
+    );
+    this.#handle = new Handle(
+      this,
+      "Engine",
+      Deno.UnsafePointer.create(out[0]),
+      (p) => ffi().wasm_engine_delete(p),
+    );
+    this.#options = Object.freeze({ ...options });
+  }
+
+  /** The options this engine was created with. */
+  get options(): Readonly<EngineOptions> {
+    return this.#options;
+  }
+
+  /** The native `wasm_engine_t *` (borrowed). */
+  pointer(action: string): Deno.PointerObject {
+    return this.#handle.pointer(action);
+  }
+
+  /**
+   * Advances the epoch by one tick. Guests in stores whose deadline is reached trap with
+   * `TrapCode.Interrupt`. Safe to call from any thread holding the engine.
+   */
+  incrementEpoch(): void {
+    ffi().wasmtime_engine_increment_epoch(this.#handle.pointer("incrementEpoch"));
+  }
+
+  /** True once disposed. */
+  get disposed(): boolean {
+    return this.#handle.disposed;
+  }
+
+  /**
+   * Frees the engine. Stores and modules made from it keep working: they hold their own
+   * reference to the native engine. Idempotent.
+   */
+  [Symbol.dispose](): void {
+    this.#handle.dispose();
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The only code that turns Wasmtime's error and trap pointers into JS errors. Every pointer
+ * passed here is consumed (freed).
+ *
+ * @module
+ */
+import { decodeUtf8, newVec, readName, takeByteVec, vecParts } from "./bytes.ts";
+import { WasmtimeError } from "./error_types.ts";
+import { ffi } from "./ffi.ts";
+import { POINTER_SIZE } from "./layout.ts";
+
+/**
+ * Wasmtime's trap codes (`wasmtime_trap_code_t`).
+ *
+ * @example
+ * ```ts
+ * import { Trap, TrapCode } from "@wasmtime-deno/wasmtime";
+ * function isTimeout(e: unknown): boolean {
+ *   return e instanceof Trap && e.code === TrapCode.Interrupt;
+ * }
+ * ```
+ */
+export const TrapCode = {
+  StackOverflow: 0,
+  MemoryOutOfBounds: 1,
+  HeapMisaligned: 2,
+  TableOutOfBounds: 3,
+  IndirectCallToNull: 4,
+  BadSignature: 5,
+  IntegerOverflow: 6,
+  IntegerDivisionByZero: 7,
+  BadConversionToInteger: 8,
+  UnreachableCodeReached: 9,
+  Interrupt: 10,
+  OutOfFuel: 11,
+  AtomicWaitNonSharedMemory: 12,
+  NullReference: 13,
+  ArrayOutOfBounds: 14,
+  AllocationTooLarge: 15,
+  CastFailure: 16,
+  CannotEnterComponent: 17,
+  NoAsyncResult: 18,
+  UnhandledTag: 19,
+  ContinuationAlreadyConsumed: 20,
+  DisabledOpcode: 21,
+  AsyncDeadlock: 22,
+} as const;
+
+/** A value of {@linkcode TrapCode}. */
+export type TrapCode = typeof TrapCode[keyof typeof TrapCode];
+
+const trapCodeNames = new Map<number, string>(
+  Object.entries(TrapCode).map(([name, code]) => [code, name]),
+);
+
+/** One frame of a wasm backtrace. */
+export interface Frame {
+  /** Index of the function in its module's function index space. */
+  funcIndex: number;
+  /** The function's name from the name section, if any. */
+  funcName?: string;
+  /** The module's name from the name section, if any. */
+  moduleName?: string;
+  /** Byte offset of the instruction within the function body. */
+  funcOffset: number;
+  /** Byte offset of the instruction within the module. */
+  moduleOffset: number;
+}
+
+/**
+ * A WebAssembly trap: the guest executed `unreachable`, accessed memory out of bounds, ran out
+ * of fuel, was interrupted, overflowed its stack, ... `code` says which; `frames` is the wasm
+ * backtrace, innermost first.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Instance, Module, Store, Trap, TrapCode } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using store = new Store(engine);
+ * using module = new Module(engine, `(module (func (export "boom") unreachable))`);
+ * const instance = new Instance(store, module, []);
+ * try {
+ *   instance.getFunc("boom")!.call();
+ * } catch (e) {
+ *   if (e instanceof Trap) console.log(e.code === TrapCode.UnreachableCodeReached, e.frames);
+ * }
+ * ```
+ */
+export class Trap extends WasmtimeError {
+  /** The trap code, or undefined for a trap made by a host function with a message. */
+  readonly code: TrapCode | undefined;
+  /** The wasm backtrace, innermost frame first. */
+  readonly frames: Frame[];
+  /** Wasmtime's full report, including its rendering of the backtrace. */
+  readonly details: string;
+
+  /** Creates a trap; normally made by the binding, not by users. */
+  constructor(
+    message: string,
+    code: TrapCode | undefined,
+    frames: Frame[],
+    details = message,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "Trap";
+    this.code = code;
+    this.frames = frames;
+    this.details = details;
+  }
+
+  /** Name of the trap code, e.g. `"UnreachableCodeReached"`. */
+  get codeName(): string | undefined {
+    return this.code === undefined ? undefined : trapCodeNames.get(this.code);
+  }
+}
+
+/**
+ * A WASI program called `proc_exit(status)`. `runWasi` reports this as data (the exit code);
+ * lower-level calls throw it.
+ *
+ * @example
+ * ```ts
+ * import { WasiExit } from "@wasmtime-deno/wasmtime";
+ * function exitCodeOf(e: unknown): number | undefined {
+ *   return e instanceof WasiExit ? e.status : undefined;
+ * }
+ * ```
+ */
+export class WasiExit extends WasmtimeError {
+  /** The status passed to `proc_exit`. */
+  readonly status: number;
+  /** Creates the error. */
+  constructor(status: number) {
+    super(`the WASI program exited with status ${status}`);
+    this.name = "WasiExit";
+    this.status = status;
+  }
+}
+
+const scratch = new Uint8Array(8);
+const scratchView = new DataView(scratch.buffer);
+
+function readFrames(vec: Uint8Array<ArrayBuffer>): Frame[] {
+  const { size, data } = vecParts(vec);
+  const frames: Frame[] = [];
+  if (data !== null && size > 0) {
+    const list = new Deno.UnsafePointerView(data);
+    for (let i = 0; i < size; i++) {
+      const frame = Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE));
+      if (frame === null) continue;
+      frames.push({
+        funcIndex: ffi().wasm_frame_func_index(frame),
+        funcName: readName(ffi().wasmtime_frame_func_name(frame)),
+        moduleName: readName(ffi().wasmtime_frame_module_name(frame)),
+        funcOffset: Number(ffi().wasm_frame_func_offset(frame)),
+        moduleOffset: Number(ffi().wasm_frame_module_offset(frame)),
+      });
+    }
+  }
+  ffi().wasm_frame_vec_delete(vec);
+  return frames;
+}
+
+function stripNul(text: string): string {
+  return text.endsWith("\0") ? text.slice(0, -1) : text;
+}
+
+/** The short cause of Wasmtime's report: the last paragraph after "Caused by:". */
+function shortReason(report: string): string {
+  const caused = report.lastIndexOf("Caused by:");
+  const reason = caused >= 0 ? report.slice(caused + "Caused by:".length) : report;
+  const lines = reason.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  return lines.length === 0 ? report.trim() : lines[lines.length - 1].replace(/^\d+:\s*/, "");
+}
+
+/** Converts and frees a `wasm_trap_t *`. */
+export function takeTrap(trap: Deno.PointerObject): Trap {
+  const message = newVec();
+  ffi().wasm_trap_message(trap, message);
+  const report = stripNul(decodeUtf8(takeByteVec(message)));
+  scratch[0] = 0;
+  const hasCode = ffi().wasmtime_trap_code(trap, scratch);
+  const code = hasCode ? scratch[0] as TrapCode : undefined;
+  const trace = newVec();
+  ffi().wasm_trap_trace(trap, trace);
+  const frames = readFrames(trace);
+  ffi().wasm_trap_delete(trap);
+  return new Trap(shortReason(report), code, frames, report);
+}
+
+/** The message of a `wasmtime_error_t *`, without freeing it. */
+export function errorMessage(error: Deno.PointerObject): string {
+  const message = newVec();
+  ffi().wasmtime_error_message(error, message);
+  return stripNul(decodeUtf8(takeByteVec(message)));
+}
+
+/**
+ * Converts and frees a `wasmtime_error_t *`. A WASI exit becomes {@linkcode WasiExit}; an
+ * error carrying a wasm backtrace becomes a {@linkcode Trap}; anything else a
+ * {@linkcode WasmtimeError} whose message starts with `context`.
+ */
+export function takeError(error: Deno.PointerObject, context: string): WasmtimeError {
+  try {
+    scratchView.setInt32(0, 0, true);
+    if (ffi().wasmtime_error_exit_status(error, scratch)) {
+      return new WasiExit(scratchView.getInt32(0, true));
+    }
+    const report = errorMessage(error);
+    const trace = newVec();
+    ffi().wasmtime_error_wasm_trace(error, trace);
+    const frames = readFrames(trace);
+    if (frames.length > 0) return new Trap(shortReason(report), undefined, frames, report);
+    return new WasmtimeError(`${context}: ${report}`);
+  } finally {
+    ffi().wasmtime_error_delete(error);
+  }
+}
+
+/** Throws the converted error if `error` is not null. */
+export function check(error: Deno.PointerValue, context: string): void {
+  if (error !== null) throw takeError(error, context);
+}

@@ -1,0 +1,87 @@
+/**
+ * Externs: the things instances import and export (functions, memories, tables, globals), and
+ * their `wasmtime_extern_t` form.
+ *
+ * @module
+ */
+import { WasmtimeError } from "./error_types.ts";
+import { ffi } from "./ffi.ts";
+import { Func, funcFromStruct, funcStruct } from "./func.ts";
+import { Global, globalFromStruct, globalStruct } from "./global.ts";
+import {
+  EXTERN_KIND_OFFSET,
+  EXTERN_OF_OFFSET,
+  EXTERN_SIZE,
+  FUNC_SIZE,
+  GLOBAL_SIZE,
+  MEMORY_SIZE,
+  TABLE_SIZE,
+} from "./layout.ts";
+import { Memory, memoryFromStruct, memoryStruct } from "./memory.ts";
+import type { Store } from "./store.ts";
+import { Table, tableFromStruct, tableStruct } from "./table.ts";
+
+/** Anything an instance can import or export. */
+export type Extern = Func | Memory | Table | Global;
+
+const FUNC = 0;
+const GLOBAL = 1;
+const TABLE = 2;
+const MEMORY = 3;
+
+function slice(item: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
+  return item.slice(EXTERN_OF_OFFSET, EXTERN_OF_OFFSET + size);
+}
+
+/**
+ * Wraps a `wasmtime_extern_t` filled by Wasmtime. Kinds the binding does not expose yet
+ * (shared memories, tags) are released and reported as undefined.
+ */
+export function externFromStruct(store: Store, item: Uint8Array<ArrayBuffer>): Extern | undefined {
+  switch (item[EXTERN_KIND_OFFSET]) {
+    case FUNC:
+      return funcFromStruct(store, slice(item, FUNC_SIZE));
+    case GLOBAL:
+      return globalFromStruct(store, slice(item, GLOBAL_SIZE));
+    case TABLE:
+      return tableFromStruct(store, slice(item, TABLE_SIZE));
+    case MEMORY:
+      return memoryFromStruct(store, slice(item, MEMORY_SIZE));
+    default:
+      ffi().wasmtime_extern_delete(item);
+      return undefined;
+  }
+}
+
+/** The `wasmtime_extern_t` for `value`, checking that it belongs to `store`. */
+export function externToStruct(
+  value: unknown,
+  store: Store,
+  what: string,
+): Uint8Array<ArrayBuffer> {
+  const item = new Uint8Array(EXTERN_SIZE);
+  let bytes: Uint8Array;
+  if (value instanceof Func) {
+    item[EXTERN_KIND_OFFSET] = FUNC;
+    bytes = funcStruct(value);
+  } else if (value instanceof Global) {
+    item[EXTERN_KIND_OFFSET] = GLOBAL;
+    bytes = globalStruct(value);
+  } else if (value instanceof Table) {
+    item[EXTERN_KIND_OFFSET] = TABLE;
+    bytes = tableStruct(value);
+  } else if (value instanceof Memory) {
+    item[EXTERN_KIND_OFFSET] = MEMORY;
+    bytes = memoryStruct(value);
+  } else {
+    throw new WasmtimeError(`${what}: expected a Func, Memory, Table or Global, got ${value}`);
+  }
+  if ((value as Extern).store !== store) {
+    throw new WasmtimeError(
+      `${what}: the ${value.constructor.name} belongs to another Store; ` +
+        "imports must come from the store being instantiated",
+    );
+  }
+  item.set(bytes, EXTERN_OF_OFFSET);
+  return item;
+}

@@ -1,0 +1,622 @@
+/**
+ * Functions: calling wasm (generic `call`, raw-bits `callBits`, and the `typed` fast path) and
+ * host functions written in JS.
+ *
+ * Every call goes through `wasmtime_func_call_unchecked`: the binding knows each function's
+ * signature and checks arguments itself, which is both safer (clear errors) and faster than the
+ * checked C entry point. Host functions use unchecked callbacks for the same reason.
+ *
+ * A JS exception must never unwind into native code: host callbacks catch everything, hand a
+ * real trap to Wasmtime, and the original error is rethrown to the caller of `call`.
+ *
+ * @module
+ */
+import { utf8 } from "./bytes.ts";
+import { WasmtimeError } from "./error_types.ts";
+import { takeError, takeTrap } from "./errors.ts";
+import { ffi } from "./ffi.ts";
+import { EXTERN_SIZE, FUNC_SIZE, VAL_RAW_SIZE } from "./layout.ts";
+import {
+  contextOf,
+  enterStore,
+  leaveStore,
+  revalidateAllViews,
+  type Store,
+  storeFromContext,
+} from "./store.ts";
+import { FuncType, type ValType } from "./types.ts";
+import {
+  isNumeric,
+  readRaw,
+  readRawBits,
+  releaseRoots,
+  toFloat,
+  toI32,
+  toI64,
+  writeRaw,
+  writeRawBits,
+} from "./values.ts";
+import { type Extern, externFromStruct } from "./extern.ts";
+
+/** A host function implemented in JS. Receives the caller, then one JS value per parameter. */
+// deno-lint-ignore no-explicit-any
+export type HostFunction = (caller: Caller, ...args: any[]) => unknown;
+
+// ---- failure plumbing -----------------------------------------------------------------------
+
+/** The error a host function threw, waiting to be rethrown by the call that trapped. */
+let pendingHostError: { error: unknown } | undefined;
+
+const trapSlot = new Uint8Array(8);
+const trapWords = new Uint32Array(trapSlot.buffer);
+
+/** Turns a failed call (error pointer or trap in `trapSlot`) into the right exception. */
+function callFailure(error: Deno.PointerValue, context: string): unknown {
+  const trap = Deno.UnsafePointer.create(
+    BigInt(trapWords[0]) | (BigInt(trapWords[1]) << 32n),
+  );
+  const converted = error !== null ? takeError(error, context) : takeTrap(trap!);
+  if (error !== null && trap !== null) ffi().wasm_trap_delete(trap);
+  const host = pendingHostError;
+  pendingHostError = undefined;
+  return host ? host.error : converted;
+}
+
+/** A trap for Wasmtime that stands for a JS exception; the exception itself is kept aside. */
+function hostFailure(error: unknown, name: string): Deno.PointerValue {
+  pendingHostError = { error };
+  const message = utf8(
+    `host function ${name} threw: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  return ffi().wasmtime_trap_new(message, BigInt(message.length));
+}
+
+// ---- signatures -------------------------------------------------------------------------------
+
+interface Signature {
+  params: readonly ValType[];
+  results: readonly ValType[];
+  slots: bigint;
+  buffer: Uint8Array<ArrayBuffer>;
+  view: DataView;
+}
+
+function signatureOf(type: FuncType): Signature {
+  const slots = Math.max(type.params.length, type.results.length, 1);
+  const buffer = new Uint8Array(slots * VAL_RAW_SIZE);
+  return {
+    params: type.params,
+    results: type.results,
+    slots: BigInt(Math.max(type.params.length, type.results.length)),
+    buffer,
+    view: new DataView(buffer.buffer),
+  };
+}
+
+function sameTypes(a: readonly ValType[], b: readonly ValType[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
+// ---- Func -------------------------------------------------------------------------------------
+
+const FROM_STRUCT = Symbol("wasmtime-deno.funcFromStruct");
+
+/** Internal: wraps a `wasmtime_func_t` of `store`. */
+export let funcFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Func;
+/** Internal: the `wasmtime_func_t` bytes of a Func. */
+export let funcStruct: (func: Func) => Uint8Array<ArrayBuffer>;
+
+/**
+ * A WebAssembly function: exported by an instance, or a host function written in JS.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Func, FuncType, Instance, Module, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using store = new Store(engine);
+ * using module = new Module(engine, `(module
+ *   (import "" "double" (func $double (param i32) (result i32)))
+ *   (func (export "quadruple") (param i32) (result i32)
+ *     local.get 0 call $double call $double))`);
+ * const double = new Func(store, new FuncType(["i32"], ["i32"]), (_caller, x) => x * 2);
+ * const instance = new Instance(store, module, [double]);
+ * const quadruple = instance.getFunc("quadruple")!;
+ * console.log(quadruple.call(5)); // 20
+ * const fast = quadruple.typed(["i32"], ["i32"]);
+ * console.log(fast(6)); // 24
+ * ```
+ */
+export class Func {
+  readonly #store: Store;
+  readonly #struct: Uint8Array<ArrayBuffer>;
+  #signature: Signature | undefined;
+
+  static {
+    funcFromStruct = (store, struct) =>
+      new Func(store, FROM_STRUCT as unknown as FuncType, struct as unknown as HostFunction);
+    funcStruct = (func) => func.#struct;
+  }
+
+  /**
+   * Creates a host function in `store` with signature `type`, implemented by `fn`. `fn`
+   * receives a {@linkcode Caller} and one JS value per parameter, and returns undefined (no
+   * results), one value, or an array (several results).
+   */
+  constructor(store: Store, type: FuncType, fn: HostFunction) {
+    if ((type as unknown) === FROM_STRUCT) {
+      // Internal: wrapping an existing function (see funcFromStruct).
+      this.#store = store;
+      this.#struct = fn as unknown as Uint8Array<ArrayBuffer>;
+      return;
+    }
+    if (!(type instanceof FuncType)) {
+      throw new WasmtimeError("new Func(store, type, fn): type must be a FuncType");
+    }
+    if (typeof fn !== "function") {
+      throw new WasmtimeError("new Func(store, type, fn): fn must be a function");
+    }
+    const context = contextOf(store, "new Func");
+    const host = createHostCallback(type, fn, fn.name || "(anonymous)");
+    const struct = new Uint8Array(FUNC_SIZE);
+    ffi().wasmtime_func_new_unchecked(
+      context,
+      type.pointer("new Func"),
+      host.callback.pointer,
+      host.data,
+      finalizerPointer(),
+      struct,
+    );
+    this.#store = store;
+    this.#struct = struct;
+  }
+
+  /** The store this function belongs to. */
+  get store(): Store {
+    return this.#store;
+  }
+
+  #sig(action: string): Signature {
+    if (this.#signature === undefined) {
+      this.#signature = signatureOf(this.#readType(action));
+    }
+    return this.#signature;
+  }
+
+  #readType(action: string): FuncType {
+    const native = ffi().wasmtime_func_type(contextOf(this.#store, action), this.#struct);
+    try {
+      return FuncType.fromNative(native!);
+    } finally {
+      ffi().wasm_functype_delete(native!);
+    }
+  }
+
+  /** The function's signature. */
+  get type(): FuncType {
+    const sig = this.#sig("type");
+    return new FuncType(sig.params, sig.results);
+  }
+
+  #invoke(context: Deno.PointerObject, sig: Signature, action: string): void {
+    trapWords[0] = 0;
+    trapWords[1] = 0;
+    const store = this.#store;
+    enterStore(store);
+    let error: Deno.PointerValue;
+    try {
+      error = ffi().wasmtime_func_call_unchecked(
+        context,
+        this.#struct,
+        sig.buffer,
+        sig.slots,
+        trapSlot,
+      );
+    } finally {
+      releaseRoots();
+      leaveStore(store);
+    }
+    if (error !== null || trapWords[0] !== 0 || trapWords[1] !== 0) {
+      throw callFailure(error, action);
+    }
+  }
+
+  #checkArity(sig: Signature, count: number, action: string): void {
+    if (count !== sig.params.length) {
+      throw new WasmtimeError(
+        `${action}: expected ${sig.params.length} argument(s) (${
+          sig.params.join(", ")
+        }), got ${count}`,
+      );
+    }
+  }
+
+  /**
+   * Calls the function. Returns undefined for no results, the value for one result, and an
+   * array for several. Throws a {@linkcode Trap} if the guest traps, or the original error if
+   * a host function it called threw.
+   */
+  call(...args: unknown[]): unknown {
+    const store = this.#store;
+    const context = contextOf(store, "call");
+    const sig = this.#sig("call");
+    this.#checkArity(sig, args.length, "Func.call");
+    const { view, params, results } = sig;
+    for (let i = 0; i < params.length; i++) {
+      writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
+    }
+    this.#invoke(context, sig, "Func.call");
+    if (results.length === 0) return undefined;
+    if (results.length === 1) return readRaw(view, 0, results[0], store, context);
+    const out = new Array(results.length);
+    for (let i = 0; i < results.length; i++) {
+      out[i] = readRaw(view, i * VAL_RAW_SIZE, results[i], store, context);
+    }
+    return out;
+  }
+
+  /**
+   * Calls the function with numeric arguments and results as raw bit patterns (bigints), so
+   * float NaN payloads survive exactly. References are passed as in {@linkcode call}. Always
+   * returns an array of results.
+   */
+  callBits(...args: unknown[]): unknown[] {
+    const store = this.#store;
+    const context = contextOf(store, "callBits");
+    const sig = this.#sig("callBits");
+    this.#checkArity(sig, args.length, "Func.callBits");
+    const { view, params, results } = sig;
+    for (let i = 0; i < params.length; i++) {
+      const what = `argument ${i}`;
+      if (isNumeric(params[i])) writeRawBits(view, i * VAL_RAW_SIZE, params[i], args[i], what);
+      else writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, what);
+    }
+    this.#invoke(context, sig, "Func.callBits");
+    const out = new Array(results.length);
+    for (let i = 0; i < results.length; i++) {
+      out[i] = isNumeric(results[i])
+        ? readRawBits(view, i * VAL_RAW_SIZE, results[i])
+        : readRaw(view, i * VAL_RAW_SIZE, results[i], store, context);
+    }
+    return out;
+  }
+
+  /**
+   * Returns a plain JS function for this signature, checked once against the function's type.
+   * Calls through it skip per-call type lookups and allocations: the fast path.
+   */
+  // deno-lint-ignore no-explicit-any
+  typed(params: readonly ValType[], results: readonly ValType[]): (...args: any[]) => any {
+    const sig = this.#sig("typed");
+    if (!sameTypes(sig.params, params) || !sameTypes(sig.results, results)) {
+      throw new WasmtimeError(
+        `Func.typed: the function has type (${sig.params.join(", ")}) -> (${
+          sig.results.join(", ")
+        }), not (${params.join(", ")}) -> (${results.join(", ")})`,
+      );
+    }
+    return makeTyped(
+      this,
+      signatureOf(new FuncType(params, results)),
+      (context, own) => this.#invoke(context, own, "typed call"),
+    );
+  }
+}
+
+// ---- typed fast path -------------------------------------------------------------------------
+
+type Writer = (value: unknown) => void;
+
+function numericWriter(type: ValType, view: DataView, offset: number): Writer {
+  const what = `argument ${offset / VAL_RAW_SIZE}`;
+  switch (type) {
+    case "i32":
+      return (v) => view.setInt32(offset, toI32(v, what), true);
+    case "i64":
+      return (v) => view.setBigInt64(offset, toI64(v, what), true);
+    case "f32":
+      return (v) => view.setFloat32(offset, toFloat(v, what, type), true);
+    case "f64":
+      return (v) => view.setFloat64(offset, toFloat(v, what, type), true);
+    default:
+      throw new Error("not numeric");
+  }
+}
+
+function makeTyped(
+  func: Func,
+  sig: Signature,
+  invoke: (context: Deno.PointerObject, sig: Signature) => void,
+  // deno-lint-ignore no-explicit-any
+): (...args: any[]) => any {
+  const store = func.store;
+  const { view, params, results } = sig;
+  const simple =
+    [...params, ...results].every((t) =>
+      t === "i32" || t === "i64" || t === "f32" || t === "f64"
+    ) && results.length <= 1;
+  if (!simple) {
+    // References, v128 and multi-value: the generic marshalling, still without type lookups.
+    return (...args: unknown[]) => {
+      const context = contextOf(store, "typed call");
+      if (args.length !== params.length) {
+        throw new WasmtimeError(
+          `typed call: expected ${params.length} argument(s), got ${args.length}`,
+        );
+      }
+      for (let i = 0; i < params.length; i++) {
+        writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
+      }
+      invoke(context, sig);
+      if (results.length === 0) return undefined;
+      if (results.length === 1) return readRaw(view, 0, results[0], store, context);
+      return results.map((t, i) => readRaw(view, i * VAL_RAW_SIZE, t, store, context));
+    };
+  }
+  const w = params.map((t, i) => numericWriter(t, view, i * VAL_RAW_SIZE));
+  const resultType = results[0];
+  const read: () => unknown = resultType === undefined
+    ? () => undefined
+    : resultType === "i32"
+    ? () => view.getInt32(0, true)
+    : resultType === "i64"
+    ? () => view.getBigInt64(0, true)
+    : resultType === "f32"
+    ? () => view.getFloat32(0, true)
+    : () => view.getFloat64(0, true);
+  const run = (): unknown => {
+    invoke(contextOf(store, "typed call"), sig);
+    return read();
+  };
+  switch (params.length) {
+    case 0:
+      return () => run();
+    case 1: {
+      const [w0] = w;
+      return (a: unknown) => {
+        w0(a);
+        return run();
+      };
+    }
+    case 2: {
+      const [w0, w1] = w;
+      return (a: unknown, b: unknown) => {
+        w0(a);
+        w1(b);
+        return run();
+      };
+    }
+    case 3: {
+      const [w0, w1, w2] = w;
+      return (a: unknown, b: unknown, c: unknown) => {
+        w0(a);
+        w1(b);
+        w2(c);
+        return run();
+      };
+    }
+    default:
+      return (...args: unknown[]) => {
+        if (args.length !== w.length) {
+          throw new WasmtimeError(
+            `typed call: expected ${w.length} argument(s), got ${args.length}`,
+          );
+        }
+        for (let i = 0; i < w.length; i++) w[i](args[i]);
+        return run();
+      };
+  }
+}
+
+// ---- host functions --------------------------------------------------------------------------
+
+/**
+ * What a host function sees of the wasm code that called it. Valid only during that call.
+ *
+ * @example
+ * ```ts
+ * import { type Caller, Memory } from "@wasmtime-deno/wasmtime";
+ * function log(caller: Caller, ptr: number, len: number): void {
+ *   const memory = caller.getExport("memory") as Memory;
+ *   console.log(memory.readString(ptr, len));
+ * }
+ * ```
+ */
+export class Caller {
+  #pointer: Deno.PointerValue = null;
+
+  /** Internal: points the caller at a new native caller; returns the previous one. */
+  swap(pointer: Deno.PointerValue): Deno.PointerValue {
+    const previous = this.#pointer;
+    this.#pointer = pointer;
+    return previous;
+  }
+
+  #live(action: string): Deno.PointerObject {
+    if (this.#pointer === null) {
+      throw new WasmtimeError(
+        `Caller.${action}: a Caller is only valid while its host function runs`,
+      );
+    }
+    return this.#pointer;
+  }
+
+  /** The store the calling instance belongs to. */
+  get store(): Store {
+    const store = storeFromContext(ffi().wasmtime_caller_context(this.#live("store"))!);
+    if (store === undefined) throw new WasmtimeError("Caller.store: the store is gone");
+    return store;
+  }
+
+  /** An export of the calling instance (typically its memory), or undefined. */
+  getExport(name: string): Extern | undefined {
+    const pointer = this.#live("getExport");
+    const bytes = utf8(name);
+    const item = new Uint8Array(EXTERN_SIZE);
+    if (!ffi().wasmtime_caller_export_get(pointer, bytes, BigInt(bytes.length), item)) {
+      return undefined;
+    }
+    return externFromStruct(this.store, item);
+  }
+}
+
+const FINALIZER_CALLBACK = { parameters: ["pointer"], result: "void" } as const;
+
+interface HostEntry {
+  callback: { close(): void };
+}
+
+const hostEntries = new Map<number, HostEntry>();
+let nextHostId = 1;
+let finalizer: Deno.UnsafeCallback<typeof FINALIZER_CALLBACK> | undefined;
+
+/** The shared finalizer Wasmtime calls when a host function's last reference is dropped. */
+export function finalizerPointer(): Deno.PointerObject {
+  finalizer ??= new Deno.UnsafeCallback(FINALIZER_CALLBACK, (data) => {
+    const id = Number(Deno.UnsafePointer.value(data));
+    const entry = hostEntries.get(id);
+    hostEntries.delete(id);
+    entry?.callback.close();
+  });
+  return finalizer.pointer;
+}
+
+const UNCHECKED_CALLBACK = {
+  // wasm_trap_t *(*)(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args_and_results,
+  //                  size_t num_args_and_results)
+  // The trailing size_t is not declared: the binding knows the signature, and a usize
+  // parameter would cost a BigInt per call. Ignoring a trailing register argument is safe in
+  // the C calling conventions Wasmtime supports.
+  parameters: ["pointer", "pointer", "pointer"],
+  result: "pointer",
+} as const;
+
+/** A host callback ready to hand to Wasmtime, and the `data` that identifies it. */
+export interface HostCallback {
+  callback: Deno.UnsafeCallback<typeof UNCHECKED_CALLBACK>;
+  data: Deno.PointerObject;
+}
+
+/** Creates the native trampoline for a JS host function of signature `type`. */
+export function createHostCallback(type: FuncType, fn: HostFunction, name: string): HostCallback {
+  const { params, results } = type;
+  const slots = Math.max(params.length, results.length);
+  const buffer = new Uint8Array(Math.max(slots, 1) * VAL_RAW_SIZE);
+  const view = new DataView(buffer.buffer);
+  const resultBytes = BigInt(results.length * VAL_RAW_SIZE);
+  const caller = new Caller();
+  const args: unknown[] = new Array(params.length);
+  // For more than three parameters: [caller, ...args], reused so calls do not allocate.
+  const applyArgs: unknown[] = new Array(params.length + 1);
+  const needsContext = [...params, ...results].some((t) => !isNumeric(t));
+
+  const callback = new Deno.UnsafeCallback(UNCHECKED_CALLBACK, (_env, callerPointer, values) => {
+    const previous = caller.swap(callerPointer);
+    try {
+      revalidateAllViews();
+      if (slots > 0) Deno.UnsafePointerView.copyInto(values!, buffer);
+      let store: Store | undefined;
+      let context: Deno.PointerObject | null = null;
+      if (needsContext) {
+        context = ffi().wasmtime_caller_context(callerPointer);
+        store = storeFromContext(context!);
+      }
+      for (let i = 0; i < params.length; i++) {
+        args[i] = readRaw(view, i * VAL_RAW_SIZE, params[i], store!, context!);
+      }
+      let result: unknown;
+      switch (params.length) {
+        case 0:
+          result = fn(caller);
+          break;
+        case 1:
+          result = fn(caller, args[0]);
+          break;
+        case 2:
+          result = fn(caller, args[0], args[1]);
+          break;
+        case 3:
+          result = fn(caller, args[0], args[1], args[2]);
+          break;
+        default:
+          applyArgs[0] = caller;
+          for (let i = 0; i < params.length; i++) applyArgs[i + 1] = args[i];
+          result = fn.apply(undefined, applyArgs as Parameters<HostFunction>);
+      }
+      if (result instanceof Promise) {
+        result.catch(() => {});
+        throw new WasmtimeError(
+          `host function ${name} returned a Promise; synchronous calls cannot wait for it ` +
+            "(use an async host function with callAsync)",
+        );
+      }
+      if (results.length === 1) {
+        writeRaw(view, 0, results[0], result, store!, context!, `result of ${name}`);
+      } else if (results.length > 1) {
+        if (!Array.isArray(result) || result.length !== results.length) {
+          throw new WasmtimeError(
+            `host function ${name} must return an array of ${results.length} values (${
+              results.join(", ")
+            })`,
+          );
+        }
+        for (let i = 0; i < results.length; i++) {
+          writeRaw(
+            view,
+            i * VAL_RAW_SIZE,
+            results[i],
+            result[i],
+            store!,
+            context!,
+            `result ${i} of ${name}`,
+          );
+        }
+      }
+      if (results.length > 0) ffi().wasmtime_deno_write(values!, buffer, resultBytes);
+      return null;
+    } catch (error) {
+      return hostFailure(error, name);
+    } finally {
+      caller.swap(previous);
+      args.fill(undefined);
+      applyArgs.fill(undefined);
+    }
+  });
+  const id = nextHostId++;
+  hostEntries.set(id, { callback });
+  return { callback, data: Deno.UnsafePointer.create(BigInt(id))! };
+}
+
+/** Number of host callbacks alive (for leak tests). */
+export function liveHostCallbackCount(): number {
+  return hostEntries.size;
+}
+
+/** Wraps an exported `wasmtime_func_t` (used by extern.ts). */
+export function wrapFunc(store: Store, struct: Uint8Array<ArrayBuffer>): Func {
+  return funcFromStruct(store, struct);
+}
+
+/**
+ * Runs a native call that may execute guest code (instantiation, start functions, linker
+ * defaults) with the same failure handling as {@linkcode Func.call}. `run` receives the trap
+ * out-parameter and returns the error pointer.
+ */
+export function runGuest(
+  store: Store,
+  action: string,
+  run: (trap: Uint8Array<ArrayBuffer>) => Deno.PointerValue,
+): void {
+  trapWords[0] = 0;
+  trapWords[1] = 0;
+  enterStore(store);
+  let error: Deno.PointerValue;
+  try {
+    error = run(trapSlot);
+  } finally {
+    releaseRoots();
+    leaveStore(store);
+  }
+  if (error !== null || trapWords[0] !== 0 || trapWords[1] !== 0) {
+    throw callFailure(error, action);
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The Linker: resolves imports by name (host functions, other instances, WASI) and
+ * instantiates modules.
+ *
+ * @module
+ */
+import { utf8 } from "./bytes.ts";
+import { WasmtimeError } from "./error_types.ts";
+import { check } from "./errors.ts";
+import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
+import { ffi } from "./ffi.ts";
+import {
+  createHostCallback,
+  finalizerPointer,
+  Func,
+  funcFromStruct,
+  type HostFunction,
+  runGuest,
+} from "./func.ts";
+import { Handle } from "./handle.ts";
+import type { Engine } from "./engine.ts";
+import { assertWasiReady, Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
+import { EXTERN_SIZE, FUNC_SIZE, INSTANCE_SIZE } from "./layout.ts";
+import type { Module } from "./module.ts";
+import { contextOf, type Store, storeHasWasi } from "./store.ts";
+import { FuncType } from "./types.ts";
+
+function name(value: string, what: string): Uint8Array<ArrayBuffer> {
+  if (typeof value !== "string") throw new WasmtimeError(`${what} must be a string`);
+  return utf8(value);
+}
+
+/**
+ * Resolves imports by module and field name, then instantiates modules.
+ *
+ * @example
+ * ```ts
+ * import { Engine, FuncType, Linker, Module, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using store = new Store(engine);
+ * using linker = new Linker(engine);
+ * linker.defineFunc("env", "twice", new FuncType(["i32"], ["i32"]), (_caller, x) => 2 * x);
+ * using module = new Module(engine, `(module
+ *   (import "env" "twice" (func $twice (param i32) (result i32)))
+ *   (func (export "run") (result i32) i32.const 21 call $twice))`);
+ * const instance = linker.instantiate(store, module);
+ * console.log(instance.getFunc("run")!.call()); // 42
+ * ```
+ */
+export class Linker {
+  readonly #handle: Handle;
+  readonly #engine: Engine;
+  #wasi = false;
+
+  /** Creates an empty linker for `engine`. */
+  constructor(engine: Engine) {
+    this.#engine = engine;
+    this.#handle = new Handle(
+      this,
+      "Linker",
+      ffi().wasmtime_linker_new(engine.pointer("new Linker")),
+      (p) => ffi().wasmtime_linker_delete(p),
+    );
+  }
+
+  /** The engine this linker belongs to. */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  #pointer(action: string): Deno.PointerObject {
+    return this.#handle.pointer(action);
+  }
+
+  #requireWasi(store: Store, action: string): void {
+    if (this.#wasi && !storeHasWasi(store)) {
+      throw new WasmtimeError(
+        `Linker.${action}: this linker defines WASI, so the store needs a WASI context: ` +
+          "new Store(engine, { wasi: new WasiConfig() })",
+      );
+    }
+  }
+
+  /** Allows later definitions to replace earlier ones with the same name. */
+  allowShadowing(allow = true): this {
+    ffi().wasmtime_linker_allow_shadowing(this.#pointer("allowShadowing"), allow);
+    return this;
+  }
+
+  /**
+   * Defines a host function `module.name` with signature `type`, usable by every store that
+   * instantiates through this linker.
+   */
+  defineFunc(module: string, field: string, type: FuncType, fn: HostFunction): this {
+    if (!(type instanceof FuncType)) {
+      throw new WasmtimeError("Linker.defineFunc: type must be a FuncType");
+    }
+    if (typeof fn !== "function") {
+      throw new WasmtimeError("Linker.defineFunc: fn must be a function");
+    }
+    const moduleBytes = name(module, "module name");
+    const fieldBytes = name(field, "field name");
+    const host = createHostCallback(type, fn, fn.name || `${module}.${field}`);
+    const error = ffi().wasmtime_linker_define_func_unchecked(
+      this.#pointer("defineFunc"),
+      moduleBytes,
+      BigInt(moduleBytes.length),
+      fieldBytes,
+      BigInt(fieldBytes.length),
+      type.pointer("defineFunc"),
+      host.callback.pointer,
+      host.data,
+      finalizerPointer(),
+    );
+    check(error, `Linker.defineFunc(${module}.${field})`);
+    return this;
+  }
+
+  /** Defines `module.name` as an existing extern of `store`. */
+  define(store: Store, module: string, field: string, item: Extern): this {
+    const context = contextOf(store, "Linker.define");
+    const moduleBytes = name(module, "module name");
+    const fieldBytes = name(field, "field name");
+    const struct = externToStruct(item, store, `Linker.define(${module}.${field})`);
+    check(
+      ffi().wasmtime_linker_define(
+        this.#pointer("define"),
+        context,
+        moduleBytes,
+        BigInt(moduleBytes.length),
+        fieldBytes,
+        BigInt(fieldBytes.length),
+        struct,
+      ),
+      `Linker.define(${module}.${field})`,
+    );
+    return this;
+  }
+
+  /** Defines every export of `instance` under the module name `module`. */
+  defineInstance(store: Store, module: string, instance: Instance): this {
+    const context = contextOf(store, "Linker.defineInstance");
+    if (!(instance instanceof Instance) || instance.store !== store) {
+      throw new WasmtimeError(
+        "Linker.defineInstance: expected an Instance of the given store",
+      );
+    }
+    const moduleBytes = name(module, "module name");
+    check(
+      ffi().wasmtime_linker_define_instance(
+        this.#pointer("defineInstance"),
+        context,
+        moduleBytes,
+        BigInt(moduleBytes.length),
+        instanceStruct(instance),
+      ),
+      `Linker.defineInstance(${module})`,
+    );
+    return this;
+  }
+
+  /**
+   * Defines `module`'s exports under `name`, instantiating it as needed (commands are
+   * instantiated afresh for every call of an export; reactors once).
+   */
+  defineModule(store: Store, moduleName: string, module: Module): this {
+    const context = contextOf(store, "Linker.defineModule");
+    this.#requireWasi(store, "defineModule");
+    assertWasiReady(store, module, "Linker.defineModule");
+    const nameBytes = name(moduleName, "module name");
+    const modulePointer = module.pointer("Linker.defineModule");
+    const linker = this.#pointer("defineModule");
+    runGuest(store, `Linker.defineModule(${moduleName})`, () =>
+      ffi().wasmtime_linker_module(
+        linker,
+        context,
+        nameBytes,
+        BigInt(nameBytes.length),
+        modulePointer,
+      ));
+    return this;
+  }
+
+  /** Defines every still-unresolved import of `module` as a function that traps when called. */
+  defineUnknownImportsAsTraps(module: Module): this {
+    check(
+      ffi().wasmtime_linker_define_unknown_imports_as_traps(
+        this.#pointer("defineUnknownImportsAsTraps"),
+        module.pointer("defineUnknownImportsAsTraps"),
+      ),
+      "Linker.defineUnknownImportsAsTraps",
+    );
+    return this;
+  }
+
+  /**
+   * Defines WASI preview 1 (`wasi_snapshot_preview1`). Stores used with this linker then need
+   * a WASI context (`new Store(engine, { wasi })`).
+   */
+  defineWasi(): this {
+    check(ffi().wasmtime_linker_define_wasi(this.#pointer("defineWasi")), "Linker.defineWasi");
+    this.#wasi = true;
+    return this;
+  }
+
+  /**
+   * Instantiates `module` in `store`, resolving its imports from this linker. Throws a
+   * {@linkcode WasmtimeError} naming the first unresolved import, or a {@linkcode Trap} if the
+   * start function traps.
+   */
+  instantiate(store: Store, module: Module): Instance {
+    const context = contextOf(store, "Linker.instantiate");
+    this.#requireWasi(store, "instantiate");
+    assertWasiReady(store, module, "Linker.instantiate");
+    const struct = new Uint8Array(INSTANCE_SIZE);
+    const linker = this.#pointer("instantiate");
+    const modulePointer = module.pointer("Linker.instantiate");
+    runGuest(
+      store,
+      "Linker.instantiate",
+      (trap) => ffi().wasmtime_linker_instantiate(linker, context, modulePointer, struct, trap),
+    );
+    return instanceFromStruct(store, struct);
+  }
+
+  /** The definition of `module.name` in `store`, or undefined. */
+  get(store: Store, module: string, field: string): Extern | undefined {
+    const context = contextOf(store, "Linker.get");
+    this.#requireWasi(store, "get");
+    const moduleBytes = name(module, "module name");
+    const fieldBytes = name(field, "field name");
+    const item = new Uint8Array(EXTERN_SIZE);
+    const found = ffi().wasmtime_linker_get(
+      this.#pointer("get"),
+      context,
+      moduleBytes,
+      BigInt(moduleBytes.length),
+      fieldBytes,
+      BigInt(fieldBytes.length),
+      item,
+    );
+    return found ? externFromStruct(store, item) : undefined;
+  }
+
+  /** The default export (`""` or `_start`) of the module defined as `name`. */
+  getDefault(store: Store, module: string): Func {
+    const context = contextOf(store, "Linker.getDefault");
+    this.#requireWasi(store, "getDefault");
+    const moduleBytes = name(module, "module name");
+    const struct = new Uint8Array(FUNC_SIZE);
+    check(
+      ffi().wasmtime_linker_get_default(
+        this.#pointer("getDefault"),
+        context,
+        moduleBytes,
+        BigInt(moduleBytes.length),
+        struct,
+      ),
+      `Linker.getDefault(${module})`,
+    );
+    return funcFromStruct(store, struct);
+  }
+
+  /** True once disposed. */
+  get disposed(): boolean {
+    return this.#handle.disposed;
+  }
+
+  /**
+   * Frees the linker. Instances made through it keep working, host functions included.
+   * Idempotent.
+   */
+  [Symbol.dispose](): void {
+    this.#handle.dispose();
+  }
+}

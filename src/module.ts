@@ -1,0 +1,189 @@
+/**
+ * Compiled modules: compile, validate, inspect, serialize and deserialize.
+ *
+ * @module
+ */
+import { cString, newVec, takeByteVec } from "./bytes.ts";
+import { PermissionError, WasmtimeError } from "./error_types.ts";
+import { check, takeError } from "./errors.ts";
+import { ffi } from "./ffi.ts";
+import { Handle } from "./handle.ts";
+import type { Engine } from "./engine.ts";
+import { type ExportType, type ImportType, takeExportTypes, takeImportTypes } from "./types.ts";
+import { moduleBytes } from "./wat.ts";
+
+const pointerOut = new BigUint64Array(1);
+const pointerOutBytes = new Uint8Array(pointerOut.buffer);
+
+function takePointerOut(): Deno.PointerObject {
+  const pointer = Deno.UnsafePointer.create(pointerOut[0])!;
+  pointerOut[0] = 0n;
+  return pointer;
+}
+
+/** A module pointer made by deserialization, handed to the constructor to own. */
+class Adopted {
+  constructor(readonly pointer: Deno.PointerObject) {}
+}
+
+/**
+ * A compiled WebAssembly module, ready to be instantiated in any store of its engine.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Module } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using module = new Module(engine, `(module (func (export "run") (param i32) (result i64)
+ *   i64.const 0))`);
+ * console.log(module.exports); // [{ name: "run", type: { kind: "func", params: ["i32"], ... } }]
+ * const bytes = module.serialize(); // precompiled; load with Module.deserialize
+ * ```
+ */
+export class Module {
+  readonly #handle: Handle;
+  readonly #engine: Engine;
+  #imports: ImportType[] | undefined;
+  #exports: ExportType[] | undefined;
+
+  /**
+   * Compiles a module from WAT text (a string) or wasm bytes. Throws a
+   * {@linkcode WasmtimeError} for malformed or invalid input.
+   */
+  constructor(engine: Engine, source: string | Uint8Array | ArrayBuffer) {
+    this.#engine = engine;
+    if (source instanceof Adopted) {
+      this.#handle = new Handle(
+        this,
+        "Module",
+        source.pointer,
+        (p) => ffi().wasmtime_module_delete(p),
+      );
+      return;
+    }
+    const bytes = moduleBytes(source, "new Module");
+    const error = ffi().wasmtime_module_new(
+      engine.pointer("new Module"),
+      bytes as Uint8Array<ArrayBuffer>,
+      BigInt(bytes.length),
+      pointerOutBytes,
+    );
+    if (error !== null) throw takeError(error, "cannot compile the module");
+    this.#handle = new Handle(
+      this,
+      "Module",
+      takePointerOut(),
+      (p) => ffi().wasmtime_module_delete(p),
+    );
+  }
+
+  static #adopt(engine: Engine, pointer: Deno.PointerObject): Module {
+    return new Module(engine, new Adopted(pointer) as unknown as Uint8Array);
+  }
+
+  /** Compiles the module in the file at `path` (read with Deno's permissions). */
+  static async fromFile(engine: Engine, path: string | URL): Promise<Module> {
+    return new Module(engine, await Deno.readFile(path));
+  }
+
+  /**
+   * Checks that `source` is a valid module for `engine` without compiling it; throws a
+   * {@linkcode WasmtimeError} describing the first problem.
+   */
+  static validate(engine: Engine, source: string | Uint8Array | ArrayBuffer): void {
+    const bytes = moduleBytes(source, "Module.validate");
+    check(
+      ffi().wasmtime_module_validate(
+        engine.pointer("Module.validate"),
+        bytes as Uint8Array<ArrayBuffer>,
+        BigInt(bytes.length),
+      ),
+      "invalid module",
+    );
+  }
+
+  /**
+   * Loads a module serialized by {@linkcode serialize} or `Engine.precompile`.
+   *
+   * **Only deserialize bytes you trust**: they contain native code that Wasmtime maps as
+   * executable after minimal checks. Bytes from an incompatible Wasmtime version or engine
+   * configuration are rejected with an error.
+   */
+  static deserialize(engine: Engine, bytes: Uint8Array): Module {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new WasmtimeError("Module.deserialize(engine, bytes): bytes must be a Uint8Array");
+    }
+    const error = ffi().wasmtime_module_deserialize(
+      engine.pointer("Module.deserialize"),
+      bytes as Uint8Array<ArrayBuffer>,
+      BigInt(bytes.length),
+      pointerOutBytes,
+    );
+    if (error !== null) throw takeError(error, "cannot deserialize the module");
+    return Module.#adopt(engine, takePointerOut());
+  }
+
+  /**
+   * Loads a serialized module from a file by memory-mapping it (fast for large modules).
+   * Needs read permission for `path`. The same warning as {@linkcode deserialize} applies:
+   * **only load files you trust.**
+   */
+  static deserializeFile(engine: Engine, path: string): Module {
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
+      throw new PermissionError(`Module.deserializeFile: reading ${path}`, `--allow-read=${path}`);
+    }
+    const error = ffi().wasmtime_module_deserialize_file(
+      engine.pointer("Module.deserializeFile"),
+      cString(path),
+      pointerOutBytes,
+    );
+    if (error !== null) throw takeError(error, `cannot deserialize ${path}`);
+    return Module.#adopt(engine, takePointerOut());
+  }
+
+  /** The engine the module was compiled for. */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  /** The native `wasmtime_module_t *` (borrowed). */
+  pointer(action: string): Deno.PointerObject {
+    return this.#handle.pointer(action);
+  }
+
+  /** What the module imports, in order. */
+  get imports(): ImportType[] {
+    if (this.#imports === undefined) {
+      const vec = newVec();
+      ffi().wasmtime_module_imports(this.pointer("imports"), vec);
+      this.#imports = takeImportTypes(vec);
+    }
+    return this.#imports;
+  }
+
+  /** What the module exports, in order. */
+  get exports(): ExportType[] {
+    if (this.#exports === undefined) {
+      const vec = newVec();
+      ffi().wasmtime_module_exports(this.pointer("exports"), vec);
+      this.#exports = takeExportTypes(vec);
+    }
+    return this.#exports;
+  }
+
+  /** The compiled module as bytes for {@linkcode Module.deserialize}. */
+  serialize(): Uint8Array<ArrayBuffer> {
+    const vec = newVec();
+    check(ffi().wasmtime_module_serialize(this.pointer("serialize"), vec), "Module.serialize");
+    return takeByteVec(vec);
+  }
+
+  /** True once disposed. */
+  get disposed(): boolean {
+    return this.#handle.disposed;
+  }
+
+  /** Frees the compiled module; instances made from it keep working. Idempotent. */
+  [Symbol.dispose](): void {
+    this.#handle.dispose();
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * The Store: owner of all instances, functions, memories, tables and globals made in it, plus
+ * the per-store budget (fuel, epoch deadline, resource limits).
+ *
+ * @module
+ */
+import { WasmtimeError } from "./error_types.ts";
+import { check, errorMessage } from "./errors.ts";
+import { ffi } from "./ffi.ts";
+import { disposedError, Handle } from "./handle.ts";
+import type { Engine } from "./engine.ts";
+import { WASI_INTO_NATIVE, type WasiSource } from "./internal.ts";
+
+/** Resource limits enforced by Wasmtime for one store. */
+export interface StoreLimits {
+  /** Maximum bytes of any one linear memory; `memory.grow` beyond it fails (returns -1). */
+  memorySize?: number;
+  /** Maximum elements of any one table. */
+  tableElements?: number;
+  /** Maximum number of instances (default 10,000). */
+  instances?: number;
+  /** Maximum number of tables (default 10,000). */
+  tables?: number;
+  /** Maximum number of memories (default 10,000). */
+  memories?: number;
+}
+
+/** Options of a {@linkcode Store}. */
+export interface StoreOptions {
+  /** Initial fuel; needs `new Engine({ consumeFuel: true })`. */
+  fuel?: number | bigint;
+  /** Resource limits. */
+  limits?: StoreLimits;
+  /**
+   * Epoch ticks until guests are interrupted; needs `epochInterruption`. Without it, a store
+   * of such an engine starts with a deadline far in the future, so calls do not trap at once.
+   */
+  epochDeadline?: number;
+  /** WASI context for guests that import WASI (see `@wasmtime-deno/wasmtime/wasi`). */
+  wasi?: WasiSource;
+}
+
+/** An object that must revalidate (or detach) zero-copy views after guest code ran. */
+export interface ViewOwner {
+  revalidateView(): void;
+  detachView(): void;
+}
+
+let nextStoreId = 1;
+/** Every live zero-copy view of any store, for host calls that begin mid-call. */
+const allViews = new Set<ViewOwner>();
+
+/**
+ * Revalidates every zero-copy view. Host functions run in the middle of a guest call, after
+ * the guest may have grown (and, with some configurations, moved) a memory.
+ */
+export function revalidateAllViews(): void {
+  if (allViews.size > 0) { for (const view of allViews) view.revalidateView(); }
+}
+const storesById = new Map<number, WeakRef<Store>>();
+
+/** The Store whose context is `context` (from a host call's caller). */
+export function storeFromContext(context: Deno.PointerObject): Store | undefined {
+  const data = ffi().wasmtime_context_get_data(context);
+  const id = Number(Deno.UnsafePointer.value(data));
+  return storesById.get(id)?.deref();
+}
+
+/** Internal access to a store's native context (throws once the store is disposed). */
+export let contextOf: (store: Store, action: string) => Deno.PointerObject;
+/** A store's native context, or null once it is disposed (never throws). */
+export let liveContext: (store: Store) => Deno.PointerObject | null;
+/** Marks a call into the store as running (a store is not freed while calls run). */
+export let enterStore: (store: Store) => void;
+/** Marks a call as finished and revalidates zero-copy memory views. */
+export let leaveStore: (store: Store) => void;
+/** Registers a memory whose zero-copy view must be revalidated after calls. */
+export let trackView: (store: Store, owner: ViewOwner, live: boolean) => void;
+/** Whether a WASI context was given to the store. */
+export let storeHasWasi: (store: Store) => boolean;
+
+/**
+ * A store owns every wasm object made in it and carries its fuel, epoch deadline and limits.
+ * Disposing a store frees them all at once: later use of its instances, functions or memories
+ * throws instead of crashing. A store belongs to the thread (worker) that made it.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ consumeFuel: true });
+ * using store = new Store(engine, { fuel: 1_000_000, limits: { memorySize: 16 << 20 } });
+ * console.log(store.fuel); // 1000000
+ * ```
+ */
+export class Store {
+  readonly #handle: Handle;
+  readonly #engine: Engine;
+  readonly #id: number;
+  #context: Deno.PointerObject | null;
+  #depth = 0;
+  #disposeRequested = false;
+  #hasWasi = false;
+  readonly #views = new Set<ViewOwner>();
+
+  static {
+    contextOf = (store, action) => {
+      const context = store.#context;
+      if (context === null) throw disposedError("Store", action);
+      return context;
+    };
+    liveContext = (store) => store.#context;
+    enterStore = (store) => {
+      store.#depth++;
+    };
+    leaveStore = (store) => {
+      store.#depth--;
+      if (store.#views.size > 0) { for (const view of store.#views) view.revalidateView(); }
+      if (store.#depth === 0 && store.#disposeRequested) store.#free();
+    };
+    trackView = (store, owner, live) => {
+      if (live) {
+        store.#views.add(owner);
+        allViews.add(owner);
+      } else {
+        store.#views.delete(owner);
+        allViews.delete(owner);
+      }
+    };
+    storeHasWasi = (store) => store.#hasWasi;
+  }
+
+  /** Creates a store for `engine`. */
+  constructor(engine: Engine, options: StoreOptions = {}) {
+    const id = nextStoreId++;
+    const pointer = ffi().wasmtime_store_new(
+      engine.pointer("new Store"),
+      Deno.UnsafePointer.create(BigInt(id)),
+      null,
+    );
+    this.#handle = new Handle(this, "Store", pointer, (p) => {
+      storesById.delete(id);
+      ffi().wasmtime_store_delete(p);
+    });
+    this.#engine = engine;
+    this.#id = id;
+    this.#context = ffi().wasmtime_store_context(this.#handle.pointer("new Store"));
+    storesById.set(id, new WeakRef(this));
+    try {
+      this.#configure(options);
+    } catch (error) {
+      this[Symbol.dispose]();
+      throw error;
+    }
+  }
+
+  #configure(options: StoreOptions): void {
+    const engineOptions = this.#engine.options;
+    if (options.limits) this.#setLimits(options.limits);
+    if (options.fuel !== undefined) this.fuel = options.fuel;
+    if (options.epochDeadline !== undefined) {
+      this.setEpochDeadline(options.epochDeadline);
+    } else if (engineOptions.epochInterruption) {
+      this.setEpochDeadline(2 ** 53 - 1);
+    }
+    if (options.wasi !== undefined) {
+      const config = options.wasi[WASI_INTO_NATIVE]();
+      check(
+        ffi().wasmtime_context_set_wasi(this.#context!, config),
+        "cannot attach the WASI configuration",
+      );
+      this.#hasWasi = true;
+    }
+  }
+
+  #setLimits(limits: StoreLimits): void {
+    const value = (key: keyof StoreLimits): bigint => {
+      const v = limits[key];
+      if (v === undefined) return -1n;
+      if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+        throw new WasmtimeError(`Store limit ${key} must be a non-negative integer, got ${v}`);
+      }
+      return BigInt(v);
+    };
+    ffi().wasmtime_store_limiter(
+      this.#handle.pointer("limits"),
+      value("memorySize"),
+      value("tableElements"),
+      value("instances"),
+      value("tables"),
+      value("memories"),
+    );
+  }
+
+  /** The engine this store was made with. */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  /** True once disposed. */
+  get disposed(): boolean {
+    return this.#context === null;
+  }
+
+  /** Remaining fuel; needs `new Engine({ consumeFuel: true })`. */
+  get fuel(): number {
+    const out = new BigUint64Array(1);
+    const error = ffi().wasmtime_context_get_fuel(
+      contextOf(this, "fuel"),
+      new Uint8Array(out.buffer),
+    );
+    if (error !== null) throw this.#fuelError(error);
+    return Number(out[0]);
+  }
+
+  /** Sets the remaining fuel. */
+  set fuel(fuel: number | bigint) {
+    const amount = typeof fuel === "bigint"
+      ? fuel
+      : Number.isSafeInteger(fuel)
+      ? BigInt(fuel)
+      : -1n;
+    if (amount < 0n || amount > 0xffff_ffff_ffff_ffffn) {
+      throw new WasmtimeError(`Store.fuel must be a non-negative integer, got ${fuel}`);
+    }
+    const error = ffi().wasmtime_context_set_fuel(contextOf(this, "fuel"), amount);
+    if (error !== null) throw this.#fuelError(error);
+  }
+
+  #fuelError(error: Deno.PointerObject): WasmtimeError {
+    const message = errorMessage(error);
+    ffi().wasmtime_error_delete(error);
+    return new WasmtimeError(
+      `Store.fuel: ${message}; create the engine with new Engine({ consumeFuel: true })`,
+    );
+  }
+
+  /**
+   * Guests trap with `TrapCode.Interrupt` once the engine's epoch advances `ticks` beyond its
+   * current value (needs `epochInterruption`).
+   */
+  setEpochDeadline(ticks: number): void {
+    if (!Number.isSafeInteger(ticks) || ticks < 0) {
+      throw new WasmtimeError(`setEpochDeadline(ticks): ticks must be a non-negative integer`);
+    }
+    ffi().wasmtime_context_set_epoch_deadline(contextOf(this, "setEpochDeadline"), BigInt(ticks));
+  }
+
+  /** Runs Wasmtime's garbage collector for this store's GC references (externref, ...). */
+  gc(): void {
+    check(ffi().wasmtime_context_gc(contextOf(this, "gc")), "Store.gc failed");
+  }
+
+  /** Identifier of this store within the process (for diagnostics). */
+  get id(): number {
+    return this.#id;
+  }
+
+  #free(): void {
+    for (const view of this.#views) view.detachView();
+    this.#views.clear();
+    this.#handle.dispose();
+  }
+
+  /**
+   * Frees the store and everything in it. Objects made in it throw on later use. Disposing
+   * while a call into the store is running defers the free until the call returns. Idempotent.
+   */
+  [Symbol.dispose](): void {
+    if (this.#context === null) return;
+    this.#context = null;
+    if (this.#depth > 0) this.#disposeRequested = true;
+    else this.#free();
+  }
+}

@@ -1,0 +1,425 @@
+/**
+ * WebAssembly types as plain JS descriptors, and their conversion to and from Wasmtime's type
+ * objects. Value types are read through `wasmtime_valtype_t`, never `wasm_valtype_kind`,
+ * which aborts the process on v128 and typed references.
+ *
+ * @module
+ */
+import { nativeVecParts, newVec, readName, vecParts } from "./bytes.ts";
+import { WasmtimeError } from "./error_types.ts";
+import { check } from "./errors.ts";
+import { ffi } from "./ffi.ts";
+import { Handle } from "./handle.ts";
+import {
+  LIMITS_MAX_OFFSET,
+  LIMITS_MIN_OFFSET,
+  LIMITS_SIZE,
+  POINTER_SIZE,
+  VALTYPE_HEAP_KIND_OFFSET,
+  VALTYPE_NULLABLE_OFFSET,
+  VALTYPE_SIZE,
+} from "./layout.ts";
+
+/**
+ * A WebAssembly value type. Numbers and `v128`, the abstract nullable references by their
+ * usual names (`funcref`, `externref`, `anyref`, ...), and anything else (non-nullable or
+ * concrete references) in text-format notation such as `"(ref func)"`.
+ */
+export type ValType =
+  | "i32"
+  | "i64"
+  | "f32"
+  | "f64"
+  | "v128"
+  | "funcref"
+  | "externref"
+  | "anyref"
+  | "eqref"
+  | "i31ref"
+  | "structref"
+  | "arrayref"
+  | "exnref"
+  | "nullref"
+  | "nullfuncref"
+  | "nullexternref"
+  | "nullexnref"
+  | `(ref ${string})`;
+
+/** The value types the binding converts to and from JS values. */
+export const SUPPORTED_VALTYPES: readonly ValType[] = [
+  "i32",
+  "i64",
+  "f32",
+  "f64",
+  "v128",
+  "funcref",
+  "externref",
+];
+
+const HEAP_TYPE_NAMES = [
+  "extern",
+  "noextern",
+  "func",
+  "(concrete func)",
+  "nofunc",
+  "any",
+  "none",
+  "eq",
+  "i31",
+  "array",
+  "(concrete array)",
+  "struct",
+  "(concrete struct)",
+  "exn",
+  "(concrete exn)",
+  "noexn",
+];
+const NULLABLE_SHORTHANDS: Record<string, ValType> = {
+  extern: "externref",
+  noextern: "nullexternref",
+  func: "funcref",
+  nofunc: "nullfuncref",
+  any: "anyref",
+  none: "nullref",
+  eq: "eqref",
+  i31: "i31ref",
+  array: "arrayref",
+  struct: "structref",
+  exn: "exnref",
+  noexn: "nullexnref",
+};
+const NUMERIC: ValType[] = ["i32", "i64", "f32", "f64", "v128"];
+
+const valtypeScratch = new Uint8Array(VALTYPE_SIZE);
+
+/** Reads a borrowed `wasm_valtype_t *`. */
+export function readValType(valtype: Deno.PointerObject): ValType {
+  ffi().wasmtime_valtype_new(valtype, valtypeScratch);
+  const kind = valtypeScratch[0];
+  let result: ValType;
+  if (kind < 5) {
+    result = NUMERIC[kind];
+  } else {
+    const nullable = valtypeScratch[VALTYPE_NULLABLE_OFFSET] !== 0;
+    const heap = HEAP_TYPE_NAMES[valtypeScratch[VALTYPE_HEAP_KIND_OFFSET]] ?? "?";
+    result = nullable && NULLABLE_SHORTHANDS[heap]
+      ? NULLABLE_SHORTHANDS[heap]
+      : `(ref ${nullable ? "null " : ""}${heap})`;
+  }
+  ffi().wasmtime_valtype_delete(valtypeScratch);
+  return result;
+}
+
+const WASM_VALKIND: Partial<Record<ValType, number>> = {
+  i32: 0,
+  i64: 1,
+  f32: 2,
+  f64: 3,
+  externref: 128,
+  funcref: 129,
+};
+
+/** A new owned `wasm_valtype_t *` for `type`. */
+export function newValType(type: ValType): Deno.PointerObject {
+  if (type === "v128") return ffi().wasmtime_wasm_valtype_v128()!;
+  const kind = WASM_VALKIND[type];
+  if (kind === undefined) {
+    throw new WasmtimeError(
+      `value type ${JSON.stringify(type)} is not supported here; use one of ${
+        SUPPORTED_VALTYPES.join(", ")
+      }`,
+    );
+  }
+  return ffi().wasm_valtype_new(kind)!;
+}
+
+/** Throws unless `type` is a value type the binding can create. */
+export function assertValType(type: unknown, where: string): asserts type is ValType {
+  if (typeof type !== "string" || !SUPPORTED_VALTYPES.includes(type as ValType)) {
+    throw new WasmtimeError(
+      `${where}: ${JSON.stringify(type)} is not a value type; use one of ${
+        SUPPORTED_VALTYPES.join(", ")
+      }`,
+    );
+  }
+}
+
+function readValTypeVec(vec: Deno.PointerValue): ValType[] {
+  if (vec === null) return [];
+  const { size, data } = nativeVecParts(vec);
+  const types: ValType[] = [];
+  if (data === null) return types;
+  const list = new Deno.UnsafePointerView(data);
+  for (let i = 0; i < size; i++) {
+    types.push(readValType(Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE))!));
+  }
+  return types;
+}
+
+function newValTypeVec(types: readonly ValType[]): Uint8Array<ArrayBuffer> {
+  const pointers = new BigUint64Array(types.length);
+  types.forEach((type, i) => {
+    pointers[i] = BigInt(Deno.UnsafePointer.value(newValType(type)));
+  });
+  const vec = newVec();
+  ffi().wasm_valtype_vec_new(vec, BigInt(types.length), new Uint8Array(pointers.buffer));
+  return vec;
+}
+
+/**
+ * A function signature. Owns a native `wasm_functype_t`; dispose it when done, or let the
+ * garbage collector do it.
+ *
+ * @example
+ * ```ts
+ * import { FuncType } from "@wasmtime-deno/wasmtime";
+ * using type = new FuncType(["i32", "i32"], ["i32"]);
+ * console.log(type.params, type.results); // ["i32", "i32"] ["i32"]
+ * ```
+ */
+export class FuncType {
+  /** Parameter types. */
+  readonly params: readonly ValType[];
+  /** Result types. */
+  readonly results: readonly ValType[];
+  #handle: Handle | undefined;
+
+  /** Creates a signature from parameter and result types. */
+  constructor(params: readonly ValType[], results: readonly ValType[]) {
+    if (!Array.isArray(params) || !Array.isArray(results)) {
+      throw new WasmtimeError("new FuncType(params, results): both must be arrays of value types");
+    }
+    params.forEach((p, i) => assertValType(p, `FuncType parameter ${i}`));
+    results.forEach((r, i) => assertValType(r, `FuncType result ${i}`));
+    this.params = Object.freeze([...params]);
+    this.results = Object.freeze([...results]);
+  }
+
+  /** The native `wasm_functype_t *`, created on first use (borrowed by the caller). */
+  pointer(action: string): Deno.PointerObject {
+    if (this.#handle === undefined) {
+      const params = newValTypeVec(this.params);
+      const results = newValTypeVec(this.results);
+      this.#handle = new Handle(
+        this,
+        "FuncType",
+        ffi().wasm_functype_new(params, results),
+        (p) => ffi().wasm_functype_delete(p),
+      );
+    }
+    return this.#handle.pointer(action);
+  }
+
+  /** A readable signature, e.g. `(i32, i32) -> (i32)`. */
+  toString(): string {
+    return `(${this.params.join(", ")}) -> (${this.results.join(", ")})`;
+  }
+
+  /** Frees the native signature. Idempotent. */
+  [Symbol.dispose](): void {
+    this.#handle?.dispose();
+  }
+
+  /** Reads a borrowed `wasm_functype_t *`. */
+  static fromNative(functype: Deno.PointerObject): FuncType {
+    return new FuncType(
+      readValTypeVec(ffi().wasm_functype_params(functype)),
+      readValTypeVec(ffi().wasm_functype_results(functype)),
+    );
+  }
+}
+
+/** Limits and options of a linear memory. */
+export interface MemoryType {
+  /** Initial size in pages. */
+  minimum: number;
+  /** Maximum size in pages, if bounded. */
+  maximum?: number;
+  /** A 64-bit memory (memory64 proposal). */
+  memory64?: boolean;
+  /** A shared memory (threads proposal). */
+  shared?: boolean;
+  /** log2 of the page size (16 = 64 KiB pages, the default; 0 with custom page sizes). */
+  pageSizeLog2?: number;
+}
+
+/** Element type and limits of a table. */
+export interface TableType {
+  /** The element type. */
+  element: ValType;
+  /** Initial size in elements. */
+  minimum: number;
+  /** Maximum size in elements, if bounded. */
+  maximum?: number;
+}
+
+/** Content type and mutability of a global. */
+export interface GlobalType {
+  /** The value type. */
+  content: ValType;
+  /** Whether wasm (and the host) may change it. */
+  mutable: boolean;
+}
+
+/** The type of an import or export. */
+export type ExternType =
+  | ({ kind: "func" } & { params: readonly ValType[]; results: readonly ValType[] })
+  | ({ kind: "global" } & GlobalType)
+  | ({ kind: "table" } & TableType)
+  | ({ kind: "memory" } & MemoryType)
+  | { kind: "tag" };
+
+/** One import of a module. */
+export interface ImportType {
+  /** The module name of the import. */
+  module: string;
+  /** The field name of the import. */
+  name: string;
+  /** What must be supplied. */
+  type: ExternType;
+}
+
+/** One export of a module. */
+export interface ExportType {
+  /** The export name. */
+  name: string;
+  /** What is exported. */
+  type: ExternType;
+}
+
+const limitsScratch = new Uint8Array(8);
+const limitsView = new DataView(limitsScratch.buffer);
+
+/** Reads a borrowed `wasm_memorytype_t *`. */
+export function readMemoryType(type: Deno.PointerObject): MemoryType {
+  const result: MemoryType = {
+    minimum: Number(ffi().wasmtime_memorytype_minimum(type)),
+    memory64: ffi().wasmtime_memorytype_is64(type),
+    shared: ffi().wasmtime_memorytype_isshared(type),
+    pageSizeLog2: ffi().wasmtime_memorytype_page_size_log2(type),
+  };
+  if (ffi().wasmtime_memorytype_maximum(type, limitsScratch)) {
+    result.maximum = Number(limitsView.getBigUint64(0, true));
+  }
+  return result;
+}
+
+/** Reads a borrowed `wasm_tabletype_t *`. */
+export function readTableType(type: Deno.PointerObject): TableType {
+  const element = readValType(ffi().wasm_tabletype_element(type)!);
+  const limits = new Deno.UnsafePointerView(ffi().wasm_tabletype_limits(type)!);
+  const max = limits.getUint32(LIMITS_MAX_OFFSET);
+  const result: TableType = { element, minimum: limits.getUint32(LIMITS_MIN_OFFSET) };
+  if (max !== 0xffffffff) result.maximum = max;
+  return result;
+}
+
+/** Reads a borrowed `wasm_globaltype_t *`. */
+export function readGlobalType(type: Deno.PointerObject): GlobalType {
+  return {
+    content: readValType(ffi().wasm_globaltype_content(type)!),
+    mutable: ffi().wasm_globaltype_mutability(type) === 1,
+  };
+}
+
+/** Reads a borrowed `wasm_externtype_t *`. */
+export function readExternType(type: Deno.PointerObject): ExternType {
+  switch (ffi().wasm_externtype_kind(type)) {
+    case 0: {
+      const func = FuncType.fromNative(ffi().wasm_externtype_as_functype_const(type)!);
+      return { kind: "func", params: func.params, results: func.results };
+    }
+    case 1:
+      return {
+        kind: "global",
+        ...readGlobalType(ffi().wasm_externtype_as_globaltype_const(type)!),
+      };
+    case 2:
+      return { kind: "table", ...readTableType(ffi().wasm_externtype_as_tabletype_const(type)!) };
+    case 3:
+      return {
+        kind: "memory",
+        ...readMemoryType(ffi().wasm_externtype_as_memorytype_const(type)!),
+      };
+    default:
+      return { kind: "tag" };
+  }
+}
+
+/** A new owned `wasm_memorytype_t *`. */
+export function newMemoryType(type: MemoryType): Deno.PointerObject {
+  if (typeof type !== "object" || type === null || !Number.isInteger(type.minimum)) {
+    throw new WasmtimeError("a memory type needs an integer `minimum` (pages)");
+  }
+  const out = new Uint8Array(8);
+  const hasMax = type.maximum !== undefined;
+  check(
+    ffi().wasmtime_memorytype_new(
+      BigInt(type.minimum),
+      hasMax,
+      BigInt(type.maximum ?? 0),
+      type.memory64 ?? false,
+      type.shared ?? false,
+      type.pageSizeLog2 ?? 16,
+      out,
+    ),
+    "invalid memory type",
+  );
+  return Deno.UnsafePointer.create(new DataView(out.buffer).getBigUint64(0, true))!;
+}
+
+/** A new owned `wasm_tabletype_t *`. */
+export function newTableType(type: TableType): Deno.PointerObject {
+  assertValType(type?.element, "table element type");
+  if (type.element !== "funcref" && type.element !== "externref") {
+    throw new WasmtimeError(`tables hold funcref or externref, not ${type.element}`);
+  }
+  const limits = new Uint8Array(LIMITS_SIZE);
+  const view = new DataView(limits.buffer);
+  view.setUint32(LIMITS_MIN_OFFSET, type.minimum >>> 0, true);
+  view.setUint32(LIMITS_MAX_OFFSET, type.maximum === undefined ? 0xffffffff : type.maximum, true);
+  return ffi().wasm_tabletype_new(newValType(type.element), limits)!;
+}
+
+/** A new owned `wasm_globaltype_t *`. */
+export function newGlobalType(type: GlobalType): Deno.PointerObject {
+  assertValType(type?.content, "global content type");
+  return ffi().wasm_globaltype_new(newValType(type.content), type.mutable ? 1 : 0)!;
+}
+
+/** Reads an import or export type vector and frees it. */
+export function takeImportTypes(vec: Uint8Array<ArrayBuffer>): ImportType[] {
+  const { size, data } = vecParts(vec);
+  const out: ImportType[] = [];
+  if (data !== null) {
+    const list = new Deno.UnsafePointerView(data);
+    for (let i = 0; i < size; i++) {
+      const item = Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE))!;
+      out.push({
+        module: readName(ffi().wasm_importtype_module(item)) ?? "",
+        name: readName(ffi().wasm_importtype_name(item)) ?? "",
+        type: readExternType(ffi().wasm_importtype_type(item)!),
+      });
+    }
+  }
+  ffi().wasm_importtype_vec_delete(vec);
+  return out;
+}
+
+/** Reads an export type vector and frees it. */
+export function takeExportTypes(vec: Uint8Array<ArrayBuffer>): ExportType[] {
+  const { size, data } = vecParts(vec);
+  const out: ExportType[] = [];
+  if (data !== null) {
+    const list = new Deno.UnsafePointerView(data);
+    for (let i = 0; i < size; i++) {
+      const item = Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE))!;
+      out.push({
+        name: readName(ffi().wasm_exporttype_name(item)) ?? "",
+        type: readExternType(ffi().wasm_exporttype_type(item)!),
+      });
+    }
+  }
+  ffi().wasm_exporttype_vec_delete(vec);
+  return out;
+}
