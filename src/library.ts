@@ -110,10 +110,13 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
 ): Deno.DynamicLibrary<S> {
   const { path, source } = locateLibrary();
   const origin = source === "env" ? `${LIB_ENV}=${path}` : `the cached library ${path}`;
-  if (Deno.permissions.querySync({ name: "ffi", path }).state !== "granted") {
+  // Deno's pointer and callback APIs, which every call through the binding uses, need
+  // unscoped FFI access: a path-scoped --allow-ffi=<path> opens the library but nothing more.
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
     throw new PermissionError(
-      `libwasmtime: loading ${origin} needs FFI access`,
-      `--allow-ffi=${path}`,
+      `libwasmtime: using ${origin} needs unscoped FFI access (Deno's pointer APIs do not ` +
+        "accept a path-scoped --allow-ffi=<path>)",
+      "--allow-ffi",
     );
   }
   let library: Deno.DynamicLibrary<S>;
@@ -123,10 +126,8 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
     if (isPermissionError(error)) {
       throw new PermissionError(
         `libwasmtime: loading ${origin} needs FFI access`,
-        `--allow-ffi=${path}`,
-        {
-          cause: error,
-        },
+        "--allow-ffi",
+        { cause: error },
       );
     }
     const message = (error as Error).message;

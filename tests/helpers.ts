@@ -1,0 +1,67 @@
+/**
+ * Shared test helpers: running Deno subprocesses and locating the built library.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Absolute path of the repository root. */
+export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
+
+/** Result of a subprocess. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno <args>` with a clean, explicit environment (plus `env`). */
+export async function runDeno(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean } = {},
+): Promise<RunResult> {
+  const env: Record<string, string> = {
+    NO_COLOR: "1",
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.env.get("HOME") ?? "",
+    ...options.env,
+  };
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: options.cwd ?? ROOT,
+    env,
+    clearEnv: options.clearEnv ?? true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Path of the cached library (builds it if needed, like the README's first command). */
+export async function libraryPath(): Promise<string> {
+  const result = await runDeno(["run", "-A", "tasks/build_native.ts", "--print-path"]);
+  if (result.code !== 0) throw new Error(`build-native failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+/** The cache entry directory holding the library, its headers and manifest. */
+export async function cacheEntry(): Promise<string> {
+  return dirname(await libraryPath());
+}
+
+/** Writes `source` to a temporary .ts file and returns its path. */
+export async function tempScript(source: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "wasmtime-deno-test-" });
+  const path = join(dir, "script.ts");
+  await Deno.writeTextFile(path, source);
+  return path;
+}
+
+/** The repository's mod.ts as a file URL (for scripts written to temp dirs). */
+export const MOD_URL: string = new URL("../mod.ts", import.meta.url).href;
