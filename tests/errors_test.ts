@@ -1,0 +1,272 @@
+import assert from "node:assert/strict";
+import {
+  Engine,
+  Func,
+  FuncType,
+  Instance,
+  Linker,
+  Memory,
+  Module,
+  Store,
+  Table,
+  Trap,
+  TrapCode,
+  WasmtimeError,
+} from "../mod.ts";
+
+function setup(wat: string, options: ConstructorParameters<typeof Engine>[0] = {}) {
+  const engine = new Engine(options);
+  const store = new Store(engine);
+  const module = new Module(engine, wat);
+  return { engine, store, module };
+}
+
+Deno.test("invalid wasm bytes and malformed WAT give WasmtimeErrors with details", () => {
+  using engine = new Engine();
+  assert.throws(() => new Module(engine, new Uint8Array([1, 2, 3, 4])), (e) => {
+    assert.ok(e instanceof WasmtimeError);
+    assert.match(e.message, /cannot compile the module:[\s\S]*magic header/);
+    return true;
+  });
+  assert.throws(() => new Module(engine, '(module (func (export "f") i32.add'), (e) => {
+    assert.ok(e instanceof WasmtimeError);
+    assert.match(e.message, /invalid WebAssembly text/);
+    return true;
+  });
+  assert.throws(
+    () => new Module(engine, "(module (func (result i32) i64.const 1))"),
+    /type mismatch/,
+  );
+  assert.throws(() => new Module(engine, 42 as never), /expected WAT text/);
+});
+
+Deno.test("wrong argument count and types are rejected before reaching wasm", () => {
+  const { engine, store, module } = setup(
+    `(module (func (export "f") (param i32 i64 f64 funcref) (result i32) local.get 0))`,
+  );
+  using _e = engine, _s = store, _m = module;
+  const f = new Instance(store, module, []).getFunc("f")!;
+  assert.throws(() => f.call(1), /expected 4 argument\(s\) \(i32, i64, f64, funcref\), got 1/);
+  assert.throws(() => f.call("1", 1n, 1, null), /argument 0: expected i32, got string "1"/);
+  assert.throws(() => f.call(1.5, 1n, 1, null), /argument 0: expected i32, got number 1.5/);
+  assert.throws(() => f.call(2 ** 40, 1n, 1, null), /does not fit in an i32/);
+  assert.throws(
+    () => f.call(1, 5, 1, null),
+    /argument 1: expected i64, got number 5 \(i64 values are bigints: write 5n\)/,
+  );
+  assert.throws(() => f.call(1, 1n << 64n, 1, null), /does not fit in an i64/);
+  assert.throws(() => f.call(1, 1n, "x", null), /argument 2: expected f64/);
+  assert.throws(
+    () => f.call(1, 1n, 1, {}),
+    /argument 3: expected funcref, got Object \(a Func or null\)/,
+  );
+  assert.throws(
+    () => f.typed(["i32"], ["i32"]),
+    /the function has type \(i32, i64, f64, funcref\) -> \(i32\)/,
+  );
+  assert.throws(() => new FuncType(["i33" as never], []), /"i33" is not a value type/);
+  const fast = f.typed(["i32", "i64", "f64", "funcref"], ["i32"]);
+  assert.throws(() => fast(1, 2, 3, null), /expected i64/);
+  assert.equal(fast(9, 2n, 3, null), 9);
+});
+
+Deno.test("missing imports name what is missing", () => {
+  const { engine, store, module } = setup(
+    `(module (import "env" "log" (func (param i32))) (import "env" "mem" (memory 1)))`,
+  );
+  using _e = engine, _s = store, _m = module;
+  using linker = new Linker(engine);
+  assert.throws(
+    () => linker.instantiate(store, module),
+    /unknown import: `env::log` has not been defined/,
+  );
+  assert.throws(
+    () => new Instance(store, module, []),
+    /needs 2 import\(s\): env\.log \(func\), env\.mem \(memory\); got 0/,
+  );
+  const wrong = new Func(store, new FuncType(["i64"], []), () => {});
+  const memory = new Memory(store, { minimum: 1 });
+  assert.throws(
+    () => new Instance(store, module, [wrong, memory]),
+    /incompatible import type|types incompatible/,
+  );
+  assert.throws(() => new Instance(store, module, [memory, wrong]), WasmtimeError);
+});
+
+Deno.test("use after dispose throws clear errors, never crashes", () => {
+  const engine = new Engine();
+  const store = new Store(engine);
+  const module = new Module(
+    engine,
+    `(module (memory (export "m") 1) (func (export "f") (result i32) i32.const 1) (global (export "g") (mut i32) (i32.const 0)) (table (export "t") 1 funcref))`,
+  );
+  const instance = new Instance(store, module, []);
+  const f = instance.getFunc("f")!;
+  const fast = f.typed([], ["i32"]);
+  const memory = instance.getMemory("m")!;
+  const view = new Uint8Array(memory.buffer);
+  const global = instance.getGlobal("g")!;
+  const table = instance.getTable("t")!;
+  store[Symbol.dispose]();
+  store[Symbol.dispose](); // idempotent
+  assert.equal(view.length, 0, "zero-copy views are detached when the store goes away");
+  assert.throws(() => f.call(), /Store\.call: the Store was disposed/);
+  assert.throws(() => fast(), /the Store was disposed/);
+  assert.throws(() => memory.read(0, 1), /the Store was disposed/);
+  assert.throws(() => memory.buffer, /the Store was disposed/);
+  assert.throws(() => global.value, /the Store was disposed/);
+  assert.throws(() => table.size, /the Store was disposed/);
+  assert.throws(() => instance.getExport("f"), /the Store was disposed/);
+  assert.throws(() => new Instance(store, module, []), /the Store was disposed/);
+  module[Symbol.dispose]();
+  assert.throws(() => module.serialize(), /Module\.serialize: the Module was disposed/);
+  engine[Symbol.dispose]();
+  engine[Symbol.dispose]();
+  assert.throws(() => new Store(engine), /Engine\.new Store: the Engine was disposed/);
+  const linker = new Linker(new Engine());
+  linker[Symbol.dispose]();
+  assert.throws(() => linker.defineWasi(), /the Linker was disposed/);
+});
+
+Deno.test("values and imports cannot cross stores", () => {
+  using engine = new Engine();
+  using storeA = new Store(engine);
+  using storeB = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module (import "" "f" (func)) (func (export "take") (param funcref)))`,
+  );
+  const funcA = new Func(storeA, new FuncType([], []), () => {});
+  assert.throws(() => new Instance(storeB, module, [funcA]), /belongs to another Store/);
+  const instanceA = new Instance(storeA, module, [funcA]);
+  const funcB = new Func(storeB, new FuncType([], []), () => {});
+  assert.throws(() => instanceA.getFunc("take")!.call(funcB), /belongs to another Store/);
+  const tableB = new Table(storeB, { element: "funcref", minimum: 1 });
+  assert.throws(() => tableB.set(0, funcA), /belongs to another Store/);
+  using linker = new Linker(engine);
+  assert.throws(() => linker.define(storeB, "", "f", funcA), /belongs to another Store/);
+  assert.throws(() => linker.defineInstance(storeB, "a", instanceA), /Instance of the given store/);
+});
+
+Deno.test("host memory access out of range is an error", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  const memory = new Memory(store, { minimum: 1, maximum: 2 });
+  assert.equal(memory.byteLength, 65536);
+  assert.throws(
+    () => memory.read(65530, 10),
+    /range \[65530, 65530 \+ 10\) is outside the memory \(65536 bytes\)/,
+  );
+  assert.throws(() => memory.write(-1, new Uint8Array(1)), /outside the memory/);
+  assert.throws(() => memory.getInt32(65533), /outside the memory/);
+  assert.throws(() => memory.readString(0, Infinity), /outside the memory/);
+  assert.throws(() => memory.grow(5), WasmtimeError);
+  assert.equal(memory.grow(1), 1);
+  memory.setInt32(65536 + 100, 7);
+  assert.equal(memory.getInt32(65536 + 100), 7);
+});
+
+Deno.test("a host function's exception reaches the caller as the same object", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module (import "" "h" (func $h (result i32)))
+    (func (export "run") (result i32) call $h i32.const 1 i32.add))`,
+  );
+  const original = new RangeError("from the host");
+  let mode = "throw";
+  const h = new Func(store, new FuncType([], ["i32"]), () => {
+    if (mode === "throw") throw original;
+    if (mode === "string") return "not a number";
+    if (mode === "promise") return Promise.resolve(1);
+    return 41;
+  });
+  const run = new Instance(store, module, [h]).getFunc("run")!;
+  assert.throws(() => run.call(), (e) => e === original);
+  assert.equal(run.call.length >= 0, true);
+  mode = "string";
+  assert.throws(() => run.call(), /result of .*: expected i32, got string "not a number"/);
+  mode = "promise";
+  assert.throws(() => run.call(), /returned a Promise/);
+  mode = "ok";
+  assert.equal(run.call(), 42, "the instance still works after host failures");
+  const fast = run.typed([], ["i32"]);
+  mode = "throw";
+  assert.throws(() => fast(), (e) => e === original);
+});
+
+Deno.test("nested host calls and reentrancy keep errors and results straight", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  using linker = new Linker(engine);
+  let instance: Instance | undefined;
+  linker.defineFunc("", "down", new FuncType(["i32"], ["i32"]), (_c, n: number) => {
+    if (n === 0) return 0;
+    return (instance!.getFunc("fact")!.call(n - 1) as number) + n;
+  });
+  using module = new Module(
+    engine,
+    `(module (import "" "down" (func $down (param i32) (result i32)))
+    (func (export "fact") (param i32) (result i32) local.get 0 call $down))`,
+  );
+  instance = linker.instantiate(store, module);
+  assert.equal(instance.getFunc("fact")!.call(50), 1275);
+});
+
+Deno.test("stack overflow, out of fuel and memory limits are reported, not fatal", () => {
+  using engine = new Engine({ consumeFuel: true });
+  using store = new Store(engine, { fuel: 1_000_000, limits: { memorySize: 2 * 65536 } });
+  using module = new Module(
+    engine,
+    `(module (memory (export "m") 1)
+    (func $rec (export "rec") call $rec)
+    (func (export "spin") (loop $l (br $l)))
+    (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))`,
+  );
+  const instance = new Instance(store, module, []);
+  assert.throws(() => instance.getFunc("rec")!.call(), (e) => {
+    assert.ok(e instanceof Trap);
+    assert.equal(e.code, TrapCode.StackOverflow);
+    return true;
+  });
+  assert.throws(() => instance.getFunc("spin")!.call(), (e) => {
+    assert.ok(e instanceof Trap);
+    assert.equal(e.code, TrapCode.OutOfFuel);
+    return true;
+  });
+  store.fuel = 1_000_000;
+  const grow = instance.getFunc("grow")!;
+  assert.equal(grow.call(1), 1, "the first page fits the 2-page limit");
+  assert.equal(grow.call(1), -1, "growing past the store limit fails inside wasm");
+  assert.throws(() => instance.getMemory("m")!.grow(1), WasmtimeError);
+  assert.equal(instance.getMemory("m")!.pages, 2);
+});
+
+Deno.test("disposing a store inside a host call defers the free until the call returns", () => {
+  using engine = new Engine();
+  const store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module (import "" "h" (func $h)) (func (export "run") (result i32) call $h i32.const 7))`,
+  );
+  const h = new Func(store, new FuncType([], []), () => store[Symbol.dispose]());
+  const run = new Instance(store, module, [h]).getFunc("run")!;
+  assert.equal(run.call(), 7);
+  assert.throws(() => run.call(), /the Store was disposed/);
+});
+
+Deno.test("a Caller used after its host call returns throws", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module (import "" "h" (func $h)) (func (export "run") call $h))`,
+  );
+  let saved: import("../mod.ts").Caller | undefined;
+  const h = new Func(store, new FuncType([], []), (caller) => {
+    saved = caller;
+  });
+  new Instance(store, module, [h]).getFunc("run")!.call();
+  assert.throws(() => saved!.getExport("memory"), /only valid while its host function runs/);
+});
