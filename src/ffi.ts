@@ -31,11 +31,35 @@ export const symbols = {
   },
   // uint64_t wasmtime_deno_externref_id(wasmtime_context_t *cx, const wasmtime_externref_t *r)
   wasmtime_deno_externref_id: { parameters: ["pointer", "buffer"], result: "u64" },
-  // size_t wasmtime_deno_externref_take_dropped(uint64_t owner, uint64_t *out, size_t capacity)
-  wasmtime_deno_externref_take_dropped: {
+  // size_t wasmtime_deno_take_dropped(uint64_t owner, uint64_t *out, size_t capacity)
+  wasmtime_deno_take_dropped: {
     parameters: ["u64", "buffer", "usize"],
     result: "usize",
   },
+  // HostEnv *wasmtime_deno_host_env_new(wasmtime_func_unchecked_callback_t cb, uint64_t owner,
+  //                                     uint64_t id)
+  wasmtime_deno_host_env_new: { parameters: ["function", "u64", "u64"], result: "pointer" },
+  // wasmtime_func_unchecked_callback_t wasmtime_deno_host_trampoline(void)
+  wasmtime_deno_host_trampoline: { parameters: [], result: "function" },
+  // void (*wasmtime_deno_host_env_finalizer(void))(void *)
+  wasmtime_deno_host_env_finalizer: { parameters: [], result: "function" },
+  // wasmtime_error_t *wasmtime_deno_linker_define_async_func(wasmtime_linker_t *,
+  //     const char *module, size_t, const char *name, size_t, const wasm_functype_t *ty,
+  //     uint64_t owner, uint64_t id)
+  wasmtime_deno_linker_define_async_func: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "usize", "pointer", "u64", "u64"],
+    result: "pointer",
+  },
+  // bool wasmtime_deno_future_poll(wasmtime_call_future_t *future)
+  wasmtime_deno_future_poll: { parameters: ["pointer"], result: "bool" },
+  // AsyncCall *wasmtime_deno_async_take_pending(uint64_t info[6])
+  wasmtime_deno_async_take_pending: { parameters: ["buffer"], result: "pointer" },
+  // void wasmtime_deno_async_finish(AsyncCall *call, wasm_trap_t *trap)
+  wasmtime_deno_async_finish: { parameters: ["pointer", "pointer"], result: "void" },
+  // EpochControl *wasmtime_deno_epoch_control_install(wasmtime_store_t *store)
+  wasmtime_deno_epoch_control_install: { parameters: ["pointer"], result: "pointer" },
+  // void wasmtime_deno_epoch_control_set(EpochControl *, bool active, uint64_t timeout_us)
+  wasmtime_deno_epoch_control_set: { parameters: ["pointer", "bool", "u64"], result: "void" },
   // void wasmtime_deno_memcpy(uint8_t *dst, const uint8_t *src, size_t len)  (native <- JS)
   wasmtime_deno_write: {
     name: "wasmtime_deno_memcpy",
@@ -503,6 +527,24 @@ export const symbols = {
   wasmtime_externref_unroot: { parameters: ["buffer"], result: "void" },
   // void wasmtime_val_unroot(wasmtime_val_t *)
   wasmtime_val_unroot: { parameters: ["buffer"], result: "void" },
+
+  // wasmtime_call_future_t *wasmtime_func_call_async(wasmtime_context_t *,
+  //     const wasmtime_func_t *, const wasmtime_val_t *args, size_t nargs,
+  //     wasmtime_val_t *results, size_t nresults, wasm_trap_t **trap_ret,
+  //     wasmtime_error_t **error_ret)
+  wasmtime_func_call_async: {
+    parameters: ["pointer", "buffer", "buffer", "usize", "buffer", "usize", "buffer", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_call_future_t *wasmtime_linker_instantiate_async(const wasmtime_linker_t *,
+  //     wasmtime_context_t *, const wasmtime_module_t *, wasmtime_instance_t *instance,
+  //     wasm_trap_t **trap_ret, wasmtime_error_t **error_ret)
+  wasmtime_linker_instantiate_async: {
+    parameters: ["pointer", "pointer", "pointer", "buffer", "buffer", "buffer"],
+    result: "pointer",
+  },
+  // void wasmtime_call_future_delete(wasmtime_call_future_t *future)
+  wasmtime_call_future_delete: { parameters: ["pointer"], result: "void" },
 
   // ---- memories, tables, globals ----------------------------------------------------------
   // wasmtime_error_t *wasmtime_memory_new(wasmtime_context_t *, const wasm_memorytype_t *,

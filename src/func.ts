@@ -26,6 +26,7 @@ import {
 } from "./store.ts";
 import { FuncType, type ValType } from "./types.ts";
 import {
+  HOST_OWNER,
   isNumeric,
   readRaw,
   readRawBits,
@@ -161,9 +162,9 @@ export class Func {
     ffi().wasmtime_func_new_unchecked(
       context,
       type.pointer("new Func"),
-      host.callback.pointer,
+      host.callback,
       host.data,
-      finalizerPointer(),
+      host.finalizer,
       struct,
     );
     this.#store = store;
@@ -459,25 +460,51 @@ export class Caller {
   }
 }
 
-const FINALIZER_CALLBACK = { parameters: ["pointer"], result: "void" } as const;
-
 interface HostEntry {
-  callback: { close(): void };
+  /** Closes the JS side (the UnsafeCallback, or nothing for async host functions). */
+  close(): void;
 }
 
-const hostEntries = new Map<number, HostEntry>();
-let nextHostId = 1;
-let finalizer: Deno.UnsafeCallback<typeof FINALIZER_CALLBACK> | undefined;
+/** Host functions Wasmtime may still call, by id. */
+const hostEntries = new Map<bigint, HostEntry>();
+let nextHostId = 1n;
+const droppedIds = new BigUint64Array(256);
+const droppedBytes = new Uint8Array(droppedIds.buffer);
 
-/** The shared finalizer Wasmtime calls when a host function's last reference is dropped. */
-export function finalizerPointer(): Deno.PointerObject {
-  finalizer ??= new Deno.UnsafeCallback(FINALIZER_CALLBACK, (data) => {
-    const id = Number(Deno.UnsafePointer.value(data));
-    const entry = hostEntries.get(id);
-    hostEntries.delete(id);
-    entry?.callback.close();
-  });
-  return finalizer.pointer;
+/**
+ * Closes the JS side of host functions Wasmtime has dropped. Their native environments are
+ * freed by Wasmtime (possibly on an async fiber, where JS cannot run), which only queues the id.
+ */
+export function releaseDroppedHostFunctions(): void {
+  for (;;) {
+    const count = Number(
+      ffi().wasmtime_deno_take_dropped(HOST_OWNER, droppedBytes, BigInt(droppedIds.length)),
+    );
+    for (let i = 0; i < count; i++) {
+      const entry = hostEntries.get(droppedIds[i]);
+      hostEntries.delete(droppedIds[i]);
+      entry?.close();
+    }
+    if (count < droppedIds.length) return;
+  }
+}
+
+/** Registers a host function's JS side and returns its id. */
+export function registerHost(entry: HostEntry): bigint {
+  if (hostEntries.size % 64 === 0) releaseDroppedHostFunctions();
+  const id = nextHostId++;
+  hostEntries.set(id, entry);
+  return id;
+}
+
+let trampoline: Deno.PointerObject | null = null;
+let envFinalizer: Deno.PointerObject | null = null;
+
+/** The native trampoline and finalizer every synchronous host function is registered with. */
+export function hostTrampoline(): { callback: Deno.PointerObject; finalizer: Deno.PointerObject } {
+  trampoline ??= ffi().wasmtime_deno_host_trampoline();
+  envFinalizer ??= ffi().wasmtime_deno_host_env_finalizer();
+  return { callback: trampoline!, finalizer: envFinalizer! };
 }
 
 const UNCHECKED_CALLBACK = {
@@ -490,10 +517,14 @@ const UNCHECKED_CALLBACK = {
   result: "pointer",
 } as const;
 
-/** A host callback ready to hand to Wasmtime, and the `data` that identifies it. */
+/**
+ * A host function ready to hand to Wasmtime: pass `callback` with `data` (a native HostEnv)
+ * and `finalizer` to `wasmtime_func_new_unchecked` or `wasmtime_linker_define_func_unchecked`.
+ */
 export interface HostCallback {
-  callback: Deno.UnsafeCallback<typeof UNCHECKED_CALLBACK>;
+  callback: Deno.PointerObject;
   data: Deno.PointerObject;
+  finalizer: Deno.PointerObject;
 }
 
 /** Creates the native trampoline for a JS host function of signature `type`. */
@@ -581,13 +612,18 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
       applyArgs.fill(undefined);
     }
   });
-  const id = nextHostId++;
-  hostEntries.set(id, { callback });
-  return { callback, data: Deno.UnsafePointer.create(BigInt(id))! };
+  const id = registerHost({ close: () => callback.close() });
+  const native = hostTrampoline();
+  return {
+    callback: native.callback,
+    data: ffi().wasmtime_deno_host_env_new(callback.pointer, HOST_OWNER, id)!,
+    finalizer: native.finalizer,
+  };
 }
 
-/** Number of host callbacks alive (for leak tests). */
+/** Number of host functions whose JS side is alive (for leak tests). */
 export function liveHostCallbackCount(): number {
+  releaseDroppedHostFunctions();
   return hostEntries.size;
 }
 

@@ -11,8 +11,7 @@ import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
 import { ffi } from "./ffi.ts";
 import {
   createHostCallback,
-  finalizerPointer,
-  Func,
+  type Func,
   funcFromStruct,
   type HostFunction,
   runGuest,
@@ -108,9 +107,9 @@ export class Linker {
       fieldBytes,
       BigInt(fieldBytes.length),
       type.pointer("defineFunc"),
-      host.callback.pointer,
+      host.callback,
       host.data,
-      finalizerPointer(),
+      host.finalizer,
     );
     check(error, `Linker.defineFunc(${module}.${field})`);
     return this;

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "c5c4f855d4d3f71808ce01faa0ef58ec7e787f7018d1cd0cd45fc8d112ea81c8",
+  hash: "0acc8aa5cc4e1ceb0109cdbbf7cc6210746afc3c879937bd32382b31d70869de",
 } as const;

@@ -27,7 +27,9 @@ const TWO_128 = 1n << 128n;
 // ---- externref registry -----------------------------------------------------------------
 
 /** Identifies this JS realm's externrefs in the native dropped-id queue. */
-const OWNER = crypto.getRandomValues(new BigUint64Array(1))[0];
+const OWNER = crypto.getRandomValues(new BigUint64Array(1))[0] & ~1n;
+/** Identifies this JS realm's host functions in the native dropped-id queue. */
+export const HOST_OWNER: bigint = OWNER | 1n;
 const externValues = new Map<bigint, unknown>();
 let nextExternId = 1n;
 let createdSinceDrain = 0;
@@ -39,7 +41,7 @@ export function releaseDroppedExternrefs(): void {
   createdSinceDrain = 0;
   for (;;) {
     const count = Number(
-      ffi().wasmtime_deno_externref_take_dropped(OWNER, droppedBytes, BigInt(dropped.length)),
+      ffi().wasmtime_deno_take_dropped(OWNER, droppedBytes, BigInt(dropped.length)),
     );
     for (let i = 0; i < count; i++) externValues.delete(dropped[i]);
     if (count < dropped.length) return;

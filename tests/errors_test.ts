@@ -200,18 +200,18 @@ Deno.test("nested host calls and reentrancy keep errors and results straight", (
   using engine = new Engine();
   using store = new Store(engine);
   using linker = new Linker(engine);
-  let instance: Instance | undefined;
+  const late: { instance?: Instance } = {};
   linker.defineFunc("", "down", new FuncType(["i32"], ["i32"]), (_c, n: number) => {
     if (n === 0) return 0;
-    return (instance!.getFunc("fact")!.call(n - 1) as number) + n;
+    return (late.instance!.getFunc("fact")!.call(n - 1) as number) + n;
   });
   using module = new Module(
     engine,
     `(module (import "" "down" (func $down (param i32) (result i32)))
     (func (export "fact") (param i32) (result i32) local.get 0 call $down))`,
   );
-  instance = linker.instantiate(store, module);
-  assert.equal(instance.getFunc("fact")!.call(50), 1275);
+  late.instance = linker.instantiate(store, module);
+  assert.equal(late.instance.getFunc("fact")!.call(50), 1275);
 });
 
 Deno.test("stack overflow, out of fuel and memory limits are reported, not fatal", () => {

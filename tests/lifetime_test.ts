@@ -1,7 +1,7 @@
 // Leak tests: many create/use/drop cycles must keep RSS bounded, with explicit disposal and
 // with only the garbage collector (run with --v8-flags=--expose-gc, as `deno task test` does).
 import assert from "node:assert/strict";
-import { Engine, Func, FuncType, Instance, Linker, Module, Store, Table } from "../mod.ts";
+import { Engine, Func, FuncType, Instance, Linker, Module, Store, type Table } from "../mod.ts";
 import { liveHostCallbackCount } from "../src/func.ts";
 import { liveExternrefCount, releaseDroppedExternrefs } from "../src/values.ts";
 

@@ -13,7 +13,6 @@
 //!   collect later.
 pub use wasmtime_c_api::*;
 
-
 use std::collections::HashMap;
 use std::ffi::{c_char, c_void};
 use std::sync::{Arc, Condvar, Mutex};
@@ -104,7 +103,10 @@ pub extern "C" fn wasmtime_deno_epoch_ticker_start(
             wasm_engine_delete(unsafe { Box::from_raw(engine.0) });
         });
     match spawned {
-        Ok(thread) => Box::into_raw(Box::new(Ticker { stop, thread: Some(thread) })),
+        Ok(thread) => Box::into_raw(Box::new(Ticker {
+            stop,
+            thread: Some(thread),
+        })),
         Err(_) => std::ptr::null_mut(),
     }
 }
@@ -130,9 +132,18 @@ pub extern "C" fn wasmtime_deno_epoch_ticker_stop(ticker: *mut Ticker) {
 // ---------------------------------------------------------------------------------------------
 // externref ids
 
-/// Ids of JS values whose externref Wasmtime has collected, per owner (one owner per JS realm:
-/// every worker that opens this library shares its globals).
+/// Ids of JS objects (externref values, host functions) that Wasmtime has dropped, per owner
+/// (one owner per JS realm and kind: every worker that opens this library shares its globals).
 static DROPPED: Mutex<Option<HashMap<u64, Vec<u64>>>> = Mutex::new(None);
+
+fn push_dropped(owner: u64, id: u64) {
+    let mut dropped = DROPPED.lock().unwrap_or_else(|e| e.into_inner());
+    dropped
+        .get_or_insert_with(HashMap::new)
+        .entry(owner)
+        .or_default()
+        .push(id);
+}
 
 struct ExternrefId {
     owner: u64,
@@ -142,12 +153,11 @@ struct ExternrefId {
 extern "C" fn externref_finalize(data: *mut c_void) {
     // SAFETY: data is the Box made in wasmtime_deno_externref_new, finalized exactly once.
     let entry = unsafe { Box::from_raw(data.cast::<ExternrefId>()) };
-    let mut dropped = DROPPED.lock().unwrap_or_else(|e| e.into_inner());
-    dropped.get_or_insert_with(HashMap::new).entry(entry.owner).or_default().push(entry.id);
+    push_dropped(entry.owner, entry.id);
 }
 
 /// Creates an externref whose host data is the pair (`owner`, `id`). When Wasmtime drops it,
-/// `id` is queued for `wasmtime_deno_externref_take_dropped(owner, ...)`.
+/// `id` is queued for `wasmtime_deno_take_dropped(owner, ...)`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmtime_deno_externref_new(
     context: WasmtimeStoreContextMut<'_>,
@@ -177,7 +187,7 @@ pub unsafe extern "C" fn wasmtime_deno_externref_id(
 
 /// Moves up to `capacity` dropped ids of `owner` into `out`; returns how many were written.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn wasmtime_deno_externref_take_dropped(
+pub unsafe extern "C" fn wasmtime_deno_take_dropped(
     owner: u64,
     out: *mut u64,
     capacity: usize,
@@ -239,7 +249,10 @@ extern "C" fn capture_release(data: *mut c_void) {
 /// Creates a capture that accepts at most `limit` buffered bytes.
 #[unsafe(no_mangle)]
 pub extern "C" fn wasmtime_deno_capture_new(limit: usize) -> *const Capture {
-    Arc::into_raw(Arc::new(Capture { bytes: Mutex::new(Vec::new()), limit }))
+    Arc::into_raw(Arc::new(Capture {
+        bytes: Mutex::new(Vec::new()),
+        limit,
+    }))
 }
 
 /// Frees the JS side's reference to a capture (the WASI config may still hold its own).
@@ -271,7 +284,11 @@ pub unsafe extern "C" fn wasmtime_deno_capture_attach(
 /// Number of buffered bytes not yet taken.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmtime_deno_capture_len(capture: &Capture) -> usize {
-    capture.bytes.lock().unwrap_or_else(|e| e.into_inner()).len()
+    capture
+        .bytes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .len()
 }
 
 /// Moves up to `capacity` buffered bytes into `out`; returns how many were moved.
@@ -289,4 +306,303 @@ pub unsafe extern "C" fn wasmtime_deno_capture_take(
         bytes.drain(..count);
     }
     count
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host functions and async calls
+//
+// JS must only run on the thread's main stack. During `wasmtime_call_future_poll` the guest runs
+// on a Wasmtime fiber, so host functions are routed through native trampolines: a synchronous
+// host function called from a fiber returns a trap instead of entering JS, and an asynchronous
+// one only records the call for JS to perform between polls.
+
+use std::cell::Cell;
+
+thread_local! {
+    static ASYNC_DEPTH: Cell<u32> = const { Cell::new(0) };
+    static PENDING: Cell<*mut AsyncCall> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+type UncheckedCallback = extern "C" fn(
+    *mut c_void,
+    *mut wasmtime_caller_t,
+    *mut wasmtime::ValRaw,
+    usize,
+) -> Option<Box<wasm_trap_t>>;
+
+/// Native state of one host function: the JS callback and the ids that name it.
+pub struct HostEnv {
+    callback: Option<UncheckedCallback>,
+    owner: u64,
+    id: u64,
+}
+
+fn trap(message: &str) -> Box<wasm_trap_t> {
+    // SAFETY: a valid UTF-8 buffer of the given length.
+    unsafe { wasmtime_trap_new(message.as_ptr(), message.len()) }
+}
+
+/// Allocates the environment of a host function (`callback` may be null for async ones).
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_host_env_new(
+    callback: Option<UncheckedCallback>,
+    owner: u64,
+    id: u64,
+) -> *mut HostEnv {
+    Box::into_raw(Box::new(HostEnv {
+        callback,
+        owner,
+        id,
+    }))
+}
+
+extern "C" fn host_env_free(env: *mut c_void) {
+    // SAFETY: made by host_env_new; Wasmtime calls the finalizer exactly once.
+    let env = unsafe { Box::from_raw(env.cast::<HostEnv>()) };
+    push_dropped(env.owner, env.id);
+}
+
+extern "C" fn host_trampoline(
+    env: *mut c_void,
+    caller: *mut wasmtime_caller_t,
+    values: *mut wasmtime::ValRaw,
+    count: usize,
+) -> Option<Box<wasm_trap_t>> {
+    if ASYNC_DEPTH.with(|d| d.get()) > 0 {
+        return Some(trap(
+            "a synchronous host function was called during callAsync; define it with \
+             Linker.defineAsyncFunc (JS cannot run on Wasmtime's async stack)",
+        ));
+    }
+    // SAFETY: env is a live HostEnv (Wasmtime frees it only after the function is gone).
+    let env = unsafe { &*env.cast::<HostEnv>() };
+    match env.callback {
+        Some(callback) => callback(env.id as *mut c_void, caller, values, count),
+        None => Some(trap("host function has no callback")),
+    }
+}
+
+/// The trampoline to pass as `wasmtime_func_unchecked_callback_t` with a HostEnv as data.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_host_trampoline() -> UncheckedCallback {
+    host_trampoline
+}
+
+/// The finalizer to pass with a HostEnv: frees it and queues its id as dropped.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_host_env_finalizer() -> extern "C" fn(*mut c_void) {
+    host_env_free
+}
+
+/// A host call of an async host function, waiting for JS to perform it.
+pub struct AsyncCall {
+    id: u64,
+    caller: *mut c_void,
+    args: *const wasmtime_val_t,
+    nargs: usize,
+    results: *mut wasmtime_val_t,
+    nresults: usize,
+    trap_ret: *mut Option<Box<wasm_trap_t>>,
+    done: bool,
+}
+
+extern "C" fn async_call_poll(env: *mut c_void) -> bool {
+    // SAFETY: env is the AsyncCall owned by this continuation.
+    unsafe { (*env.cast::<AsyncCall>()).done }
+}
+
+extern "C" fn async_call_free(env: *mut c_void) {
+    let call = env.cast::<AsyncCall>();
+    PENDING.with(|p| {
+        if p.get() == call {
+            p.set(std::ptr::null_mut());
+        }
+    });
+    // SAFETY: made in async_host_callback, freed once by the continuation's finalizer.
+    drop(unsafe { Box::from_raw(call) });
+}
+
+extern "C" fn async_host_callback(
+    env: *mut c_void,
+    caller: *mut wasmtime_caller_t,
+    args: *const wasmtime_val_t,
+    nargs: usize,
+    results: *mut wasmtime_val_t,
+    nresults: usize,
+    trap_ret: &mut Option<Box<wasm_trap_t>>,
+    continuation: &mut wasmtime_async_continuation_t,
+) {
+    // SAFETY: env is a live HostEnv.
+    let id = unsafe { (*env.cast::<HostEnv>()).id };
+    let call = Box::into_raw(Box::new(AsyncCall {
+        id,
+        caller: caller.cast(),
+        args,
+        nargs,
+        results,
+        nresults,
+        trap_ret,
+        done: false,
+    }));
+    PENDING.with(|p| p.set(call));
+    continuation.callback = async_call_poll;
+    continuation.env = call.cast();
+    continuation.finalizer = Some(async_call_free);
+}
+
+/// Defines an async host function: calls are recorded for `wasmtime_deno_async_take_pending`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_linker_define_async_func(
+    linker: &mut wasmtime_linker_t,
+    module: *const u8,
+    module_len: usize,
+    name: *const u8,
+    name_len: usize,
+    ty: &wasm_functype_t,
+    owner: u64,
+    id: u64,
+) -> Option<Box<wasmtime_error_t>> {
+    let env = wasmtime_deno_host_env_new(None, owner, id);
+    // SAFETY: forwards valid arguments; the finalizer frees `env`.
+    unsafe {
+        wasmtime_linker_define_async_func(
+            linker,
+            module,
+            module_len,
+            name,
+            name_len,
+            ty,
+            async_host_callback,
+            env.cast(),
+            Some(host_env_free),
+        )
+    }
+}
+
+/// `wasmtime_call_future_poll`, marking the thread as running a fiber while it polls.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_future_poll(future: &mut wasmtime_call_future_t) -> bool {
+    ASYNC_DEPTH.with(|d| d.set(d.get() + 1));
+    let ready = wasmtime_call_future_poll(future);
+    ASYNC_DEPTH.with(|d| d.set(d.get() - 1));
+    ready
+}
+
+/// Takes the host call recorded during the last poll, writing
+/// `[id, caller, args, nargs, results, nresults]` into `info`; null if there is none.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_async_take_pending(info: *mut u64) -> *mut AsyncCall {
+    let call = PENDING.with(|p| p.replace(std::ptr::null_mut()));
+    if !call.is_null() {
+        // SAFETY: `call` is alive until its continuation is dropped; info has 6 slots.
+        unsafe {
+            let c = &*call;
+            let fields = [
+                c.id,
+                c.caller as u64,
+                c.args as u64,
+                c.nargs as u64,
+                c.results as u64,
+                c.nresults as u64,
+            ];
+            std::ptr::copy_nonoverlapping(fields.as_ptr(), info, fields.len());
+        }
+    }
+    call
+}
+
+/// Completes a pending host call; `trap` (owned, may be null) fails the call with it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_async_finish(call: *mut AsyncCall, trap: *mut wasm_trap_t) {
+    // SAFETY: the caller passes a call taken from take_pending whose future is still alive.
+    unsafe {
+        if !trap.is_null() {
+            *(*call).trap_ret = Some(Box::from_raw(trap));
+        }
+        (*call).done = true;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Epoch control: deadlines and async yielding for one store
+
+/// Per-store state read by the epoch deadline callback.
+pub struct EpochControl {
+    /// A timed or async call is running.
+    active: Cell<bool>,
+    /// Wall-clock deadline of the running call, if any.
+    deadline: Cell<Option<std::time::Instant>>,
+}
+
+extern "C" fn epoch_callback(
+    _context: WasmtimeStoreContextMut<'_>,
+    data: *mut c_void,
+    delta: *mut u64,
+    kind: *mut u8,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: data is the store's EpochControl, freed only with the store.
+    let control = unsafe { &*data.cast::<EpochControl>() };
+    let interrupt = || {
+        Some(Box::new(wasmtime_error_t::from(wasmtime::Error::new(
+            wasmtime::Trap::Interrupt,
+        ))))
+    };
+    if !control.active.get() {
+        return interrupt(); // a deadline set by the user: trap, like Wasmtime's default
+    }
+    if let Some(deadline) = control.deadline.get() {
+        if std::time::Instant::now() >= deadline {
+            return interrupt();
+        }
+    }
+    // SAFETY: valid out-parameters from Wasmtime.
+    unsafe {
+        *delta = 1;
+        *kind = if ASYNC_DEPTH.with(|d| d.get()) > 0 {
+            1
+        } else {
+            0
+        };
+    }
+    None
+}
+
+extern "C" fn epoch_control_free(data: *mut c_void) {
+    // SAFETY: made by wasmtime_deno_epoch_control_install, freed once with the store.
+    drop(unsafe { Box::from_raw(data.cast::<EpochControl>()) });
+}
+
+/// Installs the deadline callback on `store` and returns its control (owned by the store).
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_epoch_control_install(
+    store: &mut wasmtime_store_t,
+) -> *mut EpochControl {
+    let control = Box::into_raw(Box::new(EpochControl {
+        active: Cell::new(false),
+        deadline: Cell::new(None),
+    }));
+    wasmtime_store_epoch_deadline_callback(
+        store,
+        epoch_callback,
+        control.cast(),
+        Some(epoch_control_free),
+    );
+    control
+}
+
+/// Starts (`active`) or ends a timed/async call; `timeout_us` of 0 means no wall-clock deadline.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_epoch_control_set(
+    control: *mut EpochControl,
+    active: bool,
+    timeout_us: u64,
+) {
+    // SAFETY: a live control of a live store.
+    let control = unsafe { &*control };
+    control.active.set(active);
+    control.deadline.set(if active && timeout_us > 0 {
+        Some(std::time::Instant::now() + Duration::from_micros(timeout_us))
+    } else {
+        None
+    });
 }
