@@ -29,6 +29,7 @@ export { Module } from "./src/module.ts";
 export { Linker } from "./src/linker.ts";
 export { Instance } from "./src/instance.ts";
 export { Caller, Func, type HostFunction } from "./src/func.ts";
+export type { CallOptions } from "./src/async.ts";
 export { Memory } from "./src/memory.ts";
 export { Table } from "./src/table.ts";
 export { Global } from "./src/global.ts";

@@ -102,6 +102,17 @@ export interface EngineOptions {
   asyncStackSize?: number;
 }
 
+/** Interval of the native epoch ticker that drives timeouts and async yielding. */
+export const EPOCH_TICK_US = 1000;
+
+/**
+ * Internal: starts the engine's native epoch ticker (shared, reference counted). The ticker is
+ * a native thread, so it keeps ticking while a synchronous guest blocks the JS thread.
+ */
+export let acquireTicker: (engine: Engine) => void;
+/** Internal: releases a reference taken by {@linkcode acquireTicker}. */
+export let releaseTicker: (engine: Engine) => void;
+
 const OPT_LEVELS: Record<OptLevel, number> = { none: 0, speed: 1, speed_and_size: 2 };
 const PROFILERS: Record<Profiler, number> = { none: 0, jitdump: 1, vtune: 2, perfmap: 3 };
 
@@ -254,6 +265,29 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
 export class Engine {
   readonly #handle: Handle;
   readonly #options: Readonly<EngineOptions>;
+  #ticker: Deno.PointerObject | null = null;
+  #tickerUsers = 0;
+
+  static {
+    acquireTicker = (engine) => {
+      if (engine.#tickerUsers++ === 0) {
+        engine.#ticker = ffi().wasmtime_deno_epoch_ticker_start(
+          engine.#handle.pointer("epoch ticker"),
+          BigInt(EPOCH_TICK_US),
+        );
+        if (engine.#ticker === null) {
+          engine.#tickerUsers--;
+          throw new WasmtimeError("cannot start the epoch ticker thread");
+        }
+      }
+    };
+    releaseTicker = (engine) => {
+      if (--engine.#tickerUsers === 0 && engine.#ticker !== null) {
+        ffi().wasmtime_deno_epoch_ticker_stop(engine.#ticker);
+        engine.#ticker = null;
+      }
+    };
+  }
 
   /** Creates an engine; throws a {@linkcode WasmtimeError} if Wasmtime rejects the options. */
   constructor(options: EngineOptions = {}) {

@@ -252,6 +252,8 @@ export const symbols = {
   wasmtime_error_wasm_trace: { parameters: ["pointer", "buffer"], result: "void" },
   // wasm_trap_t *wasmtime_trap_new(const char *msg, size_t msg_len)
   wasmtime_trap_new: { parameters: ["buffer", "usize"], result: "pointer" },
+  // wasm_trap_t *wasmtime_trap_new_code(wasmtime_trap_code_t code)
+  wasmtime_trap_new_code: { parameters: ["u8"], result: "pointer" },
   // bool wasmtime_trap_code(const wasm_trap_t *, wasmtime_trap_code_t *code)
   wasmtime_trap_code: { parameters: ["pointer", "buffer"], result: "bool" },
   // void wasm_trap_message(const wasm_trap_t *, wasm_message_t *out)

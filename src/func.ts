@@ -15,7 +15,7 @@ import { utf8 } from "./bytes.ts";
 import { WasmtimeError } from "./error_types.ts";
 import { takeError, takeTrap } from "./errors.ts";
 import { ffi } from "./ffi.ts";
-import { EXTERN_SIZE, FUNC_SIZE, VAL_RAW_SIZE } from "./layout.ts";
+import { EXTERN_SIZE, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "./layout.ts";
 import {
   contextOf,
   enterStore,
@@ -30,14 +30,18 @@ import {
   isNumeric,
   readRaw,
   readRawBits,
+  readVal,
   releaseRoots,
   toFloat,
   toI32,
   toI64,
+  unrootVal,
   writeRaw,
   writeRawBits,
+  writeVal,
 } from "./values.ts";
 import { type Extern, externFromStruct } from "./extern.ts";
+import { type CallOptions, driveFuture, withTimeout } from "./async.ts";
 
 /** A host function implemented in JS. Receives the caller, then one JS value per parameter. */
 // deno-lint-ignore no-explicit-any
@@ -282,6 +286,65 @@ export class Func {
   }
 
   /**
+   * Calls the function synchronously with options: `timeoutMs` interrupts the guest (a
+   * {@linkcode Trap} with `TrapCode.Interrupt`) even though it blocks the JS thread, because a
+   * native thread advances the engine's epoch. Needs `epochInterruption`.
+   */
+  callWith(options: CallOptions, ...args: unknown[]): unknown {
+    return withTimeout(this.#store, options, () => this.call(...args));
+  }
+
+  /**
+   * Calls the function without blocking the event loop: the guest yields to it periodically
+   * (every epoch tick with `epochInterruption`, or every slice of fuel with `consumeFuel`), and
+   * host functions defined with `Linker.defineAsyncFunc` may await Promises. Resolves like
+   * {@linkcode call} returns. One async call runs per store at a time; later ones wait.
+   */
+  callAsync(...args: unknown[]): Promise<unknown> {
+    return this.callAsyncWith({}, ...args);
+  }
+
+  /** {@linkcode callAsync} with options: `timeoutMs` and an `AbortSignal`. */
+  async callAsyncWith(options: CallOptions, ...args: unknown[]): Promise<unknown> {
+    const store = this.#store;
+    const context = contextOf(store, "callAsync");
+    const sig = this.#sig("callAsync");
+    this.#checkArity(sig, args.length, "Func.callAsync");
+    const { params, results } = sig;
+    const argBytes = new Uint8Array(Math.max(1, params.length) * VAL_SIZE);
+    const resultBytes = new Uint8Array(Math.max(1, results.length) * VAL_SIZE);
+    const slot = (bytes: Uint8Array<ArrayBuffer>, i: number) =>
+      bytes.subarray(i * VAL_SIZE, (i + 1) * VAL_SIZE);
+    try {
+      for (let i = 0; i < params.length; i++) {
+        writeVal(slot(argBytes, i), params[i], args[i], store, context, `argument ${i}`);
+      }
+      await driveFuture(
+        store,
+        "Func.callAsync",
+        options,
+        (ctx, trap, error) =>
+          ffi().wasmtime_func_call_async(
+            ctx,
+            this.#struct,
+            argBytes,
+            BigInt(params.length),
+            resultBytes,
+            BigInt(results.length),
+            trap,
+            error,
+          ),
+      );
+    } finally {
+      if (!store.disposed) {
+        for (let i = 0; i < params.length; i++) unrootVal(slot(argBytes, i));
+      }
+    }
+    const values = results.map((_, i) => readVal(slot(resultBytes, i), store, context));
+    return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+  }
+
+  /**
    * Returns a plain JS function for this signature, checked once against the function's type.
    * Calls through it skip per-call type lookups and allocations: the fast path.
    */
@@ -460,9 +523,23 @@ export class Caller {
   }
 }
 
+/** An async host function as performed by `callAsync` between polls. */
+export interface AsyncHost {
+  fn: HostFunction;
+  type: FuncType;
+  name: string;
+}
+
 interface HostEntry {
   /** Closes the JS side (the UnsafeCallback, or nothing for async host functions). */
   close(): void;
+  /** Set for async host functions. */
+  async?: AsyncHost;
+}
+
+/** The async host function registered as `id`, if any. */
+export function asyncHostById(id: bigint): AsyncHost | undefined {
+  return hostEntries.get(id)?.async;
 }
 
 /** Host functions Wasmtime may still call, by id. */
@@ -490,7 +567,10 @@ export function releaseDroppedHostFunctions(): void {
 }
 
 /** Registers a host function's JS side and returns its id. */
-export function registerHost(entry: HostEntry): bigint {
+export function registerHost(entry: {
+  close(): void;
+  async?: AsyncHost;
+}): bigint {
   if (hostEntries.size % 64 === 0) releaseDroppedHostFunctions();
   const id = nextHostId++;
   hostEntries.set(id, entry);

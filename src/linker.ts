@@ -14,8 +14,11 @@ import {
   type Func,
   funcFromStruct,
   type HostFunction,
+  registerHost,
   runGuest,
 } from "./func.ts";
+import { type CallOptions, driveFuture } from "./async.ts";
+import { HOST_OWNER } from "./values.ts";
 import { Handle } from "./handle.ts";
 import type { Engine } from "./engine.ts";
 import { assertWasiReady, Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
@@ -112,6 +115,40 @@ export class Linker {
       host.finalizer,
     );
     check(error, `Linker.defineFunc(${module}.${field})`);
+    return this;
+  }
+
+  /**
+   * Defines an async host function: `fn` may return a Promise, and the guest is suspended
+   * until it settles. Only usable from async calls (`Func.callAsync`,
+   * `Linker.instantiateAsync`); a rejected Promise fails the call with the original error.
+   */
+  defineAsyncFunc(module: string, field: string, type: FuncType, fn: HostFunction): this {
+    if (!(type instanceof FuncType)) {
+      throw new WasmtimeError("Linker.defineAsyncFunc: type must be a FuncType");
+    }
+    if (typeof fn !== "function") {
+      throw new WasmtimeError("Linker.defineAsyncFunc: fn must be a function");
+    }
+    const moduleBytes = name(module, "module name");
+    const fieldBytes = name(field, "field name");
+    const id = registerHost({
+      close() {},
+      async: { fn, type, name: fn.name || `${module}.${field}` },
+    });
+    check(
+      ffi().wasmtime_deno_linker_define_async_func(
+        this.#pointer("defineAsyncFunc"),
+        moduleBytes,
+        BigInt(moduleBytes.length),
+        fieldBytes,
+        BigInt(fieldBytes.length),
+        type.pointer("defineAsyncFunc"),
+        HOST_OWNER,
+        id,
+      ),
+      `Linker.defineAsyncFunc(${module}.${field})`,
+    );
     return this;
   }
 
@@ -218,6 +255,38 @@ export class Linker {
       store,
       "Linker.instantiate",
       (trap) => ffi().wasmtime_linker_instantiate(linker, context, modulePointer, struct, trap),
+    );
+    return instanceFromStruct(store, struct);
+  }
+
+  /**
+   * Like {@linkcode instantiate}, but the start function runs as an async call (it may use
+   * async host functions and does not block the event loop).
+   */
+  async instantiateAsync(
+    store: Store,
+    module: Module,
+    options: CallOptions = {},
+  ): Promise<Instance> {
+    contextOf(store, "Linker.instantiateAsync");
+    this.#requireWasi(store, "instantiateAsync");
+    assertWasiReady(store, module, "Linker.instantiateAsync");
+    const struct = new Uint8Array(INSTANCE_SIZE);
+    const linker = this.#pointer("instantiateAsync");
+    const modulePointer = module.pointer("Linker.instantiateAsync");
+    await driveFuture(
+      store,
+      "Linker.instantiateAsync",
+      options,
+      (context, trap, error) =>
+        ffi().wasmtime_linker_instantiate_async(
+          linker,
+          context,
+          modulePointer,
+          struct,
+          trap,
+          error,
+        ),
     );
     return instanceFromStruct(store, struct);
   }

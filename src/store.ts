@@ -78,6 +78,13 @@ export let leaveStore: (store: Store) => void;
 export let trackView: (store: Store, owner: ViewOwner, live: boolean) => void;
 /** Whether a WASI context was given to the store. */
 export let storeHasWasi: (store: Store) => boolean;
+/** The store's native epoch control (null unless the engine has epoch interruption). */
+export let epochControlOf: (store: Store) => Deno.PointerObject | null;
+/**
+ * Waits until no other async call runs on the store, then marks it busy. Returns the release
+ * function. `cancel` is invoked if the store is disposed while the call runs.
+ */
+export let acquireAsync: (store: Store, cancel: () => void) => Promise<() => void>;
 
 /**
  * A store owns every wasm object made in it and carries its fuel, epoch deadline and limits.
@@ -101,6 +108,9 @@ export class Store {
   #disposeRequested = false;
   #hasWasi = false;
   readonly #views = new Set<ViewOwner>();
+  #epochControl: Deno.PointerObject | null = null;
+  #asyncTail: Promise<void> = Promise.resolve();
+  #asyncCancel: (() => void) | null = null;
 
   static {
     contextOf = (store, action) => {
@@ -110,6 +120,11 @@ export class Store {
     };
     liveContext = (store) => store.#context;
     enterStore = (store) => {
+      if (store.#asyncCancel !== null) {
+        throw new WasmtimeError(
+          "the store is running a callAsync; await it before calling into the store again",
+        );
+      }
       store.#depth++;
     };
     leaveStore = (store) => {
@@ -127,6 +142,23 @@ export class Store {
       }
     };
     storeHasWasi = (store) => store.#hasWasi;
+    epochControlOf = (store) => store.#epochControl;
+    acquireAsync = async (store, cancel) => {
+      const previous = store.#asyncTail;
+      let done!: () => void;
+      store.#asyncTail = new Promise<void>((resolve) => (done = resolve));
+      await previous;
+      contextOf(store, "callAsync");
+      store.#depth++;
+      store.#asyncCancel = cancel;
+      return () => {
+        store.#asyncCancel = null;
+        if (!store.#disposeRequested) { for (const view of store.#views) view.revalidateView(); }
+        store.#depth--;
+        if (store.#depth === 0 && store.#disposeRequested) store.#free();
+        done();
+      };
+    };
   }
 
   /** Creates a store for `engine`. */
@@ -155,6 +187,13 @@ export class Store {
 
   #configure(options: StoreOptions): void {
     const engineOptions = this.#engine.options;
+    if (engineOptions.epochInterruption) {
+      // Deadlines of timed and async calls are decided natively (see native/src/lib.rs); a
+      // deadline the user sets still traps with TrapCode.Interrupt.
+      this.#epochControl = ffi().wasmtime_deno_epoch_control_install(
+        this.#handle.pointer("new Store"),
+      );
+    }
     if (options.limits) this.#setLimits(options.limits);
     if (options.fuel !== undefined) this.fuel = options.fuel;
     if (options.epochDeadline !== undefined) {
@@ -268,7 +307,11 @@ export class Store {
   [Symbol.dispose](): void {
     if (this.#context === null) return;
     this.#context = null;
-    if (this.#depth > 0) this.#disposeRequested = true;
-    else this.#free();
+    if (this.#depth > 0) {
+      this.#disposeRequested = true;
+      this.#asyncCancel?.();
+    } else {
+      this.#free();
+    }
   }
 }

@@ -329,12 +329,16 @@ export function unrootVal(val: Uint8Array<ArrayBuffer>): void {
 
 const VAL_TYPES: ValType[] = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref"];
 
-/** Reads a `wasmtime_val_t` filled by Wasmtime, then unroots it. */
+/**
+ * Reads a `wasmtime_val_t` filled by Wasmtime, then unroots it unless `borrowed` (a value still
+ * owned by Wasmtime, such as an async host call's argument).
+ */
 export function readVal(
   val: Uint8Array<ArrayBuffer>,
   store: Store,
   context: Deno.PointerObject,
   bits = false,
+  borrowed = false,
 ): unknown {
   const type = VAL_TYPES[val[VAL_KIND_OFFSET]];
   if (type === undefined) {
@@ -353,7 +357,7 @@ export function readVal(
     const ref = val.subarray(VAL_OF_OFFSET, VAL_OF_OFFSET + EXTERNREF_SIZE);
     const isNull = view.getBigUint64(VAL_OF_OFFSET, true) === 0n;
     const value = isNull ? null : externrefValue(context, ref);
-    unrootVal(val);
+    if (!borrowed) unrootVal(val);
     return value;
   }
   return readRaw(view, VAL_OF_OFFSET, type, store, context);
