@@ -24,7 +24,7 @@ import type { Engine } from "./engine.ts";
 import { assertWasiReady, Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
 import { EXTERN_SIZE, FUNC_SIZE, INSTANCE_SIZE } from "./layout.ts";
 import type { Module } from "./module.ts";
-import { contextOf, type Store, storeHasWasi } from "./store.ts";
+import { contextOf, requireAsync, type Store, storeHasWasi } from "./store.ts";
 import { FuncType } from "./types.ts";
 
 function name(value: string, what: string): Uint8Array<ArrayBuffer> {
@@ -53,6 +53,7 @@ export class Linker {
   readonly #handle: Handle;
   readonly #engine: Engine;
   #wasi = false;
+  #async = false;
 
   /** Creates an empty linker for `engine`. */
   constructor(engine: Engine) {
@@ -75,6 +76,7 @@ export class Linker {
   }
 
   #requireWasi(store: Store, action: string): void {
+    if (this.#async) requireAsync(store);
     if (this.#wasi && !storeHasWasi(store)) {
       throw new WasmtimeError(
         `Linker.${action}: this linker defines WASI, so the store needs a WASI context: ` +
@@ -132,6 +134,7 @@ export class Linker {
     }
     const moduleBytes = name(module, "module name");
     const fieldBytes = name(field, "field name");
+    this.#async = true;
     const id = registerHost({
       close() {},
       async: { fn, type, name: fn.name || `${module}.${field}` },

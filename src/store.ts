@@ -78,6 +78,11 @@ export let leaveStore: (store: Store) => void;
 export let trackView: (store: Store, owner: ViewOwner, live: boolean) => void;
 /** Whether a WASI context was given to the store. */
 export let storeHasWasi: (store: Store) => boolean;
+/**
+ * Marks the store as using async host functions: synchronous calls into it would make
+ * Wasmtime abort the process, so they are refused from now on.
+ */
+export let requireAsync: (store: Store) => void;
 /** The store's native epoch control (null unless the engine has epoch interruption). */
 export let epochControlOf: (store: Store) => Deno.PointerObject | null;
 /**
@@ -111,6 +116,22 @@ export class Store {
   #epochControl: Deno.PointerObject | null = null;
   #asyncTail: Promise<void> = Promise.resolve();
   #asyncCancel: (() => void) | null = null;
+  #asyncOnly = false;
+  /** Why synchronous calls are refused right now (null: they are allowed). */
+  #syncBlocked: (() => string) | null = null;
+
+  #updateSyncBlocked(): void {
+    if (this.#asyncCancel !== null) {
+      this.#syncBlocked = () =>
+        "the store is running a callAsync; await it before calling into the store again";
+    } else if (this.#asyncOnly) {
+      this.#syncBlocked = () =>
+        "the store uses async host functions (Linker.defineAsyncFunc), so calls into it must " +
+        "be async: use callAsync / instantiateAsync";
+    } else {
+      this.#syncBlocked = null;
+    }
+  }
 
   static {
     contextOf = (store, action) => {
@@ -120,12 +141,12 @@ export class Store {
     };
     liveContext = (store) => store.#context;
     enterStore = (store) => {
-      if (store.#asyncCancel !== null) {
-        throw new WasmtimeError(
-          "the store is running a callAsync; await it before calling into the store again",
-        );
-      }
+      if (store.#syncBlocked !== null) throw new WasmtimeError(store.#syncBlocked());
       store.#depth++;
+    };
+    requireAsync = (store) => {
+      store.#asyncOnly = true;
+      store.#updateSyncBlocked();
     };
     leaveStore = (store) => {
       store.#depth--;
@@ -151,8 +172,10 @@ export class Store {
       contextOf(store, "callAsync");
       store.#depth++;
       store.#asyncCancel = cancel;
+      store.#updateSyncBlocked();
       return () => {
         store.#asyncCancel = null;
+        store.#updateSyncBlocked();
         if (!store.#disposeRequested) { for (const view of store.#views) view.revalidateView(); }
         store.#depth--;
         if (store.#depth === 0 && store.#disposeRequested) store.#free();
