@@ -28,6 +28,7 @@ export { Store, type StoreLimits, type StoreOptions } from "./src/store.ts";
 export { Module } from "./src/module.ts";
 export { Linker } from "./src/linker.ts";
 export { Instance } from "./src/instance.ts";
+export { InstancePre } from "./src/instance_pre.ts";
 export { Caller, Func, type HostFunction } from "./src/func.ts";
 export type { CallOptions } from "./src/async.ts";
 export { Memory } from "./src/memory.ts";

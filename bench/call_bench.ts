@@ -1,5 +1,5 @@
 // Micro benchmarks of the call paths, side by side with V8's built-in WebAssembly.
-import { Engine, FuncType, Instance, Linker, Module, Store, wat2wasm } from "../mod.ts";
+import { Engine, FuncType, type Instance, Linker, Module, Store, wat2wasm } from "../mod.ts";
 
 const WAT = `(module
   (import "env" "inc" (func $inc (param i32) (result i32)))

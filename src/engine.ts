@@ -8,6 +8,7 @@ import { PermissionError, WasmtimeError } from "./error_types.ts";
 import { check } from "./errors.ts";
 import { ffi } from "./ffi.ts";
 import { Handle } from "./handle.ts";
+import { Module } from "./module.ts";
 
 /** Cranelift optimization levels. */
 export type OptLevel = "none" | "speed" | "speed_and_size";
@@ -332,6 +333,15 @@ export class Engine {
    */
   incrementEpoch(): void {
     ffi().wasmtime_engine_increment_epoch(this.#handle.pointer("incrementEpoch"));
+  }
+
+  /**
+   * Compiles `source` (WAT text or wasm bytes) ahead of time and returns the compiled code, to
+   * be loaded later with `Module.deserialize` by an engine with the same options.
+   */
+  precompile(source: string | Uint8Array | ArrayBuffer): Uint8Array<ArrayBuffer> {
+    using module = new Module(this, source);
+    return module.serialize();
   }
 
   /** True once disposed. */

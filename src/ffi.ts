@@ -545,6 +545,13 @@ export const symbols = {
     parameters: ["pointer", "pointer", "pointer", "buffer", "buffer", "buffer"],
     result: "pointer",
   },
+  // wasmtime_call_future_t *wasmtime_instance_pre_instantiate_async(
+  //     const wasmtime_instance_pre_t *, wasmtime_context_t *, wasmtime_instance_t *instance,
+  //     wasm_trap_t **trap_ret, wasmtime_error_t **error_ret)
+  wasmtime_instance_pre_instantiate_async: {
+    parameters: ["pointer", "pointer", "buffer", "buffer", "buffer"],
+    result: "pointer",
+  },
   // void wasmtime_call_future_delete(wasmtime_call_future_t *future)
   wasmtime_call_future_delete: { parameters: ["pointer"], result: "void" },
 

@@ -18,6 +18,7 @@ import {
   runGuest,
 } from "./func.ts";
 import { type CallOptions, driveFuture } from "./async.ts";
+import { type InstancePre, instancePreFromPointer } from "./instance_pre.ts";
 import { HOST_OWNER } from "./values.ts";
 import { Handle } from "./handle.ts";
 import type { Engine } from "./engine.ts";
@@ -73,6 +74,10 @@ export class Linker {
 
   #pointer(action: string): Deno.PointerObject {
     return this.#handle.pointer(action);
+  }
+
+  #requireWasiFor(store: Store, action: string): void {
+    this.#requireWasi(store, action);
   }
 
   #requireWasi(store: Store, action: string): void {
@@ -292,6 +297,28 @@ export class Linker {
         ),
     );
     return instanceFromStruct(store, struct);
+  }
+
+  /**
+   * Resolves and type-checks `module`'s imports once, for fast repeated instantiation
+   * (`InstancePre.instantiate(store)`). Combine with `new Engine({ pooling: true })` for the
+   * cheapest instantiation.
+   */
+  instantiatePre(module: Module): InstancePre {
+    const out = new BigUint64Array(1);
+    check(
+      ffi().wasmtime_linker_instantiate_pre(
+        this.#pointer("instantiatePre"),
+        module.pointer("Linker.instantiatePre"),
+        new Uint8Array(out.buffer),
+      ),
+      "Linker.instantiatePre",
+    );
+    return instancePreFromPointer(
+      Deno.UnsafePointer.create(out[0])!,
+      module,
+      (store, action) => this.#requireWasiFor(store, action),
+    );
   }
 
   /** The definition of `module.name` in `store`, or undefined. */

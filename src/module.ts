@@ -11,6 +11,9 @@ import { Handle } from "./handle.ts";
 import type { Engine } from "./engine.ts";
 import { type ExportType, type ImportType, takeExportTypes, takeImportTypes } from "./types.ts";
 import { moduleBytes } from "./wat.ts";
+import { version } from "./version.ts";
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
 
 const pointerOut = new BigUint64Array(1);
 const pointerOutBytes = new Uint8Array(pointerOut.buffer);
@@ -140,6 +143,29 @@ export class Module {
     return Module.#adopt(engine, takePointerOut());
   }
 
+  /**
+   * Compiles `source` once and caches the compiled code in `options.dir`: later calls (in this
+   * or another process) load it with {@linkcode deserializeFile} instead of compiling. Entries
+   * are keyed by the wasm bytes, the Wasmtime version and the engine's options, and carry a
+   * SHA-256 of their content: a corrupt, truncated or foreign entry is detected and replaced
+   * by a fresh compilation, never loaded blindly. Needs read and write permission for `dir`.
+   *
+   * @example
+   * ```ts
+   * import { Engine, Module } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine();
+   * const wasm = await Deno.readFile("app.wasm");
+   * using module = Module.cached(engine, wasm, { dir: "./.wasm-cache" });
+   * ```
+   */
+  static cached(
+    engine: Engine,
+    source: string | Uint8Array | ArrayBuffer,
+    options: { dir: string },
+  ): Module {
+    return loadCached(engine, moduleBytes(source, "Module.cached"), options.dir);
+  }
+
   /** The engine the module was compiled for. */
   get engine(): Engine {
     return this.#engine;
@@ -186,4 +212,50 @@ export class Module {
   [Symbol.dispose](): void {
     this.#handle.dispose();
   }
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function loadCached(engine: Engine, bytes: Uint8Array, dir: string): Module {
+  if (typeof dir !== "string" || dir.length === 0) {
+    throw new WasmtimeError("Module.cached: options.dir must name a directory");
+  }
+  const root = resolve(dir);
+  for (const name of ["read", "write"] as const) {
+    if (Deno.permissions.querySync({ name, path: root }).state !== "granted") {
+      throw new PermissionError(
+        `Module.cached: using the cache ${root}`,
+        `--allow-${name}=${root}`,
+      );
+    }
+  }
+  const key = sha256Hex(
+    new TextEncoder().encode(
+      JSON.stringify([sha256Hex(bytes), version(), Deno.build.target, engine.options]),
+    ),
+  ).slice(0, 32);
+  const path = join(root, `${key}.cwasm`);
+  const digestPath = `${path}.sha256`;
+  try {
+    const expected = Deno.readTextFileSync(digestPath).trim();
+    if (sha256Hex(Deno.readFileSync(path)) === expected) {
+      try {
+        return Module.deserializeFile(engine, path);
+      } catch {
+        // Incompatible with this engine after all: fall through and recompile.
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const module = new Module(engine, bytes);
+  const compiled = module.serialize();
+  Deno.mkdirSync(root, { recursive: true });
+  const partial = `${path}.${Deno.pid}.partial`;
+  Deno.writeFileSync(partial, compiled);
+  Deno.renameSync(partial, path);
+  Deno.writeTextFileSync(digestPath, `${sha256Hex(compiled)}\n`);
+  return module;
 }

@@ -227,9 +227,7 @@ Deno.test("stores in different workers run in parallel", async () => {
     self.onmessage = async (event) => {
       using engine = new Engine({ epochInterruption: true });
       using store = new Store(engine);
-      using module = new Module(engine, ${
-    JSON.stringify(PURE)
-  });
+      using module = new Module(engine, ${JSON.stringify(PURE)});
       const work = new Instance(store, module, []).getFunc("work")!;
       const started = performance.now();
       const result = await work.callAsync(event.data);

@@ -1,0 +1,112 @@
+/**
+ * Pre-instantiated modules: imports resolved once, then cheap instantiation in many stores.
+ *
+ * @module
+ */
+import { ffi } from "./ffi.ts";
+import { runGuest } from "./func.ts";
+import { Handle } from "./handle.ts";
+import { assertWasiReady, type Instance, instanceFromStruct } from "./instance.ts";
+import { INSTANCE_SIZE } from "./layout.ts";
+import type { Module } from "./module.ts";
+import { contextOf, type Store } from "./store.ts";
+import { type CallOptions, driveFuture } from "./async.ts";
+
+/** Internal: wraps a `wasmtime_instance_pre_t *` made by a linker. */
+export let instancePreFromPointer: (
+  pointer: Deno.PointerObject,
+  module: Module,
+  prepare: (store: Store, action: string) => void,
+) => InstancePre;
+
+const FROM_POINTER = Symbol("wasmtime-deno.instancePre");
+
+/**
+ * A module whose imports a {@linkcode Linker} has already resolved and type-checked, ready to be
+ * instantiated quickly in any number of stores (made by `Linker.instantiatePre`).
+ *
+ * @example
+ * ```ts
+ * import { Engine, Linker, Module, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ pooling: true });
+ * using linker = new Linker(engine);
+ * using module = new Module(engine, `(module (func (export "f") (result i32) i32.const 1))`);
+ * using pre = linker.instantiatePre(module);
+ * for (let i = 0; i < 3; i++) {
+ *   using store = new Store(engine);
+ *   console.log(pre.instantiate(store).getFunc("f")!.call());
+ * }
+ * ```
+ */
+export class InstancePre {
+  readonly #handle: Handle;
+  readonly #module: Module;
+  readonly #prepare: (store: Store, action: string) => void;
+
+  static {
+    instancePreFromPointer = (pointer, module, prepare) =>
+      new InstancePre(FROM_POINTER, pointer, module, prepare);
+  }
+
+  /** Internal: use `Linker.instantiatePre`. */
+  constructor(
+    token: symbol,
+    pointer: Deno.PointerObject,
+    module: Module,
+    prepare: (store: Store, action: string) => void,
+  ) {
+    if (token !== FROM_POINTER) {
+      throw new TypeError("InstancePre is made by Linker.instantiatePre(module)");
+    }
+    this.#handle = new Handle(
+      this,
+      "InstancePre",
+      pointer,
+      (p) => ffi().wasmtime_instance_pre_delete(p),
+    );
+    this.#module = module;
+    this.#prepare = prepare;
+  }
+
+  /** The module this was made from. */
+  get module(): Module {
+    return this.#module;
+  }
+
+  /** Instantiates in `store` (runs the start function). */
+  instantiate(store: Store): Instance {
+    const context = contextOf(store, "InstancePre.instantiate");
+    this.#prepare(store, "InstancePre.instantiate");
+    assertWasiReady(store, this.#module, "InstancePre.instantiate");
+    const struct = new Uint8Array(INSTANCE_SIZE);
+    const pointer = this.#handle.pointer("instantiate");
+    runGuest(
+      store,
+      "InstancePre.instantiate",
+      (trap) => ffi().wasmtime_instance_pre_instantiate(pointer, context, struct, trap),
+    );
+    return instanceFromStruct(store, struct);
+  }
+
+  /** Instantiates in `store` as an async call (see `Linker.instantiateAsync`). */
+  async instantiateAsync(store: Store, options: CallOptions = {}): Promise<Instance> {
+    contextOf(store, "InstancePre.instantiateAsync");
+    this.#prepare(store, "InstancePre.instantiateAsync");
+    assertWasiReady(store, this.#module, "InstancePre.instantiateAsync");
+    const struct = new Uint8Array(INSTANCE_SIZE);
+    const pointer = this.#handle.pointer("instantiateAsync");
+    await driveFuture(
+      store,
+      "InstancePre.instantiateAsync",
+      options,
+      (context, trap, error) =>
+        ffi().wasmtime_instance_pre_instantiate_async(pointer, context, struct, trap, error),
+    );
+    return instanceFromStruct(store, struct);
+  }
+
+  /** Frees the pre-instantiated module; instances made from it keep working. Idempotent. */
+  [Symbol.dispose](): void {
+    this.#handle.dispose();
+  }
+}

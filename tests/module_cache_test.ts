@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Engine, FuncType, Instance, Linker, Module, Store, WasmtimeError } from "../mod.ts";
+import { MOD_URL, runDeno, tempScript } from "./helpers.ts";
+
+const WAT = `(module (func (export "answer") (result i32) i32.const 42))`;
+
+function entries(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+}
+
+Deno.test("Module.cached compiles once, then loads from the cache", () => {
+  const dir = Deno.makeTempDirSync();
+  using engine = new Engine();
+  using first = Module.cached(engine, WAT, { dir });
+  const files = entries(dir);
+  assert.equal(files.length, 2);
+  assert.ok(files[0].endsWith(".cwasm") && files[1].endsWith(".cwasm.sha256"));
+  const stamp = Deno.statSync(join(dir, files[0])).mtime;
+  using second = Module.cached(engine, WAT, { dir });
+  assert.deepEqual(Deno.statSync(join(dir, files[0])).mtime, stamp, "a hit does not rewrite");
+  using store = new Store(engine);
+  assert.equal(new Instance(store, second, []).getFunc("answer")!.call(), 42);
+  assert.equal(new Instance(store, first, []).getFunc("answer")!.call(), 42);
+});
+
+Deno.test("Module.cached keys entries by engine options and replaces corrupt entries", () => {
+  const dir = Deno.makeTempDirSync();
+  using engine = new Engine();
+  using fuelEngine = new Engine({ consumeFuel: true });
+  Module.cached(engine, WAT, { dir })[Symbol.dispose]();
+  Module.cached(fuelEngine, WAT, { dir })[Symbol.dispose]();
+  assert.equal(entries(dir).length, 4, "one entry per engine configuration");
+
+  const cwasm = entries(dir).filter((f) => f.endsWith(".cwasm"));
+  for (const file of cwasm) {
+    const bytes = Deno.readFileSync(join(dir, file));
+    bytes[bytes.length >> 1] ^= 0xff;
+    Deno.writeFileSync(join(dir, file), bytes);
+  }
+  using store = new Store(engine);
+  using recompiled = Module.cached(engine, WAT, { dir });
+  assert.equal(new Instance(store, recompiled, []).getFunc("answer")!.call(), 42);
+
+  // A foreign file under the right name (e.g. from another build) is not trusted either.
+  for (const file of cwasm) Deno.writeFileSync(join(dir, file), new Uint8Array(64));
+  using again = Module.cached(engine, WAT, { dir });
+  assert.equal(new Instance(store, again, []).getFunc("answer")!.call(), 42);
+  assert.throws(() => Module.cached(engine, WAT, { dir: "" }), WasmtimeError);
+});
+
+Deno.test("Module.cached needs read and write permission for its directory", async () => {
+  const dir = await Deno.makeTempDir();
+  const script = await tempScript(`import { Engine, Module } from ${JSON.stringify(MOD_URL)};
+try {
+  Module.cached(new Engine(), "(module)", { dir: ${JSON.stringify(dir)} });
+  console.log("ok");
+} catch (e) { console.log(e.name + ": " + e.message); }`);
+  const denied = await runDeno(["run", "--allow-ffi", "--allow-env", "--allow-read", script]);
+  assert.match(denied.stdout, new RegExp(`PermissionError: .*run again with --allow-write=${dir}`));
+  const allowed = await runDeno([
+    "run",
+    "--allow-ffi",
+    "--allow-env",
+    "--allow-read",
+    `--allow-write=${dir}`,
+    script,
+  ]);
+  assert.equal(allowed.stdout.trim(), "ok", allowed.stderr);
+});
+
+Deno.test("Engine.precompile output loads with Module.deserialize", () => {
+  using engine = new Engine();
+  const compiled = engine.precompile(WAT);
+  using module = Module.deserialize(engine, compiled);
+  using store = new Store(engine);
+  assert.equal(new Instance(store, module, []).getFunc("answer")!.call(), 42);
+});
+
+Deno.test("instance-pre instantiates many stores, also with the pooling allocator", () => {
+  using engine = new Engine({ pooling: { totalCoreInstances: 8, totalMemories: 8 } });
+  using linker = new Linker(engine);
+  linker.defineFunc("env", "base", new FuncType([], ["i32"]), () => 40);
+  using module = new Module(
+    engine,
+    `(module (import "env" "base" (func $b (result i32))) (memory 1)
+    (func (export "answer") (result i32) call $b i32.const 2 i32.add))`,
+  );
+  using pre = linker.instantiatePre(module);
+  for (let i = 0; i < 50; i++) {
+    using store = new Store(engine);
+    assert.equal(pre.instantiate(store).getFunc("answer")!.call(), 42);
+  }
+  assert.throws(
+    () => new (pre.constructor as new (...a: unknown[]) => unknown)(Symbol(), null, module),
+    /made by Linker\.instantiatePre/,
+  );
+});
