@@ -36,9 +36,14 @@ export const symbols = {
     parameters: ["u64", "buffer", "usize"],
     result: "usize",
   },
-  // HostEnv *wasmtime_deno_host_env_new(wasmtime_func_unchecked_callback_t cb, uint64_t owner,
-  //                                     uint64_t id)
-  wasmtime_deno_host_env_new: { parameters: ["function", "u64", "u64"], result: "pointer" },
+  // HostEnv *wasmtime_deno_host_env_new(JsHostCallback cb, wasmtime_val_raw_t *scratch,
+  //                                     size_t slots, uint64_t owner, uint64_t id)
+  wasmtime_deno_host_env_new: {
+    parameters: ["function", "buffer", "usize", "u64", "u64"],
+    result: "pointer",
+  },
+  // bool wasmtime_deno_call(CallFrame *frame)
+  wasmtime_deno_call: { parameters: ["buffer"], result: "bool" },
   // wasmtime_func_unchecked_callback_t wasmtime_deno_host_trampoline(void)
   wasmtime_deno_host_trampoline: { parameters: [], result: "function" },
   // void (*wasmtime_deno_host_env_finalizer(void))(void *)

@@ -60,6 +60,11 @@ function callFailure(error: Deno.PointerValue, context: string): unknown {
   const trap = Deno.UnsafePointer.create(
     BigInt(trapWords[0]) | (BigInt(trapWords[1]) << 32n),
   );
+  return failure(error, trap, context);
+}
+
+/** Converts and frees a call's error or trap; a pending host error wins over both. */
+function failure(error: Deno.PointerValue, trap: Deno.PointerValue, context: string): unknown {
   const converted = error !== null ? takeError(error, context) : takeTrap(trap!);
   if (error !== null && trap !== null) ffi().wasm_trap_delete(trap);
   const host = pendingHostError;
@@ -81,21 +86,51 @@ function hostFailure(error: unknown, name: string): Deno.PointerValue {
 interface Signature {
   params: readonly ValType[];
   results: readonly ValType[];
-  slots: bigint;
-  buffer: Uint8Array<ArrayBuffer>;
+  /** The packed call frame passed to `wasmtime_deno_call` (see native/src/lib.rs). */
+  frame: Uint8Array<ArrayBuffer>;
+  frameWords: Uint32Array;
+  /** The frame's value slots. */
   view: DataView;
 }
 
-function signatureOf(type: FuncType): Signature {
-  const slots = Math.max(type.params.length, type.results.length, 1);
-  const buffer = new Uint8Array(slots * VAL_RAW_SIZE);
+// Layout of a packed call frame (CallFrame in native/src/lib.rs).
+const FRAME_CONTEXT = 0;
+const FRAME_FUNC = 8;
+const FRAME_SLOTS = 24;
+const FRAME_TRAP = 32;
+const FRAME_ERROR = 40;
+const FRAME_VALUES = 48;
+
+function signatureOf(
+  type: FuncType,
+  context: Deno.PointerObject,
+  struct: Uint8Array<ArrayBuffer>,
+): Signature {
+  const slots = Math.max(type.params.length, type.results.length);
+  const frame = new Uint8Array(FRAME_VALUES + Math.max(slots, 1) * VAL_RAW_SIZE);
+  const header = new DataView(frame.buffer);
+  header.setBigUint64(FRAME_CONTEXT, BigInt(Deno.UnsafePointer.value(context)), true);
+  frame.set(struct, FRAME_FUNC);
+  header.setBigUint64(FRAME_SLOTS, BigInt(slots), true);
   return {
     params: type.params,
     results: type.results,
-    slots: BigInt(Math.max(type.params.length, type.results.length)),
-    buffer,
-    view: new DataView(buffer.buffer),
+    frame,
+    frameWords: new Uint32Array(frame.buffer, 0, FRAME_VALUES / 4),
+    view: new DataView(frame.buffer, FRAME_VALUES),
   };
+}
+
+/** Throws the failure a `wasmtime_deno_call` left in its frame. */
+function frameFailure(words: Uint32Array, action: string): never {
+  const trap = Deno.UnsafePointer.create(
+    BigInt(words[FRAME_TRAP / 4]) | (BigInt(words[FRAME_TRAP / 4 + 1]) << 32n),
+  );
+  const error = Deno.UnsafePointer.create(
+    BigInt(words[FRAME_ERROR / 4]) | (BigInt(words[FRAME_ERROR / 4 + 1]) << 32n),
+  );
+  words.fill(0, FRAME_TRAP / 4, FRAME_VALUES / 4);
+  throw failure(error, trap, action);
 }
 
 function sameTypes(a: readonly ValType[], b: readonly ValType[]): boolean {
@@ -182,7 +217,11 @@ export class Func {
 
   #sig(action: string): Signature {
     if (this.#signature === undefined) {
-      this.#signature = signatureOf(this.#readType(action));
+      this.#signature = signatureOf(
+        this.#readType(action),
+        contextOf(this.#store, action),
+        this.#struct,
+      );
     }
     return this.#signature;
   }
@@ -202,27 +241,17 @@ export class Func {
     return new FuncType(sig.params, sig.results);
   }
 
-  #invoke(context: Deno.PointerObject, sig: Signature, action: string): void {
-    trapWords[0] = 0;
-    trapWords[1] = 0;
+  #invoke(_context: Deno.PointerObject, sig: Signature, action: string): void {
     const store = this.#store;
     enterStore(store);
-    let error: Deno.PointerValue;
+    let ok: boolean;
     try {
-      error = ffi().wasmtime_func_call_unchecked(
-        context,
-        this.#struct,
-        sig.buffer,
-        sig.slots,
-        trapSlot,
-      );
+      ok = ffi().wasmtime_deno_call(sig.frame);
     } finally {
       releaseRoots();
       leaveStore(store);
     }
-    if (error !== null || trapWords[0] !== 0 || trapWords[1] !== 0) {
-      throw callFailure(error, action);
-    }
+    if (!ok) frameFailure(sig.frameWords, action);
   }
 
   #checkArity(sig: Signature, count: number, action: string): void {
@@ -360,7 +389,7 @@ export class Func {
     }
     return makeTyped(
       this,
-      signatureOf(new FuncType(params, results)),
+      signatureOf(new FuncType(params, results), contextOf(this.#store, "typed"), this.#struct),
       (context, own) => this.#invoke(context, own, "typed call"),
     );
   }
@@ -587,13 +616,10 @@ export function hostTrampoline(): { callback: Deno.PointerObject; finalizer: Den
   return { callback: trampoline!, finalizer: envFinalizer! };
 }
 
-const UNCHECKED_CALLBACK = {
-  // wasm_trap_t *(*)(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args_and_results,
-  //                  size_t num_args_and_results)
-  // The trailing size_t is not declared: the binding knows the signature, and a usize
-  // parameter would cost a BigInt per call. Ignoring a trailing register argument is safe in
-  // the C calling conventions Wasmtime supports.
-  parameters: ["pointer", "pointer", "pointer"],
+const JS_HOST_CALLBACK = {
+  // wasm_trap_t *(*)(wasmtime_caller_t *caller): the native trampoline copies arguments into
+  // and results out of the function's scratch buffer, so only the caller crosses the boundary.
+  parameters: ["pointer"],
   result: "pointer",
 } as const;
 
@@ -613,18 +639,16 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
   const slots = Math.max(params.length, results.length);
   const buffer = new Uint8Array(Math.max(slots, 1) * VAL_RAW_SIZE);
   const view = new DataView(buffer.buffer);
-  const resultBytes = BigInt(results.length * VAL_RAW_SIZE);
   const caller = new Caller();
   const args: unknown[] = new Array(params.length);
   // For more than three parameters: [caller, ...args], reused so calls do not allocate.
   const applyArgs: unknown[] = new Array(params.length + 1);
   const needsContext = [...params, ...results].some((t) => !isNumeric(t));
 
-  const callback = new Deno.UnsafeCallback(UNCHECKED_CALLBACK, (_env, callerPointer, values) => {
+  const callback = new Deno.UnsafeCallback(JS_HOST_CALLBACK, (callerPointer) => {
     const previous = caller.swap(callerPointer);
     try {
       revalidateAllViews();
-      if (slots > 0) Deno.UnsafePointerView.copyInto(values!, buffer);
       let store: Store | undefined;
       let context: Deno.PointerObject | null = null;
       if (needsContext) {
@@ -682,7 +706,6 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
           );
         }
       }
-      if (results.length > 0) ffi().wasmtime_deno_write(values!, buffer, resultBytes);
       return null;
     } catch (error) {
       return hostFailure(error, name);
@@ -696,7 +719,13 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
   const native = hostTrampoline();
   return {
     callback: native.callback,
-    data: ffi().wasmtime_deno_host_env_new(callback.pointer, HOST_OWNER, id)!,
+    data: ffi().wasmtime_deno_host_env_new(
+      callback.pointer,
+      buffer,
+      BigInt(slots),
+      HOST_OWNER,
+      id,
+    )!,
     finalizer: native.finalizer,
   };
 }

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "0acc8aa5cc4e1ceb0109cdbbf7cc6210746afc3c879937bd32382b31d70869de",
+  hash: "f44d87644e2d57bc4b7020819a3c85886cf03464cc98dde4ddda3e6d37a8ea3e",
 } as const;

@@ -102,7 +102,7 @@ Deno.test("a synchronous call with a timeout interrupts an infinite loop", () =>
 Deno.test("a rejected or throwing async host function fails the call with the original error", async () => {
   const original = new SyntaxError("host failed");
   let mode: "reject" | "throw" | "bad" = "reject";
-  using env = await setup((n) => {
+  using env = await setup(() => {
     if (mode === "throw") throw original;
     if (mode === "bad") return "nope" as unknown as number;
     return Promise.reject(original);

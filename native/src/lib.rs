@@ -323,6 +323,41 @@ thread_local! {
     static PENDING: Cell<*mut AsyncCall> = const { Cell::new(std::ptr::null_mut()) };
 }
 
+/// A packed call frame: `[0]` context, `[8..24]` wasmtime_func_t, `[24]` slot count, `[32]`
+/// trap out, `[40]` error out, `[48..]` wasmtime_val_raw_t slots (arguments, then results).
+#[repr(C)]
+pub struct CallFrame {
+    context: *mut c_void,
+    func: wasmtime::Func,
+    slots: usize,
+    trap: Option<Box<wasm_trap_t>>,
+    error: Option<Box<wasmtime_error_t>>,
+    values: [wasmtime::ValRaw; 0],
+}
+
+/// `wasmtime_func_call_unchecked` with all its arguments in one buffer: Deno's FFI cost grows
+/// with the number of parameters, and this halves the cost of a call (see bench/).
+/// Returns true on success; on failure the trap or error is left in the frame.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_call(frame: &mut CallFrame) -> bool {
+    // SAFETY: the frame was filled by the binding for a live store with room for `slots`.
+    unsafe {
+        let context: WasmtimeStoreContextMut<'_> = std::mem::transmute(frame.context);
+        let values = frame.values.as_mut_ptr();
+        let mut trap = std::ptr::null_mut::<wasm_trap_t>();
+        let error =
+            wasmtime_func_call_unchecked(context, &frame.func, values, frame.slots, &mut trap);
+        frame.trap = if trap.is_null() {
+            None
+        } else {
+            Some(Box::from_raw(trap))
+        };
+        let ok = error.is_none() && trap.is_null();
+        frame.error = error;
+        ok
+    }
+}
+
 type UncheckedCallback = extern "C" fn(
     *mut c_void,
     *mut wasmtime_caller_t,
@@ -330,9 +365,17 @@ type UncheckedCallback = extern "C" fn(
     usize,
 ) -> Option<Box<wasm_trap_t>>;
 
-/// Native state of one host function: the JS callback and the ids that name it.
+/// The JS side of a synchronous host function. It reads its arguments from, and writes its
+/// results to, the JS-owned scratch buffer registered with its HostEnv, so the callback crosses
+/// the FFI boundary with a single pointer (the caller) and makes no FFI calls of its own.
+type JsHostCallback = extern "C" fn(*mut wasmtime_caller_t) -> Option<Box<wasm_trap_t>>;
+
+/// Native state of one host function: the JS callback, its scratch buffer (JS-owned, alive
+/// until this env's id is reported dropped) and the ids that name it.
 pub struct HostEnv {
-    callback: Option<UncheckedCallback>,
+    callback: Option<JsHostCallback>,
+    scratch: *mut wasmtime::ValRaw,
+    slots: usize,
     owner: u64,
     id: u64,
 }
@@ -343,14 +386,19 @@ fn trap(message: &str) -> Box<wasm_trap_t> {
 }
 
 /// Allocates the environment of a host function (`callback` may be null for async ones).
+/// `scratch` must hold `slots` values and outlive the env.
 #[unsafe(no_mangle)]
 pub extern "C" fn wasmtime_deno_host_env_new(
-    callback: Option<UncheckedCallback>,
+    callback: Option<JsHostCallback>,
+    scratch: *mut wasmtime::ValRaw,
+    slots: usize,
     owner: u64,
     id: u64,
 ) -> *mut HostEnv {
     Box::into_raw(Box::new(HostEnv {
         callback,
+        scratch,
+        slots,
         owner,
         id,
     }))
@@ -376,10 +424,20 @@ extern "C" fn host_trampoline(
     }
     // SAFETY: env is a live HostEnv (Wasmtime frees it only after the function is gone).
     let env = unsafe { &*env.cast::<HostEnv>() };
-    match env.callback {
-        Some(callback) => callback(env.id as *mut c_void, caller, values, count),
-        None => Some(trap("host function has no callback")),
+    let Some(callback) = env.callback else {
+        return Some(trap("host function has no callback"));
+    };
+    let count = count.min(env.slots);
+    // SAFETY: Wasmtime passes `count` slots; the scratch buffer holds `env.slots`. A nested
+    // call of the same function overwrites the scratch only while the outer JS body runs, after
+    // it has read its arguments and before it writes its results.
+    unsafe { std::ptr::copy_nonoverlapping(values, env.scratch, count) };
+    let result = callback(caller);
+    if result.is_none() {
+        // SAFETY: as above, in the other direction.
+        unsafe { std::ptr::copy_nonoverlapping(env.scratch, values, count) };
     }
+    result
 }
 
 /// The trampoline to pass as `wasmtime_func_unchecked_callback_t` with a HostEnv as data.
@@ -462,7 +520,7 @@ pub unsafe extern "C" fn wasmtime_deno_linker_define_async_func(
     owner: u64,
     id: u64,
 ) -> Option<Box<wasmtime_error_t>> {
-    let env = wasmtime_deno_host_env_new(None, owner, id);
+    let env = wasmtime_deno_host_env_new(None, std::ptr::null_mut(), 0, owner, id);
     // SAFETY: forwards valid arguments; the finalizer frees `env`.
     unsafe {
         wasmtime_linker_define_async_func(
