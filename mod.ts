@@ -25,6 +25,7 @@ export {
   type Profiler,
 } from "./src/engine.ts";
 export { Store, type StoreLimits, type StoreOptions } from "./src/store.ts";
+export { WASI_INTO_NATIVE, type WasiSource } from "./src/internal.ts";
 export { Module } from "./src/module.ts";
 export { Linker } from "./src/linker.ts";
 export { Instance } from "./src/instance.ts";
