@@ -347,3 +347,26 @@ Deno.test("epoch deadlines interrupt a guest", () => {
     return true;
   });
 });
+
+Deno.test("trap frames carry function and module names, offsets, innermost first", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module $calc
+    (func $inner (export "inner") unreachable)
+    (func $outer (export "outer") call $inner))`,
+  );
+  const instance = new Instance(store, module, []);
+  assert.throws(() => instance.getFunc("outer")!.call(), (e) => {
+    assert.ok(e instanceof Trap);
+    assert.equal(e.frames.length, 2);
+    assert.deepEqual(
+      e.frames.map((f) => [f.funcIndex, f.funcName, f.moduleName]),
+      [[0, "inner", "calc"], [1, "outer", "calc"]],
+    );
+    assert.ok(e.frames[0].moduleOffset > 0);
+    assert.match(e.details, /wasm backtrace/);
+    return true;
+  });
+});

@@ -25,7 +25,7 @@ const WAT = `(module
     (call $add1 (i32.load (i32.const 0)))))`;
 
 Deno.test({
-  name: "100,000 store+instance+call cycles keep RSS bounded (using and GC only)",
+  name: "100,000 store+instance+call cycles each with using and GC-only keep RSS bounded",
   ignore: gc === undefined,
   async fn() {
     using engine = new Engine();
@@ -43,7 +43,7 @@ Deno.test({
     await collect();
     const baseline = rssMiB();
 
-    for (let i = 0; i < 50_000; i++) {
+    for (let i = 0; i < 100_000; i++) {
       using store = new Store(engine);
       const instance = linker.instantiate(store, module);
       assert.equal(instance.getFunc("run")!.call(i), i + 1);
@@ -51,19 +51,23 @@ Deno.test({
     await collect();
     const afterUsing = rssMiB();
 
-    for (let i = 0; i < 50_000; i++) {
+    let halfway = 0;
+    for (let i = 0; i < 100_000; i++) {
       cycle(i, false);
-      if (i % 5_000 === 0) await collect();
+      if (i % 10_000 === 0) await collect();
+      if (i === 50_000) halfway = rssMiB();
     }
     await collect();
     const afterGc = rssMiB();
     console.log(
-      `RSS: baseline ${baseline.toFixed(1)} MiB, after 50k with using ${
+      `RSS: baseline ${baseline.toFixed(1)} MiB, after 100k with using ${
         afterUsing.toFixed(1)
-      } MiB, after 50k GC-only ${afterGc.toFixed(1)} MiB`,
+      } MiB, after 100k GC-only ${afterGc.toFixed(1)} MiB`,
     );
     assert.ok(afterUsing - baseline < 64, `RSS grew ${afterUsing - baseline} MiB with using`);
-    assert.ok(afterGc - baseline < 96, `RSS grew ${afterGc - baseline} MiB with GC only`);
+    // Native allocators settle after tens of thousands of stores; a leak keeps growing.
+    assert.ok(afterGc - baseline < 128, `RSS grew ${afterGc - baseline} MiB with GC only`);
+    assert.ok(afterGc - halfway < 32, `RSS grew ${afterGc - halfway} MiB in the last 50k cycles`);
   },
 });
 
