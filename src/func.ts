@@ -88,6 +88,8 @@ interface Signature {
   results: readonly ValType[];
   /** The packed call frame passed to `wasmtime_deno_call` (see native/src/lib.rs). */
   frame: Uint8Array<ArrayBuffer>;
+  /** The frame's address (ArrayBuffer backing stores do not move). */
+  framePointer: Deno.PointerObject;
   frameWords: Uint32Array;
   /** The frame's value slots. */
   view: DataView;
@@ -116,6 +118,7 @@ function signatureOf(
     params: type.params,
     results: type.results,
     frame,
+    framePointer: Deno.UnsafePointer.of(frame)!,
     frameWords: new Uint32Array(frame.buffer, 0, FRAME_VALUES / 4),
     view: new DataView(frame.buffer, FRAME_VALUES),
   };
@@ -246,7 +249,7 @@ export class Func {
     enterStore(store);
     let ok: boolean;
     try {
-      ok = ffi().wasmtime_deno_call(sig.frame);
+      ok = ffi().wasmtime_deno_call(sig.framePointer);
     } finally {
       releaseRoots();
       leaveStore(store);
@@ -399,20 +402,71 @@ export class Func {
 
 type Writer = (value: unknown) => void;
 
-function numericWriter(type: ValType, view: DataView, offset: number): Writer {
-  const what = `argument ${offset / VAL_RAW_SIZE}`;
+/** A writer of one numeric value straight into a raw value slot at `offset` of `frame`. */
+function numericWriter(type: ValType, frame: ArrayBuffer, offset: number, what: string): Writer {
   switch (type) {
-    case "i32":
-      return (v) => view.setInt32(offset, toI32(v, what), true);
-    case "i64":
-      return (v) => view.setBigInt64(offset, toI64(v, what), true);
-    case "f32":
-      return (v) => view.setFloat32(offset, toFloat(v, what, type), true);
-    case "f64":
-      return (v) => view.setFloat64(offset, toFloat(v, what, type), true);
+    case "i32": {
+      const cell = new Int32Array(frame, offset, 2);
+      return (v) => {
+        cell[0] = typeof v === "number" && (v | 0) === v ? v : toI32(v, what);
+      };
+    }
+    case "i64": {
+      const cell = new BigInt64Array(frame, offset, 1);
+      return (v) => {
+        cell[0] = toI64(v, what);
+      };
+    }
+    case "f32": {
+      const cell = new Float32Array(frame, offset, 1);
+      return (v) => {
+        cell[0] = toFloat(v, what, type);
+      };
+    }
+    case "f64": {
+      const cell = new Float64Array(frame, offset, 1);
+      return (v) => {
+        cell[0] = toFloat(v, what, type);
+      };
+    }
     default:
       throw new Error("not numeric");
   }
+}
+
+/** A reader of one numeric raw value slot at `offset` of `frame`. */
+function numericReader(
+  type: ValType | undefined,
+  frame: ArrayBuffer,
+  offset: number,
+): () => unknown {
+  switch (type) {
+    case undefined:
+      return () => undefined;
+    case "i32": {
+      const cell = new Int32Array(frame, offset, 1);
+      return () => cell[0];
+    }
+    case "i64": {
+      const cell = new BigInt64Array(frame, offset, 1);
+      return () => cell[0];
+    }
+    case "f32": {
+      const cell = new Float32Array(frame, offset, 1);
+      return () => cell[0];
+    }
+    default: {
+      const cell = new Float64Array(frame, offset, 1);
+      return () => cell[0];
+    }
+  }
+}
+
+/** True for signatures the allocation-free numeric paths handle. */
+function isSimpleNumeric(params: readonly ValType[], results: readonly ValType[]): boolean {
+  return [...params, ...results].every((t) =>
+    t === "i32" || t === "i64" || t === "f32" || t === "f64"
+  ) && results.length <= 1;
 }
 
 function makeTyped(
@@ -445,19 +499,23 @@ function makeTyped(
       return results.map((t, i) => readRaw(view, i * VAL_RAW_SIZE, t, store, context));
     };
   }
-  const w = params.map((t, i) => numericWriter(t, view, i * VAL_RAW_SIZE));
-  const resultType = results[0];
-  const read: () => unknown = resultType === undefined
-    ? () => undefined
-    : resultType === "i32"
-    ? () => view.getInt32(0, true)
-    : resultType === "i64"
-    ? () => view.getBigInt64(0, true)
-    : resultType === "f32"
-    ? () => view.getFloat32(0, true)
-    : () => view.getFloat64(0, true);
+  // Numbers only: no references to root, so the call is the frame, the FFI call and the
+  // store's bookkeeping, with no allocation.
+  const { frame, framePointer, frameWords } = sig;
+  const w = params.map((t, i) =>
+    numericWriter(t, frame.buffer, FRAME_VALUES + i * VAL_RAW_SIZE, `argument ${i}`)
+  );
+  const read = numericReader(results[0], frame.buffer, FRAME_VALUES);
+  const call = ffi().wasmtime_deno_call;
   const run = (): unknown => {
-    invoke(contextOf(store, "typed call"), sig);
+    enterStore(store);
+    let ok: boolean;
+    try {
+      ok = call(framePointer);
+    } finally {
+      leaveStore(store);
+    }
+    if (!ok) frameFailure(frameWords, "typed call");
     return read();
   };
   switch (params.length) {
@@ -644,6 +702,54 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
   // For more than three parameters: [caller, ...args], reused so calls do not allocate.
   const applyArgs: unknown[] = new Array(params.length + 1);
   const needsContext = [...params, ...results].some((t) => !isNumeric(t));
+  const register = (callback: Deno.UnsafeCallback<typeof JS_HOST_CALLBACK>): HostCallback => {
+    const id = registerHost({ close: () => callback.close() });
+    const native = hostTrampoline();
+    return {
+      callback: native.callback,
+      data: ffi().wasmtime_deno_host_env_new(
+        callback.pointer,
+        buffer,
+        BigInt(slots),
+        HOST_OWNER,
+        id,
+      )!,
+      finalizer: native.finalizer,
+    };
+  };
+
+  if (isSimpleNumeric(params, results) && params.length <= 3) {
+    // Numbers only: read and write the scratch buffer through typed arrays, no allocation.
+    const [r0, r1, r2] = params.map((t, i) => numericReader(t, buffer.buffer, i * VAL_RAW_SIZE));
+    const store = results.length === 0
+      ? () => {}
+      : numericWriter(results[0], buffer.buffer, 0, `result of ${name}`);
+    const write = (result: unknown) => {
+      if (result instanceof Promise) throw promiseError(result, name);
+      store(result);
+    };
+    const invoke = params.length === 0
+      ? () => fn(caller)
+      : params.length === 1
+      ? () => fn(caller, r0())
+      : params.length === 2
+      ? () => fn(caller, r0(), r1())
+      : () => fn(caller, r0(), r1(), r2());
+    return register(
+      new Deno.UnsafeCallback(JS_HOST_CALLBACK, (callerPointer) => {
+        const previous = caller.swap(callerPointer);
+        try {
+          revalidateAllViews();
+          write(invoke());
+          return null;
+        } catch (error) {
+          return hostFailure(error, name);
+        } finally {
+          caller.swap(previous);
+        }
+      }),
+    );
+  }
 
   const callback = new Deno.UnsafeCallback(JS_HOST_CALLBACK, (callerPointer) => {
     const previous = caller.swap(callerPointer);
@@ -677,13 +783,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
           for (let i = 0; i < params.length; i++) applyArgs[i + 1] = args[i];
           result = fn.apply(undefined, applyArgs as Parameters<HostFunction>);
       }
-      if (result instanceof Promise) {
-        result.catch(() => {});
-        throw new WasmtimeError(
-          `host function ${name} returned a Promise; synchronous calls cannot wait for it ` +
-            "(use an async host function with callAsync)",
-        );
-      }
+      if (result instanceof Promise) throw promiseError(result, name);
       if (results.length === 1) {
         writeRaw(view, 0, results[0], result, store!, context!, `result of ${name}`);
       } else if (results.length > 1) {
@@ -715,19 +815,15 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
       applyArgs.fill(undefined);
     }
   });
-  const id = registerHost({ close: () => callback.close() });
-  const native = hostTrampoline();
-  return {
-    callback: native.callback,
-    data: ffi().wasmtime_deno_host_env_new(
-      callback.pointer,
-      buffer,
-      BigInt(slots),
-      HOST_OWNER,
-      id,
-    )!,
-    finalizer: native.finalizer,
-  };
+  return register(callback);
+}
+
+function promiseError(result: Promise<unknown>, name: string): WasmtimeError {
+  result.catch(() => {});
+  return new WasmtimeError(
+    `host function ${name} returned a Promise; synchronous calls cannot wait for it ` +
+      "(use Linker.defineAsyncFunc with callAsync)",
+  );
 }
 
 /** Number of host functions whose JS side is alive (for leak tests). */

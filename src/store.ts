@@ -142,6 +142,7 @@ export class Store {
     liveContext = (store) => store.#context;
     enterStore = (store) => {
       if (store.#syncBlocked !== null) throw new WasmtimeError(store.#syncBlocked());
+      if (store.#context === null) throw disposedError("Store", "call");
       store.#depth++;
     };
     requireAsync = (store) => {
