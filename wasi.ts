@@ -1,1 +1,31 @@
-export {};
+/**
+ * WASI preview 1 for Deno: run WASI programs with exactly the capabilities you grant, never more
+ * than the Deno process has.
+ *
+ * @example
+ * ```ts
+ * import { runWasi } from "@wasmtime-deno/wasmtime/wasi";
+ * const result = await runWasi("app.wasm", { args: ["app"], timeoutMs: 5_000 });
+ * console.log(result.exitCode, result.stdoutText);
+ * ```
+ *
+ * @module
+ */
+export {
+  CapturedOutput,
+  DEFAULT_CAPTURE_LIMIT,
+  type OutputTarget,
+  type PreopenOptions,
+  type StdinSource,
+  WasiConfig,
+} from "./src/wasi/config.ts";
+export {
+  instantiateWasi,
+  type PreopenSpec,
+  runWasi,
+  type RunWasiOptions,
+  wasiConfigFrom,
+  type WasiInstance,
+  type WasiResult,
+} from "./src/wasi/run.ts";
+export { WasiExit } from "./src/errors.ts";

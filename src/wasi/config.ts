@@ -1,0 +1,388 @@
+/**
+ * WASI preview 1 configuration with capabilities checked against Deno's permissions: the guest
+ * never gets a directory, file or environment variable the Deno process could not access.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { cString } from "../bytes.ts";
+import { PermissionError, WasmtimeError } from "../error_types.ts";
+import { ffi } from "../ffi.ts";
+import { Handle } from "../handle.ts";
+import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
+import { VEC_SIZE } from "../layout.ts";
+
+/** Where a guest's standard input comes from. */
+export type StdinSource = Uint8Array | string | { file: string } | "inherit";
+/** Where a guest's standard output or error goes. */
+export type OutputTarget = "capture" | "inherit" | { file: string };
+
+/** Options of a preopened directory. */
+export interface PreopenOptions {
+  /** Allow creating, writing, renaming and deleting (default: read-only). */
+  mutable?: boolean;
+}
+
+/** Default cap on captured bytes per stream; writes beyond it fail with EIO in the guest. */
+export const DEFAULT_CAPTURE_LIMIT = 1 << 30;
+
+/**
+ * Output captured from a guest stream. Bytes are buffered natively (WASI writes may happen
+ * where JS cannot run) and moved to JS when read.
+ */
+export class CapturedOutput {
+  readonly #handle: Handle;
+  readonly #chunks: Uint8Array[] = [];
+  #length = 0;
+
+  /** Creates a capture that buffers at most `limit` bytes. */
+  constructor(limit: number = DEFAULT_CAPTURE_LIMIT) {
+    this.#handle = new Handle(
+      this,
+      "CapturedOutput",
+      ffi().wasmtime_deno_capture_new(BigInt(limit)),
+      (p) => ffi().wasmtime_deno_capture_delete(p),
+    );
+  }
+
+  /** Internal: the native capture (borrowed). */
+  pointer(action: string): Deno.PointerObject {
+    return this.#handle.pointer(action);
+  }
+
+  #drain(): void {
+    const pointer = this.#handle.raw;
+    if (pointer === null) return;
+    const length = Number(ffi().wasmtime_deno_capture_len(pointer));
+    if (length === 0) return;
+    const chunk = new Uint8Array(length);
+    const taken = Number(ffi().wasmtime_deno_capture_take(pointer, chunk, BigInt(length)));
+    this.#chunks.push(taken === length ? chunk : chunk.subarray(0, taken));
+    this.#length += taken;
+  }
+
+  /** All bytes captured so far. */
+  bytes(): Uint8Array<ArrayBuffer> {
+    this.#drain();
+    if (this.#chunks.length !== 1) {
+      const all = new Uint8Array(this.#length);
+      let offset = 0;
+      for (const chunk of this.#chunks) {
+        all.set(chunk, offset);
+        offset += chunk.length;
+      }
+      this.#chunks.length = 0;
+      this.#chunks.push(all);
+    }
+    return this.#chunks[0] as Uint8Array<ArrayBuffer>;
+  }
+
+  /** All text captured so far, decoded as UTF-8. */
+  text(): string {
+    return new TextDecoder().decode(this.bytes());
+  }
+
+  /** Frees the native buffer (captured bytes already read stay available). Idempotent. */
+  [Symbol.dispose](): void {
+    this.#drain();
+    this.#handle.dispose();
+  }
+}
+
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  return Deno.permissions.querySync(descriptor).state === "granted";
+}
+
+function requireRead(path: string, why: string): void {
+  if (!granted({ name: "read", path })) {
+    throw new PermissionError(`WASI: ${why} needs read access to ${path}`, `--allow-read=${path}`);
+  }
+}
+
+function requireWrite(path: string, why: string): void {
+  if (!granted({ name: "write", path })) {
+    throw new PermissionError(
+      `WASI: ${why} needs write access to ${path}`,
+      `--allow-write=${path}`,
+    );
+  }
+}
+
+/** C strings and the array of pointers to them, kept alive together. */
+function cStringArray(values: readonly string[]): {
+  strings: Uint8Array[];
+  pointers: Uint8Array<ArrayBuffer>;
+} {
+  const strings = values.map((v) => cString(v));
+  const pointers = new BigUint64Array(Math.max(1, values.length));
+  strings.forEach((s, i) =>
+    pointers[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s)))
+  );
+  return { strings, pointers: new Uint8Array(pointers.buffer) };
+}
+
+interface Preopen {
+  host: string;
+  guest: string;
+  mutable: boolean;
+}
+
+/**
+ * What a WASI guest may see: arguments, environment, standard streams and preopened
+ * directories. Every host resource is checked against Deno's permissions when the
+ * configuration is handed to a store, and refused with a {@linkcode PermissionError} naming
+ * the missing flag.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Linker, Module, Store } from "@wasmtime-deno/wasmtime";
+ * import { WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
+ * using engine = new Engine();
+ * using wasi = new WasiConfig().args(["app"]).preopen("./data", "/data").captureStdout();
+ * using store = new Store(engine, { wasi });
+ * using linker = new Linker(engine);
+ * linker.defineWasi();
+ * // linker.instantiate(store, module).getFunc("_start")!.call();
+ * console.log(wasi.stdout?.text());
+ * ```
+ */
+export class WasiConfig implements WasiSource {
+  #args: string[] = [];
+  #env: Record<string, string> = {};
+  #inheritEnv = false;
+  #stdin: StdinSource | undefined;
+  #stdout: OutputTarget = "inherit";
+  #stderr: OutputTarget = "inherit";
+  #captureLimit = DEFAULT_CAPTURE_LIMIT;
+  #preopens: Preopen[] = [];
+  #consumed = false;
+  #captures: CapturedOutput[] = [];
+  /** Captured standard output, once the configuration was given to a store with capture on. */
+  stdout: CapturedOutput | undefined;
+  /** Captured standard error, likewise. */
+  stderr: CapturedOutput | undefined;
+
+  #mutate(action: string): void {
+    if (this.#consumed) {
+      throw new WasmtimeError(
+        `WasiConfig.${action}: the configuration was already given to a store; create a new one`,
+      );
+    }
+  }
+
+  /** Sets the program arguments (argv, including argv[0]). */
+  args(args: readonly string[]): this {
+    this.#mutate("args");
+    if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) {
+      throw new WasmtimeError("WasiConfig.args: expected an array of strings");
+    }
+    this.#args = [...args];
+    return this;
+  }
+
+  /** Sets environment variables explicitly (no permission needed: the values are yours). */
+  env(env: Record<string, string>): this {
+    this.#mutate("env");
+    for (const [k, v] of Object.entries(env)) {
+      if (typeof v !== "string" || k.includes("=")) {
+        throw new WasmtimeError(`WasiConfig.env: invalid variable ${JSON.stringify(k)}`);
+      }
+    }
+    this.#env = { ...this.#env, ...env };
+    return this;
+  }
+
+  /** Passes the whole host environment (needs unrestricted `--allow-env`). */
+  inheritEnv(): this {
+    this.#mutate("inheritEnv");
+    this.#inheritEnv = true;
+    return this;
+  }
+
+  /** Standard input: bytes, a string, `{ file }` (needs read permission) or "inherit". */
+  stdin(source: StdinSource): this {
+    this.#mutate("stdin");
+    this.#stdin = source;
+    return this;
+  }
+
+  /** Captures standard output in memory (read it from {@linkcode stdout}). */
+  captureStdout(): this {
+    this.#mutate("captureStdout");
+    this.#stdout = "capture";
+    return this;
+  }
+
+  /** Captures standard error in memory (read it from {@linkcode stderr}). */
+  captureStderr(): this {
+    this.#mutate("captureStderr");
+    this.#stderr = "capture";
+    return this;
+  }
+
+  /** Caps captured bytes per stream (default 1 GiB); the guest gets EIO beyond it. */
+  captureLimit(bytes: number): this {
+    this.#mutate("captureLimit");
+    this.#captureLimit = bytes;
+    return this;
+  }
+
+  /** Where standard output goes: "capture", "inherit" or `{ file }` (needs write permission). */
+  stdoutTo(target: OutputTarget): this {
+    this.#mutate("stdoutTo");
+    this.#stdout = target;
+    return this;
+  }
+
+  /** Where standard error goes: "capture", "inherit" or `{ file }` (needs write permission). */
+  stderrTo(target: OutputTarget): this {
+    this.#mutate("stderrTo");
+    this.#stderr = target;
+    return this;
+  }
+
+  /**
+   * Makes host directory `hostDir` visible to the guest as `guestPath`. Read-only unless
+   * `mutable`; needs read (and, when mutable, write) permission for the directory.
+   */
+  preopen(hostDir: string, guestPath: string, options: PreopenOptions = {}): this {
+    this.#mutate("preopen");
+    if (typeof hostDir !== "string" || typeof guestPath !== "string") {
+      throw new WasmtimeError("WasiConfig.preopen(hostDir, guestPath): expected two strings");
+    }
+    this.#preopens.push({ host: hostDir, guest: guestPath, mutable: options.mutable === true });
+    return this;
+  }
+
+  /** Checks every host resource against Deno's permissions; throws PermissionError. */
+  checkPermissions(): void {
+    if (this.#inheritEnv && !granted({ name: "env" })) {
+      throw new PermissionError("WASI: inheriting the environment needs env access", "--allow-env");
+    }
+    for (const preopen of this.#preopens) {
+      const requested = resolve(preopen.host);
+      const why = `preopening ${requested} as ${preopen.guest}`;
+      requireRead(requested, why);
+      if (preopen.mutable) requireWrite(requested, `${why} (mutable)`);
+      // A symlink must not widen access: check where it really points, too.
+      let real: string;
+      try {
+        real = Deno.realPathSync(requested);
+      } catch (error) {
+        throw new WasmtimeError(`WASI: cannot preopen ${requested}: ${(error as Error).message}`);
+      }
+      requireRead(real, why);
+      if (preopen.mutable) requireWrite(real, `${why} (mutable)`);
+      if (!Deno.statSync(real).isDirectory) {
+        throw new WasmtimeError(`WASI: cannot preopen ${requested}: not a directory`);
+      }
+    }
+    const stdin = this.#stdin;
+    if (typeof stdin === "object" && stdin !== null && "file" in stdin) {
+      requireRead(resolve(stdin.file), "standard input from a file");
+    }
+    for (
+      const [name, target] of [["standard output", this.#stdout], [
+        "standard error",
+        this.#stderr,
+      ]] as const
+    ) {
+      if (typeof target === "object") requireWrite(resolve(target.file), `${name} to a file`);
+    }
+  }
+
+  /** Internal: checks permissions and builds the native `wasi_config_t *` (once). */
+  [WASI_INTO_NATIVE](): Deno.PointerObject {
+    this.#mutate("use");
+    this.checkPermissions();
+    const config = ffi().wasi_config_new()!;
+    try {
+      this.#configure(config);
+    } catch (error) {
+      ffi().wasi_config_delete(config);
+      throw error;
+    }
+    this.#consumed = true;
+    return config;
+  }
+
+  #configure(config: Deno.PointerObject): void {
+    const args = cStringArray(this.#args);
+    if (!ffi().wasi_config_set_argv(config, BigInt(this.#args.length), args.pointers)) {
+      throw new WasmtimeError("WASI: invalid arguments");
+    }
+    if (this.#inheritEnv) {
+      ffi().wasi_config_inherit_env(config);
+    } else {
+      const names = cStringArray(Object.keys(this.#env));
+      const values = cStringArray(Object.values(this.#env));
+      if (
+        !ffi().wasi_config_set_env(
+          config,
+          BigInt(names.strings.length),
+          names.pointers,
+          values.pointers,
+        )
+      ) {
+        throw new WasmtimeError("WASI: invalid environment");
+      }
+    }
+    const stdin = this.#stdin;
+    if (stdin === "inherit") {
+      ffi().wasi_config_inherit_stdin(config);
+    } else if (typeof stdin === "string" || stdin instanceof Uint8Array) {
+      const bytes = typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin;
+      const vec = new Uint8Array(VEC_SIZE);
+      ffi().wasm_byte_vec_new(vec, BigInt(bytes.length), bytes as Uint8Array<ArrayBuffer>);
+      ffi().wasi_config_set_stdin_bytes(config, vec);
+    } else if (stdin !== undefined) {
+      if (!ffi().wasi_config_set_stdin_file(config, cString(resolve(stdin.file)))) {
+        throw new WasmtimeError(`WASI: cannot open ${stdin.file} for standard input`);
+      }
+    }
+    this.stdout = this.#output(config, this.#stdout, 1);
+    this.stderr = this.#output(config, this.#stderr, 2);
+    for (const preopen of this.#preopens) {
+      const host = Deno.realPathSync(resolve(preopen.host));
+      if (
+        !ffi().wasi_config_preopen_dir(
+          config,
+          cString(host),
+          cString(preopen.guest),
+          preopen.mutable,
+        )
+      ) {
+        throw new WasmtimeError(`WASI: cannot preopen ${host}`);
+      }
+    }
+  }
+
+  #output(
+    config: Deno.PointerObject,
+    target: OutputTarget,
+    stream: 1 | 2,
+  ): CapturedOutput | undefined {
+    if (target === "inherit") {
+      if (stream === 1) ffi().wasi_config_inherit_stdout(config);
+      else ffi().wasi_config_inherit_stderr(config);
+      return undefined;
+    }
+    if (target === "capture") {
+      const capture = new CapturedOutput(this.#captureLimit);
+      this.#captures.push(capture);
+      ffi().wasmtime_deno_capture_attach(config, capture.pointer("attach"), stream);
+      return capture;
+    }
+    const path = cString(resolve(target.file));
+    const ok = stream === 1
+      ? ffi().wasi_config_set_stdout_file(config, path)
+      : ffi().wasi_config_set_stderr_file(config, path);
+    if (!ok) throw new WasmtimeError(`WASI: cannot open ${target.file} for writing`);
+    return undefined;
+  }
+
+  /** Frees captured output buffers. Idempotent. */
+  [Symbol.dispose](): void {
+    for (const capture of this.#captures) capture[Symbol.dispose]();
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Running WASI programs in one call, like the wasmtime CLI.
+ *
+ * @module
+ */
+import { Engine } from "../engine.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { WasiExit } from "../errors.ts";
+import type { Instance } from "../instance.ts";
+import { Linker } from "../linker.ts";
+import { Module } from "../module.ts";
+import { Store } from "../store.ts";
+import { type OutputTarget, type StdinSource, WasiConfig } from "./config.ts";
+
+/** A preopened directory: a host path, or a path with options. */
+export type PreopenSpec = string | { path: string; mutable?: boolean };
+
+/** Options of {@linkcode runWasi} and {@linkcode instantiateWasi}. */
+export interface RunWasiOptions {
+  /** argv, including argv[0] (default: `["main.wasm"]`). */
+  args?: readonly string[];
+  /** Environment variables given to the guest. */
+  env?: Record<string, string>;
+  /** Pass the whole host environment (needs `--allow-env`). */
+  inheritEnv?: boolean;
+  /** Guest path → host directory. */
+  preopens?: Record<string, PreopenSpec>;
+  /** Standard input: bytes, a string, `{ file }` or "inherit" (default: empty). */
+  stdin?: StdinSource;
+  /** Standard output: "capture" (default), "inherit", or a file path. */
+  stdout?: "capture" | "inherit" | string;
+  /** Standard error: "capture" (default), "inherit", or a file path. */
+  stderr?: "capture" | "inherit" | string;
+  /** Fuel budget; the guest traps with OutOfFuel when it runs out. */
+  fuel?: number;
+  /** Wall-clock limit; the guest traps with Interrupt when it is reached. */
+  timeoutMs?: number;
+  /** Maximum size of any linear memory; `memory.grow` beyond it fails in the guest. */
+  maxMemoryBytes?: number;
+  /** Cap on captured bytes per stream (default 1 GiB). */
+  maxCaptureBytes?: number;
+  /** Engine to compile with (its options must allow `fuel` / `timeoutMs` if given). */
+  engine?: Engine;
+}
+
+/** What a WASI command did. */
+export interface WasiResult {
+  /** The exit code: the argument of `proc_exit`, or 0 when `_start` returned. */
+  exitCode: number;
+  /** Captured standard output (empty unless captured). */
+  stdout: Uint8Array;
+  /** Captured standard error (empty unless captured). */
+  stderr: Uint8Array;
+  /** `stdout` decoded as UTF-8. */
+  readonly stdoutText: string;
+  /** `stderr` decoded as UTF-8. */
+  readonly stderrText: string;
+}
+
+function outputTarget(value: string | undefined): OutputTarget {
+  if (value === undefined || value === "capture") return "capture";
+  if (value === "inherit") return "inherit";
+  return { file: value };
+}
+
+/** Builds the WasiConfig described by `options`. */
+export function wasiConfigFrom(options: RunWasiOptions): WasiConfig {
+  const config = new WasiConfig().args(options.args ?? ["main.wasm"]);
+  if (options.env) config.env(options.env);
+  if (options.inheritEnv) config.inheritEnv();
+  if (options.stdin !== undefined) config.stdin(options.stdin);
+  if (options.maxCaptureBytes !== undefined) config.captureLimit(options.maxCaptureBytes);
+  config.stdoutTo(outputTarget(options.stdout));
+  config.stderrTo(outputTarget(options.stderr));
+  for (const [guest, spec] of Object.entries(options.preopens ?? {})) {
+    const { path, mutable } = typeof spec === "string" ? { path: spec, mutable: false } : spec;
+    config.preopen(path, guest, { mutable });
+  }
+  return config;
+}
+
+/** A WASI guest ready to run: its store, instance and configuration (all disposable). */
+export interface WasiInstance {
+  engine: Engine;
+  store: Store;
+  instance: Instance;
+  wasi: WasiConfig;
+  [Symbol.dispose](): void;
+}
+
+async function loadModule(engine: Engine, source: string | URL | Uint8Array | Module) {
+  if (source instanceof Module) return { module: source, owned: false };
+  const bytes = source instanceof Uint8Array ? source : await Deno.readFile(source);
+  return { module: new Module(engine, bytes), owned: true };
+}
+
+/**
+ * Instantiates a WASI module with the capabilities in `options`. Reactors (modules exporting
+ * `_initialize`) are initialized, so their exports are ready to call.
+ *
+ * @example
+ * ```ts
+ * import { instantiateWasi } from "@wasmtime-deno/wasmtime/wasi";
+ * using guest = await instantiateWasi("reactor.wasm", { env: { MODE: "fast" } });
+ * guest.instance.getFunc("greet")!.call();
+ * console.log(guest.wasi.stdout?.text());
+ * ```
+ */
+export async function instantiateWasi(
+  source: string | URL | Uint8Array | Module,
+  options: RunWasiOptions = {},
+): Promise<WasiInstance> {
+  const engine = options.engine ?? new Engine({
+    consumeFuel: options.fuel !== undefined,
+    epochInterruption: options.timeoutMs !== undefined,
+  });
+  const ownsEngine = options.engine === undefined;
+  const { module, owned } = await loadModule(engine, source);
+  const wasi = wasiConfigFrom(options);
+  let store: Store | undefined;
+  try {
+    store = new Store(engine, {
+      wasi,
+      fuel: options.fuel,
+      limits: options.maxMemoryBytes === undefined
+        ? undefined
+        : { memorySize: options.maxMemoryBytes },
+    });
+    using linker = new Linker(engine);
+    linker.defineWasi();
+    const instance = linker.instantiate(store, module);
+    const initialize = instance.getFunc("_initialize");
+    if (initialize) initialize.callWith({ timeoutMs: options.timeoutMs });
+    const ownedStore = store;
+    return {
+      engine,
+      store: ownedStore,
+      instance,
+      wasi,
+      [Symbol.dispose]() {
+        ownedStore[Symbol.dispose]();
+        wasi[Symbol.dispose]();
+        if (owned) module[Symbol.dispose]();
+        if (ownsEngine) engine[Symbol.dispose]();
+      },
+    };
+  } catch (error) {
+    store?.[Symbol.dispose]();
+    wasi[Symbol.dispose]();
+    if (owned) module[Symbol.dispose]();
+    if (ownsEngine) engine[Symbol.dispose]();
+    throw error;
+  }
+}
+
+/**
+ * Runs a WASI command (its `_start`) to completion, like `wasmtime run`. `proc_exit(n)` is
+ * reported as `exitCode: n`; a trap (including fuel exhaustion and timeouts) is thrown as a
+ * `Trap`. Standard output and error are captured unless told otherwise.
+ *
+ * The guest runs on the calling thread; run it in a Worker to keep the event loop free.
+ *
+ * @example
+ * ```ts
+ * import { runWasi } from "@wasmtime-deno/wasmtime/wasi";
+ * const result = await runWasi("app.wasm", {
+ *   args: ["app", "--flag"],
+ *   env: { GREETING: "hi" },
+ *   preopens: { "/data": { path: "./data", mutable: false } },
+ *   stdin: new TextEncoder().encode("input"),
+ *   fuel: 50_000_000,
+ *   timeoutMs: 5_000,
+ *   maxMemoryBytes: 64 << 20,
+ * });
+ * console.log(result.exitCode, result.stdoutText);
+ * ```
+ */
+export async function runWasi(
+  source: string | URL | Uint8Array | Module,
+  options: RunWasiOptions = {},
+): Promise<WasiResult> {
+  using guest = await instantiateWasi(source, options);
+  const start = guest.instance.getFunc("_start");
+  if (start === undefined) {
+    throw new WasmtimeError(
+      "runWasi: the module has no _start export (a reactor?); use instantiateWasi instead",
+    );
+  }
+  let exitCode = 0;
+  try {
+    start.callWith({ timeoutMs: options.timeoutMs });
+  } catch (error) {
+    if (!(error instanceof WasiExit)) throw error;
+    exitCode = error.status;
+  }
+  const stdout = guest.wasi.stdout?.bytes() ?? new Uint8Array(0);
+  const stderr = guest.wasi.stderr?.bytes() ?? new Uint8Array(0);
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    get stdoutText() {
+      return new TextDecoder().decode(stdout);
+    },
+    get stderrText() {
+      return new TextDecoder().decode(stderr);
+    },
+  };
+}
