@@ -1,7 +1,8 @@
 /**
- * `deno task demo`: runs a small bundled guest in the sandbox and prints what happened. The
- * guest computes primes and reports them through a host function; a second guest loops forever
- * and is stopped by its fuel budget.
+ * `deno task demo`: runs small bundled guests in the sandbox and prints what happened:
+ * 1. a WASI command run through the CLI (`src/wasi/cli.ts`), with a fuel budget and a timeout;
+ * 2. a guest that computes primes and reports them through a host function;
+ * 3. a guest that loops forever and is stopped by its fuel budget.
  *
  * @module
  */
@@ -15,7 +16,9 @@ import {
   Trap,
   TrapCode,
   version,
+  wat2wasm,
 } from "../mod.ts";
+import { main as cli } from "../src/wasi/cli.ts";
 
 const PRIMES = `(module
   (import "host" "report" (func $report (param i32 i32)))
@@ -44,6 +47,27 @@ const PRIMES = `(module
     (local.get $count))
   (func (export "spin") (loop $forever (br $forever))))`;
 
+// A WASI "hello" in text format: fd_write of a string to stdout, then proc_exit(0).
+const HELLO_WASI = `(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from a WASI guest, sandboxed by wasmtime-deno\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 52))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit (i32.const 0))))`;
+
+console.log(`Wasmtime ${version()} in Deno ${Deno.version.deno}\n`);
+const hello = await Deno.makeTempFile({ suffix: ".wasm" });
+await Deno.writeFile(hello, wat2wasm(HELLO_WASI));
+console.log(`$ cli.ts run hello.wasm --fuel 1000000 --timeout 5s`);
+const status = await cli(["run", hello, "--fuel", "1000000", "--timeout", "5s"]);
+console.log(`exit status ${status}\n`);
+await Deno.remove(hello);
+
 using engine = new Engine({ consumeFuel: true });
 using store = new Store(engine, { fuel: 1_000_000, limits: { memorySize: 1 << 20 } });
 using linker = new Linker(engine);
@@ -55,7 +79,6 @@ linker.defineFunc("host", "report", new FuncType(["i32", "i32"], []), (caller, p
 using module = new Module(engine, PRIMES);
 const instance = linker.instantiate(store, module);
 
-console.log(`Wasmtime ${version()} in Deno ${Deno.version.deno}`);
 const count = instance.getFunc("primes")!.call(100);
 console.log(found.join(" "));
 console.log(`${count} primes, ${1_000_000 - store.fuel} fuel used`);
