@@ -81,10 +81,15 @@ export function wasiConfigFrom(options: RunWasiOptions): WasiConfig {
 
 /** A WASI guest ready to run: its store, instance and configuration (all disposable). */
 export interface WasiInstance {
+  /** The engine the module was compiled with. */
   engine: Engine;
+  /** The store holding the guest and its WASI context. */
   store: Store;
+  /** The instantiated (and, for reactors, initialized) module. */
   instance: Instance;
+  /** The configuration, with `stdout` / `stderr` captures when requested. */
   wasi: WasiConfig;
+  /** Frees the store, the configuration, and the engine and module if they were made here. */
   [Symbol.dispose](): void;
 }
 
