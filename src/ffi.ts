@@ -84,10 +84,10 @@ export const symbols = {
   wasmtime_deno_capture_delete: { parameters: ["pointer"], result: "void" },
   // void wasmtime_deno_capture_attach(wasi_config_t *config, const Capture *c, uint32_t stream)
   wasmtime_deno_capture_attach: { parameters: ["pointer", "pointer", "u32"], result: "void" },
-  // size_t wasmtime_deno_capture_len(const Capture *capture)
-  wasmtime_deno_capture_len: { parameters: ["pointer"], result: "usize" },
-  // size_t wasmtime_deno_capture_take(const Capture *capture, uint8_t *out, size_t capacity)
-  wasmtime_deno_capture_take: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  // uint8_t *wasmtime_deno_capture_take_all(const Capture *capture, size_t *len)
+  wasmtime_deno_capture_take_all: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // void wasmtime_deno_buffer_free(uint8_t *data, size_t len)
+  wasmtime_deno_buffer_free: { parameters: ["pointer", "usize"], result: "void" },
 
   // ---- config and engine ------------------------------------------------------------------
   // wasm_config_t *wasm_config_new(void)

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "f44d87644e2d57bc4b7020819a3c85886cf03464cc98dde4ddda3e6d37a8ea3e",
+  hash: "9f0c65f321fd7f7c14b15c34557309f9df7f008e178e8939b319e7d885f9d9a6",
 } as const;

@@ -26,6 +26,11 @@ export interface PreopenOptions {
 /** Default cap on captured bytes per stream; writes beyond it fail with EIO in the guest. */
 export const DEFAULT_CAPTURE_LIMIT = 1 << 30;
 
+/** Frees captured bytes handed to JS without copying, once their ArrayBuffer is garbage. */
+const nativeBuffers = new FinalizationRegistry<{ data: Deno.PointerObject; size: number }>(
+  ({ data, size }) => ffi().wasmtime_deno_buffer_free(data, BigInt(size)),
+);
+
 /**
  * Output captured from a guest stream. Bytes are buffered natively (WASI writes may happen
  * where JS cannot run) and moved to JS when read.
@@ -53,12 +58,15 @@ export class CapturedOutput {
   #drain(): void {
     const pointer = this.#handle.raw;
     if (pointer === null) return;
-    const length = Number(ffi().wasmtime_deno_capture_len(pointer));
-    if (length === 0) return;
-    const chunk = new Uint8Array(length);
-    const taken = Number(ffi().wasmtime_deno_capture_take(pointer, chunk, BigInt(length)));
-    this.#chunks.push(taken === length ? chunk : chunk.subarray(0, taken));
-    this.#length += taken;
+    // Zero-copy: the native buffer becomes the ArrayBuffer's memory, freed when it is garbage.
+    const length = new BigUint64Array(1);
+    const data = ffi().wasmtime_deno_capture_take_all(pointer, new Uint8Array(length.buffer));
+    if (data === null) return;
+    const size = Number(length[0]);
+    const buffer = Deno.UnsafePointerView.getArrayBuffer(data, size);
+    nativeBuffers.register(buffer, { data, size });
+    this.#chunks.push(new Uint8Array(buffer));
+    this.#length += size;
   }
 
   /** All bytes captured so far. */
