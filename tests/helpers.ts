@@ -25,6 +25,10 @@ export async function runDeno(
     NO_COLOR: "1",
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.env.get("HOME") ?? "",
+    // Keep a relocated library cache (CI, cold runs) visible to subprocesses.
+    ...(Deno.env.get("WASMTIME_DENO_CACHE")
+      ? { WASMTIME_DENO_CACHE: Deno.env.get("WASMTIME_DENO_CACHE")! }
+      : {}),
     ...options.env,
   };
   const output = await new Deno.Command(Deno.execPath(), {
