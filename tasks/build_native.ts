@@ -177,6 +177,41 @@ async function copyDir(from: string, to: string): Promise<void> {
   }
 }
 
+/**
+ * Removes cache entries (and materialized crates) of other builds of this Wasmtime version for
+ * this target: each holds a ~25 MB library that nothing refers to once native/ has changed. The
+ * shared Cargo target directory stays, so rebuilding an old entry only relinks the cdylib.
+ */
+async function pruneStaleEntries(
+  root: string,
+  current: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const prefix = `${NATIVE_CRATE.wasmtimeVersion}-`;
+  const suffix = `-${Deno.build.target}`;
+  const keepCrate = NATIVE_CRATE.hash.slice(0, 16);
+  for await (const item of Deno.readDir(root)) {
+    const path = join(root, item.name);
+    const stale = item.isDirectory && path !== current && item.name.startsWith(prefix) &&
+      item.name.endsWith(suffix) && /^[0-9a-f]{16}$/.test(
+        item.name.slice(prefix.length, item.name.length - suffix.length),
+      );
+    if (stale) {
+      await Deno.remove(path, { recursive: true });
+      log(`removed the stale cache entry ${path}`);
+    }
+  }
+  try {
+    for await (const item of Deno.readDir(join(root, "crates"))) {
+      if (item.isDirectory && item.name !== keepCrate && /^[0-9a-f]{16}$/.test(item.name)) {
+        await Deno.remove(join(root, "crates", item.name), { recursive: true });
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
 /** Builds (or finds in the cache) the library; see the module documentation. */
 export async function buildNative(options: BuildOptions = {}): Promise<BuildResult> {
   const log = options.log ?? (() => {});
@@ -241,6 +276,7 @@ export async function buildNative(options: BuildOptions = {}): Promise<BuildResu
   };
   await Deno.writeTextFile(join(entry, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   log(`built in ${buildSeconds} s`);
+  await pruneStaleEntries(root, entry, log);
   return { libraryPath, crateDir, cached: false, manifest };
 }
 
