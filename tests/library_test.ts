@@ -106,6 +106,21 @@ Deno.test("build-native reuses a valid cache without invoking cargo", async () =
   assert.deepEqual(manifest.features, [...NATIVE_CRATE.features]);
 });
 
+Deno.test("build-native --force rebuilds (reusing compiled dependencies) and re-verifies", async () => {
+  const library = await libraryPath();
+  const manifestPath = join(await cacheEntry(), "manifest.json");
+  const before = JSON.parse(await Deno.readTextFile(manifestPath));
+  const result = await runDeno(["run", "-A", "tasks/build_native.ts", "--force"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /build-native: building libwasmtime 48\.\d+\.\d+ \(v48\.\d+\.\d+\)/);
+  assert.match(result.stderr, /build-native: built in [\d.]+ s/);
+  const after = JSON.parse(await Deno.readTextFile(manifestPath));
+  assert.notEqual(after.builtAt, before.builtAt);
+  assert.equal(after.size, (await Deno.stat(library)).size);
+  const again = await runDeno(["run", "-A", "tasks/build_native.ts"]);
+  assert.match(again.stderr, /cached libwasmtime/);
+});
+
 Deno.test("build-native rejects unknown flags", async () => {
   const result = await runDeno(["run", "-A", "tasks/build_native.ts", "--frobnicate"]);
   assert.equal(result.code, 2);
