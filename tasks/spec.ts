@@ -23,7 +23,7 @@ import {
   Func,
   FuncType,
   Global,
-  Instance,
+  type Instance,
   Linker,
   Memory,
   Module,

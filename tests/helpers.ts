@@ -25,10 +25,12 @@ export async function runDeno(
     NO_COLOR: "1",
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.env.get("HOME") ?? "",
-    // Keep a relocated library cache (CI, cold runs) visible to subprocesses.
-    ...(Deno.env.get("WASMTIME_DENO_CACHE")
-      ? { WASMTIME_DENO_CACHE: Deno.env.get("WASMTIME_DENO_CACHE")! }
-      : {}),
+    // Keep a relocated library cache and toolchain (CI, cold runs) visible to subprocesses.
+    ...Object.fromEntries(
+      ["WASMTIME_DENO_CACHE", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"]
+        .map((name) => [name, Deno.env.get(name)])
+        .filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ),
     ...options.env,
   };
   const output = await new Deno.Command(Deno.execPath(), {
