@@ -1,85 +1,36 @@
 /**
- * Functions: calling wasm (generic `call`, raw-bits `callBits`, and the `typed` fast path) and
- * host functions written in JS.
+ * Functions: calling wasm (generic `call`, raw-bits `callBits`, the `typed` fast path, and the
+ * async and timed variants) and host functions created in a store.
  *
- * Every call goes through `wasmtime_func_call_unchecked`: the binding knows each function's
- * signature and checks arguments itself, which is both safer (clear errors) and faster than the
- * checked C entry point. Host functions use unchecked callbacks for the same reason.
- *
- * A JS exception must never unwind into native code: host callbacks catch everything, hand a
- * real trap to Wasmtime, and the original error is rethrown to the caller of `call`.
+ * Every call goes through `wasmtime_func_call_unchecked` (in one packed frame, see
+ * `wasmtime_deno_call`): the binding knows each function's signature and checks arguments
+ * itself, which is both safer (clear errors) and faster than the checked C entry point.
  *
  * @module
  */
-import { utf8 } from "./bytes.ts";
+import { type CallOptions, driveFuture, withTimeout } from "./async.ts";
+import type { HostFunction } from "./caller.ts";
 import { WasmtimeError } from "./error_types.ts";
-import { takeError, takeTrap } from "./errors.ts";
+import { failure } from "./failure.ts";
 import { ffi } from "./ffi.ts";
-import { EXTERN_SIZE, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "./layout.ts";
-import {
-  contextOf,
-  enterStore,
-  leaveStore,
-  revalidateAllViews,
-  type Store,
-  storeFromContext,
-} from "./store.ts";
+import { createHostCallback } from "./host.ts";
+import { FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "./layout.ts";
+import { contextOf, enterStore, leaveStore, type Store } from "./store.ts";
 import { FuncType, type ValType } from "./types.ts";
 import {
-  HOST_OWNER,
   isNumeric,
+  isSimpleNumeric,
+  numericReader,
+  numericWriter,
   readRaw,
   readRawBits,
   readVal,
   releaseRoots,
-  toFloat,
-  toI32,
-  toI64,
   unrootVal,
   writeRaw,
   writeRawBits,
   writeVal,
 } from "./values.ts";
-import { type Extern, externFromStruct } from "./extern.ts";
-import { type CallOptions, driveFuture, withTimeout } from "./async.ts";
-
-/** A host function implemented in JS. Receives the caller, then one JS value per parameter. */
-// deno-lint-ignore no-explicit-any
-export type HostFunction = (caller: Caller, ...args: any[]) => unknown;
-
-// ---- failure plumbing -----------------------------------------------------------------------
-
-/** The error a host function threw, waiting to be rethrown by the call that trapped. */
-let pendingHostError: { error: unknown } | undefined;
-
-const trapSlot = new Uint8Array(8);
-const trapWords = new Uint32Array(trapSlot.buffer);
-
-/** Turns a failed call (error pointer or trap in `trapSlot`) into the right exception. */
-function callFailure(error: Deno.PointerValue, context: string): unknown {
-  const trap = Deno.UnsafePointer.create(
-    BigInt(trapWords[0]) | (BigInt(trapWords[1]) << 32n),
-  );
-  return failure(error, trap, context);
-}
-
-/** Converts and frees a call's error or trap; a pending host error wins over both. */
-function failure(error: Deno.PointerValue, trap: Deno.PointerValue, context: string): unknown {
-  const converted = error !== null ? takeError(error, context) : takeTrap(trap!);
-  if (error !== null && trap !== null) ffi().wasm_trap_delete(trap);
-  const host = pendingHostError;
-  pendingHostError = undefined;
-  return host ? host.error : converted;
-}
-
-/** A trap for Wasmtime that stands for a JS exception; the exception itself is kept aside. */
-function hostFailure(error: unknown, name: string): Deno.PointerValue {
-  pendingHostError = { error };
-  const message = utf8(
-    `host function ${name} threw: ${error instanceof Error ? error.message : String(error)}`,
-  );
-  return ffi().wasmtime_trap_new(message, BigInt(message.length));
-}
 
 // ---- signatures -------------------------------------------------------------------------------
 
@@ -400,75 +351,6 @@ export class Func {
 
 // ---- typed fast path -------------------------------------------------------------------------
 
-type Writer = (value: unknown) => void;
-
-/** A writer of one numeric value straight into a raw value slot at `offset` of `frame`. */
-function numericWriter(type: ValType, frame: ArrayBuffer, offset: number, what: string): Writer {
-  switch (type) {
-    case "i32": {
-      const cell = new Int32Array(frame, offset, 2);
-      return (v) => {
-        cell[0] = typeof v === "number" && (v | 0) === v ? v : toI32(v, what);
-      };
-    }
-    case "i64": {
-      const cell = new BigInt64Array(frame, offset, 1);
-      return (v) => {
-        cell[0] = toI64(v, what);
-      };
-    }
-    case "f32": {
-      const cell = new Float32Array(frame, offset, 1);
-      return (v) => {
-        cell[0] = toFloat(v, what, type);
-      };
-    }
-    case "f64": {
-      const cell = new Float64Array(frame, offset, 1);
-      return (v) => {
-        cell[0] = toFloat(v, what, type);
-      };
-    }
-    default:
-      throw new Error("not numeric");
-  }
-}
-
-/** A reader of one numeric raw value slot at `offset` of `frame`. */
-function numericReader(
-  type: ValType | undefined,
-  frame: ArrayBuffer,
-  offset: number,
-): () => unknown {
-  switch (type) {
-    case undefined:
-      return () => undefined;
-    case "i32": {
-      const cell = new Int32Array(frame, offset, 1);
-      return () => cell[0];
-    }
-    case "i64": {
-      const cell = new BigInt64Array(frame, offset, 1);
-      return () => cell[0];
-    }
-    case "f32": {
-      const cell = new Float32Array(frame, offset, 1);
-      return () => cell[0];
-    }
-    default: {
-      const cell = new Float64Array(frame, offset, 1);
-      return () => cell[0];
-    }
-  }
-}
-
-/** True for signatures the allocation-free numeric paths handle. */
-function isSimpleNumeric(params: readonly ValType[], results: readonly ValType[]): boolean {
-  return [...params, ...results].every((t) =>
-    t === "i32" || t === "i64" || t === "f32" || t === "f64"
-  ) && results.length <= 1;
-}
-
 function makeTyped(
   func: Func,
   sig: Signature,
@@ -477,11 +359,7 @@ function makeTyped(
 ): (...args: any[]) => any {
   const store = func.store;
   const { view, params, results } = sig;
-  const simple =
-    [...params, ...results].every((t) =>
-      t === "i32" || t === "i64" || t === "f32" || t === "f64"
-    ) && results.length <= 1;
-  if (!simple) {
+  if (!isSimpleNumeric(params, results)) {
     // References, v128 and multi-value: the generic marshalling, still without type lookups.
     return (...args: unknown[]) => {
       const context = contextOf(store, "typed call");
@@ -555,309 +433,5 @@ function makeTyped(
         for (let i = 0; i < w.length; i++) w[i](args[i]);
         return run();
       };
-  }
-}
-
-// ---- host functions --------------------------------------------------------------------------
-
-/**
- * What a host function sees of the wasm code that called it. Valid only during that call.
- *
- * @example
- * ```ts
- * import { type Caller, Memory } from "@wasmtime-deno/wasmtime";
- * function log(caller: Caller, ptr: number, len: number): void {
- *   const memory = caller.getExport("memory") as Memory;
- *   console.log(memory.readString(ptr, len));
- * }
- * ```
- */
-export class Caller {
-  #pointer: Deno.PointerValue = null;
-
-  /** Internal: points the caller at a new native caller; returns the previous one. */
-  swap(pointer: Deno.PointerValue): Deno.PointerValue {
-    const previous = this.#pointer;
-    this.#pointer = pointer;
-    return previous;
-  }
-
-  #live(action: string): Deno.PointerObject {
-    if (this.#pointer === null) {
-      throw new WasmtimeError(
-        `Caller.${action}: a Caller is only valid while its host function runs`,
-      );
-    }
-    return this.#pointer;
-  }
-
-  /** The store the calling instance belongs to. */
-  get store(): Store {
-    const store = storeFromContext(ffi().wasmtime_caller_context(this.#live("store"))!);
-    if (store === undefined) throw new WasmtimeError("Caller.store: the store is gone");
-    return store;
-  }
-
-  /** An export of the calling instance (typically its memory), or undefined. */
-  getExport(name: string): Extern | undefined {
-    const pointer = this.#live("getExport");
-    const bytes = utf8(name);
-    const item = new Uint8Array(EXTERN_SIZE);
-    if (!ffi().wasmtime_caller_export_get(pointer, bytes, BigInt(bytes.length), item)) {
-      return undefined;
-    }
-    return externFromStruct(this.store, item);
-  }
-}
-
-/** An async host function as performed by `callAsync` between polls. */
-export interface AsyncHost {
-  fn: HostFunction;
-  type: FuncType;
-  name: string;
-}
-
-interface HostEntry {
-  /** Closes the JS side (the UnsafeCallback, or nothing for async host functions). */
-  close(): void;
-  /** Set for async host functions. */
-  async?: AsyncHost;
-}
-
-/** The async host function registered as `id`, if any. */
-export function asyncHostById(id: bigint): AsyncHost | undefined {
-  return hostEntries.get(id)?.async;
-}
-
-/** Host functions Wasmtime may still call, by id. */
-const hostEntries = new Map<bigint, HostEntry>();
-let nextHostId = 1n;
-const droppedIds = new BigUint64Array(256);
-const droppedBytes = new Uint8Array(droppedIds.buffer);
-
-/**
- * Closes the JS side of host functions Wasmtime has dropped. Their native environments are
- * freed by Wasmtime (possibly on an async fiber, where JS cannot run), which only queues the id.
- */
-export function releaseDroppedHostFunctions(): void {
-  for (;;) {
-    const count = Number(
-      ffi().wasmtime_deno_take_dropped(HOST_OWNER, droppedBytes, BigInt(droppedIds.length)),
-    );
-    for (let i = 0; i < count; i++) {
-      const entry = hostEntries.get(droppedIds[i]);
-      hostEntries.delete(droppedIds[i]);
-      entry?.close();
-    }
-    if (count < droppedIds.length) return;
-  }
-}
-
-/** Registers a host function's JS side and returns its id. */
-export function registerHost(entry: {
-  close(): void;
-  async?: AsyncHost;
-}): bigint {
-  if (hostEntries.size % 64 === 0) releaseDroppedHostFunctions();
-  const id = nextHostId++;
-  hostEntries.set(id, entry);
-  return id;
-}
-
-let trampoline: Deno.PointerObject | null = null;
-let envFinalizer: Deno.PointerObject | null = null;
-
-/** The native trampoline and finalizer every synchronous host function is registered with. */
-export function hostTrampoline(): { callback: Deno.PointerObject; finalizer: Deno.PointerObject } {
-  trampoline ??= ffi().wasmtime_deno_host_trampoline();
-  envFinalizer ??= ffi().wasmtime_deno_host_env_finalizer();
-  return { callback: trampoline!, finalizer: envFinalizer! };
-}
-
-const JS_HOST_CALLBACK = {
-  // wasm_trap_t *(*)(wasmtime_caller_t *caller): the native trampoline copies arguments into
-  // and results out of the function's scratch buffer, so only the caller crosses the boundary.
-  parameters: ["pointer"],
-  result: "pointer",
-} as const;
-
-/**
- * A host function ready to hand to Wasmtime: pass `callback` with `data` (a native HostEnv)
- * and `finalizer` to `wasmtime_func_new_unchecked` or `wasmtime_linker_define_func_unchecked`.
- */
-export interface HostCallback {
-  callback: Deno.PointerObject;
-  data: Deno.PointerObject;
-  finalizer: Deno.PointerObject;
-}
-
-/** Creates the native trampoline for a JS host function of signature `type`. */
-export function createHostCallback(type: FuncType, fn: HostFunction, name: string): HostCallback {
-  const { params, results } = type;
-  const slots = Math.max(params.length, results.length);
-  const buffer = new Uint8Array(Math.max(slots, 1) * VAL_RAW_SIZE);
-  const view = new DataView(buffer.buffer);
-  const caller = new Caller();
-  const args: unknown[] = new Array(params.length);
-  // For more than three parameters: [caller, ...args], reused so calls do not allocate.
-  const applyArgs: unknown[] = new Array(params.length + 1);
-  const needsContext = [...params, ...results].some((t) => !isNumeric(t));
-  const register = (callback: Deno.UnsafeCallback<typeof JS_HOST_CALLBACK>): HostCallback => {
-    const id = registerHost({ close: () => callback.close() });
-    const native = hostTrampoline();
-    return {
-      callback: native.callback,
-      data: ffi().wasmtime_deno_host_env_new(
-        callback.pointer,
-        buffer,
-        BigInt(slots),
-        HOST_OWNER,
-        id,
-      )!,
-      finalizer: native.finalizer,
-    };
-  };
-
-  if (isSimpleNumeric(params, results) && params.length <= 3) {
-    // Numbers only: read and write the scratch buffer through typed arrays, no allocation.
-    const [r0, r1, r2] = params.map((t, i) => numericReader(t, buffer.buffer, i * VAL_RAW_SIZE));
-    const store = results.length === 0
-      ? () => {}
-      : numericWriter(results[0], buffer.buffer, 0, `result of ${name}`);
-    const write = (result: unknown) => {
-      if (result instanceof Promise) throw promiseError(result, name);
-      store(result);
-    };
-    const invoke = params.length === 0
-      ? () => fn(caller)
-      : params.length === 1
-      ? () => fn(caller, r0())
-      : params.length === 2
-      ? () => fn(caller, r0(), r1())
-      : () => fn(caller, r0(), r1(), r2());
-    return register(
-      new Deno.UnsafeCallback(JS_HOST_CALLBACK, (callerPointer) => {
-        const previous = caller.swap(callerPointer);
-        try {
-          revalidateAllViews();
-          write(invoke());
-          return null;
-        } catch (error) {
-          return hostFailure(error, name);
-        } finally {
-          caller.swap(previous);
-        }
-      }),
-    );
-  }
-
-  const callback = new Deno.UnsafeCallback(JS_HOST_CALLBACK, (callerPointer) => {
-    const previous = caller.swap(callerPointer);
-    try {
-      revalidateAllViews();
-      let store: Store | undefined;
-      let context: Deno.PointerObject | null = null;
-      if (needsContext) {
-        context = ffi().wasmtime_caller_context(callerPointer);
-        store = storeFromContext(context!);
-      }
-      for (let i = 0; i < params.length; i++) {
-        args[i] = readRaw(view, i * VAL_RAW_SIZE, params[i], store!, context!);
-      }
-      let result: unknown;
-      switch (params.length) {
-        case 0:
-          result = fn(caller);
-          break;
-        case 1:
-          result = fn(caller, args[0]);
-          break;
-        case 2:
-          result = fn(caller, args[0], args[1]);
-          break;
-        case 3:
-          result = fn(caller, args[0], args[1], args[2]);
-          break;
-        default:
-          applyArgs[0] = caller;
-          for (let i = 0; i < params.length; i++) applyArgs[i + 1] = args[i];
-          result = fn.apply(undefined, applyArgs as Parameters<HostFunction>);
-      }
-      if (result instanceof Promise) throw promiseError(result, name);
-      if (results.length === 1) {
-        writeRaw(view, 0, results[0], result, store!, context!, `result of ${name}`);
-      } else if (results.length > 1) {
-        if (!Array.isArray(result) || result.length !== results.length) {
-          throw new WasmtimeError(
-            `host function ${name} must return an array of ${results.length} values (${
-              results.join(", ")
-            })`,
-          );
-        }
-        for (let i = 0; i < results.length; i++) {
-          writeRaw(
-            view,
-            i * VAL_RAW_SIZE,
-            results[i],
-            result[i],
-            store!,
-            context!,
-            `result ${i} of ${name}`,
-          );
-        }
-      }
-      return null;
-    } catch (error) {
-      return hostFailure(error, name);
-    } finally {
-      caller.swap(previous);
-      args.fill(undefined);
-      applyArgs.fill(undefined);
-    }
-  });
-  return register(callback);
-}
-
-function promiseError(result: Promise<unknown>, name: string): WasmtimeError {
-  result.catch(() => {});
-  return new WasmtimeError(
-    `host function ${name} returned a Promise; synchronous calls cannot wait for it ` +
-      "(use Linker.defineAsyncFunc with callAsync)",
-  );
-}
-
-/** Number of host functions whose JS side is alive (for leak tests). */
-export function liveHostCallbackCount(): number {
-  releaseDroppedHostFunctions();
-  return hostEntries.size;
-}
-
-/** Wraps an exported `wasmtime_func_t` (used by extern.ts). */
-export function wrapFunc(store: Store, struct: Uint8Array<ArrayBuffer>): Func {
-  return funcFromStruct(store, struct);
-}
-
-/**
- * Runs a native call that may execute guest code (instantiation, start functions, linker
- * defaults) with the same failure handling as {@linkcode Func.call}. `run` receives the trap
- * out-parameter and returns the error pointer.
- */
-export function runGuest(
-  store: Store,
-  action: string,
-  run: (trap: Uint8Array<ArrayBuffer>) => Deno.PointerValue,
-): void {
-  trapWords[0] = 0;
-  trapWords[1] = 0;
-  enterStore(store);
-  let error: Deno.PointerValue;
-  try {
-    error = run(trapSlot);
-  } finally {
-    releaseRoots();
-    leaveStore(store);
-  }
-  if (error !== null || trapWords[0] !== 0 || trapWords[1] !== 0) {
-    throw callFailure(error, action);
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { ffi } from "./ffi.ts";
-import { runGuest } from "./func.ts";
+import { runGuest } from "./failure.ts";
 import { Handle } from "./handle.ts";
 import { assertWasiReady, type Instance, instanceFromStruct } from "./instance.ts";
 import { INSTANCE_SIZE } from "./layout.ts";

@@ -9,14 +9,10 @@ import { WasmtimeError } from "./error_types.ts";
 import { check } from "./errors.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
 import { ffi } from "./ffi.ts";
-import {
-  createHostCallback,
-  type Func,
-  funcFromStruct,
-  type HostFunction,
-  registerHost,
-  runGuest,
-} from "./func.ts";
+import type { HostFunction } from "./caller.ts";
+import { runGuest } from "./failure.ts";
+import { type Func, funcFromStruct } from "./func.ts";
+import { createHostCallback, registerHost } from "./host.ts";
 import { type CallOptions, driveFuture } from "./async.ts";
 import { type InstancePre, instancePreFromPointer } from "./instance_pre.ts";
 import { HOST_OWNER } from "./values.ts";

@@ -278,6 +278,83 @@ export function isNumeric(type: ValType): boolean {
   return type === "i32" || type === "i64" || type === "f32" || type === "f64" || type === "v128";
 }
 
+// ---- numbers through typed arrays (fast paths) -----------------------------------------------
+
+/** Writes one JS value into a raw value slot. */
+export type Writer = (value: unknown) => void;
+
+/** A writer of one numeric value straight into a raw value slot at `offset` of `frame`. */
+export function numericWriter(
+  type: ValType,
+  frame: ArrayBuffer,
+  offset: number,
+  what: string,
+): Writer {
+  switch (type) {
+    case "i32": {
+      const cell = new Int32Array(frame, offset, 2);
+      return (v) => {
+        cell[0] = typeof v === "number" && (v | 0) === v ? v : toI32(v, what);
+      };
+    }
+    case "i64": {
+      const cell = new BigInt64Array(frame, offset, 1);
+      return (v) => {
+        cell[0] = toI64(v, what);
+      };
+    }
+    case "f32": {
+      const cell = new Float32Array(frame, offset, 1);
+      return (v) => {
+        cell[0] = toFloat(v, what, type);
+      };
+    }
+    case "f64": {
+      const cell = new Float64Array(frame, offset, 1);
+      return (v) => {
+        cell[0] = toFloat(v, what, type);
+      };
+    }
+    default:
+      throw new Error("not numeric");
+  }
+}
+
+/** A reader of one numeric raw value slot at `offset` of `frame`. */
+export function numericReader(
+  type: ValType | undefined,
+  frame: ArrayBuffer,
+  offset: number,
+): () => unknown {
+  switch (type) {
+    case undefined:
+      return () => undefined;
+    case "i32": {
+      const cell = new Int32Array(frame, offset, 1);
+      return () => cell[0];
+    }
+    case "i64": {
+      const cell = new BigInt64Array(frame, offset, 1);
+      return () => cell[0];
+    }
+    case "f32": {
+      const cell = new Float32Array(frame, offset, 1);
+      return () => cell[0];
+    }
+    default: {
+      const cell = new Float64Array(frame, offset, 1);
+      return () => cell[0];
+    }
+  }
+}
+
+/** True for signatures the allocation-free numeric paths handle. */
+export function isSimpleNumeric(params: readonly ValType[], results: readonly ValType[]): boolean {
+  return [...params, ...results].every((t) =>
+    t === "i32" || t === "i64" || t === "f32" || t === "f64"
+  ) && results.length <= 1;
+}
+
 // ---- wasmtime_val_t -------------------------------------------------------------------------
 
 const VAL_KIND: Partial<Record<ValType, number>> = {

@@ -1,0 +1,75 @@
+/**
+ * How a failed call becomes an exception. A JS exception thrown by a host function is kept
+ * aside while Wasmtime unwinds the guest with a real trap, then rethrown as the same object to
+ * the caller of the call; otherwise the trap or error pointer is converted.
+ *
+ * @module
+ */
+import { utf8 } from "./bytes.ts";
+import { takeError, takeTrap } from "./errors.ts";
+import { ffi } from "./ffi.ts";
+import { enterStore, leaveStore, type Store } from "./store.ts";
+import { releaseRoots } from "./values.ts";
+
+// ---- failure plumbing -----------------------------------------------------------------------
+
+/** The error a host function threw, waiting to be rethrown by the call that trapped. */
+let pendingHostError: { error: unknown } | undefined;
+
+const trapSlot = new Uint8Array(8);
+const trapWords = new Uint32Array(trapSlot.buffer);
+
+/** Turns a failed call (error pointer or trap in `trapSlot`) into the right exception. */
+function callFailure(error: Deno.PointerValue, context: string): unknown {
+  const trap = Deno.UnsafePointer.create(
+    BigInt(trapWords[0]) | (BigInt(trapWords[1]) << 32n),
+  );
+  return failure(error, trap, context);
+}
+
+/** Converts and frees a call's error or trap; a pending host error wins over both. */
+export function failure(
+  error: Deno.PointerValue,
+  trap: Deno.PointerValue,
+  context: string,
+): unknown {
+  const converted = error !== null ? takeError(error, context) : takeTrap(trap!);
+  if (error !== null && trap !== null) ffi().wasm_trap_delete(trap);
+  const host = pendingHostError;
+  pendingHostError = undefined;
+  return host ? host.error : converted;
+}
+
+/** A trap for Wasmtime that stands for a JS exception; the exception itself is kept aside. */
+export function hostFailure(error: unknown, name: string): Deno.PointerValue {
+  pendingHostError = { error };
+  const message = utf8(
+    `host function ${name} threw: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  return ffi().wasmtime_trap_new(message, BigInt(message.length));
+}
+
+/**
+ * Runs a native call that may execute guest code (instantiation, start functions, linker
+ * defaults) with the same failure handling as {@linkcode Func.call}. `run` receives the trap
+ * out-parameter and returns the error pointer.
+ */
+export function runGuest(
+  store: Store,
+  action: string,
+  run: (trap: Uint8Array<ArrayBuffer>) => Deno.PointerValue,
+): void {
+  trapWords[0] = 0;
+  trapWords[1] = 0;
+  enterStore(store);
+  let error: Deno.PointerValue;
+  try {
+    error = run(trapSlot);
+  } finally {
+    releaseRoots();
+    leaveStore(store);
+  }
+  if (error !== null || trapWords[0] !== 0 || trapWords[1] !== 0) {
+    throw callFailure(error, action);
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Host functions written in JS. Each is registered with a native trampoline (see
+ * native/src/lib.rs) that copies arguments into a JS-owned scratch buffer, refuses to enter JS
+ * on Wasmtime's async fiber, and copies results back; Wasmtime frees the native side, which
+ * queues the id so that JS can close the callback later.
+ *
+ * @module
+ */
+import { Caller, type HostFunction } from "./caller.ts";
+import { WasmtimeError } from "./error_types.ts";
+import { hostFailure } from "./failure.ts";
+import { ffi } from "./ffi.ts";
+import { VAL_RAW_SIZE } from "./layout.ts";
+import { revalidateAllViews, type Store, storeFromContext } from "./store.ts";
+import type { FuncType } from "./types.ts";
+import {
+  HOST_OWNER,
+  isNumeric,
+  isSimpleNumeric,
+  numericReader,
+  numericWriter,
+  readRaw,
+  writeRaw,
+} from "./values.ts";
+
+/** An async host function as performed by `callAsync` between polls. */
+export interface AsyncHost {
+  fn: HostFunction;
+  type: FuncType;
+  name: string;
+}
+
+interface HostEntry {
+  /** Closes the JS side (the UnsafeCallback, or nothing for async host functions). */
+  close(): void;
+  /** Set for async host functions. */
+  async?: AsyncHost;
+}
+
+/** The async host function registered as `id`, if any. */
+export function asyncHostById(id: bigint): AsyncHost | undefined {
+  return hostEntries.get(id)?.async;
+}
+
+/** Host functions Wasmtime may still call, by id. */
+const hostEntries = new Map<bigint, HostEntry>();
+let nextHostId = 1n;
+const droppedIds = new BigUint64Array(256);
+const droppedBytes = new Uint8Array(droppedIds.buffer);
+
+/**
+ * Closes the JS side of host functions Wasmtime has dropped. Their native environments are
+ * freed by Wasmtime (possibly on an async fiber, where JS cannot run), which only queues the id.
+ */
+export function releaseDroppedHostFunctions(): void {
+  for (;;) {
+    const count = Number(
+      ffi().wasmtime_deno_take_dropped(HOST_OWNER, droppedBytes, BigInt(droppedIds.length)),
+    );
+    for (let i = 0; i < count; i++) {
+      const entry = hostEntries.get(droppedIds[i]);
+      hostEntries.delete(droppedIds[i]);
+      entry?.close();
+    }
+    if (count < droppedIds.length) return;
+  }
+}
+
+/** Registers a host function's JS side and returns its id. */
+export function registerHost(entry: {
+  close(): void;
+  async?: AsyncHost;
+}): bigint {
+  if (hostEntries.size % 64 === 0) releaseDroppedHostFunctions();
+  const id = nextHostId++;
+  hostEntries.set(id, entry);
+  return id;
+}
+
+let trampoline: Deno.PointerObject | null = null;
+let envFinalizer: Deno.PointerObject | null = null;
+
+/** The native trampoline and finalizer every synchronous host function is registered with. */
+export function hostTrampoline(): { callback: Deno.PointerObject; finalizer: Deno.PointerObject } {
+  trampoline ??= ffi().wasmtime_deno_host_trampoline();
+  envFinalizer ??= ffi().wasmtime_deno_host_env_finalizer();
+  return { callback: trampoline!, finalizer: envFinalizer! };
+}
+
+const JS_HOST_CALLBACK = {
+  // wasm_trap_t *(*)(wasmtime_caller_t *caller): the native trampoline copies arguments into
+  // and results out of the function's scratch buffer, so only the caller crosses the boundary.
+  parameters: ["pointer"],
+  result: "pointer",
+} as const;
+
+/**
+ * A host function ready to hand to Wasmtime: pass `callback` with `data` (a native HostEnv)
+ * and `finalizer` to `wasmtime_func_new_unchecked` or `wasmtime_linker_define_func_unchecked`.
+ */
+export interface HostCallback {
+  callback: Deno.PointerObject;
+  data: Deno.PointerObject;
+  finalizer: Deno.PointerObject;
+}
+
+/** Creates the native trampoline for a JS host function of signature `type`. */
+export function createHostCallback(type: FuncType, fn: HostFunction, name: string): HostCallback {
+  const { params, results } = type;
+  const slots = Math.max(params.length, results.length);
+  const buffer = new Uint8Array(Math.max(slots, 1) * VAL_RAW_SIZE);
+  const view = new DataView(buffer.buffer);
+  const caller = new Caller();
+  const args: unknown[] = new Array(params.length);
+  // For more than three parameters: [caller, ...args], reused so calls do not allocate.
+  const applyArgs: unknown[] = new Array(params.length + 1);
+  const needsContext = [...params, ...results].some((t) => !isNumeric(t));
+  const register = (callback: Deno.UnsafeCallback<typeof JS_HOST_CALLBACK>): HostCallback => {
+    const id = registerHost({ close: () => callback.close() });
+    const native = hostTrampoline();
+    return {
+      callback: native.callback,
+      data: ffi().wasmtime_deno_host_env_new(
+        callback.pointer,
+        buffer,
+        BigInt(slots),
+        HOST_OWNER,
+        id,
+      )!,
+      finalizer: native.finalizer,
+    };
+  };
+
+  if (isSimpleNumeric(params, results) && params.length <= 3) {
+    // Numbers only: read and write the scratch buffer through typed arrays, no allocation.
+    const [r0, r1, r2] = params.map((t, i) => numericReader(t, buffer.buffer, i * VAL_RAW_SIZE));
+    const store = results.length === 0
+      ? () => {}
+      : numericWriter(results[0], buffer.buffer, 0, `result of ${name}`);
+    const write = (result: unknown) => {
+      if (result instanceof Promise) throw promiseError(result, name);
+      store(result);
+    };
+    const invoke = params.length === 0
+      ? () => fn(caller)
+      : params.length === 1
+      ? () => fn(caller, r0())
+      : params.length === 2
+      ? () => fn(caller, r0(), r1())
+      : () => fn(caller, r0(), r1(), r2());
+    return register(
+      new Deno.UnsafeCallback(JS_HOST_CALLBACK, (callerPointer) => {
+        const previous = caller.swap(callerPointer);
+        try {
+          revalidateAllViews();
+          write(invoke());
+          return null;
+        } catch (error) {
+          return hostFailure(error, name);
+        } finally {
+          caller.swap(previous);
+        }
+      }),
+    );
+  }
+
+  const callback = new Deno.UnsafeCallback(JS_HOST_CALLBACK, (callerPointer) => {
+    const previous = caller.swap(callerPointer);
+    try {
+      revalidateAllViews();
+      let store: Store | undefined;
+      let context: Deno.PointerObject | null = null;
+      if (needsContext) {
+        context = ffi().wasmtime_caller_context(callerPointer);
+        store = storeFromContext(context!);
+      }
+      for (let i = 0; i < params.length; i++) {
+        args[i] = readRaw(view, i * VAL_RAW_SIZE, params[i], store!, context!);
+      }
+      let result: unknown;
+      switch (params.length) {
+        case 0:
+          result = fn(caller);
+          break;
+        case 1:
+          result = fn(caller, args[0]);
+          break;
+        case 2:
+          result = fn(caller, args[0], args[1]);
+          break;
+        case 3:
+          result = fn(caller, args[0], args[1], args[2]);
+          break;
+        default:
+          applyArgs[0] = caller;
+          for (let i = 0; i < params.length; i++) applyArgs[i + 1] = args[i];
+          result = fn.apply(undefined, applyArgs as Parameters<HostFunction>);
+      }
+      if (result instanceof Promise) throw promiseError(result, name);
+      if (results.length === 1) {
+        writeRaw(view, 0, results[0], result, store!, context!, `result of ${name}`);
+      } else if (results.length > 1) {
+        if (!Array.isArray(result) || result.length !== results.length) {
+          throw new WasmtimeError(
+            `host function ${name} must return an array of ${results.length} values (${
+              results.join(", ")
+            })`,
+          );
+        }
+        for (let i = 0; i < results.length; i++) {
+          writeRaw(
+            view,
+            i * VAL_RAW_SIZE,
+            results[i],
+            result[i],
+            store!,
+            context!,
+            `result ${i} of ${name}`,
+          );
+        }
+      }
+      return null;
+    } catch (error) {
+      return hostFailure(error, name);
+    } finally {
+      caller.swap(previous);
+      args.fill(undefined);
+      applyArgs.fill(undefined);
+    }
+  });
+  return register(callback);
+}
+
+function promiseError(result: Promise<unknown>, name: string): WasmtimeError {
+  result.catch(() => {});
+  return new WasmtimeError(
+    `host function ${name} returned a Promise; synchronous calls cannot wait for it ` +
+      "(use Linker.defineAsyncFunc with callAsync)",
+  );
+}
+
+/** Number of host functions whose JS side is alive (for leak tests). */
+export function liveHostCallbackCount(): number {
+  releaseDroppedHostFunctions();
+  return hostEntries.size;
+}
