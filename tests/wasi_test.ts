@@ -155,6 +155,25 @@ Deno.test("limits: timeout, fuel and memory", async () => {
   assert.equal(enough.exitCode, 0, enough.stdoutText);
 });
 
+Deno.test("nonBlocking runs keep the event loop alive and still time out", async () => {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  try {
+    await assert.rejects(
+      () => runWasi(probe, { args: ["probe", "spin"], timeoutMs: 200, nonBlocking: true }),
+      (e) => e instanceof Trap && e.code === TrapCode.Interrupt,
+    );
+    console.log(`a 5 ms timer fired ${ticks} times during a 200 ms nonBlocking guest`);
+    assert.ok(ticks >= 10, `the timer fired only ${ticks} times`);
+    const cat = await runWasi(probe, { args: ["probe", "cat"], stdin: "abc", nonBlocking: true });
+    assert.equal(cat.stdoutText, "abc");
+    const exit = await runWasi(probe, { args: ["probe", "exit", "9"], nonBlocking: true });
+    assert.equal(exit.exitCode, 9);
+  } finally {
+    clearInterval(timer);
+  }
+});
+
 Deno.test("100 MB through captured stdout", async () => {
   const before = Deno.memoryUsage().rss;
   const started = performance.now();

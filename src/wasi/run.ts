@@ -39,6 +39,12 @@ export interface RunWasiOptions {
   maxMemoryBytes?: number;
   /** Cap on captured bytes per stream (default 1 GiB). */
   maxCaptureBytes?: number;
+  /**
+   * Run the guest as an async call, so timers and I/O keep running while it computes (the
+   * guest yields every epoch tick). An engine made here then has epoch interruption, which
+   * costs some speed in tight loops (see bench/).
+   */
+  nonBlocking?: boolean;
   /** Engine to compile with (its options must allow `fuel` / `timeoutMs` if given). */
   engine?: Engine;
 }
@@ -117,7 +123,7 @@ export async function instantiateWasi(
 ): Promise<WasiInstance> {
   const engine = options.engine ?? new Engine({
     consumeFuel: options.fuel !== undefined,
-    epochInterruption: options.timeoutMs !== undefined,
+    epochInterruption: options.timeoutMs !== undefined || options.nonBlocking === true,
   });
   const ownsEngine = options.engine === undefined;
   const { module, owned } = await loadModule(engine, source);
@@ -135,7 +141,11 @@ export async function instantiateWasi(
     linker.defineWasi();
     const instance = linker.instantiate(store, module);
     const initialize = instance.getFunc("_initialize");
-    if (initialize) initialize.callWith({ timeoutMs: options.timeoutMs });
+    if (initialize && options.nonBlocking) {
+      await initialize.callAsyncWith({ timeoutMs: options.timeoutMs });
+    } else if (initialize) {
+      initialize.callWith({ timeoutMs: options.timeoutMs });
+    }
     const ownedStore = store;
     return {
       engine,
@@ -163,7 +173,8 @@ export async function instantiateWasi(
  * reported as `exitCode: n`; a trap (including fuel exhaustion and timeouts) is thrown as a
  * `Trap`. Standard output and error are captured unless told otherwise.
  *
- * The guest runs on the calling thread; run it in a Worker to keep the event loop free.
+ * The guest runs on the calling thread and blocks it, unless `nonBlocking` is set: then it runs
+ * as an async call and the event loop keeps running.
  *
  * @example
  * ```ts
@@ -193,7 +204,8 @@ export async function runWasi(
   }
   let exitCode = 0;
   try {
-    start.callWith({ timeoutMs: options.timeoutMs });
+    if (options.nonBlocking) await start.callAsyncWith({ timeoutMs: options.timeoutMs });
+    else start.callWith({ timeoutMs: options.timeoutMs });
   } catch (error) {
     if (!(error instanceof WasiExit)) throw error;
     exitCode = error.status;
