@@ -201,6 +201,30 @@ const callBytes = wat2wasm(CALL_WAT);
   if (sink === 42) console.log("");
 }
 
+// ---- Deno.bench micro cases (bench/*_bench.ts) --------------------------------------------------
+console.error("bench: Deno.bench micro cases");
+{
+  const result = await run(Deno.execPath(), ["bench", "-A", "--json", join(ROOT, "bench")]);
+  if (!result.ok) throw new Error(`deno bench failed: ${result.stderr}`);
+  const report = JSON.parse(result.stdout) as {
+    benches: {
+      group: string | null;
+      name: string;
+      results: { ok?: { avg: number; p75: number } }[];
+    }[];
+  };
+  for (const bench of report.benches) {
+    const ok = bench.results[0]?.ok;
+    if (!ok) continue;
+    add({
+      group: `Deno.bench: ${bench.group ?? "ungrouped"} (p75)`,
+      name: bench.name,
+      value: ok.p75,
+      unit: "ns",
+    });
+  }
+}
+
 // ---- wasmtime-py ------------------------------------------------------------------------------------
 async function wasmtimePy(): Promise<void> {
   const venv = join(cacheRoot(), "bench-venv");
