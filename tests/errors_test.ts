@@ -270,3 +270,21 @@ Deno.test("a Caller used after its host call returns throws", () => {
   new Instance(store, module, [h]).getFunc("run")!.call();
   assert.throws(() => saved!.getExport("memory"), /only valid while its host function runs/);
 });
+
+Deno.test("store limits on instances, tables and table elements are enforced", () => {
+  using engine = new Engine();
+  using module = new Module(
+    engine,
+    `(module (table (export "t") 1 funcref)
+    (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow))`,
+  );
+  using store = new Store(engine, { limits: { instances: 1, tableElements: 4 } });
+  const instance = new Instance(store, module, []);
+  assert.throws(() => new Instance(store, module, []), /instance count too high|resource limit/);
+  const grow = instance.getFunc("grow")!;
+  assert.equal(grow.call(3), 1, "growing to 4 elements fits");
+  assert.equal(grow.call(1), -1, "growing past tableElements fails inside wasm");
+  using tables = new Store(engine, { limits: { tables: 0 } });
+  assert.throws(() => new Instance(tables, module, []), /table count too high|resource limit/);
+  assert.throws(() => new Store(engine, { limits: { memorySize: -1 } }), /non-negative integer/);
+});
