@@ -96,3 +96,18 @@ Deno.test("instance-pre instantiates many stores, also with the pooling allocato
     /made by Linker\.instantiatePre/,
   );
 });
+
+Deno.test("Wasmtime's own compilation cache is configured from a TOML file", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = join(dir, "cache.toml");
+  await Deno.writeTextFile(config, `[cache]\ndirectory = "${join(dir, "store")}"\n`);
+  {
+    using engine = new Engine({ cache: { configPath: config } });
+    using module = new Module(engine, WAT);
+    assert.ok(module.exports.length === 1);
+  }
+  const stored = [...Deno.readDirSync(join(dir, "store"))].map((e) => e.name);
+  assert.ok(stored.includes("modules"), `cache directory holds ${stored}`);
+  await Deno.writeTextFile(config, "[cache]\nnot_an_option = 1\n");
+  assert.throws(() => new Engine({ cache: { configPath: config } }), WasmtimeError);
+});
