@@ -39,35 +39,35 @@ Deno.test({
       assert.equal(instance.getFunc("run")!.call(i), i + 1);
       if (dispose) store[Symbol.dispose]();
     };
-    for (let i = 0; i < 5_000; i++) cycle(i, true);
-    await collect();
-    const baseline = rssMiB();
-
-    for (let i = 0; i < 100_000; i++) {
-      using store = new Store(engine);
-      const instance = linker.instantiate(store, module);
-      assert.equal(instance.getFunc("run")!.call(i), i + 1);
-    }
-    await collect();
-    const afterUsing = rssMiB();
-
-    let halfway = 0;
-    for (let i = 0; i < 100_000; i++) {
-      cycle(i, false);
-      if (i % 10_000 === 0) await collect();
-      if (i === 50_000) halfway = rssMiB();
-    }
-    await collect();
-    const afterGc = rssMiB();
+    // Native allocators take tens of thousands of stores to settle, so a leak shows as growth
+    // between two later windows of the same length, not as growth from the start.
+    const window = async (cycles: number, dispose: boolean): Promise<number> => {
+      for (let i = 0; i < cycles; i++) {
+        if (dispose) {
+          using store = new Store(engine);
+          const instance = linker.instantiate(store, module);
+          assert.equal(instance.getFunc("run")!.call(i), i + 1);
+        } else {
+          cycle(i, false);
+          if (i % 10_000 === 0) await collect();
+        }
+      }
+      await collect();
+      return rssMiB();
+    };
+    const warm = await window(20_000, true);
+    const usingFirst = await window(50_000, true);
+    const usingSecond = await window(50_000, true);
+    const gcFirst = await window(50_000, false);
+    const gcSecond = await window(50_000, false);
     console.log(
-      `RSS: baseline ${baseline.toFixed(1)} MiB, after 100k with using ${
-        afterUsing.toFixed(1)
-      } MiB, after 100k GC-only ${afterGc.toFixed(1)} MiB`,
+      `RSS (MiB): warm ${warm.toFixed(1)}; with using after 50k ${usingFirst.toFixed(1)}, after ` +
+        `100k ${usingSecond.toFixed(1)}; GC only after 50k ${gcFirst.toFixed(1)}, after 100k ${
+          gcSecond.toFixed(1)
+        }`,
     );
-    assert.ok(afterUsing - baseline < 64, `RSS grew ${afterUsing - baseline} MiB with using`);
-    // Native allocators settle after tens of thousands of stores; a leak keeps growing.
-    assert.ok(afterGc - baseline < 128, `RSS grew ${afterGc - baseline} MiB with GC only`);
-    assert.ok(afterGc - halfway < 32, `RSS grew ${afterGc - halfway} MiB in the last 50k cycles`);
+    assert.ok(usingSecond - usingFirst < 24, `with using: +${usingSecond - usingFirst} MiB`);
+    assert.ok(gcSecond - gcFirst < 32, `GC only: +${gcSecond - gcFirst} MiB`);
   },
 });
 
@@ -119,19 +119,25 @@ Deno.test({
         engine[Symbol.dispose]();
       }
     };
-    for (let i = 0; i < 100; i++) cycle(true);
-    await collect();
-    const baseline = rssMiB();
-    for (let i = 0; i < 500; i++) cycle(true);
-    for (let i = 0; i < 500; i++) {
-      cycle(false);
-      if (i % 100 === 0) await collect();
-    }
-    await collect();
-    const after = rssMiB();
+    const window = async (cycles: number, dispose: boolean): Promise<number> => {
+      for (let i = 0; i < cycles; i++) {
+        cycle(dispose);
+        if (!dispose && i % 100 === 0) await collect();
+      }
+      await collect();
+      return rssMiB();
+    };
+    const warm = await window(200, true);
+    const usingFirst = await window(500, true);
+    const usingSecond = await window(500, true);
+    const gcFirst = await window(500, false);
+    const gcSecond = await window(500, false);
     console.log(
-      `RSS: baseline ${baseline.toFixed(1)} MiB, after 1,000 cycles ${after.toFixed(1)} MiB`,
+      `RSS (MiB): warm ${warm.toFixed(1)}; with using ${usingFirst.toFixed(1)} → ${
+        usingSecond.toFixed(1)
+      }; GC only ${gcFirst.toFixed(1)} → ${gcSecond.toFixed(1)}`,
     );
-    assert.ok(after - baseline < 96, `RSS grew ${after - baseline} MiB`);
+    assert.ok(usingSecond - usingFirst < 24, `with using: +${usingSecond - usingFirst} MiB`);
+    assert.ok(gcSecond - gcFirst < 32, `GC only: +${gcSecond - gcFirst} MiB`);
   },
 });
