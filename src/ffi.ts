@@ -42,6 +42,8 @@ export const symbols = {
     parameters: ["function", "buffer", "usize", "u64", "u64"],
     result: "pointer",
   },
+  // void wasmtime_deno_call_frame_layout(size_t out[7])
+  wasmtime_deno_call_frame_layout: { parameters: ["buffer"], result: "void" },
   // bool wasmtime_deno_call(CallFrame *frame)  (frame: a JS buffer's stable address, which
   //   measured ~2.5 ns cheaper per call than passing the buffer itself)
   wasmtime_deno_call: { parameters: ["pointer"], result: "bool" },

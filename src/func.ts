@@ -14,7 +14,17 @@ import { WasmtimeError } from "./error_types.ts";
 import { failure } from "./failure.ts";
 import { ffi } from "./ffi.ts";
 import { createHostCallback } from "./host.ts";
-import { FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "./layout.ts";
+import {
+  FRAME_CONTEXT,
+  FRAME_ERROR,
+  FRAME_FUNC,
+  FRAME_SLOTS,
+  FRAME_TRAP,
+  FRAME_VALUES,
+  FUNC_SIZE,
+  VAL_RAW_SIZE,
+  VAL_SIZE,
+} from "./layout.ts";
 import { contextOf, enterStore, leaveStore, type Store } from "./store.ts";
 import { FuncType, type ValType } from "./types.ts";
 import {
@@ -45,14 +55,6 @@ interface Signature {
   /** The frame's value slots. */
   view: DataView;
 }
-
-// Layout of a packed call frame (CallFrame in native/src/lib.rs).
-const FRAME_CONTEXT = 0;
-const FRAME_FUNC = 8;
-const FRAME_SLOTS = 24;
-const FRAME_TRAP = 32;
-const FRAME_ERROR = 40;
-const FRAME_VALUES = 48;
 
 function signatureOf(
   type: FuncType,

@@ -48,6 +48,18 @@ export const LIMITS_MIN_OFFSET = 0;
 export const LIMITS_MAX_OFFSET = 4;
 /** Size of a pointer (`void *`, `size_t`). */
 export const POINTER_SIZE = 8;
+/** Offset of the context pointer in a packed call frame (`CallFrame` in native/src/lib.rs). */
+export const FRAME_CONTEXT = 0;
+/** Offset of the `wasmtime_func_t` in a packed call frame. */
+export const FRAME_FUNC = 8;
+/** Offset of the slot count in a packed call frame. */
+export const FRAME_SLOTS = 24;
+/** Offset of the trap out-parameter in a packed call frame. */
+export const FRAME_TRAP = 32;
+/** Offset of the error out-parameter in a packed call frame. */
+export const FRAME_ERROR = 40;
+/** Offset of the value slots in a packed call frame (also the frame's fixed size). */
+export const FRAME_VALUES = 48;
 /** `sizeof(wasmtime_valtype_t)` */
 export const VALTYPE_SIZE = 32;
 /** `offsetof(wasmtime_valtype_t, reftype.nullable)` */

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "9f0c65f321fd7f7c14b15c34557309f9df7f008e178e8939b319e7d885f9d9a6",
+  hash: "8edc34f45f33ba366555752c37ac871f18c9c696085fa0b4aa6431dc32b4118a",
 } as const;

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as layout from "../src/layout.ts";
 import { cacheEntry } from "./helpers.ts";
+import { ffi } from "../src/ffi.ts";
 
-/** Each constant of src/layout.ts and the C expression that must equal it. */
-const EXPECTED: Record<keyof typeof layout, string> = {
+/** Each constant of src/layout.ts about C API structs and the C expression that must equal it. */
+const EXPECTED: Record<Exclude<keyof typeof layout, `FRAME_${string}`>, string> = {
   VAL_SIZE: "sizeof(wasmtime_val_t)",
   VAL_KIND_OFFSET: "offsetof(wasmtime_val_t, kind)",
   VAL_OF_OFFSET: "offsetof(wasmtime_val_t, of)",
@@ -73,8 +74,27 @@ ${INVARIANTS.map((expr, i) => `  printf("INVARIANT_${i} %d\\n", (int)(${expr}));
       return [name, Number(value)] as const;
     }),
   );
-  for (const name of Object.keys(EXPECTED) as (keyof typeof layout)[]) {
+  for (const name of Object.keys(EXPECTED) as (keyof typeof EXPECTED)[]) {
     assert.equal(layout[name], measured.get(name), `${name} (${EXPECTED[name]})`);
   }
   INVARIANTS.forEach((expr, i) => assert.equal(measured.get(`INVARIANT_${i}`), 1, expr));
+});
+
+Deno.test("the packed call frame constants match the Rust layout of CallFrame", () => {
+  const out = new BigUint64Array(7);
+  ffi().wasmtime_deno_call_frame_layout(new Uint8Array(out.buffer));
+  const [size, context, func, slots, trap, error, values] = [...out].map(Number);
+  assert.deepEqual(
+    { size, context, func, slots, trap, error, values },
+    {
+      size: layout.FRAME_VALUES,
+      context: layout.FRAME_CONTEXT,
+      func: layout.FRAME_FUNC,
+      slots: layout.FRAME_SLOTS,
+      trap: layout.FRAME_TRAP,
+      error: layout.FRAME_ERROR,
+      values: layout.FRAME_VALUES,
+    },
+  );
+  assert.equal(layout.FRAME_SLOTS - layout.FRAME_FUNC, layout.FUNC_SIZE);
 });

@@ -399,6 +399,23 @@ pub struct CallFrame {
     values: [wasmtime::ValRaw; 0],
 }
 
+/// Writes the layout of [`CallFrame`] as `[size_of, context, func, slots, trap, error, values]`
+/// offsets, so that a test can check the binding's constants against the real Rust layout.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_deno_call_frame_layout(out: *mut usize) {
+    let layout = [
+        std::mem::size_of::<CallFrame>(),
+        std::mem::offset_of!(CallFrame, context),
+        std::mem::offset_of!(CallFrame, func),
+        std::mem::offset_of!(CallFrame, slots),
+        std::mem::offset_of!(CallFrame, trap),
+        std::mem::offset_of!(CallFrame, error),
+        std::mem::offset_of!(CallFrame, values),
+    ];
+    // SAFETY: the caller provides room for 7 values.
+    unsafe { std::ptr::copy_nonoverlapping(layout.as_ptr(), out, layout.len()) };
+}
+
 /// `wasmtime_func_call_unchecked` with all its arguments in one buffer: Deno's FFI cost grows
 /// with the number of parameters, and this halves the cost of a call (see bench/).
 /// Returns true on success; on failure the trap or error is left in the frame.
