@@ -254,3 +254,29 @@ Deno.test("stores in different workers run in parallel", async () => {
     workers.forEach((w) => w.terminate());
   }
 });
+
+Deno.test("an async host function reads and writes the caller's memory across an await", async () => {
+  using engine = new Engine({ epochInterruption: true });
+  using store = new Store(engine);
+  using linker = new Linker(engine);
+  linker.defineAsyncFunc(
+    "env",
+    "shout",
+    new FuncType(["i32", "i32"], ["i32"]),
+    async (caller, ptr: number, len: number) => {
+      await new Promise((r) => setTimeout(r, 5));
+      const memory = caller.getExport("memory") as import("../mod.ts").Memory;
+      const text = memory.readString(ptr, len);
+      return memory.writeString(100, text.toUpperCase());
+    },
+  );
+  using module = new Module(
+    engine,
+    `(module (import "env" "shout" (func $shout (param i32 i32) (result i32)))
+    (memory (export "memory") 1) (data (i32.const 0) "hello async")
+    (func (export "run") (result i32) i32.const 0 i32.const 11 call $shout))`,
+  );
+  const instance = await linker.instantiateAsync(store, module);
+  assert.equal(await instance.getFunc("run")!.callAsync(), 11);
+  assert.equal(instance.getMemory("memory")!.readString(100, 11), "HELLO ASYNC");
+});
