@@ -24,7 +24,18 @@ import { acquireAsync, contextOf, epochControlOf, type Store } from "./store.ts"
 import type { ValType } from "./types.ts";
 import { readVal, writeVal } from "./values.ts";
 
-/** Options of an async (or timed) call. */
+/**
+ * Options of an async (or timed) call.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions, Func } from "@wasmtime-deno/wasmtime";
+ * async function runBriefly(run: Func): Promise<unknown> {
+ *   const options: CallOptions = { timeoutMs: 200, signal: AbortSignal.timeout(1_000) };
+ *   return await run.callAsyncWith(options);
+ * }
+ * ```
+ */
 export interface CallOptions {
   /**
    * Wall-clock limit in milliseconds; the guest then traps with `TrapCode.Interrupt`. Needs

@@ -10,7 +10,16 @@ import { ffi } from "./ffi.ts";
 import { EXTERN_SIZE } from "./layout.ts";
 import { type Store, storeFromContext } from "./store.ts";
 
-/** A host function implemented in JS. Receives the caller, then one JS value per parameter. */
+/**
+ * A host function implemented in JS. Receives the caller, then one JS value per parameter, and
+ * returns undefined (no results), one value, or an array (several results).
+ *
+ * @example
+ * ```ts
+ * import type { HostFunction } from "@wasmtime-deno/wasmtime";
+ * const add: HostFunction = (_caller, a: number, b: number) => a + b;
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type HostFunction = (caller: Caller, ...args: any[]) => unknown;
 

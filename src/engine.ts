@@ -10,12 +10,37 @@ import { ffi } from "./ffi.ts";
 import { Handle } from "./handle.ts";
 import { Module } from "./module.ts";
 
-/** Cranelift optimization levels. */
+/**
+ * Cranelift optimization levels.
+ *
+ * @example
+ * ```ts
+ * import { Engine, type OptLevel } from "@wasmtime-deno/wasmtime";
+ * const optLevel: OptLevel = "speed_and_size";
+ * using engine = new Engine({ optLevel });
+ * ```
+ */
 export type OptLevel = "none" | "speed" | "speed_and_size";
-/** Profilers Wasmtime can emit data for. */
+/**
+ * Profilers Wasmtime can emit data for.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ profiler: "perfmap" });
+ * ```
+ */
 export type Profiler = "none" | "jitdump" | "vtune" | "perfmap";
 
-/** Pooling allocator settings: preallocated slots that make instantiation cheap. */
+/**
+ * Pooling allocator settings: preallocated slots that make instantiation cheap.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ pooling: { totalCoreInstances: 100, totalMemories: 100 } });
+ * ```
+ */
 export interface PoolingOptions {
   /** Maximum concurrently live core instances. */
   totalCoreInstances?: number;
@@ -29,6 +54,12 @@ export interface PoolingOptions {
 
 /**
  * Engine configuration. Every field is optional; Wasmtime's defaults apply otherwise.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ consumeFuel: true, optLevel: "speed", simd: true });
+ * ```
  */
 export interface EngineOptions {
   /** Count fuel for every instruction; stores then need fuel to run (`Store.fuel`). */

@@ -46,14 +46,33 @@ export const TrapCode = {
   AsyncDeadlock: 22,
 } as const;
 
-/** A value of {@linkcode TrapCode}. */
+/**
+ * A value of {@linkcode TrapCode}.
+ *
+ * @example
+ * ```ts
+ * import { TrapCode } from "@wasmtime-deno/wasmtime";
+ * const code: TrapCode = TrapCode.OutOfFuel;
+ * ```
+ */
 export type TrapCode = typeof TrapCode[keyof typeof TrapCode];
 
 const trapCodeNames = new Map<number, string>(
   Object.entries(TrapCode).map(([name, code]) => [code, name]),
 );
 
-/** One frame of a wasm backtrace. */
+/**
+ * One frame of a wasm backtrace.
+ *
+ * @example
+ * ```ts
+ * import { type Frame, Trap } from "@wasmtime-deno/wasmtime";
+ * function where(e: unknown): string {
+ *   const frame: Frame | undefined = e instanceof Trap ? e.frames[0] : undefined;
+ *   return frame ? `${frame.moduleName}!${frame.funcName ?? frame.funcIndex}` : "?";
+ * }
+ * ```
+ */
 export interface Frame {
   /** Index of the function in its module's function index space. */
   funcIndex: number;

@@ -21,7 +21,17 @@ import { Memory, memoryFromStruct, memoryStruct } from "./memory.ts";
 import type { Store } from "./store.ts";
 import { Table, tableFromStruct, tableStruct } from "./table.ts";
 
-/** Anything an instance can import or export. */
+/**
+ * Anything an instance can import or export.
+ *
+ * @example
+ * ```ts
+ * import { type Extern, Memory } from "@wasmtime-deno/wasmtime";
+ * function isMemory(item: Extern | undefined): item is Memory {
+ *   return item instanceof Memory;
+ * }
+ * ```
+ */
 export type Extern = Func | Memory | Table | Global;
 
 const FUNC = 0;

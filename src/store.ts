@@ -11,7 +11,16 @@ import { disposedError, Handle } from "./handle.ts";
 import type { Engine } from "./engine.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "./internal.ts";
 
-/** Resource limits enforced by Wasmtime for one store. */
+/**
+ * Resource limits enforced by Wasmtime for one store.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using store = new Store(engine, { limits: { memorySize: 16 << 20, instances: 1 } });
+ * ```
+ */
 export interface StoreLimits {
   /** Maximum bytes of any one linear memory; `memory.grow` beyond it fails (returns -1). */
   memorySize?: number;
@@ -25,7 +34,16 @@ export interface StoreLimits {
   memories?: number;
 }
 
-/** Options of a {@linkcode Store}. */
+/**
+ * Options of a {@linkcode Store}.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ consumeFuel: true });
+ * using store = new Store(engine, { fuel: 1_000_000, limits: { memorySize: 1 << 20 } });
+ * ```
+ */
 export interface StoreOptions {
   /** Initial fuel; needs `new Engine({ consumeFuel: true })`. */
   fuel?: number | bigint;

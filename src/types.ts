@@ -24,6 +24,13 @@ import {
  * A WebAssembly value type. Numbers and `v128`, the abstract nullable references by their
  * usual names (`funcref`, `externref`, `anyref`, ...), and anything else (non-nullable or
  * concrete references) in text-format notation such as `"(ref func)"`.
+ *
+ * @example
+ * ```ts
+ * import { FuncType, type ValType } from "@wasmtime-deno/wasmtime";
+ * const params: ValType[] = ["i32", "i64", "externref"];
+ * using type = new FuncType(params, ["f64"]);
+ * ```
  */
 export type ValType =
   | "i32"
@@ -229,7 +236,18 @@ export class FuncType {
   }
 }
 
-/** Limits and options of a linear memory. */
+/**
+ * Limits and options of a linear memory.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Memory, type MemoryType, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using store = new Store(engine);
+ * const type: MemoryType = { minimum: 1, maximum: 16 };
+ * const memory = new Memory(store, type);
+ * ```
+ */
 export interface MemoryType {
   /** Initial size in pages. */
   minimum: number;
@@ -243,7 +261,18 @@ export interface MemoryType {
   pageSizeLog2?: number;
 }
 
-/** Element type and limits of a table. */
+/**
+ * Element type and limits of a table.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Store, Table, type TableType } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using store = new Store(engine);
+ * const type: TableType = { element: "funcref", minimum: 4 };
+ * const table = new Table(store, type);
+ * ```
+ */
 export interface TableType {
   /** The element type. */
   element: ValType;
@@ -253,7 +282,18 @@ export interface TableType {
   maximum?: number;
 }
 
-/** Content type and mutability of a global. */
+/**
+ * Content type and mutability of a global.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Global, type GlobalType, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using store = new Store(engine);
+ * const type: GlobalType = { content: "i32", mutable: true };
+ * const counter = new Global(store, type, 0);
+ * ```
+ */
 export interface GlobalType {
   /** The value type. */
   content: ValType;
@@ -261,7 +301,17 @@ export interface GlobalType {
   mutable: boolean;
 }
 
-/** The type of an import or export. */
+/**
+ * The type of an import or export.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Module } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using module = new Module(engine, `(module (memory (export "m") 1))`);
+ * const type = module.exports[0].type; // { kind: "memory", minimum: 1, ... }
+ * ```
+ */
 export type ExternType =
   | ({ kind: "func" } & { params: readonly ValType[]; results: readonly ValType[] })
   | ({ kind: "global" } & GlobalType)
@@ -269,7 +319,17 @@ export type ExternType =
   | ({ kind: "memory" } & MemoryType)
   | { kind: "tag" };
 
-/** One import of a module. */
+/**
+ * One import of a module.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Module } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using module = new Module(engine, `(module (import "env" "f" (func)))`);
+ * for (const { module: from, name, type } of module.imports) console.log(from, name, type.kind);
+ * ```
+ */
 export interface ImportType {
   /** The module name of the import. */
   module: string;
@@ -279,7 +339,17 @@ export interface ImportType {
   type: ExternType;
 }
 
-/** One export of a module. */
+/**
+ * One export of a module.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Module } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using module = new Module(engine, `(module (func (export "run")))`);
+ * console.log(module.exports.map((e) => e.name)); // ["run"]
+ * ```
+ */
 export interface ExportType {
   /** The export name. */
   name: string;

@@ -12,18 +12,52 @@ import { Handle } from "../handle.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
 import { VEC_SIZE } from "../layout.ts";
 
-/** Where a guest's standard input comes from. */
+/**
+ * Where a guest's standard input comes from.
+ *
+ * @example
+ * ```ts
+ * import { type StdinSource, WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
+ * const input: StdinSource = new TextEncoder().encode("line 1\nline 2\n");
+ * const wasi = new WasiConfig().stdin(input);
+ * ```
+ */
 export type StdinSource = Uint8Array | string | { file: string } | "inherit";
-/** Where a guest's standard output or error goes. */
+/**
+ * Where a guest's standard output or error goes.
+ *
+ * @example
+ * ```ts
+ * import { type OutputTarget, WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
+ * const target: OutputTarget = { file: "./guest.log" };
+ * const wasi = new WasiConfig().stdoutTo(target);
+ * ```
+ */
 export type OutputTarget = "capture" | "inherit" | { file: string };
 
-/** Options of a preopened directory. */
+/**
+ * Options of a preopened directory.
+ *
+ * @example
+ * ```ts
+ * import { WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
+ * const wasi = new WasiConfig().preopen("./out", "/out", { mutable: true });
+ * ```
+ */
 export interface PreopenOptions {
   /** Allow creating, writing, renaming and deleting (default: read-only). */
   mutable?: boolean;
 }
 
-/** Default cap on captured bytes per stream; writes beyond it fail with EIO in the guest. */
+/**
+ * Default cap on captured bytes per stream; writes beyond it fail with EIO in the guest.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CAPTURE_LIMIT, WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
+ * const wasi = new WasiConfig().captureStdout().captureLimit(DEFAULT_CAPTURE_LIMIT / 4);
+ * ```
+ */
 export const DEFAULT_CAPTURE_LIMIT = 1 << 30;
 
 /** Frees captured bytes handed to JS without copying, once their ArrayBuffer is garbage. */
@@ -34,6 +68,14 @@ const nativeBuffers = new FinalizationRegistry<{ data: Deno.PointerObject; size:
 /**
  * Output captured from a guest stream. Bytes are buffered natively (WASI writes may happen
  * where JS cannot run) and moved to JS when read.
+ *
+ * @example
+ * ```ts
+ * import { runWasi, instantiateWasi } from "@wasmtime-deno/wasmtime/wasi";
+ * using guest = await instantiateWasi("reactor.wasm", { stdout: "capture" });
+ * guest.instance.getFunc("greet")!.call();
+ * console.log(guest.wasi.stdout!.text());
+ * ```
  */
 export class CapturedOutput {
   readonly #handle: Handle;

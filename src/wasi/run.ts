@@ -12,10 +12,27 @@ import { Module } from "../module.ts";
 import { Store } from "../store.ts";
 import { type OutputTarget, type StdinSource, WasiConfig } from "./config.ts";
 
-/** A preopened directory: a host path, or a path with options. */
+/**
+ * A preopened directory: a host path, or a path with options.
+ *
+ * @example
+ * ```ts
+ * import { runWasi } from "@wasmtime-deno/wasmtime/wasi";
+ * await runWasi("app.wasm", { preopens: { "/in": "./in", "/out": { path: "./out", mutable: true } } });
+ * ```
+ */
 export type PreopenSpec = string | { path: string; mutable?: boolean };
 
-/** Options of {@linkcode runWasi} and {@linkcode instantiateWasi}. */
+/**
+ * Options of {@linkcode runWasi} and {@linkcode instantiateWasi}.
+ *
+ * @example
+ * ```ts
+ * import { runWasi, type RunWasiOptions } from "@wasmtime-deno/wasmtime/wasi";
+ * const options: RunWasiOptions = { args: ["app"], fuel: 10_000_000, timeoutMs: 1_000 };
+ * const { exitCode } = await runWasi("app.wasm", options);
+ * ```
+ */
 export interface RunWasiOptions {
   /** argv, including argv[0] (default: `["main.wasm"]`). */
   args?: readonly string[];
@@ -49,7 +66,16 @@ export interface RunWasiOptions {
   engine?: Engine;
 }
 
-/** What a WASI command did. */
+/**
+ * What a WASI command did.
+ *
+ * @example
+ * ```ts
+ * import { runWasi } from "@wasmtime-deno/wasmtime/wasi";
+ * const result = await runWasi("app.wasm", { args: ["app"] });
+ * if (result.exitCode !== 0) console.error(result.stderrText);
+ * ```
+ */
 export interface WasiResult {
   /** The exit code: the argument of `proc_exit`, or 0 when `_start` returned. */
   exitCode: number;
@@ -69,7 +95,15 @@ function outputTarget(value: string | undefined): OutputTarget {
   return { file: value };
 }
 
-/** Builds the WasiConfig described by `options`. */
+/**
+ * Builds the WasiConfig described by `options`.
+ *
+ * @example
+ * ```ts
+ * import { wasiConfigFrom } from "@wasmtime-deno/wasmtime/wasi";
+ * using wasi = wasiConfigFrom({ args: ["app"], env: { K: "V" }, stdout: "capture" });
+ * ```
+ */
 export function wasiConfigFrom(options: RunWasiOptions): WasiConfig {
   const config = new WasiConfig().args(options.args ?? ["main.wasm"]);
   if (options.env) config.env(options.env);
@@ -85,7 +119,16 @@ export function wasiConfigFrom(options: RunWasiOptions): WasiConfig {
   return config;
 }
 
-/** A WASI guest ready to run: its store, instance and configuration (all disposable). */
+/**
+ * A WASI guest ready to run: its store, instance and configuration (all disposable).
+ *
+ * @example
+ * ```ts
+ * import { instantiateWasi } from "@wasmtime-deno/wasmtime/wasi";
+ * using guest = await instantiateWasi("reactor.wasm");
+ * console.log(guest.instance.getFunc("next")!.call());
+ * ```
+ */
 export interface WasiInstance {
   /** The engine the module was compiled with. */
   engine: Engine;
