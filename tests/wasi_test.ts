@@ -44,6 +44,14 @@ Deno.test("args, env, stdin, stdout and stderr", async () => {
   assert.equal(streams.stderrText, "to stderr: oops\n");
 });
 
+Deno.test("runWasi can cache compiled code", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const first = await runWasi(probe, { args: ["probe", "args"], cacheDir });
+  const second = await runWasi(probe, { args: ["probe", "args"], cacheDir });
+  assert.equal(second.stdoutText, first.stdoutText);
+  assert.equal([...Deno.readDirSync(cacheDir)].filter((e) => e.name.endsWith(".cwasm")).length, 1);
+});
+
 Deno.test("stdin from a file and stdout to a file", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(join(dir, "in.txt"), "file input");

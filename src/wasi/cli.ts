@@ -26,6 +26,7 @@ options:
   --fuel N              fuel budget (instructions, roughly)
   --timeout DURATION    wall-clock limit, e.g. 500ms, 5s, 2m
   --max-memory SIZE     cap on linear memory, e.g. 64M, 1G
+  --cache DIR           cache compiled code in DIR (needs read/write access to it)
 `;
 
 /** Parses "500ms", "5s", "2m" or a plain number of seconds into milliseconds. */
@@ -92,6 +93,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       options.timeoutMs = parseDuration(value());
     } else if (arg === "--max-memory") {
       options.maxMemoryBytes = parseSize(value());
+    } else if (arg === "--cache") {
+      options.cacheDir = value();
     } else if (arg.startsWith("--")) {
       throw new WasmtimeError(`unknown option ${arg}\n\n${USAGE}`);
     } else {

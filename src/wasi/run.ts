@@ -62,6 +62,11 @@ export interface RunWasiOptions {
    * costs some speed in tight loops (see bench/).
    */
   nonBlocking?: boolean;
+  /**
+   * Cache compiled code in this directory (see `Module.cached`): later runs of the same module
+   * skip compilation. Needs read and write permission for it.
+   */
+  cacheDir?: string;
   /** Engine to compile with (its options must allow `fuel` / `timeoutMs` if given). */
   engine?: Engine;
 }
@@ -142,10 +147,17 @@ export interface WasiInstance {
   [Symbol.dispose](): void;
 }
 
-async function loadModule(engine: Engine, source: string | URL | Uint8Array | Module) {
+async function loadModule(
+  engine: Engine,
+  source: string | URL | Uint8Array | Module,
+  cacheDir: string | undefined,
+) {
   if (source instanceof Module) return { module: source, owned: false };
   const bytes = source instanceof Uint8Array ? source : await Deno.readFile(source);
-  return { module: new Module(engine, bytes), owned: true };
+  const module = cacheDir === undefined
+    ? new Module(engine, bytes)
+    : Module.cached(engine, bytes, { dir: cacheDir });
+  return { module, owned: true };
 }
 
 /**
@@ -169,7 +181,7 @@ export async function instantiateWasi(
     epochInterruption: options.timeoutMs !== undefined || options.nonBlocking === true,
   });
   const ownsEngine = options.engine === undefined;
-  const { module, owned } = await loadModule(engine, source);
+  const { module, owned } = await loadModule(engine, source, options.cacheDir);
   const wasi = wasiConfigFrom(options);
   let store: Store | undefined;
   try {
