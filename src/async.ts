@@ -16,7 +16,7 @@ import { WasmtimeError } from "./error_types.ts";
 import { takeError, takeTrap, TrapCode } from "./errors.ts";
 import { acquireTicker, releaseTicker } from "./engine.ts";
 import { ffi } from "./ffi.ts";
-import { Caller } from "./caller.ts";
+import { Caller, swapCaller } from "./caller.ts";
 import { asyncHostById } from "./host.ts";
 import { VAL_SIZE } from "./layout.ts";
 import { revalidateAllViews } from "./store.ts";
@@ -265,7 +265,7 @@ async function performHostCall(
   const nargs = Number(info[3]);
   const nresults = Number(info[5]);
   const caller = new Caller();
-  caller.swap(Deno.UnsafePointer.create(info[1]));
+  swapCaller(caller, Deno.UnsafePointer.create(info[1]));
   try {
     revalidateAllViews();
     const argBytes = new Uint8Array(Math.max(1, nargs) * VAL_SIZE);
@@ -303,7 +303,7 @@ async function performHostCall(
   } catch (error) {
     return { error };
   } finally {
-    caller.swap(null);
+    swapCaller(caller, null);
   }
 }
 

@@ -10,6 +10,15 @@ import { ffi } from "./ffi.ts";
 import { EXTERN_SIZE } from "./layout.ts";
 import { type Store, storeFromContext } from "./store.ts";
 
+/** What a Caller points at: a native caller, CURRENT, or null outside a call. */
+export type CallerTarget = Deno.PointerValue | typeof CURRENT;
+
+/** Internal: points a Caller at a native caller (or CURRENT); returns the previous target. */
+export let swapCaller: (caller: Caller, pointer: CallerTarget) => CallerTarget;
+
+/** Marks a Caller of a synchronous host call, whose native caller is found on demand. */
+export const CURRENT: unique symbol = Symbol("wasmtime-deno.currentCaller");
+
 /**
  * A host function implemented in JS. Receives the caller, then one JS value per parameter, and
  * returns undefined (no results), one value, or an array (several results).
@@ -36,22 +45,31 @@ export type HostFunction = (caller: Caller, ...args: any[]) => unknown;
  * ```
  */
 export class Caller {
-  #pointer: Deno.PointerValue = null;
+  /**
+   * The native caller: a pointer (async host calls), CURRENT (synchronous host calls, whose
+   * caller the native trampoline keeps in a thread-local, so the callback takes no parameter)
+   * or null outside a call.
+   */
+  #pointer: Deno.PointerValue | typeof CURRENT = null;
 
-  /** Internal: points the caller at a new native caller; returns the previous one. */
-  swap(pointer: Deno.PointerValue): Deno.PointerValue {
-    const previous = this.#pointer;
-    this.#pointer = pointer;
-    return previous;
+  static {
+    swapCaller = (caller, pointer) => {
+      const previous = caller.#pointer;
+      caller.#pointer = pointer;
+      return previous;
+    };
   }
 
   #live(action: string): Deno.PointerObject {
-    if (this.#pointer === null) {
+    const pointer = this.#pointer === CURRENT
+      ? ffi().wasmtime_deno_current_caller()
+      : this.#pointer;
+    if (pointer === null) {
       throw new WasmtimeError(
         `Caller.${action}: a Caller is only valid while its host function runs`,
       );
     }
-    return this.#pointer;
+    return pointer;
   }
 
   /** The store the calling instance belongs to. */

@@ -36,7 +36,7 @@ export const symbols = {
     parameters: ["u64", "buffer", "usize"],
     result: "usize",
   },
-  // HostEnv *wasmtime_deno_host_env_new(JsHostCallback cb, wasmtime_val_raw_t *scratch,
+  // HostEnv *wasmtime_deno_host_env_new(wasm_trap_t *(*cb)(void), wasmtime_val_raw_t *scratch,
   //                                     size_t slots, uint64_t owner, uint64_t id)
   wasmtime_deno_host_env_new: {
     parameters: ["function", "buffer", "usize", "u64", "u64"],
@@ -47,6 +47,8 @@ export const symbols = {
   // bool wasmtime_deno_call(CallFrame *frame)  (frame: a JS buffer's stable address, which
   //   measured ~2.5 ns cheaper per call than passing the buffer itself)
   wasmtime_deno_call: { parameters: ["pointer"], result: "bool" },
+  // wasmtime_caller_t *wasmtime_deno_current_caller(void)
+  wasmtime_deno_current_caller: { parameters: [], result: "pointer" },
   // wasmtime_func_unchecked_callback_t wasmtime_deno_host_trampoline(void)
   wasmtime_deno_host_trampoline: { parameters: [], result: "function" },
   // void (*wasmtime_deno_host_env_finalizer(void))(void *)

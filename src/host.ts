@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Caller, type HostFunction } from "./caller.ts";
+import { Caller, CURRENT, type HostFunction, swapCaller } from "./caller.ts";
 import { WasmtimeError } from "./error_types.ts";
 import { hostFailure } from "./failure.ts";
 import { ffi } from "./ffi.ts";
@@ -88,9 +88,10 @@ export function hostTrampoline(): { callback: Deno.PointerObject; finalizer: Den
 }
 
 const JS_HOST_CALLBACK = {
-  // wasm_trap_t *(*)(wasmtime_caller_t *caller): the native trampoline copies arguments into
-  // and results out of the function's scratch buffer, so only the caller crosses the boundary.
-  parameters: ["pointer"],
+  // wasm_trap_t *(*)(void): the native trampoline copies arguments into and results out of the
+  // function's scratch buffer and keeps the caller in a thread-local, so nothing crosses the
+  // boundary per call but the returned trap.
+  parameters: [],
   result: "pointer",
 } as const;
 
@@ -149,8 +150,8 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
       ? () => fn(caller, r0(), r1())
       : () => fn(caller, r0(), r1(), r2());
     return register(
-      new Deno.UnsafeCallback(JS_HOST_CALLBACK, (callerPointer) => {
-        const previous = caller.swap(callerPointer);
+      new Deno.UnsafeCallback(JS_HOST_CALLBACK, () => {
+        const previous = swapCaller(caller, CURRENT);
         try {
           revalidateAllViews();
           write(invoke());
@@ -158,20 +159,20 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
         } catch (error) {
           return hostFailure(error, name);
         } finally {
-          caller.swap(previous);
+          swapCaller(caller, previous);
         }
       }),
     );
   }
 
-  const callback = new Deno.UnsafeCallback(JS_HOST_CALLBACK, (callerPointer) => {
-    const previous = caller.swap(callerPointer);
+  const callback = new Deno.UnsafeCallback(JS_HOST_CALLBACK, () => {
+    const previous = swapCaller(caller, CURRENT);
     try {
       revalidateAllViews();
       let store: Store | undefined;
       let context: Deno.PointerObject | null = null;
       if (needsContext) {
-        context = ffi().wasmtime_caller_context(callerPointer);
+        context = ffi().wasmtime_caller_context(ffi().wasmtime_deno_current_caller());
         store = storeFromContext(context!);
       }
       for (let i = 0; i < params.length; i++) {
@@ -223,7 +224,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
     } catch (error) {
       return hostFailure(error, name);
     } finally {
-      caller.swap(previous);
+      swapCaller(caller, previous);
       args.fill(undefined);
       applyArgs.fill(undefined);
     }

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "8edc34f45f33ba366555752c37ac871f18c9c696085fa0b4aa6431dc32b4118a",
+  hash: "da920d3682b11cb9be4b958305886a7a508443de422ad88120eaf3d81d5ceeb1",
 } as const;

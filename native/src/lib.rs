@@ -385,6 +385,14 @@ use std::cell::Cell;
 thread_local! {
     static ASYNC_DEPTH: Cell<u32> = const { Cell::new(0) };
     static PENDING: Cell<*mut AsyncCall> = const { Cell::new(std::ptr::null_mut()) };
+    static CURRENT_CALLER: Cell<*mut wasmtime_caller_t<'static>> =
+        const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// The caller of the synchronous host function running on this thread (null if none).
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_current_caller() -> *mut c_void {
+    CURRENT_CALLER.with(|c| c.get()).cast()
 }
 
 /// A packed call frame: `[0]` context, `[8..24]` wasmtime_func_t, `[24]` slot count, `[32]`
@@ -448,8 +456,9 @@ type UncheckedCallback = extern "C" fn(
 
 /// The JS side of a synchronous host function. It reads its arguments from, and writes its
 /// results to, the JS-owned scratch buffer registered with its HostEnv, so the callback crosses
-/// the FFI boundary with a single pointer (the caller) and makes no FFI calls of its own.
-type JsHostCallback = extern "C" fn(*mut wasmtime_caller_t) -> Option<Box<wasm_trap_t>>;
+/// the FFI boundary with no parameters at all and makes no FFI calls of its own; the caller is
+/// kept in a thread-local for `wasmtime_deno_current_caller`.
+type JsHostCallback = extern "C" fn() -> Option<Box<wasm_trap_t>>;
 
 /// Native state of one host function: the JS callback, its scratch buffer (JS-owned, alive
 /// until this env's id is reported dropped) and the ids that name it.
@@ -513,7 +522,9 @@ extern "C" fn host_trampoline(
     // call of the same function overwrites the scratch only while the outer JS body runs, after
     // it has read its arguments and before it writes its results.
     unsafe { std::ptr::copy_nonoverlapping(values, env.scratch, count) };
-    let result = callback(caller);
+    let previous = CURRENT_CALLER.with(|c| c.replace(caller.cast()));
+    let result = callback();
+    CURRENT_CALLER.with(|c| c.set(previous));
     if result.is_none() {
         // SAFETY: as above, in the other direction.
         unsafe { std::ptr::copy_nonoverlapping(env.scratch, values, count) };
