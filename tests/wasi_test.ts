@@ -285,6 +285,18 @@ Deno.test("capabilities never exceed Deno's permissions (narrow flags in a subpr
   );
   assert.match(env, /PermissionError: .*run again with --allow-env$/m);
 
+  // A symlinked stdin file inside a granted directory must not lend access to its target.
+  const hidden = join(Deno.makeTempDirSync(), "hidden.txt");
+  Deno.writeTextFileSync(hidden, "secret");
+  Deno.symlinkSync(hidden, join(data, "stdin-link"));
+  const stdinLink = await runScript(
+    `await runWasi(${JSON.stringify(probe)}, { args: ["p", "cat"], stdin: { file: ${
+      JSON.stringify(join(data, "stdin-link"))
+    } } });`,
+    [`${base[0]},${data}`],
+  );
+  assert.match(stdinLink, new RegExp(`run again with --allow-read=${hidden}`));
+
   // A symlink inside a granted directory must not lend access to where it points.
   const outside = Deno.makeTempDirSync();
   Deno.symlinkSync(outside, join(data, "alias"));

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { cString } from "../bytes.ts";
 import { PermissionError, WasmtimeError } from "../error_types.ts";
 import { ffi } from "../ffi.ts";
@@ -155,6 +155,23 @@ function requireWrite(path: string, why: string): void {
       `WASI: ${why} needs write access to ${path}`,
       `--allow-write=${path}`,
     );
+  }
+}
+
+/**
+ * Where `path` really leads once symlinks are followed (for a file that does not exist yet:
+ * its directory's real path), so that a link cannot lend access to a place Deno did not grant.
+ */
+function realTarget(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    try {
+      return join(Deno.realPathSync(dirname(path)), basename(path));
+    } catch {
+      return path; // the directory is missing too: opening will fail with a clear error
+    }
   }
 }
 
@@ -329,7 +346,9 @@ export class WasiConfig implements WasiSource {
     }
     const stdin = this.#stdin;
     if (typeof stdin === "object" && stdin !== null && "file" in stdin) {
-      requireRead(resolve(stdin.file), "standard input from a file");
+      const path = resolve(stdin.file);
+      requireRead(path, "standard input from a file");
+      requireRead(realTarget(path), "standard input from a file");
     }
     for (
       const [name, target] of [["standard output", this.#stdout], [
@@ -337,7 +356,11 @@ export class WasiConfig implements WasiSource {
         this.#stderr,
       ]] as const
     ) {
-      if (typeof target === "object") requireWrite(resolve(target.file), `${name} to a file`);
+      if (typeof target === "object") {
+        const path = resolve(target.file);
+        requireWrite(path, `${name} to a file`);
+        requireWrite(realTarget(path), `${name} to a file`);
+      }
     }
   }
 
