@@ -131,8 +131,14 @@ export class Module {
    * **only load files you trust.**
    */
   static deserializeFile(engine: Engine, path: string): Module {
-    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
-      throw new PermissionError(`Module.deserializeFile: reading ${path}`, `--allow-read=${path}`);
+    // Native code opens the file, so Deno's check is made here, also for where a link leads.
+    for (const target of [path, realPathOr(path)]) {
+      if (Deno.permissions.querySync({ name: "read", path: target }).state !== "granted") {
+        throw new PermissionError(
+          `Module.deserializeFile: reading ${target}`,
+          `--allow-read=${target}`,
+        );
+      }
     }
     const error = ffi().wasmtime_module_deserialize_file(
       engine.pointer("Module.deserializeFile"),
@@ -211,6 +217,14 @@ export class Module {
   /** Frees the compiled module; instances made from it keep working. Idempotent. */
   [Symbol.dispose](): void {
     this.#handle.dispose();
+  }
+}
+
+function realPathOr(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
   }
 }
 
