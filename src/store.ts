@@ -188,7 +188,12 @@ export class Store {
       let done!: () => void;
       store.#asyncTail = new Promise<void>((resolve) => (done = resolve));
       await previous;
-      contextOf(store, "callAsync");
+      try {
+        contextOf(store, "callAsync");
+      } catch (error) {
+        done(); // let later waiters see the disposal too
+        throw error;
+      }
       store.#depth++;
       store.#asyncCancel = cancel;
       store.#updateSyncBlocked();

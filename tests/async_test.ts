@@ -280,3 +280,14 @@ Deno.test("an async host function reads and writes the caller's memory across an
   assert.equal(await instance.getFunc("run")!.callAsync(), 11);
   assert.equal(instance.getMemory("memory")!.readString(100, 11), "HELLO ASYNC");
 });
+
+Deno.test("calls queued behind a store that gets disposed all reject", async () => {
+  const env = await setup(() => new Promise((r) => setTimeout(() => r(1), 30)));
+  const run = env.instance.getFunc("run")!;
+  const calls = [run.callAsync(1), run.callAsync(2), run.callAsync(3)];
+  await new Promise((r) => setTimeout(r, 5));
+  env.store[Symbol.dispose]();
+  const results = await Promise.allSettled(calls);
+  assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected", "rejected"]);
+  env[Symbol.dispose]();
+});
