@@ -273,7 +273,8 @@ export class Func {
   /**
    * Calls the function synchronously with options: `timeoutMs` interrupts the guest (a
    * {@linkcode Trap} with `TrapCode.Interrupt`) even though it blocks the JS thread, because a
-   * native thread advances the engine's epoch. Needs `epochInterruption`.
+   * native thread advances the engine's epoch. Needs `epochInterruption`. A `signal` is only
+   * checked before the call starts: a synchronous call blocks the thread that would observe it.
    */
   callWith(options: CallOptions, ...args: unknown[]): unknown {
     return withTimeout(this.#store, options, () => this.call(...args));
