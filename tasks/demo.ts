@@ -2,13 +2,15 @@
  * `deno task demo`: runs small bundled guests in the sandbox and prints what happened:
  * 1. a WASI command run through the CLI (`src/wasi/cli.ts`), with a fuel budget and a timeout;
  * 2. a guest that computes primes and reports them through a host function;
- * 3. a guest that loops forever and is stopped by its fuel budget.
+ * 3. a guest that loops forever and is stopped by its fuel budget;
+ * 4. another one run as an async call (the event loop keeps running) and stopped by a deadline.
  *
  * @module
  */
 import {
   Engine,
   FuncType,
+  Instance,
   Linker,
   type Memory,
   Module,
@@ -89,4 +91,26 @@ try {
 } catch (error) {
   if (!(error instanceof Trap) || error.code !== TrapCode.OutOfFuel) throw error;
   console.log(`an infinite loop was stopped: ${error.message} (TrapCode.${error.codeName})`);
+}
+
+// 4. A guest that would spin forever, run without blocking the event loop and stopped by a
+//    wall-clock deadline.
+{
+  using asyncEngine = new Engine({ epochInterruption: true });
+  using asyncStore = new Store(asyncEngine);
+  using spinner = new Module(asyncEngine, `(module (func (export "spin") (loop $l (br $l))))`);
+  const spin = new Instance(asyncStore, spinner, []).getFunc("spin")!;
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 10);
+  try {
+    await spin.callAsyncWith({ timeoutMs: 300 });
+  } catch (error) {
+    if (!(error instanceof Trap) || error.code !== TrapCode.Interrupt) throw error;
+    console.log(
+      `a 300 ms deadline interrupted another infinite loop; meanwhile a 10 ms timer fired ` +
+        `${ticks} times (TrapCode.${error.codeName})`,
+    );
+  } finally {
+    clearInterval(timer);
+  }
 }
