@@ -13,7 +13,8 @@
 import { setImmediate } from "node:timers";
 import { utf8 } from "./bytes.ts";
 import { WasmtimeError } from "./error_types.ts";
-import { takeError, takeTrap, TrapCode } from "./errors.ts";
+import { takeTrap, TrapCode } from "./errors.ts";
+import { failure } from "./failure.ts";
 import { acquireTicker, releaseTicker } from "./engine.ts";
 import { ffi } from "./ffi.ts";
 import { Caller, swapCaller } from "./caller.ts";
@@ -213,18 +214,13 @@ export async function driveFuture(
     release();
   }
   if (outcome !== undefined) {
-    freeOutParameters(trapWords, trap, errorWords, error);
+    freeOutParameters(trapWords, errorWords);
     throw outcome;
   }
   const failed = trapWords[0] !== 0 || trapWords[1] !== 0 || errorWords[0] !== 0 ||
     errorWords[1] !== 0;
   if (!failed) return;
-  const errorPointer = pointerIn(errorWords);
-  const trapPointer = pointerIn(trapWords);
-  const converted = errorPointer !== null
-    ? takeError(errorPointer, action)
-    : takeTrap(trapPointer!);
-  if (errorPointer !== null && trapPointer !== null) ffi().wasm_trap_delete(trapPointer);
+  const converted = failure(pointerIn(errorWords), pointerIn(trapWords), action);
   if (hostError !== undefined) throw hostError.error;
   if (cancelled !== undefined && converted instanceof Error && "code" in converted) {
     throw cancelled();
@@ -236,12 +232,7 @@ function pointerIn(words: Uint32Array): Deno.PointerValue {
   return Deno.UnsafePointer.create(BigInt(words[0]) | (BigInt(words[1]) << 32n));
 }
 
-function freeOutParameters(
-  trapWords: Uint32Array,
-  _trap: Uint8Array,
-  errorWords: Uint32Array,
-  _error: Uint8Array,
-): void {
+function freeOutParameters(trapWords: Uint32Array, errorWords: Uint32Array): void {
   const trapPointer = pointerIn(trapWords);
   if (trapPointer !== null) ffi().wasm_trap_delete(trapPointer);
   const errorPointer = pointerIn(errorWords);

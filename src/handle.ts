@@ -61,14 +61,6 @@ export class Handle {
     registry.unregister(this);
     this.#held.free(pointer);
   }
-
-  /** Gives up ownership without freeing (the pointer was consumed by a native call). */
-  release(): Deno.PointerObject {
-    const pointer = this.pointer("release");
-    this.#pointer = null;
-    registry.unregister(this);
-    return pointer;
-  }
 }
 
 /** The error for using `what` after it was disposed. */
