@@ -157,9 +157,9 @@ export class Memory {
       this.detachView();
       return;
     }
-    const data = ffi().wasmtime_memory_data(context, this.#struct);
-    const length = Number(ffi().wasmtime_memory_data_size(context, this.#struct));
-    if (BigInt(Deno.UnsafePointer.value(data)) !== this.#address || length !== this.#length) {
+    // Linear memories never shrink and only move when they grow, so the size alone tells
+    // whether the view is stale: one FFI call per view after each call into the store.
+    if (Number(ffi().wasmtime_memory_data_size(context, this.#struct)) !== this.#length) {
       this.detachView();
     }
   }
