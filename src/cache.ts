@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { NATIVE_CRATE } from "./native_crate.ts";
+import { isGranted } from "./permissions.ts";
 
 /** Contents of a cache entry's `manifest.json`. */
 export interface CacheManifest {
@@ -45,8 +46,7 @@ export function cacheEntryName(target: string = Deno.build.target): string {
  * variables never trigger a prompt or a permission error.
  */
 export function optionalEnv(name: string): string | undefined {
-  const { state } = Deno.permissions.querySync({ name: "env", variable: name });
-  return state === "granted" ? Deno.env.get(name) : undefined;
+  return isGranted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined;
 }
 
 /** Thrown by {@linkcode cacheRoot} when no variable that locates the cache can be read. */

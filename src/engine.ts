@@ -4,7 +4,8 @@
  * @module
  */
 import { cString } from "./bytes.ts";
-import { PermissionError, WasmtimeError } from "./error_types.ts";
+import { WasmtimeError } from "./error_types.ts";
+import { requirePermission } from "./permissions.ts";
 import { check } from "./errors.ts";
 import { ffi } from "./ffi.ts";
 import { Handle } from "./handle.ts";
@@ -242,12 +243,10 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
   }
   if (options.cache !== undefined) {
     for (const name of ["read", "write"] as const) {
-      if (Deno.permissions.querySync({ name }).state !== "granted") {
-        throw new PermissionError(
-          "Engine option `cache` lets Wasmtime read and write wherever its config file says",
-          `--allow-${name}`,
-        );
-      }
+      requirePermission(
+        { name },
+        "Engine option `cache` lets Wasmtime read and write wherever its config file says",
+      );
     }
     check(
       ffi().wasmtime_config_cache_config_load(config, cString(options.cache.configPath)),

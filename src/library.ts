@@ -17,6 +17,7 @@ import {
 } from "./cache.ts";
 import { LibraryError, PermissionError } from "./error_types.ts";
 import { NATIVE_CRATE } from "./native_crate.ts";
+import { isGranted, requirePermission } from "./permissions.ts";
 
 /** The commands that build the library, for error messages. */
 export const BUILD_HINT = "`deno task build-native` (in a clone of wasmtime-deno) or " +
@@ -46,9 +47,7 @@ export function locateLibrary(): LibraryLocation {
   } catch (error) {
     if (!(error instanceof CacheLocationError)) throw error;
     const last = error.variables[error.variables.length - 1];
-    const granted = Deno.permissions.querySync({ name: "env", variable: last }).state ===
-      "granted";
-    if (!granted) {
+    if (!isGranted({ name: "env", variable: last })) {
       throw new PermissionError(
         `libwasmtime: finding the library cache needs the ${last} variable ` +
           `(or set ${LIB_ENV} and grant --allow-env=${LIB_ENV})`,
@@ -62,12 +61,10 @@ export function locateLibrary(): LibraryLocation {
   }
 
   const entry = join(root, cacheEntryName());
-  if (Deno.permissions.querySync({ name: "read", path: entry }).state !== "granted") {
-    throw new PermissionError(
-      `libwasmtime: reading the library cache at ${entry} needs read access`,
-      `--allow-read=${entry}`,
-    );
-  }
+  requirePermission(
+    { name: "read", path: entry },
+    `libwasmtime: reading the library cache at ${entry} needs read access`,
+  );
   let manifest: CacheManifest;
   try {
     manifest = JSON.parse(Deno.readTextFileSync(join(entry, "manifest.json")));
@@ -112,13 +109,11 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   const origin = source === "env" ? `${LIB_ENV}=${path}` : `the cached library ${path}`;
   // Deno's pointer and callback APIs, which every call through the binding uses, need
   // unscoped FFI access: a path-scoped --allow-ffi=<path> opens the library but nothing more.
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
-    throw new PermissionError(
-      `libwasmtime: using ${origin} needs unscoped FFI access (Deno's pointer APIs do not ` +
-        "accept a path-scoped --allow-ffi=<path>)",
-      "--allow-ffi",
-    );
-  }
+  requirePermission(
+    { name: "ffi" },
+    `libwasmtime: using ${origin} needs unscoped FFI access (Deno's pointer APIs do not ` +
+      "accept a path-scoped --allow-ffi=<path>)",
+  );
   let library: Deno.DynamicLibrary<S>;
   try {
     library = Deno.dlopen(path, symbols);

@@ -4,7 +4,8 @@
  * @module
  */
 import { cString, newVec, takeByteVec } from "./bytes.ts";
-import { PermissionError, WasmtimeError } from "./error_types.ts";
+import { WasmtimeError } from "./error_types.ts";
+import { requirePermission } from "./permissions.ts";
 import { check, takeError } from "./errors.ts";
 import { ffi } from "./ffi.ts";
 import { Handle } from "./handle.ts";
@@ -133,12 +134,10 @@ export class Module {
   static deserializeFile(engine: Engine, path: string): Module {
     // Native code opens the file, so Deno's check is made here, also for where a link leads.
     for (const target of [path, realPathOr(path)]) {
-      if (Deno.permissions.querySync({ name: "read", path: target }).state !== "granted") {
-        throw new PermissionError(
-          `Module.deserializeFile: reading ${target}`,
-          `--allow-read=${target}`,
-        );
-      }
+      requirePermission(
+        { name: "read", path: target },
+        `Module.deserializeFile: reading ${target}`,
+      );
     }
     const error = ffi().wasmtime_module_deserialize_file(
       engine.pointer("Module.deserializeFile"),
@@ -238,12 +237,7 @@ function loadCached(engine: Engine, bytes: Uint8Array, dir: string): Module {
   }
   const root = resolve(dir);
   for (const name of ["read", "write"] as const) {
-    if (Deno.permissions.querySync({ name, path: root }).state !== "granted") {
-      throw new PermissionError(
-        `Module.cached: using the cache ${root}`,
-        `--allow-${name}=${root}`,
-      );
-    }
+    requirePermission({ name, path: root }, `Module.cached: using the cache ${root}`);
   }
   const key = sha256Hex(
     new TextEncoder().encode(

@@ -6,7 +6,8 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { cString } from "../bytes.ts";
-import { PermissionError, WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { requirePermission } from "../permissions.ts";
 import { ffi } from "../ffi.ts";
 import { Handle } from "../handle.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
@@ -139,23 +140,12 @@ export class CapturedOutput {
   }
 }
 
-function granted(descriptor: Deno.PermissionDescriptor): boolean {
-  return Deno.permissions.querySync(descriptor).state === "granted";
-}
-
 function requireRead(path: string, why: string): void {
-  if (!granted({ name: "read", path })) {
-    throw new PermissionError(`WASI: ${why} needs read access to ${path}`, `--allow-read=${path}`);
-  }
+  requirePermission({ name: "read", path }, `WASI: ${why} needs read access to ${path}`);
 }
 
 function requireWrite(path: string, why: string): void {
-  if (!granted({ name: "write", path })) {
-    throw new PermissionError(
-      `WASI: ${why} needs write access to ${path}`,
-      `--allow-write=${path}`,
-    );
-  }
+  requirePermission({ name: "write", path }, `WASI: ${why} needs write access to ${path}`);
 }
 
 /**
@@ -323,8 +313,8 @@ export class WasiConfig implements WasiSource {
 
   /** Checks every host resource against Deno's permissions; throws PermissionError. */
   checkPermissions(): void {
-    if (this.#inheritEnv && !granted({ name: "env" })) {
-      throw new PermissionError("WASI: inheriting the environment needs env access", "--allow-env");
+    if (this.#inheritEnv) {
+      requirePermission({ name: "env" }, "WASI: inheriting the environment needs env access");
     }
     for (const preopen of this.#preopens) {
       const requested = resolve(preopen.host);
