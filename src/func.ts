@@ -380,8 +380,8 @@ function makeTyped(
       return results.map((t, i) => readRaw(view, i * VAL_RAW_SIZE, t, store, context));
     };
   }
-  // Numbers only: no references to root, so the call is the frame, the FFI call and the
-  // store's bookkeeping, with no allocation.
+  // Numbers only: the call is the frame, the FFI call and the store's bookkeeping, with no
+  // allocation.
   const { frame, framePointer, frameWords } = sig;
   const w = params.map((t, i) =>
     numericWriter(t, frame.buffer, FRAME_VALUES + i * VAL_RAW_SIZE, `argument ${i}`)
@@ -394,6 +394,8 @@ function makeTyped(
     try {
       ok = call(framePointer);
     } finally {
+      // Host functions the guest called may have rooted externrefs they returned.
+      releaseRoots();
       leaveStore(store);
     }
     if (!ok) frameFailure(frameWords, "typed call");
