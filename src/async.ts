@@ -180,7 +180,7 @@ export async function driveFuture(
         outcome = cancelled();
         break;
       }
-      if (ffi().wasmtime_deno_future_poll(future!)) break;
+      if (ffi().wasmtime_deno_future_poll(future!, null) === 1) break;
       const call = ffi().wasmtime_deno_async_take_pending(infoBytes);
       if (call === null) {
         await nextTurn();

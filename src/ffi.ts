@@ -14,7 +14,7 @@ import { openLibrary } from "./library.ts";
 
 /** The symbol table; see the comment on each entry for its C signature. */
 export const symbols = {
-  // ---- wasmtime-deno shims (native/src/lib.rs) --------------------------------------------
+  // ---- wasmtime-deno shims (native/src/) --------------------------------------------
   // const char *wasmtime_deno_version(void)
   wasmtime_deno_version: { parameters: [], result: "pointer" },
   // const char *wasmtime_deno_include_dir(void)
@@ -60,8 +60,47 @@ export const symbols = {
     parameters: ["pointer", "buffer", "usize", "buffer", "usize", "pointer", "u64", "u64"],
     result: "pointer",
   },
-  // bool wasmtime_deno_future_poll(wasmtime_call_future_t *future)
-  wasmtime_deno_future_poll: { parameters: ["pointer"], result: "bool" },
+  // uint32_t wasmtime_deno_future_poll(wasmtime_call_future_t *future, const FutureWaker *waker)
+  //   (0 pending, 1 ready, 2 pending but woken, 3 no runtime for WASI's futures)
+  wasmtime_deno_future_poll: { parameters: ["pointer", "pointer"], result: "u32" },
+  // FutureWaker *wasmtime_deno_waker_new(void)
+  wasmtime_deno_waker_new: { parameters: [], result: "pointer" },
+  // void wasmtime_deno_waker_delete(FutureWaker *)
+  wasmtime_deno_waker_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_deno_waker_wake(const FutureWaker *)
+  wasmtime_deno_waker_wake: { parameters: ["pointer"], result: "void" },
+  // bool wasmtime_deno_waker_wait(const FutureWaker *, uint64_t timeout_us)  (blocks the thread)
+  wasmtime_deno_waker_wait: { parameters: ["pointer", "u64"], result: "bool" },
+  // the same, on Deno's blocking pool: the event loop keeps running while the guest waits
+  wasmtime_deno_waker_wait_nonblocking: {
+    name: "wasmtime_deno_waker_wait",
+    parameters: ["pointer", "u64"],
+    result: "bool",
+    nonblocking: true,
+  },
+  // const void *wasmtime_deno_host_ok(void)  (what a JS host callback returns on success)
+  wasmtime_deno_host_ok: { parameters: [], result: "pointer" },
+  // wasmtime_error_t *wasmtime_deno_linker_define_wasi_async(wasmtime_linker_t *)
+  wasmtime_deno_linker_define_wasi_async: { parameters: ["pointer"], result: "pointer" },
+  // int wasmtime_deno_fs_open(const char *path, size_t len, uint32_t mode, int *fd_out)
+  //   (mode 0 directory, 1 read, 2 write an existing file; returns 0 or errno)
+  wasmtime_deno_fs_open: { parameters: ["buffer", "usize", "u32", "buffer"], result: "i32" },
+  // int wasmtime_deno_fs_create_at(int dir_fd, const char *name, size_t len, int *fd_out)
+  wasmtime_deno_fs_create_at: { parameters: ["i32", "buffer", "usize", "buffer"], result: "i32" },
+  // ssize_t wasmtime_deno_fs_path(int fd, char *buf, size_t capacity)  (length or -errno)
+  wasmtime_deno_fs_path: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // int wasmtime_deno_fs_truncate(int fd)
+  wasmtime_deno_fs_truncate: { parameters: ["i32"], result: "i32" },
+  // void wasmtime_deno_fs_close(int fd)
+  wasmtime_deno_fs_close: { parameters: ["i32"], result: "void" },
+  // bool wasmtime_deno_wasi_preopen_fd(wasi_config_t *, int fd, const char *guest, size_t,
+  //     bool mutable)
+  wasmtime_deno_wasi_preopen_fd: {
+    parameters: ["pointer", "i32", "buffer", "usize", "bool"],
+    result: "bool",
+  },
+  // void wasmtime_deno_wasi_stdio_fd(wasi_config_t *, int fd, uint32_t stream)  (takes fd)
+  wasmtime_deno_wasi_stdio_fd: { parameters: ["pointer", "i32", "u32"], result: "void" },
   // AsyncCall *wasmtime_deno_async_take_pending(uint64_t info[6])
   wasmtime_deno_async_take_pending: { parameters: ["buffer"], result: "pointer" },
   // void wasmtime_deno_async_finish(AsyncCall *call, wasm_trap_t *trap)

@@ -79,6 +79,7 @@ export function registerHost(entry: {
 
 let trampoline: Deno.PointerObject | null = null;
 let envFinalizer: Deno.PointerObject | null = null;
+let hostOk: Deno.PointerObject | null = null;
 
 /** The native trampoline and finalizer every synchronous host function is registered with. */
 export function hostTrampoline(): { callback: Deno.PointerObject; finalizer: Deno.PointerObject } {
@@ -90,7 +91,9 @@ export function hostTrampoline(): { callback: Deno.PointerObject; finalizer: Den
 const JS_HOST_CALLBACK = {
   // wasm_trap_t *(*)(void): the native trampoline copies arguments into and results out of the
   // function's scratch buffer and keeps the caller in a thread-local, so nothing crosses the
-  // boundary per call but the returned trap.
+  // boundary per call but the returned trap. Success is the `wasmtime_deno_host_ok()` pointer,
+  // not null: Deno returns null from a callback that failed beyond JS's reach (stack exhausted,
+  // worker terminating), and the guest must trap then rather than continue with stale results.
   parameters: [],
   result: "pointer",
 } as const;
@@ -107,6 +110,7 @@ export interface HostCallback {
 
 /** Creates the native trampoline for a JS host function of signature `type`. */
 export function createHostCallback(type: FuncType, fn: HostFunction, name: string): HostCallback {
+  const ok = hostOk ??= ffi().wasmtime_deno_host_ok()!;
   const { params, results } = type;
   const slots = Math.max(params.length, results.length);
   const buffer = new Uint8Array(Math.max(slots, 1) * VAL_RAW_SIZE);
@@ -155,7 +159,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
         try {
           revalidateAllViews();
           write(invoke());
-          return null;
+          return ok;
         } catch (error) {
           return hostFailure(error, name);
         } finally {
@@ -220,7 +224,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
           );
         }
       }
-      return null;
+      return ok;
     } catch (error) {
       return hostFailure(error, name);
     } finally {

@@ -236,9 +236,28 @@ export class Linker {
   /**
    * Defines WASI preview 1 (`wasi_snapshot_preview1`). Stores used with this linker then need
    * a WASI context (`new Store(engine, { wasi })`).
+   *
+   * With `{ async: true }` every WASI call is a future: a deadline (`timeoutMs`, an
+   * `AbortSignal`) then stops a guest even while it sleeps or waits for input, and `callAsync`
+   * keeps the event loop running meanwhile. Wasmtime then accepts only async entry points on
+   * stores using this linker: instantiate with `instantiateAsync` and call with `callAsync`
+   * (`runWasi` does this for you, and also drives such calls synchronously).
+   *
+   * @example
+   * ```ts
+   * import { Engine, Linker } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ epochInterruption: true });
+   * using linker = new Linker(engine).defineWasi({ async: true });
+   * ```
    */
-  defineWasi(): this {
-    check(ffi().wasmtime_linker_define_wasi(this.#pointer("defineWasi")), "Linker.defineWasi");
+  defineWasi(options: { async?: boolean } = {}): this {
+    const linker = this.#pointer("defineWasi");
+    check(
+      options.async === true
+        ? ffi().wasmtime_deno_linker_define_wasi_async(linker)
+        : ffi().wasmtime_linker_define_wasi(linker),
+      "Linker.defineWasi",
+    );
     this.#wasi = true;
     return this;
   }

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "da920d3682b11cb9be4b958305886a7a508443de422ad88120eaf3d81d5ceeb1",
+  hash: "8124f8f4558c61a09cb8d93b5102b2b29bb86a77ecacec0300120a46e283260e",
 } as const;

@@ -7,7 +7,26 @@
  */
 
 /** Files of `native/` that determine the library, in hashing order. */
-export const CRATE_FILES = ["Cargo.toml", "Cargo.lock", "build.rs", "src/lib.rs"] as const;
+export const CRATE_FILES = [
+  "Cargo.toml",
+  "Cargo.lock",
+  "build.rs",
+  "src/async_host.rs",
+  "src/call.rs",
+  "src/capture.rs",
+  "src/copy.rs",
+  "src/dropped.rs",
+  "src/engine.rs",
+  "src/epoch.rs",
+  "src/externref.rs",
+  "src/fs.rs",
+  "src/future.rs",
+  "src/host.rs",
+  "src/lib.rs",
+  "src/thread.rs",
+  "src/version.rs",
+  "src/wasi.rs",
+] as const;
 
 /** A crate's identity as derived from its files. */
 export interface CrateDescription {

@@ -5,13 +5,14 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { cString } from "../bytes.ts";
+import { cString, utf8 } from "../bytes.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { requirePermission } from "../permissions.ts";
 import { ffi } from "../ffi.ts";
 import { Handle } from "../handle.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
 import { VEC_SIZE } from "../layout.ts";
+import { openForGuest } from "./open.ts";
 
 /**
  * Where a guest's standard input comes from.
@@ -399,23 +400,29 @@ export class WasiConfig implements WasiSource {
       ffi().wasm_byte_vec_new(vec, BigInt(bytes.length), bytes as Uint8Array<ArrayBuffer>);
       ffi().wasi_config_set_stdin_bytes(config, vec);
     } else if (stdin !== undefined) {
-      if (!ffi().wasi_config_set_stdin_file(config, cString(resolve(stdin.file)))) {
-        throw new WasmtimeError(`WASI: cannot open ${stdin.file} for standard input`);
-      }
+      const fd = openForGuest(stdin.file, "read", "standard input from a file");
+      ffi().wasmtime_deno_wasi_stdio_fd(config, fd, 0);
     }
     this.stdout = this.#output(config, this.#stdout, 1);
     this.stderr = this.#output(config, this.#stderr, 2);
     for (const preopen of this.#preopens) {
-      const host = Deno.realPathSync(resolve(preopen.host));
-      if (
-        !ffi().wasi_config_preopen_dir(
-          config,
-          cString(host),
-          cString(preopen.guest),
-          preopen.mutable,
-        )
-      ) {
-        throw new WasmtimeError(`WASI: cannot preopen ${host}`);
+      const why = `preopening ${resolve(preopen.host)} as ${preopen.guest}`;
+      const fd = openForGuest(preopen.host, "directory", why, preopen.mutable);
+      try {
+        const guest = utf8(preopen.guest);
+        if (
+          !ffi().wasmtime_deno_wasi_preopen_fd(
+            config,
+            fd,
+            guest,
+            BigInt(guest.length),
+            preopen.mutable,
+          )
+        ) {
+          throw new WasmtimeError(`WASI: cannot preopen ${preopen.host}`);
+        }
+      } finally {
+        ffi().wasmtime_deno_fs_close(fd);
       }
     }
   }
@@ -436,11 +443,8 @@ export class WasiConfig implements WasiSource {
       ffi().wasmtime_deno_capture_attach(config, capture.pointer("attach"), stream);
       return capture;
     }
-    const path = cString(resolve(target.file));
-    const ok = stream === 1
-      ? ffi().wasi_config_set_stdout_file(config, path)
-      : ffi().wasi_config_set_stderr_file(config, path);
-    if (!ok) throw new WasmtimeError(`WASI: cannot open ${target.file} for writing`);
+    const why = `${stream === 1 ? "standard output" : "standard error"} to a file`;
+    ffi().wasmtime_deno_wasi_stdio_fd(config, openForGuest(target.file, "write", why), stream);
     return undefined;
   }
 

@@ -3,9 +3,12 @@
  *
  * @module
  */
+import { driveFutureBlocking } from "../blocking.ts";
 import { Engine } from "../engine.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { WasiExit } from "../errors.ts";
+import { ffi } from "../ffi.ts";
+import { funcStruct } from "../func.ts";
 import type { Instance } from "../instance.ts";
 import { Linker } from "../linker.ts";
 import { Module } from "../module.ts";
@@ -100,6 +103,9 @@ function outputTarget(value: string | undefined): OutputTarget {
   return { file: value };
 }
 
+/** Arguments and results of `_start`: none (one slot so that the buffer has an address). */
+const NO_VALUES = new Uint8Array(16);
+
 /**
  * Builds the WasiConfig described by `options`.
  *
@@ -172,9 +178,22 @@ async function loadModule(
  * console.log(guest.wasi.stdout?.text());
  * ```
  */
-export async function instantiateWasi(
+export function instantiateWasi(
   source: string | URL | Uint8Array | Module,
   options: RunWasiOptions = {},
+): Promise<WasiInstance> {
+  return instantiateGuest(source, options, false);
+}
+
+/**
+ * Instantiates a WASI guest. Commands run by {@linkcode runWasi} get WASI linked
+ * asynchronously (`asyncWasi`), so that a deadline stops them even inside a blocking WASI call;
+ * reactors keep synchronous WASI, because their exports are called synchronously.
+ */
+async function instantiateGuest(
+  source: string | URL | Uint8Array | Module,
+  options: RunWasiOptions,
+  asyncWasi: boolean,
 ): Promise<WasiInstance> {
   const engine = options.engine ?? new Engine({
     consumeFuel: options.fuel !== undefined,
@@ -193,8 +212,10 @@ export async function instantiateWasi(
         : { memorySize: options.maxMemoryBytes },
     });
     using linker = new Linker(engine);
-    linker.defineWasi();
-    const instance = linker.instantiate(store, module);
+    linker.defineWasi({ async: asyncWasi });
+    const instance = asyncWasi
+      ? await linker.instantiateAsync(store, module)
+      : linker.instantiate(store, module);
     const initialize = instance.getFunc("_initialize");
     if (initialize && options.nonBlocking) {
       await initialize.callAsyncWith({ timeoutMs: options.timeoutMs });
@@ -250,7 +271,7 @@ export async function runWasi(
   source: string | URL | Uint8Array | Module,
   options: RunWasiOptions = {},
 ): Promise<WasiResult> {
-  using guest = await instantiateWasi(source, options);
+  using guest = await instantiateGuest(source, options, true);
   const start = guest.instance.getFunc("_start");
   if (start === undefined) {
     throw new WasmtimeError(
@@ -259,8 +280,27 @@ export async function runWasi(
   }
   let exitCode = 0;
   try {
-    if (options.nonBlocking) await start.callAsyncWith({ timeoutMs: options.timeoutMs });
-    else start.callWith({ timeoutMs: options.timeoutMs });
+    if (options.nonBlocking) {
+      await start.callAsyncWith({ timeoutMs: options.timeoutMs });
+    } else {
+      // WASI is async here, so the synchronous run is a call future polled on this thread.
+      driveFutureBlocking(
+        guest.store,
+        "runWasi",
+        { timeoutMs: options.timeoutMs },
+        (context, trap, error) =>
+          ffi().wasmtime_func_call_async(
+            context,
+            funcStruct(start),
+            NO_VALUES,
+            0n,
+            NO_VALUES,
+            0n,
+            trap,
+            error,
+          ),
+      );
+    }
   } catch (error) {
     if (!(error instanceof WasiExit)) throw error;
     exitCode = error.status;

@@ -1,0 +1,65 @@
+//! What this thread is doing, for code that Wasmtime calls back into. JS must only run on the
+//! thread's main stack (running it on a Wasmtime fiber aborts V8), so the trampolines need to
+//! know whether a call future is being polled; a synchronous host function needs its caller;
+//! an async host call waits here for JS to take it. All thread-local state lives in this module.
+use crate::async_host::AsyncCall;
+use std::cell::Cell;
+use wasmtime_c_api::wasmtime_caller_t;
+
+thread_local! {
+    /// How many call futures this thread is polling (the guest then runs on a fiber).
+    static FIBER_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// The async host call recorded during the current poll, waiting for JS.
+    static PENDING: Cell<*mut AsyncCall> = const { Cell::new(std::ptr::null_mut()) };
+    /// The caller of the synchronous host function running on this thread.
+    static CURRENT_CALLER: Cell<*mut wasmtime_caller_t<'static>> =
+        const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// True while a call future is being polled on this thread.
+pub fn on_fiber() -> bool {
+    FIBER_DEPTH.with(|d| d.get()) > 0
+}
+
+/// Runs `poll` marked as polling a call future.
+pub fn polling<R>(poll: impl FnOnce() -> R) -> R {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            FIBER_DEPTH.with(|d| d.set(d.get() - 1));
+        }
+    }
+    FIBER_DEPTH.with(|d| d.set(d.get() + 1));
+    let _leave = Leave;
+    poll()
+}
+
+/// Records the async host call made during the current poll.
+pub fn set_pending(call: *mut AsyncCall) {
+    PENDING.with(|p| p.set(call));
+}
+
+/// Takes the recorded async host call (null if none).
+pub fn take_pending() -> *mut AsyncCall {
+    PENDING.with(|p| p.replace(std::ptr::null_mut()))
+}
+
+/// Forgets `call` if it is still recorded (it is being freed).
+pub fn forget_pending(call: *mut AsyncCall) {
+    PENDING.with(|p| {
+        if p.get() == call {
+            p.set(std::ptr::null_mut());
+        }
+    });
+}
+
+/// Makes `caller` the current caller and returns the previous one.
+pub fn replace_caller(caller: *mut wasmtime_caller_t<'static>) -> *mut wasmtime_caller_t<'static> {
+    CURRENT_CALLER.with(|c| c.replace(caller))
+}
+
+/// The caller of the synchronous host function running on this thread (null if none).
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_current_caller() -> *mut std::ffi::c_void {
+    CURRENT_CALLER.with(|c| c.get()).cast()
+}

@@ -1,0 +1,124 @@
+/**
+ * Host files and directories a WASI guest gets, opened exactly once. Native code (Wasmtime's
+ * WASI) never passes Deno's permission checks, so the binding makes them; a check on a path
+ * followed by a second open of that path loses to whoever swaps a symlink in between. Here the
+ * object is opened first, Deno's permission is checked for the path the kernel reports for the
+ * open descriptor (where it really is), and that descriptor is what WASI receives.
+ *
+ * @module
+ */
+import { basename, dirname, resolve } from "node:path";
+import { decodeUtf8, utf8 } from "../bytes.ts";
+import { PermissionError, WasmtimeError } from "../error_types.ts";
+import { ffi } from "../ffi.ts";
+import { flagFor, isGranted } from "../permissions.ts";
+
+/** What the guest may do with an opened host object. */
+export type OpenPurpose = "directory" | "read" | "write";
+
+const MODES: Record<OpenPurpose, number> = { directory: 0, read: 1, write: 2 };
+const ENOENT = 2;
+const EEXIST = 17;
+const ERRNO_NAMES: Record<number, string> = {
+  1: "operation not permitted",
+  2: "no such file or directory",
+  13: "permission denied by the operating system",
+  17: "something (a symlink?) already exists there",
+  20: "a path component is not a directory",
+  21: "is a directory",
+  36: "name too long",
+  38: "not supported on this operating system",
+  40: "too many levels of symbolic links",
+};
+
+const fdCell = new Int32Array(1);
+const fdBytes = new Uint8Array(fdCell.buffer);
+const pathBuffer = new Uint8Array(4096);
+
+function osError(action: string, path: string, errno: number): WasmtimeError {
+  return new WasmtimeError(
+    `WASI: cannot ${action} ${path}: ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`,
+  );
+}
+
+/** The path the kernel reports for `fd`: where the opened object really is. */
+function pathOf(fd: number, shown: string): string {
+  const length = Number(ffi().wasmtime_deno_fs_path(fd, pathBuffer, BigInt(pathBuffer.length)));
+  if (length < 0) throw osError("locate", shown, -length);
+  return decodeUtf8(pathBuffer.subarray(0, length));
+}
+
+function open(path: string, mode: number): { fd: number } | { errno: number } {
+  const bytes = utf8(path);
+  const errno = ffi().wasmtime_deno_fs_open(bytes, BigInt(bytes.length), mode, fdBytes);
+  return errno === 0 ? { fd: fdCell[0] } : { errno };
+}
+
+/** Throws a PermissionError unless Deno grants `name` access to `real` (opened as `shown`). */
+function requireAccess(name: "read" | "write", real: string, shown: string, why: string): void {
+  const descriptor = { name, path: real } as const;
+  if (!isGranted(descriptor)) {
+    const where = real === shown ? real : `${shown} (which is ${real})`;
+    throw new PermissionError(`WASI: ${why} needs ${name} access to ${where}`, flagFor(descriptor));
+  }
+}
+
+/**
+ * Opens `path` for the guest and returns the descriptor (the caller owns it). Directories need
+ * read access (and write access when `mutable`); files read for stdin need read access; files
+ * written for stdout/stderr need write access, are created if missing (never through a
+ * dangling symlink), and are truncated only once the check passed.
+ */
+export function openForGuest(
+  path: string,
+  purpose: OpenPurpose,
+  why: string,
+  mutable = false,
+): number {
+  const shown = resolve(path);
+  let opened = open(shown, MODES[purpose]);
+  if ("errno" in opened && purpose === "write" && opened.errno === ENOENT) {
+    opened = createFile(shown, why);
+  }
+  if ("errno" in opened) {
+    throw osError(purpose === "directory" ? "preopen" : "open", shown, opened.errno);
+  }
+  const fd = opened.fd;
+  try {
+    const real = pathOf(fd, shown);
+    if (purpose === "write") {
+      requireAccess("write", real, shown, why);
+      const errno = ffi().wasmtime_deno_fs_truncate(fd);
+      if (errno !== 0) throw osError("truncate", shown, errno);
+    } else {
+      requireAccess("read", real, shown, why);
+      if (mutable) requireAccess("write", real, shown, why);
+    }
+    return fd;
+  } catch (error) {
+    ffi().wasmtime_deno_fs_close(fd);
+    throw error;
+  }
+}
+
+/** Creates a missing output file inside its (checked) directory, refusing anything already there. */
+function createFile(shown: string, why: string): { fd: number } | { errno: number } {
+  const parent = open(dirname(shown), MODES.directory);
+  if ("errno" in parent) return parent;
+  try {
+    const name = basename(shown);
+    const real = `${pathOf(parent.fd, dirname(shown)).replace(/\/$/, "")}/${name}`;
+    requireAccess("write", real, shown, why);
+    const bytes = utf8(name);
+    const errno = ffi().wasmtime_deno_fs_create_at(parent.fd, bytes, BigInt(bytes.length), fdBytes);
+    if (errno === EEXIST) {
+      throw new WasmtimeError(
+        `WASI: ${why}: ${shown} appeared while it was being created, or is a dangling symlink; ` +
+          "refusing to follow it (remove it or choose another path)",
+      );
+    }
+    return errno === 0 ? { fd: fdCell[0] } : { errno };
+  } finally {
+    ffi().wasmtime_deno_fs_close(parent.fd);
+  }
+}
