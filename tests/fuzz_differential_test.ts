@@ -3,7 +3,8 @@
 // that behaves differently must be caught, shrunk and written as a replayable repro.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fuzz, hasWasmTools, replay, WASM_TOOLS_VERSION } from "../tasks/fuzz.ts";
+import { wat2wasm } from "../mod.ts";
+import { exportFuel, fuzz, hasWasmTools, replay, WASM_TOOLS_VERSION } from "../tasks/fuzz.ts";
 
 const tools = await hasWasmTools();
 if (!tools) {
@@ -64,4 +65,21 @@ Deno.test({
       await Deno.remove(out, { recursive: true });
     }
   },
+});
+
+Deno.test("the fuel global smith appends is exported, with or without an export section", () => {
+  for (
+    const wat of [
+      `(module (global (mut i32) (i32.const 7)) (global (mut i32) (i32.const 1000)))`,
+      `(module (memory (export "m") 1) (global (mut i32) (i32.const 1000)) (func (export "f")))`,
+      `(module (global (mut i32) (i32.const 1000)) (func $f) (start $f) (data "x"))`,
+    ]
+  ) {
+    const bytes = exportFuel(wat2wasm(wat)) as Uint8Array<ArrayBuffer>;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    const fuel = instance.exports.__fuzz_fuel as WebAssembly.Global;
+    assert.equal(fuel.value, 1000, wat);
+    fuel.value = 5;
+    assert.equal(fuel.value, 5);
+  }
 });
