@@ -316,6 +316,23 @@ export class Store {
     return Number(fuel);
   }
 
+  /** Sets the remaining fuel. */
+  set fuel(fuel: number | bigint) {
+    const amount = typeof fuel === "bigint"
+      ? fuel
+      : Number.isSafeInteger(fuel)
+      ? BigInt(fuel)
+      : -1n;
+    if (amount < 0n || amount > 0xffff_ffff_ffff_ffffn) {
+      const got = typeof fuel === "number" || typeof fuel === "bigint"
+        ? String(fuel)
+        : `a ${typeof fuel}`;
+      throw new WasmtimeError(`Store.fuel must be a non-negative integer, got ${got}`);
+    }
+    const error = ffi().wasmtime_context_set_fuel(contextOf(this, "fuel"), amount);
+    if (error !== null) throw this.#fuelError(error);
+  }
+
   /**
    * Remaining fuel as an exact bigint (fuel is a 64-bit count); needs
    * `new Engine({ consumeFuel: true })`.
@@ -336,23 +353,6 @@ export class Store {
     );
     if (error !== null) throw this.#fuelError(error);
     return out[0];
-  }
-
-  /** Sets the remaining fuel. */
-  set fuel(fuel: number | bigint) {
-    const amount = typeof fuel === "bigint"
-      ? fuel
-      : Number.isSafeInteger(fuel)
-      ? BigInt(fuel)
-      : -1n;
-    if (amount < 0n || amount > 0xffff_ffff_ffff_ffffn) {
-      const got = typeof fuel === "number" || typeof fuel === "bigint"
-        ? String(fuel)
-        : `a ${typeof fuel}`;
-      throw new WasmtimeError(`Store.fuel must be a non-negative integer, got ${got}`);
-    }
-    const error = ffi().wasmtime_context_set_fuel(contextOf(this, "fuel"), amount);
-    if (error !== null) throw this.#fuelError(error);
   }
 
   #fuelError(error: Deno.PointerObject): WasmtimeError {
