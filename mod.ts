@@ -20,6 +20,7 @@
 export {
   Engine,
   type EngineOptions,
+  MAX_WASM_STACK,
   type OptLevel,
   type PoolingOptions,
   type Profiler,

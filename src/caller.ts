@@ -16,6 +16,29 @@ export type CallerTarget = Deno.PointerValue | typeof CURRENT;
 /** Internal: points a Caller at a native caller (or CURRENT); returns the previous target. */
 export let swapCaller: (caller: Caller, pointer: CallerTarget) => CallerTarget;
 
+/**
+ * Internal: starts a synchronous host call with `caller` (the host function's reusable Caller)
+ * and returns the Caller to pass to it: `caller`, or a fresh one when `caller` still belongs to
+ * an outer, still running call of the same function (recursion through wasm).
+ */
+export let beginHostCall: (caller: Caller) => Caller;
+/** Internal: ends a host call started by {@linkcode beginHostCall}. */
+export let endHostCall: (caller: Caller) => void;
+
+/**
+ * The Caller of the innermost running synchronous host call while it still resolves lazily
+ * (CURRENT): the native trampoline keeps only the innermost caller, so this Caller has to be
+ * pinned to its own native caller before wasm is entered again (see {@linkcode pinCaller}).
+ * Null in the common case of a host call that does not call back into wasm.
+ */
+export let lazyCaller: Caller | null = null;
+
+/**
+ * Internal: wasm is about to be entered from a host function, whose native caller the inner
+ * host calls will replace as the thread's current one: pin the outer Caller to it first.
+ */
+export let pinCaller: () => void;
+
 /** Marks a Caller of a synchronous host call, whose native caller is found on demand. */
 export const CURRENT: unique symbol = Symbol("wasmtime-deno.currentCaller");
 
@@ -46,9 +69,9 @@ export type HostFunction = (caller: Caller, ...args: any[]) => unknown;
  */
 export class Caller {
   /**
-   * The native caller: a pointer (async host calls), CURRENT (synchronous host calls, whose
-   * caller the native trampoline keeps in a thread-local, so the callback takes no parameter)
-   * or null outside a call.
+   * The native caller: a pointer (async host calls, and synchronous ones pinned because they
+   * called back into wasm), CURRENT (synchronous host calls, whose caller the native trampoline
+   * keeps in a thread-local, so the callback takes no parameter) or null outside a call.
    */
   #pointer: Deno.PointerValue | typeof CURRENT = null;
 
@@ -57,6 +80,21 @@ export class Caller {
       const previous = caller.#pointer;
       caller.#pointer = pointer;
       return previous;
+    };
+    beginHostCall = (caller) => {
+      const active = caller.#pointer === null ? caller : new Caller();
+      active.#pointer = CURRENT;
+      lazyCaller = active;
+      return active;
+    };
+    endHostCall = (caller) => {
+      caller.#pointer = null;
+      if (lazyCaller === caller) lazyCaller = null;
+    };
+    pinCaller = () => {
+      if (lazyCaller === null) return;
+      lazyCaller.#pointer = ffi().wasmtime_deno_current_caller();
+      lazyCaller = null;
     };
   }
 

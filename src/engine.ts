@@ -67,7 +67,11 @@ export interface EngineOptions {
   consumeFuel?: boolean;
   /** Allow interrupting guests by epoch (`Engine.incrementEpoch`, `Store.setEpochDeadline`). */
   epochInterruption?: boolean;
-  /** Maximum native stack a guest may use, in bytes. */
+  /**
+   * Maximum native stack a guest may use, in bytes (Wasmtime's default: 512 KiB). At most
+   * {@linkcode MAX_WASM_STACK} (1 MiB): synchronous calls run the guest on the calling thread's
+   * stack, and JS host functions it calls must run inside V8's stack region of about 1 MB.
+   */
   maxWasmStack?: number;
   /** Emit DWARF debug info for native debuggers. */
   debugInfo?: boolean;
@@ -139,6 +143,28 @@ export interface EngineOptions {
 export const EPOCH_TICK_US = 1000;
 
 /**
+ * The largest accepted `maxWasmStack`, in bytes. A synchronous call runs the guest on the
+ * calling thread's own stack, and every JS host function the guest calls runs on top of it.
+ * V8 aborts the whole process ("Check failed: IsOnCentralStack()") when JS is entered below its
+ * stack region (about 1 MB, `--stack-size`). Measured with a guest that recurses through a host
+ * function, on the main thread and in a Worker: 896 KiB traps cleanly (StackOverflow), 1 MiB
+ * ends in a RangeError, 1152 KiB aborts the process. Without host calls, recursion deeper than
+ * the thread itself allows (8 MiB main thread, 4 MiB Worker) also aborts.
+ *
+ * @example
+ * ```ts
+ * import { Engine, MAX_WASM_STACK } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ maxWasmStack: MAX_WASM_STACK });
+ * ```
+ */
+export const MAX_WASM_STACK: number = 1 << 20;
+
+/** Native engine references kept for the epoch ticker of disposed engines (see dispose). */
+const tickerEngines = new FinalizationRegistry<Deno.PointerObject>((pointer) =>
+  ffi().wasm_engine_delete(pointer)
+);
+
+/**
  * Internal: starts the engine's native epoch ticker (shared, reference counted). The ticker is
  * a native thread, so it keeps ticking while a synchronous guest blocks the JS thread.
  */
@@ -182,7 +208,8 @@ function nonNegativeInteger(options: EngineOptions, key: keyof EngineOptions): b
   const value = options[key];
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new WasmtimeError(`Engine option ${key} must be a non-negative integer, got ${value}`);
+    const got = typeof value === "number" ? String(value) : `a ${typeof value}`;
+    throw new WasmtimeError(`Engine option ${key} must be a non-negative integer, got ${got}`);
   }
   return BigInt(value);
 }
@@ -216,6 +243,14 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
     setter()(config, value);
   }
   const stack = nonNegativeInteger(options, "maxWasmStack");
+  if (stack !== undefined && stack > BigInt(MAX_WASM_STACK)) {
+    throw new WasmtimeError(
+      `Engine option maxWasmStack must be at most ${MAX_WASM_STACK} bytes (1 MiB), got ${stack}: ` +
+        "synchronous calls run the guest on the thread's stack, and V8 aborts the process when " +
+        "a JS host function is entered below its ~1 MB stack region. Keep the default (512 KiB) " +
+        "or a value up to MAX_WASM_STACK.",
+    );
+  }
   if (stack !== undefined) ffi().wasmtime_config_max_wasm_stack_set(config, stack);
   const asyncStack = nonNegativeInteger(options, "asyncStackSize");
   if (asyncStack !== undefined) ffi().wasmtime_config_async_stack_size_set(config, asyncStack);
@@ -298,19 +333,25 @@ export class Engine {
   readonly #options: Readonly<EngineOptions>;
   #ticker: Deno.PointerObject | null = null;
   #tickerUsers = 0;
+  /** A native engine reference kept after dispose, for the ticker of this engine's stores. */
+  #tickerEngine: Deno.PointerObject | null = null;
 
   static {
     acquireTicker = (engine) => {
-      if (engine.#tickerUsers++ === 0) {
-        engine.#ticker = ffi().wasmtime_deno_epoch_ticker_start(
-          engine.#handle.pointer("epoch ticker"),
-          BigInt(EPOCH_TICK_US),
-        );
-        if (engine.#ticker === null) {
-          engine.#tickerUsers--;
-          throw new WasmtimeError("cannot start the epoch ticker thread");
+      if (engine.#tickerUsers === 0) {
+        const native = engine.#handle.raw ?? engine.#tickerEngine;
+        if (native === null) {
+          throw new WasmtimeError(
+            "timed and async calls need the engine's epoch ticker, but the Engine was disposed " +
+              "and has no epoch interruption; create a new Engine",
+          );
         }
+        const ticker = ffi().wasmtime_deno_epoch_ticker_start(native, BigInt(EPOCH_TICK_US));
+        if (ticker === null) throw new WasmtimeError("cannot start the epoch ticker thread");
+        engine.#ticker = ticker;
       }
+      // Counted only once the ticker runs, so a failed start leaks no reference.
+      engine.#tickerUsers++;
     };
     releaseTicker = (engine) => {
       if (--engine.#tickerUsers === 0 && engine.#ticker !== null) {
@@ -384,6 +425,15 @@ export class Engine {
    * reference to the native engine. Idempotent.
    */
   [Symbol.dispose](): void {
+    const native = this.#handle.raw;
+    if (native === null) return;
+    if (this.#options.epochInterruption === true) {
+      // Timed and async calls of this engine's stores still need a ticker, which is started
+      // from a native engine. Keep one reference until the Engine object is collected: every
+      // Store references its Engine, so that happens only after all of them are gone.
+      this.#tickerEngine = ffi().wasmtime_engine_clone(native);
+      if (this.#tickerEngine !== null) tickerEngines.register(this, this.#tickerEngine);
+    }
     this.#handle.dispose();
   }
 }

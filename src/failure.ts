@@ -40,12 +40,35 @@ export function failure(
   return host ? host.error : converted;
 }
 
+/**
+ * Text describing a value a host function threw (or a user passed), for an error message.
+ * Never throws: the value may be a Symbol, `Object.create(null)`, a Proxy, or an object whose
+ * `message` getter or `toString` throws, and a failure path must not fail in turn.
+ */
+export function describe(value: unknown): string {
+  try {
+    if (value instanceof Error) {
+      const message = value.message;
+      return typeof message === "string" ? message : describe(message);
+    }
+    if (typeof value === "string") return value;
+    if (typeof value === "symbol") return value.toString();
+    return String(value);
+  } catch {
+    try {
+      return `a value that cannot be converted to a string (${
+        Object.prototype.toString.call(value)
+      })`;
+    } catch {
+      return "a value that cannot be converted to a string";
+    }
+  }
+}
+
 /** A trap for Wasmtime that stands for a JS exception; the exception itself is kept aside. */
 export function hostFailure(error: unknown, name: string): Deno.PointerValue {
   pendingHostError = { error };
-  const message = utf8(
-    `host function ${name} threw: ${error instanceof Error ? error.message : String(error)}`,
-  );
+  const message = utf8(`host function ${name} threw: ${describe(error)}`);
   return ffi().wasmtime_trap_new(message, BigInt(message.length));
 }
 

@@ -248,6 +248,8 @@ export const symbols = {
   wasmtime_deno_engine_new: { parameters: ["pointer", "buffer"], result: "pointer" },
   // void wasm_engine_delete(wasm_engine_t *)
   wasm_engine_delete: { parameters: ["pointer"], result: "void" },
+  // wasm_engine_t *wasmtime_engine_clone(const wasm_engine_t *)
+  wasmtime_engine_clone: { parameters: ["pointer"], result: "pointer" },
   // void wasmtime_engine_increment_epoch(const wasm_engine_t *)
   wasmtime_engine_increment_epoch: { parameters: ["pointer"], result: "void" },
 

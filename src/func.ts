@@ -401,19 +401,29 @@ function makeTyped(
     if (!ok) frameFailure(frameWords, "typed call");
     return read();
   };
+  // `arguments.length` is read without materializing an arguments object, so the arity check
+  // costs a compare (extra arguments would otherwise be ignored silently).
+  const arity = (count: number): never => {
+    throw new WasmtimeError(`typed call: expected ${params.length} argument(s), got ${count}`);
+  };
   switch (params.length) {
     case 0:
-      return () => run();
+      return function () {
+        if (arguments.length !== 0) arity(arguments.length);
+        return run();
+      };
     case 1: {
       const [w0] = w;
-      return (a: unknown) => {
+      return function (a: unknown) {
+        if (arguments.length !== 1) arity(arguments.length);
         w0(a);
         return run();
       };
     }
     case 2: {
       const [w0, w1] = w;
-      return (a: unknown, b: unknown) => {
+      return function (a: unknown, b: unknown) {
+        if (arguments.length !== 2) arity(arguments.length);
         w0(a);
         w1(b);
         return run();
@@ -421,7 +431,8 @@ function makeTyped(
     }
     case 3: {
       const [w0, w1, w2] = w;
-      return (a: unknown, b: unknown, c: unknown) => {
+      return function (a: unknown, b: unknown, c: unknown) {
+        if (arguments.length !== 3) arity(arguments.length);
         w0(a);
         w1(b);
         w2(c);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Caller, CURRENT, type HostFunction, swapCaller } from "./caller.ts";
+import { beginHostCall, Caller, endHostCall, type HostFunction } from "./caller.ts";
 import { WasmtimeError } from "./error_types.ts";
 import { hostFailure } from "./failure.ts";
 import { ffi } from "./ffi.ts";
@@ -147,30 +147,30 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
       store(result);
     };
     const invoke = params.length === 0
-      ? () => fn(caller)
+      ? (c: Caller) => fn(c)
       : params.length === 1
-      ? () => fn(caller, r0())
+      ? (c: Caller) => fn(c, r0())
       : params.length === 2
-      ? () => fn(caller, r0(), r1())
-      : () => fn(caller, r0(), r1(), r2());
+      ? (c: Caller) => fn(c, r0(), r1())
+      : (c: Caller) => fn(c, r0(), r1(), r2());
     return register(
       new Deno.UnsafeCallback(JS_HOST_CALLBACK, () => {
-        const previous = swapCaller(caller, CURRENT);
+        const active = beginHostCall(caller);
         try {
           revalidateAllViews();
-          write(invoke());
+          write(invoke(active));
           return ok;
         } catch (error) {
           return hostFailure(error, name);
         } finally {
-          swapCaller(caller, previous);
+          endHostCall(active);
         }
       }),
     );
   }
 
   const callback = new Deno.UnsafeCallback(JS_HOST_CALLBACK, () => {
-    const previous = swapCaller(caller, CURRENT);
+    const active = beginHostCall(caller);
     try {
       revalidateAllViews();
       let store: Store | undefined;
@@ -185,19 +185,19 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
       let result: unknown;
       switch (params.length) {
         case 0:
-          result = fn(caller);
+          result = fn(active);
           break;
         case 1:
-          result = fn(caller, args[0]);
+          result = fn(active, args[0]);
           break;
         case 2:
-          result = fn(caller, args[0], args[1]);
+          result = fn(active, args[0], args[1]);
           break;
         case 3:
-          result = fn(caller, args[0], args[1], args[2]);
+          result = fn(active, args[0], args[1], args[2]);
           break;
         default:
-          applyArgs[0] = caller;
+          applyArgs[0] = active;
           for (let i = 0; i < params.length; i++) applyArgs[i + 1] = args[i];
           result = fn.apply(undefined, applyArgs as Parameters<HostFunction>);
       }
@@ -228,7 +228,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
     } catch (error) {
       return hostFailure(error, name);
     } finally {
-      swapCaller(caller, previous);
+      endHostCall(active);
       args.fill(undefined);
       applyArgs.fill(undefined);
     }

@@ -93,14 +93,22 @@ export class InstancePre {
     contextOf(store, "InstancePre.instantiateAsync");
     this.#prepare(store, "InstancePre.instantiateAsync");
     assertWasiReady(store, this.#module, "InstancePre.instantiateAsync");
+    this.#handle.pointer("instantiateAsync");
     const struct = new Uint8Array(INSTANCE_SIZE);
-    const pointer = this.#handle.pointer("instantiateAsync");
     await driveFuture(
       store,
       "InstancePre.instantiateAsync",
       options,
+      // The pointer is read once the store is ours: this InstancePre may have been disposed
+      // while the call waited behind another one.
       (context, trap, error) =>
-        ffi().wasmtime_instance_pre_instantiate_async(pointer, context, struct, trap, error),
+        ffi().wasmtime_instance_pre_instantiate_async(
+          this.#handle.pointer("instantiateAsync"),
+          context,
+          struct,
+          trap,
+          error,
+        ),
     );
     return instanceFromStruct(store, struct);
   }

@@ -51,6 +51,16 @@ export class Linker {
   readonly #engine: Engine;
   #wasi = false;
   #async = false;
+  /**
+   * Definitions that belong to one store (`define`, `defineInstance`, `defineModule` of a
+   * reactor), by module name then field name; `whole` marks a module name whose fields are not
+   * known. Wasmtime aborts the process when such an extern is used with another store, so `get`
+   * and `getDefault` refuse other stores.
+   */
+  readonly #storeBound = new Map<
+    string,
+    { fields: Map<string, WeakRef<Store>>; whole?: WeakRef<Store> }
+  >();
 
   /** Creates an empty linker for `engine`. */
   constructor(engine: Engine) {
@@ -70,6 +80,40 @@ export class Linker {
 
   #pointer(action: string): Deno.PointerObject {
     return this.#handle.pointer(action);
+  }
+
+  /** Records that `module.field` (every field if `field` is null) now belongs to `store`. */
+  #bind(store: Store, module: string, field: string | null): void {
+    let entry = this.#storeBound.get(module);
+    if (entry === undefined) this.#storeBound.set(module, entry = { fields: new Map() });
+    if (field === null) entry.whole = new WeakRef(store);
+    else entry.fields.set(field, new WeakRef(store));
+  }
+
+  /** Records that `module.field` now has a definition usable by every store. */
+  #unbind(module: string, field: string): void {
+    this.#storeBound.get(module)?.fields.delete(field);
+  }
+
+  /** Throws unless `store` may take the definitions `module.<fields>` of this linker. */
+  #checkStore(store: Store, action: string, module: string, fields: readonly string[]): void {
+    if (store.engine !== this.#engine) {
+      throw new WasmtimeError(
+        `Linker.${action}: the store belongs to another Engine than this linker; use a store ` +
+          "made with linker.engine",
+      );
+    }
+    const entry = this.#storeBound.get(module);
+    if (entry === undefined) return;
+    for (const owner of [entry.whole, ...fields.map((field) => entry.fields.get(field))]) {
+      if (owner !== undefined && owner.deref() !== store) {
+        throw new WasmtimeError(
+          `Linker.${action}(${JSON.stringify(module)}): defined with another store ` +
+            "(Linker.define / defineInstance / defineModule take a store, and what they define " +
+            "can only be used in that store); pass that store, or define it again for this one",
+        );
+      }
+    }
   }
 
   #requireWasiFor(store: Store, action: string): void {
@@ -118,6 +162,7 @@ export class Linker {
       host.finalizer,
     );
     check(error, `Linker.defineFunc(${module}.${field})`);
+    this.#unbind(module, field);
     return this;
   }
 
@@ -153,6 +198,7 @@ export class Linker {
       ),
       `Linker.defineAsyncFunc(${module}.${field})`,
     );
+    this.#unbind(module, field);
     return this;
   }
 
@@ -174,6 +220,7 @@ export class Linker {
       ),
       `Linker.define(${module}.${field})`,
     );
+    this.#bind(store, module, field);
     return this;
   }
 
@@ -196,6 +243,7 @@ export class Linker {
       ),
       `Linker.defineInstance(${module})`,
     );
+    for (const field of Object.keys(instance.exports)) this.#bind(store, module, field);
     return this;
   }
 
@@ -210,6 +258,12 @@ export class Linker {
     const nameBytes = name(moduleName, "module name");
     const modulePointer = module.pointer("Linker.defineModule");
     const linker = this.#pointer("defineModule");
+    let exports: string[] | null;
+    try {
+      exports = module.exports.map((item) => item.name);
+    } catch {
+      exports = null; // types this binding cannot describe: bind the whole module name below
+    }
     runGuest(store, `Linker.defineModule(${moduleName})`, () =>
       ffi().wasmtime_linker_module(
         linker,
@@ -218,6 +272,11 @@ export class Linker {
         BigInt(nameBytes.length),
         modulePointer,
       ));
+    // A command (exports _start) is defined as functions that instantiate it afresh in the
+    // calling store; a reactor is instantiated once, in `store`.
+    if (exports === null) this.#bind(store, moduleName, null);
+    else if (exports.includes("_start")) exports.forEach((f) => this.#unbind(moduleName, f));
+    else exports.forEach((field) => this.#bind(store, moduleName, field));
     return this;
   }
 
@@ -294,18 +353,20 @@ export class Linker {
     contextOf(store, "Linker.instantiateAsync");
     this.#requireWasi(store, "instantiateAsync");
     assertWasiReady(store, module, "Linker.instantiateAsync");
+    this.#pointer("instantiateAsync");
+    module.pointer("Linker.instantiateAsync");
     const struct = new Uint8Array(INSTANCE_SIZE);
-    const linker = this.#pointer("instantiateAsync");
-    const modulePointer = module.pointer("Linker.instantiateAsync");
     await driveFuture(
       store,
       "Linker.instantiateAsync",
       options,
+      // Read the pointers only once the store is ours: the linker or module may have been
+      // disposed while this call waited behind another one.
       (context, trap, error) =>
         ffi().wasmtime_linker_instantiate_async(
-          linker,
+          this.#pointer("instantiateAsync"),
           context,
-          modulePointer,
+          module.pointer("Linker.instantiateAsync"),
           struct,
           trap,
           error,
@@ -342,6 +403,7 @@ export class Linker {
     this.#requireWasi(store, "get");
     const moduleBytes = name(module, "module name");
     const fieldBytes = name(field, "field name");
+    this.#checkStore(store, "get", module, [field]);
     const item = new Uint8Array(EXTERN_SIZE);
     const found = ffi().wasmtime_linker_get(
       this.#pointer("get"),
@@ -360,6 +422,7 @@ export class Linker {
     const context = contextOf(store, "Linker.getDefault");
     this.#requireWasi(store, "getDefault");
     const moduleBytes = name(module, "module name");
+    this.#checkStore(store, "getDefault", module, ["", "_start"]);
     const struct = new Uint8Array(FUNC_SIZE);
     check(
       ffi().wasmtime_linker_get_default(

@@ -10,6 +10,7 @@ import { ffi } from "./ffi.ts";
 import { disposedError, Handle } from "./handle.ts";
 import type { Engine } from "./engine.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "./internal.ts";
+import { lazyCaller, pinCaller } from "./caller.ts";
 
 /**
  * Resource limits enforced by Wasmtime for one store.
@@ -105,9 +106,14 @@ export let requireAsync: (store: Store) => void;
 export let epochControlOf: (store: Store) => Deno.PointerObject | null;
 /**
  * Waits until no other async call runs on the store, then marks it busy. Returns the release
- * function. `cancel` is invoked if the store is disposed while the call runs.
+ * function, or null if `abandon` settled first (the call then leaves the queue; later calls
+ * keep their order). `cancel` is invoked if the store is disposed while the call runs.
  */
-export let acquireAsync: (store: Store, cancel: () => void) => Promise<() => void>;
+export let acquireAsync: (
+  store: Store,
+  cancel: () => void,
+  abandon: Promise<void>,
+) => Promise<(() => void) | null>;
 
 /**
  * A store owns every wasm object made in it and carries its fuel, epoch deadline and limits.
@@ -161,6 +167,8 @@ export class Store {
     enterStore = (store) => {
       if (store.#syncBlocked !== null) throw new WasmtimeError(store.#syncBlocked());
       if (store.#context === null) throw disposedError("Store", "call");
+      // Called back from a host function: its Caller must keep resolving to its own call.
+      if (lazyCaller !== null) pinCaller();
       store.#depth++;
     };
     requireAsync = (store) => {
@@ -183,11 +191,16 @@ export class Store {
     };
     storeHasWasi = (store) => store.#hasWasi;
     epochControlOf = (store) => store.#epochControl;
-    acquireAsync = async (store, cancel) => {
+    acquireAsync = async (store, cancel, abandon) => {
       const previous = store.#asyncTail;
       let done!: () => void;
       store.#asyncTail = new Promise<void>((resolve) => (done = resolve));
-      await previous;
+      const abandoned = await Promise.race([previous.then(() => false), abandon.then(() => true)]);
+      if (abandoned) {
+        // Our place in the queue passes to the next call once the calls ahead have finished.
+        previous.then(done);
+        return null;
+      }
       try {
         contextOf(store, "callAsync");
       } catch (error) {
@@ -263,7 +276,8 @@ export class Store {
       const v = limits[key];
       if (v === undefined) return -1n;
       if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-        throw new WasmtimeError(`Store limit ${key} must be a non-negative integer, got ${v}`);
+        const got = typeof v === "number" ? String(v) : `a ${typeof v}`;
+        throw new WasmtimeError(`Store limit ${key} must be a non-negative integer, got ${got}`);
       }
       return BigInt(v);
     };
@@ -287,15 +301,19 @@ export class Store {
     return this.#context === null;
   }
 
-  /** Remaining fuel; needs `new Engine({ consumeFuel: true })`. */
+  /**
+   * Remaining fuel; needs `new Engine({ consumeFuel: true })`. Throws above
+   * `Number.MAX_SAFE_INTEGER`, where a number would be inexact: use {@linkcode getFuel} then.
+   */
   get fuel(): number {
-    const out = new BigUint64Array(1);
-    const error = ffi().wasmtime_context_get_fuel(
-      contextOf(this, "fuel"),
-      new Uint8Array(out.buffer),
-    );
-    if (error !== null) throw this.#fuelError(error);
-    return Number(out[0]);
+    const fuel = this.getFuel();
+    if (fuel > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new WasmtimeError(
+        `Store.fuel: the remaining fuel (${fuel}) is above Number.MAX_SAFE_INTEGER and cannot be ` +
+          "represented exactly as a number; use store.getFuel() for the exact bigint",
+      );
+    }
+    return Number(fuel);
   }
 
   /** Sets the remaining fuel. */
@@ -306,10 +324,35 @@ export class Store {
       ? BigInt(fuel)
       : -1n;
     if (amount < 0n || amount > 0xffff_ffff_ffff_ffffn) {
-      throw new WasmtimeError(`Store.fuel must be a non-negative integer, got ${fuel}`);
+      const got = typeof fuel === "number" || typeof fuel === "bigint"
+        ? String(fuel)
+        : `a ${typeof fuel}`;
+      throw new WasmtimeError(`Store.fuel must be a non-negative integer, got ${got}`);
     }
     const error = ffi().wasmtime_context_set_fuel(contextOf(this, "fuel"), amount);
     if (error !== null) throw this.#fuelError(error);
+  }
+
+  /**
+   * Remaining fuel as an exact bigint (fuel is a 64-bit count); needs
+   * `new Engine({ consumeFuel: true })`.
+   *
+   * @example
+   * ```ts
+   * import { Engine, Store } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ consumeFuel: true });
+   * using store = new Store(engine, { fuel: 2n ** 60n });
+   * console.log(store.getFuel()); // 1152921504606846976n
+   * ```
+   */
+  getFuel(): bigint {
+    const out = new BigUint64Array(1);
+    const error = ffi().wasmtime_context_get_fuel(
+      contextOf(this, "fuel"),
+      new Uint8Array(out.buffer),
+    );
+    if (error !== null) throw this.#fuelError(error);
+    return out[0];
   }
 
   #fuelError(error: Deno.PointerObject): WasmtimeError {
@@ -331,9 +374,22 @@ export class Store {
     ffi().wasmtime_context_set_epoch_deadline(contextOf(this, "setEpochDeadline"), BigInt(ticks));
   }
 
-  /** Runs Wasmtime's garbage collector for this store's GC references (externref, ...). */
+  /**
+   * Runs Wasmtime's garbage collector for this store's GC references (externref, structs,
+   * arrays). Throws while an async call (`callAsync`, `instantiateAsync`) runs on the store:
+   * its guest is suspended on another stack, whose live references the collector cannot see.
+   * Call it from a synchronous host function, or after the async call.
+   */
   gc(): void {
-    check(ffi().wasmtime_context_gc(contextOf(this, "gc")), "Store.gc failed");
+    const context = contextOf(this, "gc");
+    if (this.#asyncCancel !== null) {
+      throw new WasmtimeError(
+        "Store.gc: an async call is running on this store; its suspended guest holds GC " +
+          "references the collector cannot see, so collecting now would free live objects. " +
+          "Call gc() after the call has settled.",
+      );
+    }
+    check(ffi().wasmtime_context_gc(context), "Store.gc failed");
   }
 
   /** Identifier of this store within the process (for diagnostics). */

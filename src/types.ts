@@ -416,21 +416,70 @@ export function readExternType(type: Deno.PointerObject): ExternType {
   }
 }
 
+/**
+ * Checks a limit field: a non-negative safe integer up to `limit`. Native limits are u32 or
+ * u64, so anything else would be silently rewritten (-1 → 2^32-1, 2^32+3 → 3, 1.5 → 1).
+ */
+function checkLimit(value: unknown, what: string, field: string, limit: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > limit) {
+    const got = typeof value === "number" ? String(value) : `a ${typeof value}`;
+    throw new WasmtimeError(
+      `${what}: \`${field}\` must be an integer from 0 to ${limit}, got ${got}`,
+    );
+  }
+  return value;
+}
+
+/** Checks `minimum` and the optional `maximum` of a table or memory type. */
+function checkLimits(
+  type: { minimum: unknown; maximum?: unknown },
+  what: string,
+  unit: string,
+  limit: number,
+): { minimum: number; maximum: number | undefined } {
+  const minimum = checkLimit(type.minimum, what, `minimum (${unit})`, limit);
+  if (type.maximum === undefined) return { minimum, maximum: undefined };
+  const maximum = checkLimit(type.maximum, what, `maximum (${unit})`, limit);
+  if (maximum < minimum) {
+    throw new WasmtimeError(
+      `${what}: \`maximum\` (${maximum}) must not be less than \`minimum\` (${minimum})`,
+    );
+  }
+  return { minimum, maximum };
+}
+
+function checkFlag(value: unknown, what: string, field: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new WasmtimeError(`${what}: \`${field}\` must be a boolean, got a ${typeof value}`);
+  }
+  return value;
+}
+
 /** A new owned `wasm_memorytype_t *`. */
 export function newMemoryType(type: MemoryType): Deno.PointerObject {
-  if (typeof type !== "object" || type === null || !Number.isInteger(type.minimum)) {
-    throw new WasmtimeError("a memory type needs an integer `minimum` (pages)");
+  const what = "memory type";
+  if (typeof type !== "object" || type === null) {
+    throw new WasmtimeError("a memory type is an object with an integer `minimum` (pages)");
   }
+  const memory64 = checkFlag(type.memory64, what, "memory64");
+  const shared = checkFlag(type.shared, what, "shared");
+  const pageSizeLog2 = type.pageSizeLog2 === undefined
+    ? 16
+    : checkLimit(type.pageSizeLog2, what, "pageSizeLog2", 16);
+  // The whole address space in pages: 2^32 bytes for 32-bit memories, 2^64 for memory64 (whose
+  // page counts are capped at the largest exact number).
+  const pages = Math.min(2 ** ((memory64 ? 64 : 32) - pageSizeLog2), Number.MAX_SAFE_INTEGER);
+  const { minimum, maximum } = checkLimits(type, what, "pages", pages);
   const out = new Uint8Array(8);
-  const hasMax = type.maximum !== undefined;
   check(
     ffi().wasmtime_memorytype_new(
-      BigInt(type.minimum),
-      hasMax,
-      BigInt(type.maximum ?? 0),
-      type.memory64 ?? false,
-      type.shared ?? false,
-      type.pageSizeLog2 ?? 16,
+      BigInt(minimum),
+      maximum !== undefined,
+      BigInt(maximum ?? 0),
+      memory64,
+      shared,
+      pageSizeLog2,
       out,
     ),
     "invalid memory type",
@@ -444,10 +493,12 @@ export function newTableType(type: TableType): Deno.PointerObject {
   if (type.element !== "funcref" && type.element !== "externref") {
     throw new WasmtimeError(`tables hold funcref or externref, not ${type.element}`);
   }
+  // wasm_limits_t holds u32 limits; its maximum 2^32-1 also means "no maximum".
+  const { minimum, maximum } = checkLimits(type, "table type", "elements", 0xffff_ffff);
   const limits = new Uint8Array(LIMITS_SIZE);
   const view = new DataView(limits.buffer);
-  view.setUint32(LIMITS_MIN_OFFSET, type.minimum >>> 0, true);
-  view.setUint32(LIMITS_MAX_OFFSET, type.maximum === undefined ? 0xffffffff : type.maximum, true);
+  view.setUint32(LIMITS_MIN_OFFSET, minimum, true);
+  view.setUint32(LIMITS_MAX_OFFSET, maximum ?? 0xffff_ffff, true);
   return ffi().wasm_tabletype_new(newValType(type.element), limits)!;
 }
 
