@@ -70,7 +70,7 @@ let nextStoreId = 1;
  * stale. Holding a store only while it runs keeps this from pinning stores and keeps the cost
  * of a host call independent of how many stores exist.
  */
-const storesInCall = new Set<Store>();
+const storesInCall: Store[] = []; // an array: push/pop on every call cost less than a Set
 
 /** Counters for tests: how many views revalidation visited. */
 export const viewStats = { revalidated: 0 };
@@ -81,7 +81,7 @@ export const viewStats = { revalidated: 0 };
  * moved) a memory.
  */
 export function revalidateAllViews(): void {
-  if (storesInCall.size > 0) { for (const store of storesInCall) revalidateViews(store); }
+  for (let i = 0; i < storesInCall.length; i++) revalidateViews(storesInCall[i]);
 }
 
 /** Revalidates the zero-copy views of `store` (after a poll of an async call, for example). */
@@ -198,6 +198,8 @@ export class Store {
   #hasWasi = false;
   readonly #views = new Set<ViewOwner>();
   readonly #exposed = new ExposedBuffers();
+  /** Whether the store is in `storesInCall`. */
+  #inCall = false;
   #epochControl: Deno.PointerObject | null = null;
   #asyncTail: Promise<void> = Promise.resolve();
   #asyncCancel: (() => void) | null = null;
@@ -228,7 +230,10 @@ export class Store {
     enterStore = (store) => {
       if (store.#syncBlocked !== null) throw new WasmtimeError(store.#syncBlocked());
       if (store.#context === null) throw disposedError("Store", "call");
-      if (store.#depth++ === 0 && store.#views.size > 0) storesInCall.add(store);
+      if (store.#depth++ === 0 && store.#views.size > 0 && !store.#inCall) {
+        store.#inCall = true;
+        storesInCall.push(store);
+      }
     };
     requireAsync = (store) => {
       store.#asyncOnly = true;
@@ -237,7 +242,15 @@ export class Store {
     leaveStore = (store) => {
       store.#depth--;
       if (store.#views.size > 0) revalidateViews(store);
-      if (store.#depth === 0) storesInCall.delete(store);
+      if (store.#inCall && store.#depth === 0) {
+        // Calls nest, so the store is usually the last one listed.
+        if (storesInCall[storesInCall.length - 1] === store) {
+          store.#inCall = false;
+          storesInCall.pop();
+        } else {
+          store.#unlistInCall();
+        }
+      }
       if (store.#depth === 0 && store.#disposeRequested) store.#free();
     };
     revalidateViews = (store) => {
@@ -249,7 +262,7 @@ export class Store {
     trackView = (store, owner, live) => {
       if (live) {
         store.#views.add(owner);
-        if (store.#depth > 0) storesInCall.add(store);
+        if (store.#depth > 0) store.#listInCall();
       } else {
         store.#views.delete(owner);
       }
@@ -270,14 +283,14 @@ export class Store {
         done(); // let later waiters see the disposal too
         throw error;
       }
-      if (store.#depth++ === 0 && store.#views.size > 0) storesInCall.add(store);
+      if (store.#depth++ === 0 && store.#views.size > 0) store.#listInCall();
       store.#asyncCancel = cancel;
       store.#updateSyncBlocked();
       return () => {
         store.#asyncCancel = null;
         store.#updateSyncBlocked();
         if (!store.#disposeRequested) revalidateViews(store);
-        if (--store.#depth === 0) storesInCall.delete(store);
+        if (--store.#depth === 0 && store.#inCall) store.#unlistInCall();
         if (store.#depth === 0 && store.#disposeRequested) store.#free();
         done();
       };
@@ -420,8 +433,22 @@ export class Store {
     return this.#id;
   }
 
+  #listInCall(): void {
+    if (this.#inCall) return;
+    this.#inCall = true;
+    storesInCall.push(this);
+  }
+
+  #unlistInCall(): void {
+    this.#inCall = false;
+    // Async calls can end out of order.
+    const index = storesInCall.lastIndexOf(this);
+    if (index === storesInCall.length - 1) storesInCall.pop();
+    else if (index >= 0) storesInCall.splice(index, 1);
+  }
+
   #free(): void {
-    storesInCall.delete(this);
+    if (this.#inCall) this.#unlistInCall();
     for (const view of this.#views) view.detachView();
     this.#views.clear();
     this.#handle.dispose();

@@ -343,6 +343,48 @@ Deno.test("a host call revalidates only views of stores inside a call", () => {
   for (const store of idle) store[Symbol.dispose]();
 });
 
+Deno.test("stores whose async calls end out of order are not revalidated afterwards", async () => {
+  using engine = new Engine({ epochInterruption: true });
+  using module = new Module(
+    engine,
+    `(module (import "" "peek" (func $peek (param i32) (result i32))) (memory (export "m") 1)
+    (func (export "run") (param $n i32) (result i32) (local $sum i32)
+      (loop $l
+        (local.set $sum (i32.add (local.get $sum) (call $peek (i32.const 0))))
+        (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (local.get $sum))
+    (func (export "spin") (param $n i32)
+      (loop $l (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`,
+  );
+  using linker = new Linker(engine);
+  linker.defineFunc("", "peek", new FuncType(["i32"], ["i32"]), (caller, address) => {
+    return (caller.getExport("m") as Memory).getUint8(address);
+  });
+  const measure = (): number => {
+    using store = new Store(engine);
+    const instance = linker.instantiate(store, module);
+    instance.getMemory("m")!.setUint8(0, 1);
+    const before = viewStats.revalidated;
+    assert.equal(instance.getFunc("run")!.call(100), 100);
+    return viewStats.revalidated - before;
+  };
+  const alone = measure();
+  using first = new Store(engine);
+  using second = new Store(engine);
+  const long = linker.instantiate(first, module);
+  const short = linker.instantiate(second, module);
+  long.getMemory("m")!.getUint8(0);
+  short.getMemory("m")!.getUint8(0);
+  const order: string[] = [];
+  await Promise.all([
+    // Started first, ended first: its store is not the last one listed when it leaves.
+    short.getFunc("spin")!.callAsync(50_000_000).then(() => order.push("short")),
+    long.getFunc("spin")!.callAsync(400_000_000).then(() => order.push("long")),
+  ]);
+  assert.deepEqual(order, ["short", "long"], "the calls ended out of order");
+  assert.equal(measure(), alone, "neither store is still listed as inside a call");
+});
+
 // ---- C3: captured output ---------------------------------------------------------------------
 
 Deno.test("captured output stays valid after its original array is transferred and collected", async () => {
