@@ -24,8 +24,11 @@ export {
   type PreopenSpec,
   runWasi,
   type RunWasiOptions,
+  WASI_DEFAULT_LIMITS,
   wasiConfigFrom,
   type WasiInstance,
+  type WasiOutput,
   type WasiResult,
+  WasiTrap,
 } from "./src/wasi/run.ts";
 export { WasiExit } from "./src/errors.ts";

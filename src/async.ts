@@ -21,7 +21,7 @@ import { ffi } from "./ffi.ts";
 import { Caller, swapCaller } from "./caller.ts";
 import { asyncHostById } from "./host.ts";
 import { VAL_SIZE } from "./layout.ts";
-import { revalidateAllViews } from "./store.ts";
+import { revalidateAllViews, revalidateViews } from "./store.ts";
 import {
   acquireAsync,
   contextOf,
@@ -328,6 +328,7 @@ export async function driveFuture(
         break;
       }
       if (ffi().wasmtime_deno_future_poll(future!, null) === 1) break;
+      revalidateViews(store); // JS runs next: the guest may have grown (moved) a memory
       const call = ffi().wasmtime_deno_async_take_pending(infoBytes);
       if (call === null) {
         await nextTurn();

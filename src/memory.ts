@@ -1,7 +1,20 @@
 /**
  * Linear memories, with copying accessors and a zero-copy view that can never outlive the
- * memory it shows: a view is detached (byteLength 0) as soon as the memory moves or shrinks
- * out from under it, grows, or its store is disposed.
+ * memory it shows.
+ *
+ * Two kinds of ArrayBuffer are made over a memory's native bytes (`getArrayBuffer`, zero-copy):
+ * - a private one behind the copying accessors (`read`, `getUint8`, ...). It never leaves this
+ *   module, so nothing but this module can detach, transfer or keep it.
+ * - the public `buffer`. Deno's external ArrayBuffers are detachable, so `buffer.transfer()`,
+ *   `structuredClone(..., { transfer })` or `postMessage(..., [buffer])` move its bytes into a
+ *   new ArrayBuffer we cannot see. Such an alias is noticed when we find our buffer detached
+ *   (after calls, at host-call entry, on grow, on dispose and before the store is collected):
+ *   the store is then quarantined, its native memory is never freed or reused. And `buffer`
+ *   is only handed out for memories that cannot move when they grow, so an alias is never
+ *   left pointing at memory that moved away.
+ *
+ * Both are detached (byteLength 0) once the memory changed size or its store is disposed;
+ * after every call, at host-call entry and after every poll of an async call.
  *
  * @module
  */
@@ -10,17 +23,190 @@ import { WasmtimeError } from "./error_types.ts";
 import { check } from "./errors.ts";
 import { ffi } from "./ffi.ts";
 import { MEMORY_SIZE } from "./layout.ts";
-import { contextOf, liveContext, type Store, trackView } from "./store.ts";
+import {
+  contextOf,
+  exposeBuffer,
+  liveContext,
+  retireBuffer,
+  type Store,
+  trackView,
+  type ViewOwner,
+} from "./store.ts";
 import { type MemoryType, newMemoryType, readMemoryType } from "./types.ts";
 
 const FROM_STRUCT = Symbol("wasmtime-deno.memoryFromStruct");
-/** Property on every zero-copy buffer that keeps its store (and so the memory) alive. */
-const OWNING_STORE = Symbol("wasmtime-deno.owningStore");
+
+/**
+ * Wasmtime's default `memoryReservation` on 64-bit hosts: a memory whose maximum fits in it
+ * is reserved whole up front and never moves (measured: a 32-bit memory grown to 4 GiB kept
+ * its base address; a 64-bit one moved once it passed 4 GiB).
+ */
+const DEFAULT_MEMORY_RESERVATION = 2 ** 32;
 
 /** Internal: wraps a `wasmtime_memory_t` of `store`. */
 export let memoryFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Memory;
 /** Internal: the `wasmtime_memory_t` bytes of a Memory. */
 export let memoryStruct: (memory: Memory) => Uint8Array<ArrayBuffer>;
+
+/**
+ * Why a memory may move when it grows (a zero-copy buffer over it could then outlive its
+ * bytes), or null if it never moves.
+ */
+function whyItMayMove(store: Store, type: MemoryType): string | null {
+  const options = store.engine.options;
+  // Pooled and shared memories live in fixed slots; memoryMayMove: false fails the grow.
+  if (type.shared || options.pooling || options.memoryMayMove === false) return null;
+  const pageBytes = 2 ** (type.pageSizeLog2 ?? 16);
+  if (type.maximum !== undefined && type.maximum <= type.minimum) return null;
+  const maximum = type.maximum !== undefined
+    ? type.maximum * pageBytes
+    : type.memory64
+    ? 2 ** 64
+    : 2 ** 32;
+  const reservation = options.memoryReservation ?? DEFAULT_MEMORY_RESERVATION;
+  if (maximum <= reservation) return null;
+  return `it can grow to ${maximum} bytes, beyond the engine's memoryReservation of ` +
+    `${reservation} bytes, and then moves`;
+}
+
+/**
+ * The zero-copy buffers over one native memory, shared by every Memory object that wraps it
+ * (`getMemory` / `Caller.getExport` make a new wrapper each time), so a store tracks at most
+ * one view per memory however often its memories are looked up.
+ */
+class MemoryView implements ViewOwner {
+  readonly #store: Store;
+  readonly #struct: Uint8Array<ArrayBuffer>;
+  /** Behind the copying accessors; never leaves this class. */
+  #private: ArrayBuffer | null = null;
+  #dataView: DataView | null = null;
+  /** The public `Memory.buffer` (only for memories that never move). */
+  #public: ArrayBuffer | null = null;
+  /** Whether #public is over native memory (a 0-byte memory gets a plain ArrayBuffer). */
+  #publicExternal = false;
+  /** Byte length when the buffers were made. */
+  #length = 0;
+  #whyMoves: string | null | undefined;
+
+  constructor(store: Store, struct: Uint8Array<ArrayBuffer>) {
+    this.#store = store;
+    this.#struct = struct;
+  }
+
+  /** The private view for accessors, attached to the memory's current bytes. */
+  data(action: string): DataView {
+    if (this.#dataView !== null) {
+      contextOf(this.#store, action); // use after dispose throws even mid-call
+      return this.#dataView;
+    }
+    const buffer = this.#make(contextOf(this.#store, action));
+    this.#private = buffer;
+    this.#dataView = new DataView(buffer);
+    trackView(this.#store, this, true);
+    return this.#dataView;
+  }
+
+  /** The public zero-copy buffer (see `Memory.buffer`). */
+  publicBuffer(): ArrayBuffer {
+    const context = contextOf(this.#store, "buffer");
+    this.#whyMoves ??= whyItMayMove(this.#store, this.#type(context));
+    if (this.#whyMoves !== null) {
+      throw new WasmtimeError(
+        `Memory.buffer: no zero-copy buffer for this memory: ${this.#whyMoves}, so a buffer ` +
+          "over it could outlive its bytes. Use the copying accessors (read, write, getUint8, " +
+          "...), or keep the default memoryReservation (4 GiB), give the memory a maximum " +
+          "that fits the reservation, or create the engine with memoryMayMove: false",
+      );
+    }
+    this.revalidateView();
+    if (this.#public !== null) return this.#public;
+    const buffer = this.#make(context);
+    this.#public = buffer;
+    this.#publicExternal = buffer.byteLength > 0;
+    if (this.#publicExternal) exposeBuffer(this.#store, buffer);
+    trackView(this.#store, this, true);
+    return buffer;
+  }
+
+  #type(context: Deno.PointerObject): MemoryType {
+    const native = ffi().wasmtime_memory_type(context, this.#struct)!;
+    try {
+      return readMemoryType(native);
+    } finally {
+      ffi().wasm_memorytype_delete(native);
+    }
+  }
+
+  /** A new ArrayBuffer over the current bytes; detaches the other buffers if the size changed. */
+  #make(context: Deno.PointerObject): ArrayBuffer {
+    const length = Number(ffi().wasmtime_memory_data_size(context, this.#struct));
+    if (length !== this.#length) {
+      this.detachView();
+      this.#length = length;
+    }
+    const data = ffi().wasmtime_memory_data(context, this.#struct);
+    return length === 0 || data === null
+      ? new ArrayBuffer(0)
+      : Deno.UnsafePointerView.getArrayBuffer(data, length);
+  }
+
+  /** Detaches the buffers if the memory changed size (or the store is gone). */
+  revalidateView(): void {
+    if (this.#private === null && this.#public === null) return;
+    const context = liveContext(this.#store);
+    if (context === null) {
+      this.detachView();
+      return;
+    }
+    if (this.#public !== null && this.#publicExternal && this.#public.detached) {
+      // Someone else detached it: an alias exists. Retiring it quarantines the store.
+      retireBuffer(this.#store, this.#public);
+      this.#public = null;
+    }
+    // Linear memories never shrink and only move when they grow, so the size alone tells
+    // whether the views are stale: one FFI call per view.
+    if (Number(ffi().wasmtime_memory_data_size(context, this.#struct)) !== this.#length) {
+      this.detachView();
+    }
+  }
+
+  /** Detaches both buffers. */
+  detachView(): void {
+    const privateBuffer = this.#private;
+    const publicBuffer = this.#public;
+    if (privateBuffer === null && publicBuffer === null) return;
+    this.#private = null;
+    this.#dataView = null;
+    this.#public = null;
+    trackView(this.#store, this, false);
+    // transfer(0) detaches an external buffer without touching the memory behind it.
+    if (privateBuffer !== null && !privateBuffer.detached) privateBuffer.transfer(0);
+    if (publicBuffer !== null) {
+      if (this.#publicExternal) retireBuffer(this.#store, publicBuffer);
+      else if (!publicBuffer.detached) publicBuffer.transfer(0);
+    }
+  }
+}
+
+/** The shared view of each native memory, per store; weak, so it never pins a store. */
+const viewsByStore = new WeakMap<Store, Map<string, MemoryView>>();
+
+function viewOf(store: Store, struct: Uint8Array<ArrayBuffer>): MemoryView {
+  let views = viewsByStore.get(store);
+  if (views === undefined) {
+    views = new Map();
+    viewsByStore.set(store, views);
+  }
+  // store_id (bytes 0-7) is the same for the whole store; the two private words name the memory.
+  const words = new Uint32Array(struct.buffer, struct.byteOffset, 4);
+  const key = `${words[2]}:${words[3]}`;
+  let view = views.get(key);
+  if (view === undefined) {
+    view = new MemoryView(store, struct);
+    views.set(key, view);
+  }
+  return view;
+}
 
 /**
  * A WebAssembly linear memory.
@@ -41,10 +227,7 @@ export let memoryStruct: (memory: Memory) => Uint8Array<ArrayBuffer>;
 export class Memory {
   readonly #store: Store;
   readonly #struct: Uint8Array<ArrayBuffer>;
-  #buffer: ArrayBuffer | null = null;
-  #dataView: DataView | null = null;
-  #address = 0n;
-  #length = 0;
+  #views: MemoryView | null = null;
 
   static {
     memoryFromStruct = (store, struct) =>
@@ -96,6 +279,10 @@ export class Memory {
     );
   }
 
+  get #view(): MemoryView {
+    return this.#views ??= viewOf(this.#store, this.#struct);
+  }
+
   /**
    * Grows the memory by `deltaPages` and returns the previous size in pages. Throws a
    * {@linkcode WasmtimeError} if the maximum or a store limit forbids it. Detaches the current
@@ -118,103 +305,66 @@ export class Memory {
         "Memory.grow",
       );
     } finally {
-      this.detachView();
+      this.#view.revalidateView();
     }
     return Number(previous[0]);
   }
 
   /**
-   * The memory's bytes without copying. Valid until the memory grows, a call into the store
-   * returns after the guest moved or grew it, or the store is disposed: it is then detached
-   * (byteLength 0), so stale views can never read freed memory. Read it again after calls.
+   * The memory's bytes without copying. Valid until the memory changes size (a `grow`, or a
+   * call into the store in which the guest grew it) or the store is disposed or collected: it
+   * is then detached (byteLength 0), so stale views never reach freed memory. Read it again
+   * after calls, and keep the Memory or Store referenced while you use it.
+   *
+   * Only memories that never move have one: with Wasmtime's default `memoryReservation`
+   * (4 GiB) that is every 32-bit memory. For a memory that can move (a smaller reservation,
+   * or a 64-bit memory that may grow past it) this throws a {@linkcode WasmtimeError}; the
+   * copying accessors work for every memory.
+   *
+   * Do not transfer it (`buffer.transfer()`, `structuredClone` or `postMessage` with a
+   * transfer list): the copy would be invisible to the binding, so the store's native memory
+   * is then kept for the rest of the process (with a one-time warning) instead of being freed.
    */
   get buffer(): ArrayBuffer {
-    const context = contextOf(this.#store, "buffer");
-    const data = ffi().wasmtime_memory_data(context, this.#struct);
-    const length = Number(ffi().wasmtime_memory_data_size(context, this.#struct));
-    const address = BigInt(Deno.UnsafePointer.value(data));
-    if (this.#buffer !== null && address === this.#address && length === this.#length) {
-      return this.#buffer;
-    }
-    this.detachView();
-    const buffer = length === 0 || data === null
-      ? new ArrayBuffer(0)
-      : Deno.UnsafePointerView.getArrayBuffer(data, length);
-    Object.defineProperty(buffer, OWNING_STORE, { value: this.#store });
-    this.#buffer = buffer;
-    this.#dataView = new DataView(buffer);
-    this.#address = address;
-    this.#length = length;
-    trackView(this.#store, this, true);
-    return buffer;
+    return this.#view.publicBuffer();
   }
 
-  /** Internal: detaches the zero-copy buffer if the memory moved or changed size. */
-  revalidateView(): void {
-    if (this.#buffer === null) return;
-    const context = liveContext(this.#store);
-    if (context === null) {
-      this.detachView();
-      return;
-    }
-    // Linear memories never shrink and only move when they grow, so the size alone tells
-    // whether the view is stale: one FFI call per view after each call into the store.
-    if (Number(ffi().wasmtime_memory_data_size(context, this.#struct)) !== this.#length) {
-      this.detachView();
-    }
-  }
-
-  /** Internal: detaches the zero-copy buffer (see {@linkcode buffer}). */
-  detachView(): void {
-    const buffer = this.#buffer;
-    if (buffer === null) return;
-    this.#buffer = null;
-    this.#dataView = null;
-    trackView(this.#store, this, false);
-    // transfer(0) detaches the external buffer without touching the memory behind it.
-    if (!buffer.detached) buffer.transfer(0);
-  }
-
-  #view(): DataView {
-    if (this.#dataView === null || this.#buffer === null || this.#buffer.detached) this.buffer;
-    else contextOf(this.#store, "access");
-    return this.#dataView!;
-  }
-
-  #range(offset: number, length: number, action: string): void {
-    let size = this.#view().byteLength;
-    if (offset + length > size) {
+  #range(offset: number, length: number, action: string): DataView {
+    const view = this.#view;
+    let data = view.data(action);
+    if (offset + length > data.byteLength) {
       // The guest may have grown the memory since the view was taken.
-      this.revalidateView();
-      size = this.#view().byteLength;
+      view.revalidateView();
+      data = view.data(action);
     }
     if (
       !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 ||
-      length < 0 || offset + length > size
+      length < 0 || offset + length > data.byteLength
     ) {
       throw new WasmtimeError(
         `Memory.${action}: range [${offset}, ${offset} + ${length}) is outside the memory ` +
-          `(${size} bytes)`,
+          `(${data.byteLength} bytes)`,
       );
     }
+    return data;
   }
 
   /** Copies `length` bytes starting at `offset` out of the memory. */
   read(offset: number, length: number): Uint8Array<ArrayBuffer> {
-    this.#range(offset, length, "read");
-    return new Uint8Array(this.#buffer!, offset, length).slice();
+    const data = this.#range(offset, length, "read");
+    return new Uint8Array(data.buffer as ArrayBuffer, offset, length).slice();
   }
 
   /** Copies `bytes` into the memory at `offset`. */
   write(offset: number, bytes: Uint8Array): void {
-    this.#range(offset, bytes?.length, "write");
-    new Uint8Array(this.#buffer!, offset, bytes.length).set(bytes);
+    const data = this.#range(offset, bytes?.length, "write");
+    new Uint8Array(data.buffer, offset, bytes.length).set(bytes);
   }
 
   /** Decodes `length` bytes of UTF-8 at `offset`. */
   readString(offset: number, length: number): string {
-    this.#range(offset, length, "readString");
-    return decodeUtf8(new Uint8Array(this.#buffer!, offset, length));
+    const data = this.#range(offset, length, "readString");
+    return decodeUtf8(new Uint8Array(data.buffer, offset, length));
   }
 
   /** Writes `text` as UTF-8 at `offset` and returns the number of bytes written. */
@@ -224,65 +374,60 @@ export class Memory {
     return bytes.length;
   }
 
-  #checked(offset: number, size: number, action: string): DataView {
-    this.#range(offset, size, action);
-    return this.#dataView!;
-  }
-
   /** Reads a byte. */
   getUint8(offset: number): number {
-    return this.#checked(offset, 1, "getUint8").getUint8(offset);
+    return this.#range(offset, 1, "getUint8").getUint8(offset);
   }
   /** Writes a byte. */
   setUint8(offset: number, value: number): void {
-    this.#checked(offset, 1, "setUint8").setUint8(offset, value);
+    this.#range(offset, 1, "setUint8").setUint8(offset, value);
   }
   /** Reads a little-endian u16. */
   getUint16(offset: number): number {
-    return this.#checked(offset, 2, "getUint16").getUint16(offset, true);
+    return this.#range(offset, 2, "getUint16").getUint16(offset, true);
   }
   /** Writes a little-endian u16. */
   setUint16(offset: number, value: number): void {
-    this.#checked(offset, 2, "setUint16").setUint16(offset, value, true);
+    this.#range(offset, 2, "setUint16").setUint16(offset, value, true);
   }
   /** Reads a little-endian i32. */
   getInt32(offset: number): number {
-    return this.#checked(offset, 4, "getInt32").getInt32(offset, true);
+    return this.#range(offset, 4, "getInt32").getInt32(offset, true);
   }
   /** Writes a little-endian i32. */
   setInt32(offset: number, value: number): void {
-    this.#checked(offset, 4, "setInt32").setInt32(offset, value, true);
+    this.#range(offset, 4, "setInt32").setInt32(offset, value, true);
   }
   /** Reads a little-endian u32. */
   getUint32(offset: number): number {
-    return this.#checked(offset, 4, "getUint32").getUint32(offset, true);
+    return this.#range(offset, 4, "getUint32").getUint32(offset, true);
   }
   /** Writes a little-endian u32. */
   setUint32(offset: number, value: number): void {
-    this.#checked(offset, 4, "setUint32").setUint32(offset, value, true);
+    this.#range(offset, 4, "setUint32").setUint32(offset, value, true);
   }
   /** Reads a little-endian i64. */
   getBigInt64(offset: number): bigint {
-    return this.#checked(offset, 8, "getBigInt64").getBigInt64(offset, true);
+    return this.#range(offset, 8, "getBigInt64").getBigInt64(offset, true);
   }
   /** Writes a little-endian i64. */
   setBigInt64(offset: number, value: bigint): void {
-    this.#checked(offset, 8, "setBigInt64").setBigInt64(offset, value, true);
+    this.#range(offset, 8, "setBigInt64").setBigInt64(offset, value, true);
   }
   /** Reads a little-endian f32. */
   getFloat32(offset: number): number {
-    return this.#checked(offset, 4, "getFloat32").getFloat32(offset, true);
+    return this.#range(offset, 4, "getFloat32").getFloat32(offset, true);
   }
   /** Writes a little-endian f32. */
   setFloat32(offset: number, value: number): void {
-    this.#checked(offset, 4, "setFloat32").setFloat32(offset, value, true);
+    this.#range(offset, 4, "setFloat32").setFloat32(offset, value, true);
   }
   /** Reads a little-endian f64. */
   getFloat64(offset: number): number {
-    return this.#checked(offset, 8, "getFloat64").getFloat64(offset, true);
+    return this.#range(offset, 8, "getFloat64").getFloat64(offset, true);
   }
   /** Writes a little-endian f64. */
   setFloat64(offset: number, value: number): void {
-    this.#checked(offset, 8, "setFloat64").setFloat64(offset, value, true);
+    this.#range(offset, 8, "setFloat64").setFloat64(offset, value, true);
   }
 }

@@ -66,16 +66,82 @@ export interface ViewOwner {
 }
 
 let nextStoreId = 1;
-/** Every live zero-copy view of any store, for host calls that begin mid-call. */
-const allViews = new Set<ViewOwner>();
+/**
+ * Stores that are inside a call and have zero-copy views: the only views a host call may find
+ * stale. Holding a store only while it runs keeps this from pinning stores and keeps the cost
+ * of a host call independent of how many stores exist.
+ */
+const storesInCall: Store[] = []; // an array: push/pop on every call cost less than a Set
+
+/** Counters for tests: how many views revalidation visited. */
+export const viewStats = { revalidated: 0 };
 
 /**
- * Revalidates every zero-copy view. Host functions run in the middle of a guest call, after
- * the guest may have grown (and, with some configurations, moved) a memory.
+ * Revalidates the zero-copy views of every store inside a call. Host functions run in the
+ * middle of a guest call, after the guest may have grown (and, with some configurations,
+ * moved) a memory.
  */
 export function revalidateAllViews(): void {
-  if (allViews.size > 0) { for (const view of allViews) view.revalidateView(); }
+  for (let i = 0; i < storesInCall.length; i++) revalidateViews(storesInCall[i]);
 }
+
+/** Revalidates the zero-copy views of `store` (after a poll of an async call, for example). */
+export let revalidateViews: (store: Store) => void;
+
+let aliasWarned = false;
+
+/**
+ * The zero-copy buffers a store's memories handed out (`Memory.buffer`). Consulted before the
+ * native store is freed: a buffer we did not detach ourselves that is detached was transferred
+ * (`transfer()`, structuredClone, postMessage), so an untracked alias of the memory exists and
+ * the native store must stay mapped for the rest of the process (quarantine). Holds no
+ * reference to the Store, so it can be consulted from the store's finalizer.
+ */
+class ExposedBuffers {
+  readonly #buffers = new Set<ArrayBuffer>();
+  #quarantined = false;
+
+  get quarantined(): boolean {
+    return this.#quarantined;
+  }
+
+  add(buffer: ArrayBuffer): void {
+    this.#buffers.add(buffer);
+  }
+
+  /** Detaches `buffer`; quarantines the store if someone else already did. */
+  retire(buffer: ArrayBuffer): void {
+    this.#buffers.delete(buffer);
+    if (!buffer.detached) {
+      buffer.transfer(0);
+      return;
+    }
+    if (this.#quarantined) return;
+    this.#quarantined = true;
+    if (!aliasWarned) {
+      aliasWarned = true;
+      console.warn(
+        "wasmtime-deno: a Memory.buffer was transferred (transfer(), structuredClone or " +
+          "postMessage with a transfer list), so a copy of it exists that the binding cannot " +
+          "detach. Its store's native memory is kept for the rest of the process instead of " +
+          "being freed. Pass new Uint8Array(memory.buffer) copies or use Memory.read instead.",
+      );
+    }
+  }
+
+  /** Retires every buffer; true if the native store may be freed. */
+  release(): boolean {
+    for (const buffer of this.#buffers) this.retire(buffer);
+    return !this.#quarantined;
+  }
+}
+
+/** Records a zero-copy buffer handed out over one of `store`'s memories. */
+export let exposeBuffer: (store: Store, buffer: ArrayBuffer) => void;
+/** Detaches a buffer from {@linkcode exposeBuffer}, quarantining the store if it was aliased. */
+export let retireBuffer: (store: Store, buffer: ArrayBuffer) => void;
+/** Whether `store` keeps its native memory forever because a buffer was transferred. */
+export let isQuarantined: (store: Store) => boolean;
 const storesById = new Map<number, WeakRef<Store>>();
 
 /** The Store whose context is `context` (from a host call's caller). */
@@ -137,6 +203,9 @@ export class Store {
   #disposeRequested = false;
   #hasWasi = false;
   readonly #views = new Set<ViewOwner>();
+  readonly #exposed = new ExposedBuffers();
+  /** Whether the store is in `storesInCall`. */
+  #inCall = false;
   #epochControl: Deno.PointerObject | null = null;
   #asyncTail: Promise<void> = Promise.resolve();
   #asyncCancel: (() => void) | null = null;
@@ -169,7 +238,10 @@ export class Store {
       if (store.#context === null) throw disposedError("Store", "call");
       // Called back from a host function: its Caller must keep resolving to its own call.
       if (lazyCaller !== null) pinCaller();
-      store.#depth++;
+      if (store.#depth++ === 0 && store.#views.size > 0 && !store.#inCall) {
+        store.#inCall = true;
+        storesInCall.push(store);
+      }
     };
     requireAsync = (store) => {
       store.#asyncOnly = true;
@@ -177,18 +249,35 @@ export class Store {
     };
     leaveStore = (store) => {
       store.#depth--;
-      if (store.#views.size > 0) { for (const view of store.#views) view.revalidateView(); }
+      if (store.#views.size > 0) revalidateViews(store);
+      if (store.#inCall && store.#depth === 0) {
+        // Calls nest, so the store is usually the last one listed.
+        if (storesInCall[storesInCall.length - 1] === store) {
+          store.#inCall = false;
+          storesInCall.pop();
+        } else {
+          store.#unlistInCall();
+        }
+      }
       if (store.#depth === 0 && store.#disposeRequested) store.#free();
+    };
+    revalidateViews = (store) => {
+      for (const view of store.#views) {
+        viewStats.revalidated++;
+        view.revalidateView();
+      }
     };
     trackView = (store, owner, live) => {
       if (live) {
         store.#views.add(owner);
-        allViews.add(owner);
+        if (store.#depth > 0) store.#listInCall();
       } else {
         store.#views.delete(owner);
-        allViews.delete(owner);
       }
     };
+    exposeBuffer = (store, buffer) => store.#exposed.add(buffer);
+    retireBuffer = (store, buffer) => store.#exposed.retire(buffer);
+    isQuarantined = (store) => store.#exposed.quarantined;
     storeHasWasi = (store) => store.#hasWasi;
     epochControlOf = (store) => store.#epochControl;
     acquireAsync = async (store, cancel, abandon) => {
@@ -207,14 +296,14 @@ export class Store {
         done(); // let later waiters see the disposal too
         throw error;
       }
-      store.#depth++;
+      if (store.#depth++ === 0 && store.#views.size > 0) store.#listInCall();
       store.#asyncCancel = cancel;
       store.#updateSyncBlocked();
       return () => {
         store.#asyncCancel = null;
         store.#updateSyncBlocked();
-        if (!store.#disposeRequested) { for (const view of store.#views) view.revalidateView(); }
-        store.#depth--;
+        if (!store.#disposeRequested) revalidateViews(store);
+        if (--store.#depth === 0 && store.#inCall) store.#unlistInCall();
         if (store.#depth === 0 && store.#disposeRequested) store.#free();
         done();
       };
@@ -229,9 +318,12 @@ export class Store {
       Deno.UnsafePointer.create(BigInt(id)),
       null,
     );
+    const exposed = this.#exposed;
     this.#handle = new Handle(this, "Store", pointer, (p) => {
       storesById.delete(id);
-      ffi().wasmtime_store_delete(p);
+      // A quarantined store is never deleted: a transferred buffer still shows its memory
+      // (and, with pooling, deleting it would hand that memory to the next store).
+      if (exposed.release()) ffi().wasmtime_store_delete(p);
     });
     this.#engine = engine;
     this.#id = id;
@@ -397,7 +489,22 @@ export class Store {
     return this.#id;
   }
 
+  #listInCall(): void {
+    if (this.#inCall) return;
+    this.#inCall = true;
+    storesInCall.push(this);
+  }
+
+  #unlistInCall(): void {
+    this.#inCall = false;
+    // Async calls can end out of order.
+    const index = storesInCall.lastIndexOf(this);
+    if (index === storesInCall.length - 1) storesInCall.pop();
+    else if (index >= 0) storesInCall.splice(index, 1);
+  }
+
   #free(): void {
+    if (this.#inCall) this.#unlistInCall();
     for (const view of this.#views) view.detachView();
     this.#views.clear();
     this.#handle.dispose();

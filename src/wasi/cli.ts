@@ -26,6 +26,10 @@ options:
   --fuel N              fuel budget (instructions, roughly)
   --timeout DURATION    wall-clock limit, e.g. 500ms, 5s, 2m
   --max-memory SIZE     cap on linear memory, e.g. 64M, 1G
+  --max-table-elements N cap on the elements of any one table (default 1000000)
+  --max-instances N     cap on instances (default 10)
+  --max-tables N        cap on tables (default 10)
+  --max-memories N      cap on linear memories (default 10)
   --cache DIR           cache compiled code in DIR (needs read/write access to it)
 `;
 
@@ -43,6 +47,25 @@ export function parseSize(text: string): number {
   if (!match) throw new WasmtimeError(`invalid size ${JSON.stringify(text)} (try 64M)`);
   const unit = { K: 1 << 10, M: 1 << 20, G: 1 << 30 }[match[2]?.toUpperCase() as "K"] ?? 1;
   return Number(match[1]) * unit;
+}
+
+/** Flags that take a count, and the runWasi option each sets. */
+const COUNT_FLAGS: Record<
+  string,
+  "maxTableElements" | "maxInstances" | "maxTables" | "maxMemories"
+> = {
+  "--max-table-elements": "maxTableElements",
+  "--max-instances": "maxInstances",
+  "--max-tables": "maxTables",
+  "--max-memories": "maxMemories",
+};
+
+function count(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new WasmtimeError(`${flag} expects a non-negative integer, got ${text}`);
+  }
+  return value;
 }
 
 /** The parsed command line. */
@@ -85,10 +108,9 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     } else if (arg === "--inherit-env") {
       options.inheritEnv = true;
     } else if (arg === "--fuel") {
-      options.fuel = Number(value());
-      if (!Number.isSafeInteger(options.fuel) || options.fuel < 0) {
-        throw new WasmtimeError("--fuel expects a non-negative integer");
-      }
+      options.fuel = count(arg, value());
+    } else if (Object.hasOwn(COUNT_FLAGS, arg)) {
+      options[COUNT_FLAGS[arg]] = count(arg, value());
     } else if (arg === "--timeout") {
       options.timeoutMs = parseDuration(value());
     } else if (arg === "--max-memory") {

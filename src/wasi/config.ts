@@ -9,10 +9,10 @@ import { cString, utf8 } from "../bytes.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { requirePermission } from "../permissions.ts";
 import { ffi } from "../ffi.ts";
-import { Handle } from "../handle.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
 import { VEC_SIZE } from "../layout.ts";
 import { openForGuest } from "./open.ts";
+import { CapturedOutput, DEFAULT_CAPTURE_LIMIT } from "./capture.ts";
 
 /**
  * Where a guest's standard input comes from.
@@ -51,95 +51,7 @@ export interface PreopenOptions {
   mutable?: boolean;
 }
 
-/**
- * Default cap on captured bytes per stream; writes beyond it fail with EIO in the guest.
- *
- * @example
- * ```ts
- * import { DEFAULT_CAPTURE_LIMIT, WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
- * const wasi = new WasiConfig().captureStdout().captureLimit(DEFAULT_CAPTURE_LIMIT / 4);
- * ```
- */
-export const DEFAULT_CAPTURE_LIMIT = 1 << 30;
-
-/** Frees captured bytes handed to JS without copying, once their ArrayBuffer is garbage. */
-const nativeBuffers = new FinalizationRegistry<{ data: Deno.PointerObject; size: number }>(
-  ({ data, size }) => ffi().wasmtime_deno_buffer_free(data, BigInt(size)),
-);
-
-/**
- * Output captured from a guest stream. Bytes are buffered natively (WASI writes may happen
- * where JS cannot run) and moved to JS when read.
- *
- * @example
- * ```ts
- * import { runWasi, instantiateWasi } from "@wasmtime-deno/wasmtime/wasi";
- * using guest = await instantiateWasi("reactor.wasm", { stdout: "capture" });
- * guest.instance.getFunc("greet")!.call();
- * console.log(guest.wasi.stdout!.text());
- * ```
- */
-export class CapturedOutput {
-  readonly #handle: Handle;
-  readonly #chunks: Uint8Array[] = [];
-  #length = 0;
-
-  /** Creates a capture that buffers at most `limit` bytes. */
-  constructor(limit: number = DEFAULT_CAPTURE_LIMIT) {
-    this.#handle = new Handle(
-      this,
-      "CapturedOutput",
-      ffi().wasmtime_deno_capture_new(BigInt(limit)),
-      (p) => ffi().wasmtime_deno_capture_delete(p),
-    );
-  }
-
-  /** Internal: the native capture (borrowed). */
-  pointer(action: string): Deno.PointerObject {
-    return this.#handle.pointer(action);
-  }
-
-  #drain(): void {
-    const pointer = this.#handle.raw;
-    if (pointer === null) return;
-    // Zero-copy: the native buffer becomes the ArrayBuffer's memory, freed when it is garbage.
-    const length = new BigUint64Array(1);
-    const data = ffi().wasmtime_deno_capture_take_all(pointer, new Uint8Array(length.buffer));
-    if (data === null) return;
-    const size = Number(length[0]);
-    const buffer = Deno.UnsafePointerView.getArrayBuffer(data, size);
-    nativeBuffers.register(buffer, { data, size });
-    this.#chunks.push(new Uint8Array(buffer));
-    this.#length += size;
-  }
-
-  /** All bytes captured so far. */
-  bytes(): Uint8Array<ArrayBuffer> {
-    this.#drain();
-    if (this.#chunks.length !== 1) {
-      const all = new Uint8Array(this.#length);
-      let offset = 0;
-      for (const chunk of this.#chunks) {
-        all.set(chunk, offset);
-        offset += chunk.length;
-      }
-      this.#chunks.length = 0;
-      this.#chunks.push(all);
-    }
-    return this.#chunks[0] as Uint8Array<ArrayBuffer>;
-  }
-
-  /** All text captured so far, decoded as UTF-8. */
-  text(): string {
-    return new TextDecoder().decode(this.bytes());
-  }
-
-  /** Frees the native buffer (captured bytes already read stay available). Idempotent. */
-  [Symbol.dispose](): void {
-    this.#drain();
-    this.#handle.dispose();
-  }
-}
+export { CapturedOutput, DEFAULT_CAPTURE_LIMIT } from "./capture.ts";
 
 function requireRead(path: string, why: string): void {
   requirePermission({ name: "read", path }, `WASI: ${why} needs read access to ${path}`);

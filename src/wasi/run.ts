@@ -6,13 +6,13 @@
 import { driveFutureBlocking } from "../blocking.ts";
 import { Engine } from "../engine.ts";
 import { WasmtimeError } from "../error_types.ts";
-import { WasiExit } from "../errors.ts";
+import { Trap, WasiExit } from "../errors.ts";
 import { ffi } from "../ffi.ts";
 import { funcStruct } from "../func.ts";
 import type { Instance } from "../instance.ts";
 import { Linker } from "../linker.ts";
 import { Module } from "../module.ts";
-import { Store } from "../store.ts";
+import { Store, type StoreLimits } from "../store.ts";
 import { type OutputTarget, type StdinSource, WasiConfig } from "./config.ts";
 
 /**
@@ -57,6 +57,17 @@ export interface RunWasiOptions {
   timeoutMs?: number;
   /** Maximum size of any linear memory; `memory.grow` beyond it fails in the guest. */
   maxMemoryBytes?: number;
+  /**
+   * Maximum elements of any one table (default 1,000,000, a few MiB); `table.grow` beyond it
+   * fails in the guest, and a module declaring a larger table does not instantiate.
+   */
+  maxTableElements?: number;
+  /** Maximum number of instances in the guest's store (default 10). */
+  maxInstances?: number;
+  /** Maximum number of tables in the guest's store (default 10). */
+  maxTables?: number;
+  /** Maximum number of linear memories in the guest's store (default 10). */
+  maxMemories?: number;
   /** Cap on captured bytes per stream (default 1 GiB). */
   maxCaptureBytes?: number;
   /**
@@ -75,6 +86,51 @@ export interface RunWasiOptions {
 }
 
 /**
+ * Default resource caps of {@linkcode runWasi} and {@linkcode instantiateWasi}: every resource
+ * a guest can grow is bounded, so a hostile guest cannot exhaust the host's memory through
+ * tables or extra instances. Linear memory is bounded by `maxMemoryBytes` (4 GiB per 32-bit
+ * memory by the format itself when not given).
+ *
+ * @example
+ * ```ts
+ * import { runWasi, WASI_DEFAULT_LIMITS } from "@wasmtime-deno/wasmtime/wasi";
+ * await runWasi("app.wasm", { maxTableElements: WASI_DEFAULT_LIMITS.maxTableElements * 4 });
+ * ```
+ */
+export const WASI_DEFAULT_LIMITS: Readonly<{
+  maxTableElements: number;
+  maxInstances: number;
+  maxTables: number;
+  maxMemories: number;
+}> = Object.freeze({
+  maxTableElements: 1_000_000,
+  maxInstances: 10,
+  maxTables: 10,
+  maxMemories: 10,
+});
+
+/**
+ * Output captured from a WASI guest.
+ *
+ * @example
+ * ```ts
+ * import { runWasi, type WasiOutput } from "@wasmtime-deno/wasmtime/wasi";
+ * const output: WasiOutput = await runWasi("app.wasm");
+ * console.log(output.stdoutText);
+ * ```
+ */
+export interface WasiOutput {
+  /** Captured standard output (empty unless captured). */
+  stdout: Uint8Array;
+  /** Captured standard error (empty unless captured). */
+  stderr: Uint8Array;
+  /** `stdout` decoded as UTF-8. */
+  readonly stdoutText: string;
+  /** `stderr` decoded as UTF-8. */
+  readonly stderrText: string;
+}
+
+/**
  * What a WASI command did.
  *
  * @example
@@ -84,17 +140,73 @@ export interface RunWasiOptions {
  * if (result.exitCode !== 0) console.error(result.stderrText);
  * ```
  */
-export interface WasiResult {
+export interface WasiResult extends WasiOutput {
   /** The exit code: the argument of `proc_exit`, or 0 when `_start` returned. */
   exitCode: number;
-  /** Captured standard output (empty unless captured). */
-  stdout: Uint8Array;
-  /** Captured standard error (empty unless captured). */
-  stderr: Uint8Array;
+}
+
+/**
+ * The {@linkcode Trap} thrown by {@linkcode runWasi}, carrying what the guest wrote before it
+ * trapped (ran out of fuel, timed out, hit `unreachable`, ...). It is a `Trap`, so `code`,
+ * `frames` and `details` are there too.
+ *
+ * @example
+ * ```ts
+ * import { runWasi, WasiTrap } from "@wasmtime-deno/wasmtime/wasi";
+ * try {
+ *   await runWasi("app.wasm", { timeoutMs: 1_000 });
+ * } catch (e) {
+ *   if (e instanceof WasiTrap) console.error(e.codeName, e.stdoutText, e.stderrText);
+ * }
+ * ```
+ */
+export class WasiTrap extends Trap implements WasiOutput {
+  /** Standard output captured until the trap (empty unless captured). */
+  readonly stdout: Uint8Array<ArrayBuffer>;
+  /** Standard error captured until the trap (empty unless captured). */
+  readonly stderr: Uint8Array<ArrayBuffer>;
+
+  /** Wraps `trap` with the output captured before it. */
+  constructor(trap: Trap, stdout: Uint8Array<ArrayBuffer>, stderr: Uint8Array<ArrayBuffer>) {
+    super(
+      trap.message,
+      trap.code,
+      trap.frames,
+      trap.details,
+      trap.cause === undefined ? undefined : { cause: trap.cause },
+    );
+    this.name = "WasiTrap";
+    this.stack = trap.stack; // where the guest trapped, not where it was wrapped
+    this.stdout = stdout;
+    this.stderr = stderr;
+  }
+
   /** `stdout` decoded as UTF-8. */
-  readonly stdoutText: string;
+  get stdoutText(): string {
+    return new TextDecoder().decode(this.stdout);
+  }
+
   /** `stderr` decoded as UTF-8. */
-  readonly stderrText: string;
+  get stderrText(): string {
+    return new TextDecoder().decode(this.stderr);
+  }
+}
+
+function storeLimits(options: RunWasiOptions): StoreLimits {
+  const limit = (key: keyof RunWasiOptions, fallback: number | undefined) => {
+    const value = options[key] ?? fallback;
+    if (value !== undefined && (!Number.isSafeInteger(value) || (value as number) < 0)) {
+      throw new WasmtimeError(`${key} must be a non-negative integer, got ${String(value)}`);
+    }
+    return value as number | undefined;
+  };
+  return {
+    memorySize: limit("maxMemoryBytes", undefined),
+    tableElements: limit("maxTableElements", WASI_DEFAULT_LIMITS.maxTableElements),
+    instances: limit("maxInstances", WASI_DEFAULT_LIMITS.maxInstances),
+    tables: limit("maxTables", WASI_DEFAULT_LIMITS.maxTables),
+    memories: limit("maxMemories", WASI_DEFAULT_LIMITS.maxMemories),
+  };
 }
 
 function outputTarget(value: string | undefined): OutputTarget {
@@ -200,6 +312,13 @@ async function instantiateGuest(
     epochInterruption: options.timeoutMs !== undefined || options.nonBlocking === true,
   });
   const ownsEngine = options.engine === undefined;
+  let limits: StoreLimits;
+  try {
+    limits = storeLimits(options);
+  } catch (error) {
+    if (ownsEngine) engine[Symbol.dispose]();
+    throw error;
+  }
   const { module, owned } = await loadModule(engine, source, options.cacheDir);
   const wasi = wasiConfigFrom(options);
   let store: Store | undefined;
@@ -207,9 +326,7 @@ async function instantiateGuest(
     store = new Store(engine, {
       wasi,
       fuel: options.fuel,
-      limits: options.maxMemoryBytes === undefined
-        ? undefined
-        : { memorySize: options.maxMemoryBytes },
+      limits,
     });
     using linker = new Linker(engine);
     linker.defineWasi({ async: asyncWasi });
@@ -247,7 +364,9 @@ async function instantiateGuest(
 /**
  * Runs a WASI command (its `_start`) to completion, like `wasmtime run`. `proc_exit(n)` is
  * reported as `exitCode: n`; a trap (including fuel exhaustion and timeouts) is thrown as a
- * `Trap`. Standard output and error are captured unless told otherwise.
+ * {@linkcode WasiTrap}: a `Trap` that also carries the output captured until then. Standard
+ * output and error are captured unless told otherwise. Every growable resource is capped (see
+ * {@linkcode WASI_DEFAULT_LIMITS}).
  *
  * The guest runs on the calling thread and blocks it, unless `nonBlocking` is set: then it runs
  * as an async call and the event loop keeps running.
@@ -302,6 +421,13 @@ export async function runWasi(
       );
     }
   } catch (error) {
+    if (error instanceof Trap) {
+      throw new WasiTrap(
+        error,
+        guest.wasi.stdout?.bytes() ?? new Uint8Array(0),
+        guest.wasi.stderr?.bytes() ?? new Uint8Array(0),
+      );
+    }
     if (!(error instanceof WasiExit)) throw error;
     exitCode = error.status;
   }
