@@ -7,7 +7,7 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { cString } from "../bytes.ts";
 import { WasmtimeError } from "../error_types.ts";
-import { requirePermission } from "../permissions.ts";
+import { readChecked, requirePermission } from "../permissions.ts";
 import { ffi } from "../ffi.ts";
 import { Handle } from "../handle.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
@@ -256,7 +256,12 @@ export class WasiConfig implements WasiSource {
     return this;
   }
 
-  /** Standard input: bytes, a string, `{ file }` (needs read permission) or "inherit". */
+  /**
+   * Standard input: bytes, a string, `{ file }` or "inherit". A `{ file }` must be a regular
+   * file readable under Deno's grant, also where it really leads (symlinks followed); it is
+   * read whole into memory when the configuration is given to a store (so later changes to
+   * the file are not seen, and a pipe or device is refused: use "inherit" or bytes).
+   */
   stdin(source: StdinSource): this {
     this.#mutate("stdin");
     this.#stdin = source;
@@ -314,7 +319,10 @@ export class WasiConfig implements WasiSource {
   /** Checks every host resource against Deno's permissions; throws PermissionError. */
   checkPermissions(): void {
     if (this.#inheritEnv) {
-      requirePermission({ name: "env" }, "WASI: inheriting the environment needs env access");
+      // Native code copies every variable, so a --deny-env rule (a partial grant) refuses it.
+      requirePermission({ name: "env" }, "WASI: inheriting the environment needs env access", {
+        narrower: "Pass the variables the guest needs with env({ NAME: value })",
+      });
     }
     for (const preopen of this.#preopens) {
       const requested = resolve(preopen.host);
@@ -336,6 +344,7 @@ export class WasiConfig implements WasiSource {
     }
     const stdin = this.#stdin;
     if (typeof stdin === "object" && stdin !== null && "file" in stdin) {
+      // A preflight by path; the file itself is opened, checked and read by readChecked.
       const path = resolve(stdin.file);
       requireRead(path, "standard input from a file");
       requireRead(realTarget(path), "standard input from a file");
@@ -399,9 +408,20 @@ export class WasiConfig implements WasiSource {
       ffi().wasm_byte_vec_new(vec, BigInt(bytes.length), bytes as Uint8Array<ArrayBuffer>);
       ffi().wasi_config_set_stdin_bytes(config, vec);
     } else if (stdin !== undefined) {
-      if (!ffi().wasi_config_set_stdin_file(config, cString(resolve(stdin.file)))) {
-        throw new WasmtimeError(`WASI: cannot open ${stdin.file} for standard input`);
+      // Read here, from the descriptor whose real path was checked: a native open by path
+      // could be sent elsewhere by a symlink swapped after the check.
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = readChecked(stdin.file, "WASI: standard input from a file").bytes;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        throw new WasmtimeError(`WASI: cannot open ${stdin.file} for standard input`, {
+          cause: error,
+        });
       }
+      const vec = new Uint8Array(VEC_SIZE);
+      ffi().wasm_byte_vec_new(vec, BigInt(bytes.length), bytes);
+      ffi().wasi_config_set_stdin_bytes(config, vec);
     }
     this.stdout = this.#output(config, this.#stdout, 1);
     this.stderr = this.#output(config, this.#stderr, 2);
