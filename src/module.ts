@@ -174,7 +174,7 @@ export class Module {
   /**
    * Compiles `source` once and caches the compiled code in `options.dir`: later calls (in this
    * or another process) load it instead of compiling. Needs read and write permission for
-   * `dir`, wholly (no `--deny-*` rule inside it).
+   * `dir` (only JS touches it, so Deno's deny rules inside it apply as usual).
    *
    * Entries are native code, so the directory is trusted only if nobody else can write it:
    * it must belong to the current user and not be writable by group or others, and so must

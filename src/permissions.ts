@@ -39,7 +39,8 @@ export interface RequireOptions {
   /** What to do instead when the grant is partial, e.g. "preopen a narrower directory". */
   narrower?: string;
   /**
-   * Accept a partial grant. Only for checks that mirror one Deno itself makes with partial
+   * Accept a partial grant. Only where no native code uses the grant (JS does the work and
+   * Deno checks each access itself), or where the check mirrors one Deno makes with partial
    * semantics (its FFI pointer APIs accept `--allow-ffi` next to a `--deny-ffi=<path>`).
    */
   partialIsEnough?: boolean;
@@ -175,6 +176,13 @@ function readAll(file: Deno.FsFile, sizeHint: number): Uint8Array<ArrayBuffer> {
 export function readChecked(path: string, why: string): CheckedFile {
   const requested = resolve(path);
   requirePermission({ name: "read", path: requested }, `${why} needs read access to ${requested}`);
+  // A preflight for a clear error (Deno's open would refuse a denied link target with its own
+  // words); the check that counts is made below, on the opened file.
+  const target = realTarget(requested);
+  requirePermission(
+    { name: "read", path: target },
+    `${why} needs read access to ${target} (where ${requested} leads)`,
+  );
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(requested, { read: true });

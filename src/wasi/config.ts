@@ -140,12 +140,19 @@ export class CapturedOutput {
   }
 }
 
+// Only a directory can be granted in part (a deny rule inside it): that is a preopen.
+const NARROWER = "Preopen a narrower directory that contains no denied path";
+
 function requireRead(path: string, why: string): void {
-  requirePermission({ name: "read", path }, `WASI: ${why} needs read access to ${path}`);
+  requirePermission({ name: "read", path }, `WASI: ${why} needs read access to ${path}`, {
+    narrower: NARROWER,
+  });
 }
 
 function requireWrite(path: string, why: string): void {
-  requirePermission({ name: "write", path }, `WASI: ${why} needs write access to ${path}`);
+  requirePermission({ name: "write", path }, `WASI: ${why} needs write access to ${path}`, {
+    narrower: NARROWER,
+  });
 }
 
 /**
