@@ -124,14 +124,18 @@ export function requirePermission(
 }
 
 /**
- * Where `path` really leads once symlinks are followed; for a file that does not exist yet,
- * its directory's real path joined with its name. Needs read access to what it resolves.
+ * Where `path` (read access to it granted) really leads once symlinks are followed; for a file
+ * that does not exist (or a dangling link), its directory's real path joined with its name
+ * when the directory may be read, else `path`. Never prompts.
  */
 export function realTarget(path: string): string {
   try {
     return Deno.realPathSync(path);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (Deno.permissions.querySync({ name: "read", path: dirname(path) }).state !== "granted") {
+      return path;
+    }
     try {
       return join(Deno.realPathSync(dirname(path)), basename(path));
     } catch {
