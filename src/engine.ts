@@ -5,7 +5,8 @@
  */
 import { cString } from "./bytes.ts";
 import { WasmtimeError } from "./error_types.ts";
-import { requirePermission } from "./permissions.ts";
+import { requireOutputFile, requirePermission } from "./permissions.ts";
+import { join } from "node:path";
 import { check } from "./errors.ts";
 import { ffi } from "./ffi.ts";
 import { Handle } from "./handle.ts";
@@ -23,7 +24,8 @@ import { Module } from "./module.ts";
  */
 export type OptLevel = "none" | "speed" | "speed_and_size";
 /**
- * Profilers Wasmtime can emit data for.
+ * Profilers Wasmtime can emit data for (see `EngineOptions.profiler` for the files each one
+ * writes and the permissions that takes).
  *
  * @example
  * ```ts
@@ -114,12 +116,21 @@ export interface EngineOptions {
   /** Compile functions on several threads. */
   parallelCompilation?: boolean;
   /**
-   * Wasmtime's own compilation cache, configured by a TOML file (`configPath`). It reads and
-   * writes wherever that file says, so it needs unrestricted `--allow-read` and
-   * `--allow-write`. `Module.cached` is the permission-scoped alternative.
+   * Wasmtime's own compilation cache, configured by a TOML file (`configPath`). Wasmtime opens
+   * that file and the directories it names natively, by path, so it needs unrestricted
+   * `--allow-read` and `--allow-write` with no `--deny-read` / `--deny-write` rule at all, and
+   * it trusts whoever can write that cache (its entries are native code). `Module.cached` is
+   * the permission-scoped alternative.
    */
   cache?: { configPath: string };
-  /** Profiler to emit data for. */
+  /**
+   * Profiler to emit data for. Wasmtime writes the output natively, so the binding checks
+   * Deno's permissions first: `"perfmap"` appends to `/tmp/perf-<pid>.map` and needs read and
+   * write access to it (e.g. `--allow-read=/tmp --allow-write=/tmp`); `"jitdump"` writes
+   * `./jit-<pid>.dump` and needs read and write access to it; `"vtune"` needs
+   * `--allow-env=INTEL_LIBITTNOTIFY64,INTEL_JIT_PROFILER64`. An existing symlink or non-regular
+   * file at the output path is refused (native code would follow it).
+   */
   profiler?: Profiler;
   /** Virtual memory reserved per linear memory, in bytes. */
   memoryReservation?: number;
@@ -214,6 +225,28 @@ function nonNegativeInteger(options: EngineOptions, key: keyof EngineOptions): b
   return BigInt(value);
 }
 
+/**
+ * Wasmtime's profilers open their output by path, natively, when the engine is created:
+ * perfmap appends to `/tmp/perf-<pid>.map` (hard-coded, not `$TMPDIR`), jitdump opens
+ * `./jit-<pid>.dump` for reading and writing and maps it; both follow symlinks and create the
+ * file. vtune writes nothing itself; it loads Intel's collector if `INTEL_LIBITTNOTIFY64` or
+ * `INTEL_JIT_PROFILER64` names one (read natively, so Deno's env check is made here).
+ */
+function requireProfilerOutput(profiler: Profiler): void {
+  const why = `Engine option profiler: "${profiler}"`;
+  if (profiler === "perfmap") {
+    requireOutputFile(`/tmp/perf-${Deno.pid}.map`, `${why} writes /tmp/perf-${Deno.pid}.map`);
+  } else if (profiler === "jitdump") {
+    const path = join(Deno.cwd(), `jit-${Deno.pid}.dump`);
+    requireOutputFile(path, `${why} writes ${path}`, true);
+  } else if (profiler === "vtune") {
+    // These name a collector library that native code loads; no file is written otherwise.
+    for (const variable of ["INTEL_LIBITTNOTIFY64", "INTEL_JIT_PROFILER64"]) {
+      requirePermission({ name: "env", variable }, `${why} reads ${variable} natively`);
+    }
+  }
+}
+
 function applyOptions(config: Deno.PointerObject, options: EngineOptions): void {
   const known = new Set<string>([
     ...BOOLEAN_OPTIONS.map(([key]) => key as string),
@@ -270,17 +303,27 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
     ffi().wasmtime_config_cranelift_opt_level_set(config, level);
   }
   if (options.profiler !== undefined) {
-    const profiler = PROFILERS[options.profiler];
+    const profiler = Object.hasOwn(PROFILERS, options.profiler)
+      ? PROFILERS[options.profiler]
+      : undefined;
     if (profiler === undefined) {
       throw new WasmtimeError(`profiler must be one of ${Object.keys(PROFILERS).join(", ")}`);
     }
+    requireProfilerOutput(options.profiler);
     ffi().wasmtime_config_profiler_set(config, profiler);
   }
   if (options.cache !== undefined) {
+    const configPath = options.cache?.configPath;
+    if (typeof configPath !== "string" || configPath.length === 0) {
+      throw new WasmtimeError("Engine option cache.configPath must name a TOML file");
+    }
+    // Wasmtime opens the config file and then the directories it names by path, natively: only
+    // a whole, unscoped grant (no --deny-* rule anywhere) covers what it may touch.
     for (const name of ["read", "write"] as const) {
       requirePermission(
         { name },
         "Engine option `cache` lets Wasmtime read and write wherever its config file says",
+        { narrower: "Use Module.cached({ dir }), which needs access to its directory only" },
       );
     }
     check(

@@ -61,10 +61,15 @@ export function locateLibrary(): LibraryLocation {
   }
 
   const entry = join(root, cacheEntryName());
-  requirePermission(
-    { name: "read", path: entry },
-    `libwasmtime: reading the library cache at ${entry} needs read access`,
-  );
+  // The loader reads these two files (Deno checks the reads too; this says what to grant).
+  // A --deny-read rule elsewhere in the entry (e.g. on its C headers) does not matter.
+  for (const file of ["manifest.json", libraryFileName()]) {
+    requirePermission(
+      { name: "read", path: join(entry, file) },
+      `libwasmtime: reading the library cache at ${entry} needs read access`,
+      { suggest: entry },
+    );
+  }
   let manifest: CacheManifest;
   try {
     manifest = JSON.parse(Deno.readTextFileSync(join(entry, "manifest.json")));
@@ -109,10 +114,13 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   const origin = source === "env" ? `${LIB_ENV}=${path}` : `the cached library ${path}`;
   // Deno's pointer and callback APIs, which every call through the binding uses, need
   // unscoped FFI access: a path-scoped --allow-ffi=<path> opens the library but nothing more.
+  // They accept a partial grant (--allow-ffi next to --deny-ffi=<other path>), so this check
+  // does too; Deno.dlopen below checks the library path itself.
   requirePermission(
     { name: "ffi" },
     `libwasmtime: using ${origin} needs unscoped FFI access (Deno's pointer APIs do not ` +
       "accept a path-scoped --allow-ffi=<path>)",
+    { partialIsEnough: true },
   );
   let library: Deno.DynamicLibrary<S>;
   try {

@@ -53,12 +53,19 @@ export interface PreopenOptions {
 
 export { CapturedOutput, DEFAULT_CAPTURE_LIMIT } from "./capture.ts";
 
+// Only a directory can be granted in part (a deny rule inside it): that is a preopen.
+const NARROWER = "Preopen a narrower directory that contains no denied path";
+
 function requireRead(path: string, why: string): void {
-  requirePermission({ name: "read", path }, `WASI: ${why} needs read access to ${path}`);
+  requirePermission({ name: "read", path }, `WASI: ${why} needs read access to ${path}`, {
+    narrower: NARROWER,
+  });
 }
 
 function requireWrite(path: string, why: string): void {
-  requirePermission({ name: "write", path }, `WASI: ${why} needs write access to ${path}`);
+  requirePermission({ name: "write", path }, `WASI: ${why} needs write access to ${path}`, {
+    narrower: NARROWER,
+  });
 }
 
 /**
@@ -169,7 +176,12 @@ export class WasiConfig implements WasiSource {
     return this;
   }
 
-  /** Standard input: bytes, a string, `{ file }` (needs read permission) or "inherit". */
+  /**
+   * Standard input: bytes, a string, `{ file }` or "inherit". A `{ file }` must be a regular
+   * file readable under Deno's grant, also where it really leads (symlinks followed); it is
+   * read whole into memory when the configuration is given to a store (so later changes to
+   * the file are not seen, and a pipe or device is refused: use "inherit" or bytes).
+   */
   stdin(source: StdinSource): this {
     this.#mutate("stdin");
     this.#stdin = source;
@@ -227,7 +239,10 @@ export class WasiConfig implements WasiSource {
   /** Checks every host resource against Deno's permissions; throws PermissionError. */
   checkPermissions(): void {
     if (this.#inheritEnv) {
-      requirePermission({ name: "env" }, "WASI: inheriting the environment needs env access");
+      // Native code copies every variable, so a --deny-env rule (a partial grant) refuses it.
+      requirePermission({ name: "env" }, "WASI: inheriting the environment needs env access", {
+        narrower: "Pass the variables the guest needs with env({ NAME: value })",
+      });
     }
     for (const preopen of this.#preopens) {
       const requested = resolve(preopen.host);
@@ -249,6 +264,8 @@ export class WasiConfig implements WasiSource {
     }
     const stdin = this.#stdin;
     if (typeof stdin === "object" && stdin !== null && "file" in stdin) {
+      // A preflight by path; the file itself is opened once and checked by what was opened
+      // (see open.ts).
       const path = resolve(stdin.file);
       requireRead(path, "standard input from a file");
       requireRead(realTarget(path), "standard input from a file");
