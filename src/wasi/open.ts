@@ -35,10 +35,9 @@ const fdCell = new Int32Array(1);
 const fdBytes = new Uint8Array(fdCell.buffer);
 const pathBuffer = new Uint8Array(4096);
 
-function osError(action: string, path: string, errno: number): WasmtimeError {
-  return new WasmtimeError(
-    `WASI: cannot ${action} ${path}: ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`,
-  );
+function osError(verb: string, path: string, errno: number, purpose = ""): WasmtimeError {
+  const reason = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+  return new WasmtimeError(`WASI: cannot ${verb} ${path}${purpose}: ${reason}`);
 }
 
 /** The path the kernel reports for `fd`: where the opened object really is. */
@@ -81,7 +80,9 @@ export function openForGuest(
     opened = createFile(shown, why);
   }
   if ("errno" in opened) {
-    throw osError(purpose === "directory" ? "preopen" : "open", shown, opened.errno);
+    if (purpose === "directory") throw osError("preopen", shown, opened.errno);
+    const what = purpose === "read" ? " for standard input" : " for writing";
+    throw osError("open", shown, opened.errno, what);
   }
   const fd = opened.fd;
   try {
