@@ -310,6 +310,7 @@ export async function driveFuture(
   const errorWords = new Uint32Array(error.buffer);
   let hostError: { error: unknown } | undefined;
   let future: Deno.PointerValue = null;
+  let waker: Deno.PointerValue = null;
   let outcome: WasmtimeError | undefined;
   let ticking = false;
   try {
@@ -320,6 +321,7 @@ export async function driveFuture(
     }
     if (fuel) ffi().wasmtime_context_fuel_async_yield_interval(context, FUEL_SLICE);
     future = start(context, trap, error);
+    waker = ffi().wasmtime_deno_waker_new()!;
     const info = new BigUint64Array(6);
     const infoBytes = new Uint8Array(info.buffer);
     for (;;) {
@@ -327,11 +329,20 @@ export async function driveFuture(
         outcome = cancelled();
         break;
       }
-      if (ffi().wasmtime_deno_future_poll(future!, null) === 1) break;
+      const status = ffi().wasmtime_deno_future_poll(future!, waker);
+      if (status === POLL_READY) break;
+      if (status === POLL_NO_RUNTIME) {
+        outcome = new WasmtimeError(`${action}: the WASI I/O thread could not be started`);
+        break;
+      }
       revalidateViews(store); // JS runs next: the guest may have grown (moved) a memory
       const call = ffi().wasmtime_deno_async_take_pending(infoBytes);
       if (call === null) {
-        await nextTurn();
+        // The guest yielded (epoch tick, fuel slice): let the event loop run one turn. Or it
+        // waits in WASI (a sleep, an idle pipe): wait for its waker off the JS thread, so
+        // timers and I/O keep running; a deadline or an abort wakes it early.
+        if (status === POLL_AGAIN) await nextTurn();
+        else await waitForWake(waker, cancelWaiters);
         continue;
       }
       const failure = await performHostCall(store, context, info, cancelWaiters, () => cancelled);
@@ -352,6 +363,7 @@ export async function driveFuture(
     stopWatching();
     // Dropping an unfinished future unwinds the suspended guest; the store stays usable.
     if (future !== null) ffi().wasmtime_call_future_delete(future);
+    if (waker !== null) ffi().wasmtime_deno_waker_delete(waker);
     if (ticking) {
       disarmDeadline(control!, context);
       releaseTicker(engine);
@@ -372,6 +384,25 @@ export async function driveFuture(
     throw cancelled();
   }
   throw converted;
+}
+
+/** Poll results of `wasmtime_deno_future_poll` (see native/src/future.rs). */
+const POLL_READY = 1;
+const POLL_AGAIN = 2;
+const POLL_NO_RUNTIME = 3;
+/** Longest single wait for a waker; a lost wake-up then costs at most this much. */
+const MAX_WAIT_US = 1_000_000n;
+
+/** Waits on Deno's blocking pool until the call's waker fires (or a cancellation wakes it). */
+async function waitForWake(waker: Deno.PointerObject, cancelWaiters: (() => void)[]) {
+  const wake = () => ffi().wasmtime_deno_waker_wake(waker);
+  cancelWaiters.push(wake);
+  try {
+    await ffi().wasmtime_deno_waker_wait_nonblocking(waker, MAX_WAIT_US);
+  } finally {
+    const index = cancelWaiters.indexOf(wake);
+    if (index >= 0) cancelWaiters.splice(index, 1);
+  }
 }
 
 function pointerIn(words: Uint32Array): Deno.PointerValue {

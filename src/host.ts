@@ -113,7 +113,9 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
   const ok = hostOk ??= ffi().wasmtime_deno_host_ok()!;
   const { params, results } = type;
   const slots = Math.max(params.length, results.length);
-  const buffer = new Uint8Array(Math.max(slots, 1) * VAL_RAW_SIZE);
+  // `slots` values, then the done word the trampoline checks (see native/src/host.rs).
+  const buffer = new Uint8Array((slots + 1) * VAL_RAW_SIZE);
+  const done = new Uint32Array(buffer.buffer, slots * VAL_RAW_SIZE, 1);
   const view = new DataView(buffer.buffer);
   const caller = new Caller();
   const args: unknown[] = new Array(params.length);
@@ -163,6 +165,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
         } catch (error) {
           return hostFailure(error, name);
         } finally {
+          done[0] = 1;
           endHostCall(active);
         }
       }),
@@ -228,6 +231,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
     } catch (error) {
       return hostFailure(error, name);
     } finally {
+      done[0] = 1;
       endHostCall(active);
       args.fill(undefined);
       applyArgs.fill(undefined);

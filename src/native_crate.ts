@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "8124f8f4558c61a09cb8d93b5102b2b29bb86a77ecacec0300120a46e283260e",
+  hash: "aedb002b9c41cfcd302a892a90203b2d68c78f7cd49749952260c1d044c1ea8a",
 } as const;

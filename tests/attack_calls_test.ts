@@ -22,39 +22,21 @@ import {
   TrapCode,
   WasmtimeError,
 } from "../mod.ts";
-import { MOD_URL, ROOT, tempScript } from "./helpers.ts";
+import {
+  assertClean,
+  type IsolatedResult,
+  MOD_URL,
+  runIsolated as runIsolatedScript,
+} from "./helpers.ts";
 
-/** Runs `source` (which imports the binding as MOD) in a fresh Deno, killed after `killMs`. */
-async function runIsolated(
-  source: string,
-  killMs = 30_000,
-): Promise<{ code: number; stdout: string; stderr: string; killed: boolean }> {
-  const path = await tempScript(
+/** Runs `source` (which sees the binding as MOD) in a fresh Deno, killed after `killMs`. */
+function runIsolated(source: string, killMs = 30_000): Promise<IsolatedResult> {
+  return runIsolatedScript(
     `import * as MOD from ${JSON.stringify(MOD_URL)};\n` +
       `const { Engine, Func, FuncType, Instance, Linker, Module, Store, Trap } = MOD;\n` +
       source,
+    { killMs },
   );
-  const kill = AbortSignal.timeout(killMs);
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--expose-gc", path],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    signal: kill,
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-    killed: kill.aborted,
-  };
-}
-
-function assertClean(result: { code: number; stderr: string; killed: boolean }): void {
-  assert.ok(!result.killed, `the subprocess hung: ${result.stderr}`);
-  assert.equal(result.code, 0, `the subprocess failed (code ${result.code}): ${result.stderr}`);
 }
 
 function isInterrupt(e: unknown): boolean {

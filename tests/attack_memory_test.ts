@@ -26,7 +26,7 @@ import { ffi } from "../src/ffi.ts";
 import { memoryStruct } from "../src/memory.ts";
 import { contextOf, viewStats } from "../src/store.ts";
 import { main, parseArgs } from "../src/wasi/cli.ts";
-import { MOD_URL, runDeno, tempScript } from "./helpers.ts";
+import { MOD_URL, runIsolated as runIsolatedScript, tempScript } from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
 
 const STORE_URL = new URL("../src/store.ts", import.meta.url).href;
@@ -43,8 +43,7 @@ const { Engine, Instance, Memory, Module, Store } = await import(MOD);
 const { isQuarantined } = await import(STORE);
 const collect = async () => { for (let i = 0; i < 6; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); } };
 `;
-  const path = await tempScript(prelude + source);
-  return await runDeno(["run", "-A", "--v8-flags=--expose-gc", path]);
+  return await runIsolatedScript(prelude + source);
 }
 
 function assertClean(result: { code: number; stdout: string; stderr: string }, stdout: string) {

@@ -71,3 +71,47 @@ export async function tempScript(source: string): Promise<string> {
 
 /** The repository's mod.ts as a file URL (for scripts written to temp dirs). */
 export const MOD_URL: string = new URL("../mod.ts", import.meta.url).href;
+
+/** Result of {@linkcode runIsolated}: a subprocess run, and whether it had to be killed. */
+export interface IsolatedResult extends RunResult {
+  killed: boolean;
+}
+
+/**
+ * Runs `source` as a script in its own Deno process (for cases that used to crash or hang the
+ * process), killed after `killMs`. `stdin: "open"` gives it a pipe that stays open and idle.
+ */
+export async function runIsolated(
+  source: string,
+  options: { flags?: string[]; killMs?: number; stdin?: "null" | "open" } = {},
+): Promise<IsolatedResult> {
+  const path = await tempScript(source);
+  const kill = AbortSignal.timeout(options.killMs ?? 30_000);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...(options.flags ?? ["-A", "--v8-flags=--expose-gc"]), path],
+    cwd: ROOT,
+    stdin: options.stdin === "open" ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+    signal: kill,
+  }).spawn();
+  const output = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+    killed: kill.aborted,
+  };
+}
+
+/** Asserts that an isolated run neither hung nor failed. */
+export function assertClean(result: IsolatedResult): void {
+  if (result.killed) throw new Error(`the subprocess hung:\n${result.stdout}\n${result.stderr}`);
+  if (result.code !== 0) {
+    throw new Error(
+      `the subprocess failed (code ${result.code}):\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+}

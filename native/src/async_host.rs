@@ -125,4 +125,3 @@ pub unsafe extern "C" fn wasmtime_deno_async_finish(call: *mut AsyncCall, trap: 
         (*call).done = true;
     }
 }
-

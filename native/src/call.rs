@@ -1,7 +1,7 @@
 //! The packed call frame: `wasmtime_func_call_unchecked` with all its arguments in one buffer.
 //! Deno's FFI cost grows with the number of parameters, and this halves the cost of a call.
-use wasmtime_c_api::wasmtime;
 use std::ffi::c_void;
+use wasmtime_c_api::wasmtime;
 use wasmtime_c_api::{
     wasm_trap_t, wasmtime_error_t, wasmtime_func_call_unchecked, WasmtimeStoreContextMut,
 };
@@ -57,4 +57,3 @@ pub unsafe extern "C" fn wasmtime_deno_call(frame: &mut CallFrame) -> bool {
         ok
     }
 }
-

@@ -2,9 +2,9 @@
 //! async fiber, where JS must not run, so the bytes are buffered natively and JS drains them.
 //! The stream is a synchronous WASIp2 output stream: the C API's custom streams go through an
 //! async adapter with a background task per write, measured at under 100 MB/s.
-use wasmtime_c_api::wasmtime;
 use std::sync::{Arc, Mutex};
 use wasmtime_c_api::wasi_config_t;
+use wasmtime_c_api::wasmtime;
 
 /// The buffered bytes of one captured stream and their cap.
 pub struct Capture {

@@ -4,13 +4,13 @@
 //! thread advances the engine's epoch. Each store's callback then decides, natively and without
 //! entering JS, whether the running call passed its wall-clock deadline (trap) or should yield
 //! to the event loop (async calls) or simply continue.
-use wasmtime_c_api::wasmtime;
 use crate::thread;
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use wasmtime_c_api::wasmtime;
 use wasmtime_c_api::{
     wasm_engine_delete, wasm_engine_t, wasmtime_engine_clone, wasmtime_engine_increment_epoch,
     wasmtime_error_t, wasmtime_store_epoch_deadline_callback, wasmtime_store_t,

@@ -3,8 +3,7 @@
 use crate::dropped::push_dropped;
 use std::ffi::c_void;
 use wasmtime_c_api::{
-    wasmtime_externref_data, wasmtime_externref_new, wasmtime_externref_t,
-    WasmtimeStoreContextMut,
+    wasmtime_externref_data, wasmtime_externref_new, wasmtime_externref_t, WasmtimeStoreContextMut,
 };
 
 struct ExternrefId {

@@ -19,7 +19,9 @@ pub const OPEN_READ: u32 = 1;
 pub const OPEN_WRITE_EXISTING: u32 = 2;
 
 fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 fn c_path(path: *const u8, len: usize) -> Option<CString> {

@@ -127,7 +127,8 @@ pub extern "C" fn wasmtime_deno_future_poll(
         return POLL_NO_RUNTIME;
     };
     // SAFETY: `wasmtime_call_future_t` has the boxed future as its only field (size checked).
-    let future = unsafe { &mut *(future as *mut wasmtime_call_future_t<'_>).cast::<BoxedCallFuture<'_>>() };
+    let future =
+        unsafe { &mut *(future as *mut wasmtime_call_future_t<'_>).cast::<BoxedCallFuture<'_>>() };
     // SAFETY: a live waker owned by the caller, or null.
     let waker = unsafe { waker.as_ref() };
     if let Some(waker) = waker {

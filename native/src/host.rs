@@ -3,14 +3,16 @@
 //! buffer, calls the JS callback with no parameters (Deno's FFI cost grows with each one), and
 //! copies results back.
 //!
-//! The callback's result must be [`wasmtime_deno_host_ok`] on success, or a trap. Deno returns
-//! null from a callback whose JS side failed in a way JS could not catch (its stack exhausted,
-//! its worker terminating), so null is a failure too: the guest traps instead of continuing
-//! with whatever the scratch buffer held.
-use wasmtime_c_api::wasmtime;
+//! A call succeeded only if the callback returned [`wasmtime_deno_host_ok`] *and* its JS body
+//! set the done word that follows the value slots in the scratch buffer. Deno returns null
+//! from a callback whose JS side failed in a way JS could not catch (its stack exhausted), and
+//! does not run the callback at all once its worker is terminating (the result is then
+//! whatever the call left in the return register): in both cases the guest traps instead of
+//! continuing with whatever the scratch buffer held.
 use crate::dropped::push_dropped;
 use crate::thread;
 use std::ffi::c_void;
+use wasmtime_c_api::wasmtime;
 use wasmtime_c_api::{wasm_trap_t, wasmtime_caller_t, wasmtime_trap_new};
 
 type UncheckedCallback = extern "C" fn(
@@ -33,7 +35,8 @@ pub extern "C" fn wasmtime_deno_host_ok() -> *const c_void {
 }
 
 /// Native state of one host function: the JS callback, its scratch buffer (JS-owned, alive
-/// until this env's id is reported dropped) and the ids that name it.
+/// until this env's id is reported dropped; `slots` values, then the done word) and the ids
+/// that name it.
 pub struct HostEnv {
     callback: Option<JsHostCallback>,
     scratch: *mut wasmtime::ValRaw,
@@ -56,7 +59,7 @@ pub fn trap(message: &str) -> Box<wasm_trap_t> {
 }
 
 /// Allocates the environment of a host function (`callback` may be null for async ones).
-/// `scratch` must hold `slots` values and outlive the env.
+/// `scratch` must hold `slots + 1` values (the last one is the done word) and outlive the env.
 #[unsafe(no_mangle)]
 pub extern "C" fn wasmtime_deno_host_env_new(
     callback: Option<JsHostCallback>,
@@ -103,21 +106,32 @@ extern "C" fn host_trampoline(
     // call of the same function overwrites the scratch only while the outer JS body runs, after
     // it has read its arguments and before it writes its results.
     unsafe { std::ptr::copy_nonoverlapping(values, env.scratch, count) };
+    // SAFETY: the done word follows the `slots` values in the scratch buffer.
+    let done = unsafe { env.scratch.add(env.slots).cast::<u32>() };
+    // SAFETY: as above; JS writes 1 here at the end of a successful call.
+    unsafe { done.write_volatile(0) };
     let previous = thread::replace_caller(caller.cast());
     let result = callback();
     thread::replace_caller(previous);
-    if result.cast_const().cast::<c_void>() == wasmtime_deno_host_ok() {
+    // SAFETY: as above. Reset, so that an outer call of the same function cannot see an inner
+    // call's mark.
+    let finished = unsafe { done.read_volatile() } == 1;
+    unsafe { done.write_volatile(0) };
+    if finished && result.cast_const().cast::<c_void>() == wasmtime_deno_host_ok() {
         // SAFETY: as above, in the other direction.
         unsafe { std::ptr::copy_nonoverlapping(env.scratch, values, count) };
         return None;
     }
-    if result.is_null() {
+    if !finished
+        || result.is_null()
+        || result.cast_const().cast::<c_void>() == wasmtime_deno_host_ok()
+    {
         return Some(trap(
             "host function failed in JS without a catchable exception (the JS stack was \
              exhausted, or the worker is terminating)",
         ));
     }
-    // SAFETY: any other result is a trap the JS side made with wasmtime_trap_new.
+    // SAFETY: a finished call that did not succeed returned a trap made with wasmtime_trap_new.
     Some(unsafe { Box::from_raw(result) })
 }
 

@@ -4,8 +4,8 @@
 //! thread inside Wasmtime, where no deadline can reach it. Linked asynchronously, every WASI
 //! call is a future: a deadline drops it (unwinding the guest with an Interrupt trap), and
 //! `callAsync` lets the event loop run while the guest waits (see `future`).
-use wasmtime_c_api::wasmtime;
 use std::sync::OnceLock;
+use wasmtime_c_api::wasmtime;
 use wasmtime_c_api::{wasi_config_t, wasmtime_error_t, wasmtime_linker_t, WasmtimeStoreData};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{ResourceTable, WasiCtxBuilder, WasiView};
