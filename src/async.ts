@@ -114,6 +114,17 @@ function checkOptions(store: Store, options: CallOptions, action: string, async:
       );
     }
   }
+  if ((timeoutMs !== undefined && timeoutMs !== Infinity) || signal !== undefined) {
+    if (engine.sharedMemory) {
+      // Wasmtime 48 parks a thread in memory.atomic.wait with no way to wake it but a notify
+      // of that very address: a deadline could not be kept, so it is not promised.
+      throw new WasmtimeError(
+        `${action}: deadlines cannot stop a guest blocked in memory.atomic.wait, which an ` +
+          "engine with sharedMemory allows; run such guests in a subprocess you can kill, or " +
+          "use an engine without sharedMemory",
+      );
+    }
+  }
   if (signal !== undefined) {
     if (!(signal instanceof AbortSignal)) {
       throw new WasmtimeError(`${action}: signal must be an AbortSignal`);
@@ -169,8 +180,13 @@ const syncDeadlines = new WeakMap<Store, number>();
  * blocks the JS thread, and the store's epoch control traps the guest once the earliest active
  * deadline on the store has passed.
  */
-export function withTimeout<T>(store: Store, options: CallOptions, run: () => T): T {
-  checkOptions(store, options, "callWith", false);
+export function withTimeout<T>(
+  store: Store,
+  options: CallOptions,
+  run: () => T,
+  action = "callWith",
+): T {
+  checkOptions(store, options, action, false);
   if (options.signal?.aborted) throw interrupted("the call was aborted", options.signal.reason);
   const timeoutMs = options.timeoutMs;
   if (timeoutMs === undefined || timeoutMs === Infinity) return run();
@@ -371,6 +387,95 @@ export async function driveFuture(
     if (fuel) ffi().wasmtime_context_fuel_async_yield_interval(context, 0n);
     release();
   }
+  settle(trapWords, errorWords, outcome, hostError, cancelled, action);
+}
+
+/**
+ * Drives the call future made by `start` to completion on this thread, for synchronous calls
+ * into stores whose WASI is linked asynchronously (`Linker.defineWasi({ async: true })`, as
+ * `runWasi` does): such stores accept only async entry points, so that a deadline can drop a
+ * blocking WASI call. While the guest waits in WASI (a sleep, an idle pipe) the thread sleeps
+ * until the future's waker fires or the call's deadline passes, whichever comes first.
+ */
+export function driveFutureBlocking(
+  store: Store,
+  action: string,
+  options: CallOptions,
+  start: (
+    context: Deno.PointerObject,
+    trap: Uint8Array<ArrayBuffer>,
+    error: Uint8Array<ArrayBuffer>,
+  ) => Deno.PointerValue,
+): void {
+  const trap = new Uint8Array(8);
+  const error = new Uint8Array(8);
+  const trapWords = new Uint32Array(trap.buffer);
+  const errorWords = new Uint32Array(error.buffer);
+  let outcome: WasmtimeError | undefined;
+  withTimeout(store, options, () => {
+    const context = contextOf(store, action);
+    enterStore(store);
+    const waker = ffi().wasmtime_deno_waker_new()!;
+    let future: Deno.PointerValue = null;
+    try {
+      future = start(context, trap, error);
+      outcome = pollBlocking(store, future!, waker, action);
+    } finally {
+      // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
+      if (future !== null) ffi().wasmtime_call_future_delete(future);
+      ffi().wasmtime_deno_waker_delete(waker);
+      leaveStore(store);
+    }
+  }, action);
+  settle(trapWords, errorWords, outcome, undefined, undefined, action);
+}
+
+/** Polls `future` until it is ready, or until the store's deadline passes while it waits. */
+function pollBlocking(
+  store: Store,
+  future: Deno.PointerObject,
+  waker: Deno.PointerObject,
+  action: string,
+): WasmtimeError | undefined {
+  const info = new Uint8Array(48);
+  for (;;) {
+    const status = ffi().wasmtime_deno_future_poll(future, waker);
+    if (status === POLL_READY) return undefined;
+    if (status === POLL_NO_RUNTIME) {
+      return new WasmtimeError(`${action}: the WASI I/O thread could not be started`);
+    }
+    const call = ffi().wasmtime_deno_async_take_pending(info);
+    if (call !== null) {
+      // A JS async host function cannot be awaited by a synchronous caller.
+      const message = utf8("an async host function was called during a synchronous call");
+      ffi().wasmtime_deno_async_finish(
+        call,
+        ffi().wasmtime_trap_new(message, BigInt(message.length)),
+      );
+      continue;
+    }
+    const left = (syncDeadlines.get(store) ?? Infinity) - performance.now();
+    if (left <= 0) return interrupted(`${action}: the deadline passed while the guest waited`);
+    if (status !== POLL_AGAIN) {
+      const us = left < Number(MAX_WAIT_US) / 1000 ? BigInt(Math.ceil(left * 1000)) : MAX_WAIT_US;
+      ffi().wasmtime_deno_waker_wait(waker, us);
+    }
+  }
+}
+
+/**
+ * How a finished call future becomes a result or an exception: an early stop (`outcome`)
+ * frees the out-parameters; a host function's own error wins over the trap it caused; a trap
+ * that came from a cancellation is reported as the cancellation.
+ */
+function settle(
+  trapWords: Uint32Array,
+  errorWords: Uint32Array,
+  outcome: WasmtimeError | undefined,
+  hostError: { error: unknown } | undefined,
+  cancelled: (() => WasmtimeError) | undefined,
+  action: string,
+): void {
   if (outcome !== undefined) {
     freeOutParameters(trapWords, errorWords);
     throw outcome;

@@ -78,6 +78,10 @@ export const symbols = {
     result: "bool",
     nonblocking: true,
   },
+  // uintptr_t wasmtime_deno_stack_here(void)  (an address in the current stack frame)
+  wasmtime_deno_stack_here: { parameters: [], result: "usize" },
+  // void wasmtime_deno_set_js_stack_floor(uintptr_t floor)  (lowest address JS reached)
+  wasmtime_deno_set_js_stack_floor: { parameters: ["usize"], result: "void" },
   // const void *wasmtime_deno_host_ok(void)  (what a JS host callback returns on success)
   wasmtime_deno_host_ok: { parameters: [], result: "pointer" },
   // wasmtime_error_t *wasmtime_deno_linker_define_wasi_async(wasmtime_linker_t *)

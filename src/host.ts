@@ -111,6 +111,7 @@ export interface HostCallback {
 /** Creates the native trampoline for a JS host function of signature `type`. */
 export function createHostCallback(type: FuncType, fn: HostFunction, name: string): HostCallback {
   const ok = hostOk ??= ffi().wasmtime_deno_host_ok()!;
+  measureJsStackFloor();
   const { params, results } = type;
   const slots = Math.max(params.length, results.length);
   // `slots` values, then the done word the trampoline checks (see native/src/host.rs).
@@ -238,6 +239,32 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
     }
   });
   return register(callback);
+}
+
+let stackFloorMeasured = false;
+
+/**
+ * Measures, once per thread, the lowest stack address JS can reach, for the native trampoline:
+ * V8 aborts the process when JS is entered below its stack region, and deep wasm frames (which
+ * V8 does not see) can take a host call there. Recursing until V8's RangeError costs about a
+ * millisecond.
+ */
+function measureJsStackFloor(): void {
+  if (stackFloorMeasured) return;
+  stackFloorMeasured = true;
+  const here = ffi().wasmtime_deno_stack_here;
+  let lowest = Number.MAX_SAFE_INTEGER;
+  const dive = (): void => {
+    const address = Number(here());
+    if (address < lowest) lowest = address;
+    dive();
+  };
+  try {
+    dive();
+  } catch {
+    // RangeError: the bottom of V8's stack region.
+  }
+  ffi().wasmtime_deno_set_js_stack_floor(BigInt(lowest));
 }
 
 function promiseError(result: Promise<unknown>, name: string): WasmtimeError {

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "aedb002b9c41cfcd302a892a90203b2d68c78f7cd49749952260c1d044c1ea8a",
+  hash: "e8c1f55cc45da4bf71ed4f5a8cbeae544922e1b18c4c9f746b97a7274e164a29",
 } as const;

@@ -314,3 +314,50 @@ Deno.test("H3: a WasiConfig store with async WASI can be driven by callAsync wit
   );
   assert.equal(wasi.stdout!.text(), "before\n");
 });
+
+Deno.test("H4: an engine with sharedMemory refuses deadlines that memory.atomic.wait would break", async () => {
+  using engine = new Engine({ epochInterruption: true, sharedMemory: true });
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module (memory 1 1 shared) (func (export "wait") (result i32)
+      (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))`,
+  );
+  const wait = new Instance(store, module, []).getFunc("wait")!;
+  assert.throws(() => wait.callWith({ timeoutMs: 100 }), /memory\.atomic\.wait/);
+  await assert.rejects(() => wait.callAsyncWith({ timeoutMs: 100 }), /memory\.atomic\.wait/);
+  await assert.rejects(
+    () => wait.callAsyncWith({ signal: AbortSignal.timeout(100) }),
+    /memory\.atomic\.wait/,
+  );
+});
+
+Deno.test("host calls from deep JS and deep wasm end in a result or an error, never an abort", async () => {
+  const result = await runIsolated(`
+import { Engine, Func, FuncType, Instance, Module, Store } from ${JSON.stringify(MOD_URL)};
+const engine = new Engine();
+const store = new Store(engine);
+let rec;
+const h = new Func(store, new FuncType(["i32"], ["i32"]), (_c, n) => rec(n));
+const f = new Instance(store, new Module(engine, \`(module (import "" "h" (func $h (param i32) (result i32)))
+  (func $f (export "f") (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)
+    (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+      (else (i32.add (call $h (i32.sub (local.get 0) (i32.const 1))) (i32.const 1))))))\`), [h]).getFunc("f");
+rec = (n) => f.call(n);
+let max = 0;
+const probe = (d) => { max = d; probe(d + 1); };
+try { probe(0); } catch { /* measured */ }
+let wrong = 0, ok = 0;
+function at(depth, n) {
+  if (depth > 0) return at(depth - 1, n);
+  try { if (f.call(n) === n) ok++; else wrong++; } catch { /* a Trap or a RangeError */ }
+}
+for (const fraction of [0, 0.3, 0.6, 0.9]) {
+  for (const n of [10, 300, 3000, 10000]) {
+    try { at(Math.floor(max * fraction), n); } catch { /* RangeError on the way down */ }
+  }
+}
+console.log(JSON.stringify({ wrong, ok: ok > 0 }));`);
+  assertClean(result);
+  assert.equal(result.stdout.trim(), JSON.stringify({ wrong: 0, ok: true }));
+});

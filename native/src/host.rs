@@ -96,6 +96,12 @@ extern "C" fn host_trampoline(
              Linker.defineAsyncFunc (JS cannot run on Wasmtime's async stack)",
         ));
     }
+    if !thread::js_stack_left() {
+        return Some(trap(
+            "host function called with too little native stack left for JS (deep wasm \
+             recursion, or a call made from deep JS); trapping instead of entering JS",
+        ));
+    }
     // SAFETY: env is a live HostEnv (Wasmtime frees it only after the function is gone).
     let env = unsafe { &*env.cast::<HostEnv>() };
     let Some(callback) = env.callback else {

@@ -14,6 +14,37 @@ thread_local! {
     /// The caller of the synchronous host function running on this thread.
     static CURRENT_CALLER: Cell<*mut wasmtime_caller_t<'static>> =
         const { Cell::new(std::ptr::null_mut()) };
+    /// The lowest stack address JS reached on this thread (0: not measured): V8 aborts the
+    /// process when JS is entered below its stack region, which deep wasm frames can reach.
+    static JS_STACK_FLOOR: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Stack that a JS host function needs above V8's floor (its own frames and V8's entry).
+const JS_STACK_MARGIN: usize = 96 << 10;
+
+/// An address in the current stack frame (the stack grows down on every supported target).
+#[inline(never)]
+pub fn stack_here() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// True if JS may be entered here: the stack left above V8's floor is large enough.
+pub fn js_stack_left() -> bool {
+    let floor = JS_STACK_FLOOR.with(|f| f.get());
+    floor == 0 || stack_here() > floor.saturating_add(JS_STACK_MARGIN)
+}
+
+/// An address in the caller's stack frame; JS records the lowest one it reaches.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_stack_here() -> usize {
+    stack_here()
+}
+
+/// Records the lowest stack address JS reached on this thread (see `JS_STACK_FLOOR`).
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_set_js_stack_floor(floor: usize) {
+    JS_STACK_FLOOR.with(|f| f.set(floor));
 }
 
 /// True while a call future is being polled on this thread.

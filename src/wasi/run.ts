@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { driveFutureBlocking } from "../blocking.ts";
+import { driveFutureBlocking } from "../async.ts";
 import { Engine } from "../engine.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { Trap, WasiExit } from "../errors.ts";
