@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "e8c1f55cc45da4bf71ed4f5a8cbeae544922e1b18c4c9f746b97a7274e164a29",
+  hash: "dcd1deb1709fb5212c9234efa987357918788bbd754a69552e9e6e62b9623963",
 } as const;

@@ -13,7 +13,10 @@ use crate::dropped::push_dropped;
 use crate::thread;
 use std::ffi::c_void;
 use wasmtime_c_api::wasmtime;
-use wasmtime_c_api::{wasm_trap_t, wasmtime_caller_t, wasmtime_trap_new};
+use wasmtime_c_api::{wasm_trap_t, wasmtime_caller_t, wasmtime_trap_new, wasmtime_trap_new_code};
+
+/// `WASMTIME_TRAP_CODE_STACK_OVERFLOW` in wasmtime/trap.h.
+const TRAP_STACK_OVERFLOW: u8 = 0;
 
 type UncheckedCallback = extern "C" fn(
     *mut c_void,
@@ -97,10 +100,10 @@ extern "C" fn host_trampoline(
         ));
     }
     if !thread::js_stack_left() {
-        return Some(trap(
-            "host function called with too little native stack left for JS (deep wasm \
-             recursion, or a call made from deep JS); trapping instead of entering JS",
-        ));
+        // Deep wasm recursion (or a call made from deep JS) left too little stack to enter JS:
+        // this is the guest's stack overflow, reported as one.
+        // SAFETY: a valid trap code (Wasmtime's StackOverflow).
+        return Some(unsafe { wasmtime_trap_new_code(TRAP_STACK_OVERFLOW) });
     }
     // SAFETY: env is a live HostEnv (Wasmtime frees it only after the function is gone).
     let env = unsafe { &*env.cast::<HostEnv>() };

@@ -1,0 +1,10 @@
+const sab = new SharedArrayBuffer(8); const c = new Int32Array(sab);
+const worker = new Worker(new URL("./worker2.ts", import.meta.url).href, { type: "module" });
+worker.postMessage(sab);
+await new Promise((resolve) => worker.onmessage = resolve);
+await new Promise((resolve) => setTimeout(resolve, 200));
+worker.terminate();
+const a = Atomics.load(c, 0);
+await new Promise((resolve) => setTimeout(resolve, 300));
+console.log("calls during 300ms after terminate:", Atomics.load(c, 0) - a, "caught:", c[1]);
+Deno.exit(0);
