@@ -24,20 +24,20 @@ export {
   type OptLevel,
   type PoolingOptions,
   type Profiler,
-} from "./src/engine.ts";
-export { Store, type StoreLimits, type StoreOptions } from "./src/store.ts";
+} from "./src/core/engine.ts";
+export { Store, type StoreLimits, type StoreOptions } from "./src/core/store.ts";
 export { WASI_INTO_NATIVE, type WasiSource } from "./src/internal.ts";
-export { Module } from "./src/module.ts";
-export { Linker } from "./src/linker.ts";
-export { Instance } from "./src/instance.ts";
-export { InstancePre } from "./src/instance_pre.ts";
-export { Caller, type HostFunction } from "./src/caller.ts";
-export { Func } from "./src/func.ts";
-export type { CallOptions } from "./src/async.ts";
-export { Memory } from "./src/memory.ts";
-export { Table } from "./src/table.ts";
-export { Global } from "./src/global.ts";
-export type { Extern } from "./src/extern.ts";
+export { Module } from "./src/core/module.ts";
+export { Linker } from "./src/core/linker.ts";
+export { Instance } from "./src/core/instance.ts";
+export { InstancePre } from "./src/core/instance_pre.ts";
+export { Caller, type HostFunction } from "./src/core/caller.ts";
+export { Func } from "./src/core/func.ts";
+export type { CallOptions } from "./src/core/async.ts";
+export { Memory } from "./src/core/memory.ts";
+export { Table } from "./src/core/table.ts";
+export { Global } from "./src/core/global.ts";
+export type { Extern } from "./src/core/extern.ts";
 export {
   type ExportType,
   type ExternType,
@@ -47,8 +47,8 @@ export {
   type MemoryType,
   type TableType,
   type ValType,
-} from "./src/types.ts";
+} from "./src/core/types.ts";
 export { type Frame, Trap, TrapCode, WasiExit } from "./src/errors.ts";
 export { LibraryError, PermissionError, WasmtimeError } from "./src/error_types.ts";
-export { wat2wasm } from "./src/wat.ts";
+export { wat2wasm } from "./src/core/wat.ts";
 export { version } from "./src/version.ts";

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { decodeUtf8, newVec, readName, takeByteVec, vecParts } from "./bytes.ts";
+import { decodeUtf8, newVec, readName, takeByteVec, vecParts } from "./ffi/raw.ts";
 import { WasmtimeError } from "./error_types.ts";
-import { ffi } from "./ffi.ts";
-import { POINTER_SIZE } from "./layout.ts";
+import { ffi } from "./ffi/symbols.ts";
+import { POINTER_SIZE } from "./ffi/layout.ts";
 
 /**
  * Wasmtime's trap codes (`wasmtime_trap_code_t`).

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ffi } from "./ffi.ts";
+import { ffi } from "./ffi/symbols.ts";
 
 /**
  * The Wasmtime release of the loaded libwasmtime, e.g. `"48.0.8"`. Opens the library on first

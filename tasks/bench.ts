@@ -13,7 +13,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine, FuncType, Instance, Linker, Module, Store, wat2wasm } from "../mod.ts";
-import { cacheRoot } from "../src/cache.ts";
+import { cacheRoot } from "../src/package/cache.ts";
 import { runWasi } from "../wasi.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));

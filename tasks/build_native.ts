@@ -18,9 +18,14 @@
  */
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { cacheEntryName, type CacheManifest, cacheRoot, libraryFileName } from "../src/cache.ts";
-import { NATIVE_CRATE } from "../src/native_crate.ts";
-import { CRATE_FILES, describeCrate } from "../src/native_source.ts";
+import {
+  cacheEntryName,
+  type CacheManifest,
+  cacheRoot,
+  libraryFileName,
+} from "../src/package/cache.ts";
+import { NATIVE_CRATE } from "../src/package/native_crate.ts";
+import { CRATE_FILES, describeCrate } from "../src/package/native_source.ts";
 
 /** Upstream Wasmtime release tag the pinned crate version corresponds to. */
 const UPSTREAM_TAG = `v${NATIVE_CRATE.wasmtimeVersion}`;
@@ -77,7 +82,9 @@ async function materializeCrate(root: string): Promise<string> {
   });
   if (description.hash !== NATIVE_CRATE.hash) {
     throw new BuildError(
-      `native/ does not match src/native_crate.ts (hash ${description.hash.slice(0, 16)} vs ` +
+      `native/ does not match src/package/native_crate.ts (hash ${
+        description.hash.slice(0, 16)
+      } vs ` +
         `${NATIVE_CRATE.hash.slice(0, 16)}); run \`deno task sync-native\` after editing native/`,
     );
   }

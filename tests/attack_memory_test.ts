@@ -22,14 +22,14 @@ import {
   wat2wasm,
 } from "../mod.ts";
 import { instantiateWasi, runWasi, WASI_DEFAULT_LIMITS, WasiTrap } from "../wasi.ts";
-import { ffi } from "../src/ffi.ts";
-import { memoryStruct } from "../src/memory.ts";
-import { contextOf, viewStats } from "../src/store.ts";
+import { ffi } from "../src/ffi/symbols.ts";
+import { memoryStruct } from "../src/core/memory.ts";
+import { contextOf, viewStats } from "../src/core/store.ts";
 import { main, parseArgs } from "../src/wasi/cli.ts";
 import { MOD_URL, runIsolated as runIsolatedScript, tempScript } from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
 
-const STORE_URL = new URL("../src/store.ts", import.meta.url).href;
+const STORE_URL = new URL("../src/core/store.ts", import.meta.url).href;
 const WASI_URL = new URL("../wasi.ts", import.meta.url).href;
 const FIXTURES_URL = new URL("./wasi_fixtures.ts", import.meta.url).href;
 const WARNING = "a Memory.buffer was transferred";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { cpuUsage } from "node:process";
 import { Engine, Func, FuncType, Instance, Module, Store, Trap, TrapCode } from "../mod.ts";
 import { runWasi, WasiConfig } from "../wasi.ts";
-import { CRATE_FILES } from "../src/native_source.ts";
+import { CRATE_FILES } from "../src/package/native_source.ts";
 import {
   assertClean,
   cacheEntry,

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import * as layout from "../src/layout.ts";
+import * as layout from "../src/ffi/layout.ts";
 import { cacheEntry } from "./helpers.ts";
-import { ffi } from "../src/ffi.ts";
+import { ffi } from "../src/ffi/symbols.ts";
 
-/** Each constant of src/layout.ts about C API structs and the C expression that must equal it. */
+/** Each constant of src/ffi/layout.ts about C API structs and the C expression that must equal it. */
 const EXPECTED: Record<Exclude<keyof typeof layout, `FRAME_${string}`>, string> = {
   VAL_SIZE: "sizeof(wasmtime_val_t)",
   VAL_KIND_OFFSET: "offsetof(wasmtime_val_t, kind)",
@@ -46,7 +46,7 @@ const INVARIANTS: string[] = [
   "WASMTIME_TRAP_CODE_INTERRUPT == 10 && WASMTIME_TRAP_CODE_OUT_OF_FUEL == 11",
 ];
 
-Deno.test("struct layouts in src/layout.ts match the C headers of the built crate", async () => {
+Deno.test("struct layouts in src/ffi/layout.ts match the C headers of the built crate", async () => {
   const include = join(await cacheEntry(), "include");
   const dir = await Deno.makeTempDir({ prefix: "wasmtime-deno-layout-" });
   const source = `#include <stddef.h>

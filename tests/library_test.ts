@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { version } from "../mod.ts";
-import { NATIVE_CRATE } from "../src/native_crate.ts";
-import { CRATE_FILES, describeCrate, parseManifest } from "../src/native_source.ts";
+import { NATIVE_CRATE } from "../src/package/native_crate.ts";
+import { CRATE_FILES, describeCrate, parseManifest } from "../src/package/native_source.ts";
 import { cacheEntry, libraryPath, MOD_URL, ROOT, runDeno, tempScript } from "./helpers.ts";
 
 const VERSION_SCRIPT = `import { version } from ${JSON.stringify(MOD_URL)};
@@ -48,7 +48,7 @@ Deno.test("version() reports the Wasmtime release pinned in native/Cargo.toml", 
   assert.match(version(), /^\d+\.\d+\.\d+$/);
 });
 
-Deno.test("src/native_crate.ts is in sync with native/ (run deno task sync-native)", async () => {
+Deno.test("src/package/native_crate.ts is in sync with native/ (run deno task sync-native)", async () => {
   const description = await describeCrate((file) => Deno.readFile(join(ROOT, "native", file)));
   assert.deepEqual(
     { ...description, features: [...description.features] },

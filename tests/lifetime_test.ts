@@ -2,8 +2,8 @@
 // with only the garbage collector (run with --v8-flags=--expose-gc, as `deno task test` does).
 import assert from "node:assert/strict";
 import { Engine, Func, FuncType, Instance, Linker, Module, Store, type Table } from "../mod.ts";
-import { liveHostCallbackCount } from "../src/host.ts";
-import { liveExternrefCount, releaseDroppedExternrefs } from "../src/values.ts";
+import { liveHostCallbackCount } from "../src/core/host.ts";
+import { liveExternrefCount, releaseDroppedExternrefs } from "../src/core/values.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 

@@ -6,8 +6,8 @@
  * @module
  */
 import { WasmtimeError } from "../error_types.ts";
-import { ffi } from "../ffi.ts";
-import { Handle } from "../handle.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { Handle } from "../ffi/handle.ts";
 
 /**
  * Default cap on captured bytes per stream; writes beyond it fail with EIO in the guest.

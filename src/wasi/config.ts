@@ -5,12 +5,12 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { cString, utf8 } from "../bytes.ts";
+import { cString, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { requirePermission } from "../permissions.ts";
-import { ffi } from "../ffi.ts";
+import { ffi } from "../ffi/symbols.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
-import { VEC_SIZE } from "../layout.ts";
+import { VEC_SIZE } from "../ffi/layout.ts";
 import { openForGuest } from "./open.ts";
 import { CapturedOutput, DEFAULT_CAPTURE_LIMIT } from "./capture.ts";
 

@@ -8,9 +8,9 @@
  * @module
  */
 import { basename, dirname, resolve } from "node:path";
-import { decodeUtf8, utf8 } from "../bytes.ts";
+import { decodeUtf8, utf8 } from "../ffi/raw.ts";
 import { PermissionError, WasmtimeError } from "../error_types.ts";
-import { ffi } from "../ffi.ts";
+import { ffi } from "../ffi/symbols.ts";
 import { flagFor, isGranted } from "../permissions.ts";
 
 /** What the guest may do with an opened host object. */

@@ -3,16 +3,16 @@
  *
  * @module
  */
-import { driveFutureBlocking } from "../async.ts";
-import { Engine } from "../engine.ts";
+import { driveFutureBlocking } from "../core/async.ts";
+import { Engine } from "../core/engine.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { Trap, WasiExit } from "../errors.ts";
-import { ffi } from "../ffi.ts";
-import { funcStruct } from "../func.ts";
-import type { Instance } from "../instance.ts";
-import { Linker } from "../linker.ts";
-import { Module } from "../module.ts";
-import { Store, type StoreLimits } from "../store.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { funcStruct } from "../core/func.ts";
+import type { Instance } from "../core/instance.ts";
+import { Linker } from "../core/linker.ts";
+import { Module } from "../core/module.ts";
+import { Store, type StoreLimits } from "../core/store.ts";
 import { type OutputTarget, type StdinSource, WasiConfig } from "./config.ts";
 
 /**

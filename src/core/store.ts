@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { WasmtimeError } from "./error_types.ts";
-import { check, errorMessage } from "./errors.ts";
-import { ffi } from "./ffi.ts";
-import { disposedError, Handle } from "./handle.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { check, errorMessage } from "../errors.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { disposedError, Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
-import { WASI_INTO_NATIVE, type WasiSource } from "./internal.ts";
+import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
 import { lazyCaller, pinCaller } from "./caller.ts";
 
 /**

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { nativeVecParts, newVec, readName, vecParts } from "./bytes.ts";
-import { WasmtimeError } from "./error_types.ts";
-import { check } from "./errors.ts";
-import { ffi } from "./ffi.ts";
-import { Handle } from "./handle.ts";
+import { nativeVecParts, newVec, readName, vecParts } from "../ffi/raw.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { check } from "../errors.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { Handle } from "../ffi/handle.ts";
 import {
   LIMITS_MAX_OFFSET,
   LIMITS_MIN_OFFSET,
@@ -18,7 +18,7 @@ import {
   VALTYPE_HEAP_KIND_OFFSET,
   VALTYPE_NULLABLE_OFFSET,
   VALTYPE_SIZE,
-} from "./layout.ts";
+} from "../ffi/layout.ts";
 
 /**
  * A WebAssembly value type. Numbers and `v128`, the abstract nullable references by their

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { utf8 } from "./bytes.ts";
-import { WasmtimeError } from "./error_types.ts";
+import { utf8 } from "../ffi/raw.ts";
+import { WasmtimeError } from "../error_types.ts";
 import { type Extern, externFromStruct } from "./extern.ts";
-import { ffi } from "./ffi.ts";
-import { EXTERN_SIZE } from "./layout.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { EXTERN_SIZE } from "../ffi/layout.ts";
 import { type Store, storeFromContext } from "./store.ts";
 
 /** What a Caller points at: a native caller, CURRENT, or null outside a call. */

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { utf8 } from "./bytes.ts";
-import { WasmtimeError } from "./error_types.ts";
-import { check } from "./errors.ts";
+import { utf8 } from "../ffi/raw.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { check } from "../errors.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
-import { ffi } from "./ffi.ts";
+import { ffi } from "../ffi/symbols.ts";
 import type { HostFunction } from "./caller.ts";
 import { runGuest } from "./failure.ts";
 import { type Func, funcFromStruct } from "./func.ts";
@@ -16,10 +16,10 @@ import { createHostCallback, registerHost } from "./host.ts";
 import { type CallOptions, driveFuture } from "./async.ts";
 import { type InstancePre, instancePreFromPointer } from "./instance_pre.ts";
 import { HOST_OWNER } from "./values.ts";
-import { Handle } from "./handle.ts";
+import { Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
 import { assertWasiReady, Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
-import { EXTERN_SIZE, FUNC_SIZE, INSTANCE_SIZE } from "./layout.ts";
+import { EXTERN_SIZE, FUNC_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import type { Module } from "./module.ts";
 import { contextOf, requireAsync, type Store, storeHasWasi } from "./store.ts";
 import { FuncType } from "./types.ts";

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { WasmtimeError } from "./error_types.ts";
-import { check } from "./errors.ts";
-import { ffi } from "./ffi.ts";
-import { TABLE_SIZE, VAL_SIZE } from "./layout.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { check } from "../errors.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { TABLE_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { contextOf, type Store } from "./store.ts";
 import { newTableType, readTableType, type TableType } from "./types.ts";
 import { readVal, unrootVal, writeVal } from "./values.ts";

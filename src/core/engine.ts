@@ -3,13 +3,13 @@
  *
  * @module
  */
-import { cString } from "./bytes.ts";
-import { WasmtimeError } from "./error_types.ts";
-import { requireOutputFile, requirePermission } from "./permissions.ts";
+import { cString } from "../ffi/raw.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { requireOutputFile, requirePermission } from "../permissions.ts";
 import { join } from "node:path";
-import { check } from "./errors.ts";
-import { ffi } from "./ffi.ts";
-import { Handle } from "./handle.ts";
+import { check } from "../errors.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { Handle } from "../ffi/handle.ts";
 import { Module } from "./module.ts";
 
 /**

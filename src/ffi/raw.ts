@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ffi } from "./ffi.ts";
+import { ffi } from "./symbols.ts";
 import { VEC_DATA_OFFSET, VEC_SIZE, VEC_SIZE_OFFSET } from "./layout.ts";
 
 const encoder = new TextEncoder();

@@ -3,14 +3,14 @@
  *
  * @module
  */
-import { utf8 } from "./bytes.ts";
-import { WasmtimeError } from "./error_types.ts";
+import { utf8 } from "../ffi/raw.ts";
+import { WasmtimeError } from "../error_types.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
-import { ffi } from "./ffi.ts";
+import { ffi } from "../ffi/symbols.ts";
 import { runGuest } from "./failure.ts";
 import { Func } from "./func.ts";
 import { Global } from "./global.ts";
-import { EXTERN_SIZE, INSTANCE_SIZE } from "./layout.ts";
+import { EXTERN_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import { Memory } from "./memory.ts";
 import type { Module } from "./module.ts";
 import { contextOf, type Store, storeHasWasi } from "./store.ts";

@@ -10,9 +10,9 @@
  */
 import { type CallOptions, driveFuture, withTimeout } from "./async.ts";
 import type { HostFunction } from "./caller.ts";
-import { WasmtimeError } from "./error_types.ts";
+import { WasmtimeError } from "../error_types.ts";
 import { failure } from "./failure.ts";
-import { ffi } from "./ffi.ts";
+import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback } from "./host.ts";
 import {
   FRAME_CONTEXT,
@@ -24,7 +24,7 @@ import {
   FUNC_SIZE,
   VAL_RAW_SIZE,
   VAL_SIZE,
-} from "./layout.ts";
+} from "../ffi/layout.ts";
 import { contextOf, enterStore, leaveStore, type Store } from "./store.ts";
 import { FuncType, type ValType } from "./types.ts";
 import {

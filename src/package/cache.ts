@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { NATIVE_CRATE } from "./native_crate.ts";
-import { isGranted } from "./permissions.ts";
+import { isGranted } from "../permissions.ts";
 
 /** Contents of a cache entry's `manifest.json`. */
 export interface CacheManifest {

@@ -3,13 +3,13 @@
  *
  * @module
  */
-import { newVec, takeByteVec } from "./bytes.ts";
-import { WasmtimeError } from "./error_types.ts";
-import { readChecked } from "./permissions.ts";
+import { newVec, takeByteVec } from "../ffi/raw.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { readChecked } from "../permissions.ts";
 import { loadCached } from "./module_cache.ts";
-import { check, takeError } from "./errors.ts";
-import { ffi } from "./ffi.ts";
-import { Handle } from "./handle.ts";
+import { check, takeError } from "../errors.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
 import { type ExportType, type ImportType, takeExportTypes, takeImportTypes } from "./types.ts";
 import { moduleBytes } from "./wat.ts";

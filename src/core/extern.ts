@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { WasmtimeError } from "./error_types.ts";
-import { ffi } from "./ffi.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { ffi } from "../ffi/symbols.ts";
 import { Func, funcFromStruct, funcStruct } from "./func.ts";
 import { Global, globalFromStruct, globalStruct } from "./global.ts";
 import {
@@ -16,7 +16,7 @@ import {
   GLOBAL_SIZE,
   MEMORY_SIZE,
   TABLE_SIZE,
-} from "./layout.ts";
+} from "../ffi/layout.ts";
 import { Memory, memoryFromStruct, memoryStruct } from "./memory.ts";
 import type { Store } from "./store.ts";
 import { Table, tableFromStruct, tableStruct } from "./table.ts";

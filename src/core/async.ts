@@ -12,15 +12,15 @@
  */
 import type { AsyncLocalStorage } from "node:async_hooks";
 import { setImmediate } from "node:timers";
-import { utf8 } from "./bytes.ts";
-import { WasmtimeError } from "./error_types.ts";
-import { takeTrap, TrapCode } from "./errors.ts";
+import { utf8 } from "../ffi/raw.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { takeTrap, TrapCode } from "../errors.ts";
 import { describe, failure } from "./failure.ts";
 import { acquireTicker, releaseTicker } from "./engine.ts";
-import { ffi } from "./ffi.ts";
+import { ffi } from "../ffi/symbols.ts";
 import { Caller, swapCaller } from "./caller.ts";
 import { asyncHostById } from "./host.ts";
-import { VAL_SIZE } from "./layout.ts";
+import { VAL_SIZE } from "../ffi/layout.ts";
 import { revalidateAllViews, revalidateViews } from "./store.ts";
 import {
   acquireAsync,

@@ -18,11 +18,11 @@
  *
  * @module
  */
-import { decodeUtf8, utf8 } from "./bytes.ts";
-import { WasmtimeError } from "./error_types.ts";
-import { check } from "./errors.ts";
-import { ffi } from "./ffi.ts";
-import { MEMORY_SIZE } from "./layout.ts";
+import { decodeUtf8, utf8 } from "../ffi/raw.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { check } from "../errors.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { MEMORY_SIZE } from "../ffi/layout.ts";
 import {
   contextOf,
   exposeBuffer,

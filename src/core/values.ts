@@ -14,9 +14,15 @@
  *
  * @module
  */
-import { WasmtimeError } from "./error_types.ts";
-import { ffi } from "./ffi.ts";
-import { EXTERNREF_SIZE, FUNC_SIZE, VAL_KIND_OFFSET, VAL_OF_OFFSET, VAL_SIZE } from "./layout.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { ffi } from "../ffi/symbols.ts";
+import {
+  EXTERNREF_SIZE,
+  FUNC_SIZE,
+  VAL_KIND_OFFSET,
+  VAL_OF_OFFSET,
+  VAL_SIZE,
+} from "../ffi/layout.ts";
 import type { ValType } from "./types.ts";
 import type { Store } from "./store.ts";
 import { Func, funcFromStruct, funcStruct } from "./func.ts";

@@ -14,10 +14,10 @@ import {
   LIB_ENV,
   libraryFileName,
   optionalEnv,
-} from "./cache.ts";
-import { LibraryError, PermissionError } from "./error_types.ts";
-import { NATIVE_CRATE } from "./native_crate.ts";
-import { isGranted, requirePermission } from "./permissions.ts";
+} from "../package/cache.ts";
+import { LibraryError, PermissionError } from "../error_types.ts";
+import { NATIVE_CRATE } from "../package/native_crate.ts";
+import { isGranted, requirePermission } from "../permissions.ts";
 
 /** The commands that build the library, for error messages. */
 export const BUILD_HINT = "`deno task build-native` (in a clone of wasmtime-deno) or " +

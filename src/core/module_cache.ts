@@ -22,10 +22,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { Engine } from "./engine.ts";
-import { WasmtimeError } from "./error_types.ts";
+import { WasmtimeError } from "../error_types.ts";
 import { Module } from "./module.ts";
-import { readChecked, requirePermission } from "./permissions.ts";
-import { version } from "./version.ts";
+import { readChecked, requirePermission } from "../permissions.ts";
+import { version } from "../version.ts";
 
 /** Entry layout: MAGIC, 32-byte SHA-256 of (key text, 0, compiled bytes), compiled bytes. */
 const MAGIC = new TextEncoder().encode("wasmtime-deno module cache v2\n");

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { ffi } from "./ffi.ts";
+import { ffi } from "../ffi/symbols.ts";
 import { runGuest } from "./failure.ts";
-import { Handle } from "./handle.ts";
+import { Handle } from "../ffi/handle.ts";
 import { assertWasiReady, type Instance, instanceFromStruct } from "./instance.ts";
-import { INSTANCE_SIZE } from "./layout.ts";
+import { INSTANCE_SIZE } from "../ffi/layout.ts";
 import type { Module } from "./module.ts";
 import { contextOf, type Store } from "./store.ts";
 import { type CallOptions, driveFuture } from "./async.ts";

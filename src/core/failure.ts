@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { utf8 } from "./bytes.ts";
-import { takeError, takeTrap } from "./errors.ts";
-import { ffi } from "./ffi.ts";
+import { utf8 } from "../ffi/raw.ts";
+import { takeError, takeTrap } from "../errors.ts";
+import { ffi } from "../ffi/symbols.ts";
 import { enterStore, leaveStore, type Store } from "./store.ts";
 import { releaseRoots } from "./values.ts";
 

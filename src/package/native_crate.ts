@@ -6,7 +6,7 @@
  * @module
  */
 
-/** Identity of the pinned native crate (see `src/native_source.ts`). */
+/** Identity of the pinned native crate (see `src/package/native_source.ts`). */
 export const NATIVE_CRATE = {
   wasmtimeVersion: "48.0.8",
   features: [

@@ -7,10 +7,10 @@
  * @module
  */
 import { beginHostCall, Caller, endHostCall, type HostFunction } from "./caller.ts";
-import { WasmtimeError } from "./error_types.ts";
+import { WasmtimeError } from "../error_types.ts";
 import { hostFailure } from "./failure.ts";
-import { ffi } from "./ffi.ts";
-import { VAL_RAW_SIZE } from "./layout.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { VAL_RAW_SIZE } from "../ffi/layout.ts";
 import { revalidateAllViews, type Store, storeFromContext } from "./store.ts";
 import type { FuncType } from "./types.ts";
 import {

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { newVec, takeByteVec, utf8 } from "./bytes.ts";
-import { WasmtimeError } from "./error_types.ts";
-import { check } from "./errors.ts";
-import { ffi } from "./ffi.ts";
+import { newVec, takeByteVec, utf8 } from "../ffi/raw.ts";
+import { WasmtimeError } from "../error_types.ts";
+import { check } from "../errors.ts";
+import { ffi } from "../ffi/symbols.ts";
 
 /**
  * Converts WebAssembly text (WAT) to the binary format. Throws a {@linkcode WasmtimeError} with

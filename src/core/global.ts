@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { check } from "./errors.ts";
-import { ffi } from "./ffi.ts";
-import { GLOBAL_SIZE, VAL_SIZE } from "./layout.ts";
+import { check } from "../errors.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { GLOBAL_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { contextOf, type Store } from "./store.ts";
 import { type GlobalType, newGlobalType, readGlobalType } from "./types.ts";
 import { readVal, unrootVal, writeVal } from "./values.ts";
