@@ -28,6 +28,7 @@ import {
   Table,
   Trap,
   TrapCode,
+  type ValType,
   WasmtimeError,
 } from "../../mod.ts";
 
@@ -165,7 +166,7 @@ function mismatch(expected: JsonValue, actual: unknown): string | undefined {
 /** The `spectest` host module, defined in `linker` for `store`. */
 function defineSpectest(linker: Linker, store: Store): void {
   const nothing = () => {};
-  const prints: [string, string[]][] = [
+  const prints: [string, ValType[]][] = [
     ["print", []],
     ["print_i32", ["i32"]],
     ["print_i64", ["i64"]],
@@ -174,45 +175,25 @@ function defineSpectest(linker: Linker, store: Store): void {
     ["print_i32_f32", ["i32", "f32"]],
     ["print_f64_f64", ["f64", "f64"]],
   ];
-  for (const [name, params] of prints) {
-    linker.define(
-      store,
-      "spectest",
+  const globals: [string, "i32" | "i64" | "f32" | "f64", number | bigint][] = [
+    ["global_i32", "i32", 666],
+    ["global_i64", "i64", 666n],
+    ["global_f32", "f32", 666.6],
+    ["global_f64", "f64", 666.6],
+  ];
+  const externs: [string, Extern][] = [
+    ...prints.map(([name, params]): [string, Extern] => [
       name,
-      new Func(store, new FuncType(params as never[], []), nothing),
-    );
-  }
-  linker.define(
-    store,
-    "spectest",
-    "global_i32",
-    new Global(store, { content: "i32", mutable: false }, 666),
-  );
-  linker.define(
-    store,
-    "spectest",
-    "global_i64",
-    new Global(store, { content: "i64", mutable: false }, 666n),
-  );
-  linker.define(
-    store,
-    "spectest",
-    "global_f32",
-    new Global(store, { content: "f32", mutable: false }, 666.6),
-  );
-  linker.define(
-    store,
-    "spectest",
-    "global_f64",
-    new Global(store, { content: "f64", mutable: false }, 666.6),
-  );
-  linker.define(
-    store,
-    "spectest",
-    "table",
-    new Table(store, { element: "funcref", minimum: 10, maximum: 20 }),
-  );
-  linker.define(store, "spectest", "memory", new Memory(store, { minimum: 1, maximum: 2 }));
+      new Func(store, new FuncType(params, []), nothing),
+    ]),
+    ...globals.map(([name, content, value]): [string, Extern] => [
+      name,
+      new Global(store, { content, mutable: false }, value),
+    ]),
+    ["table", new Table(store, { element: "funcref", minimum: 10, maximum: 20 })],
+    ["memory", new Memory(store, { minimum: 1, maximum: 2 })],
+  ];
+  for (const [name, item] of externs) linker.define(store, "spectest", name, item);
 }
 
 class FileRunner {
