@@ -2,17 +2,25 @@
  * Builds libwasmtime from the pinned `native/` crate and caches it, once per Wasmtime version,
  * crate contents and target. A valid cache entry is reused without invoking cargo.
  *
- * ```sh
- * deno task build-native                 # in a clone of wasmtime-deno
- * deno run -A jsr:@wasmtime-deno/wasmtime/build-native   # in a project that uses the package
- * ```
- *
  * Flags: `--force` rebuilds even when the cache is valid; `--print-path` prints only the
  * library path; `--quiet` prints nothing but errors. `WASMTIME_DENO_CACHE` overrides the cache
  * directory (default: Deno's cache directory + `/wasmtime-deno`).
  *
  * The crate sources are read next to this module, whether it was loaded from disk or from a
  * URL (JSR, an HTTP server), and must hash to the value this package was published with.
+ *
+ * @example From the command line
+ * ```sh
+ * deno task build-native                 # in a clone of wasmtime-deno
+ * deno run -A jsr:@wasmtime-deno/wasmtime/build-native   # in a project that uses the package
+ * ```
+ *
+ * @example From a script (a setup step that needs the library path)
+ * ```ts
+ * import { buildNative } from "@wasmtime-deno/wasmtime/build-native";
+ * const { libraryPath, cached } = await buildNative({ log: console.error });
+ * console.log(cached ? "reused" : "built", libraryPath);
+ * ```
  *
  * @module
  */
@@ -26,6 +34,8 @@ import {
 } from "../src/package/cache.ts";
 import { NATIVE_CRATE } from "../src/package/native_crate.ts";
 import { CRATE_FILES, describeCrate } from "../src/package/native_source.ts";
+
+export type { CacheManifest };
 
 /** Upstream Wasmtime release tag the pinned crate version corresponds to. */
 const UPSTREAM_TAG = `v${NATIVE_CRATE.wasmtimeVersion}`;

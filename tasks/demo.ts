@@ -20,7 +20,7 @@ import {
   version,
   wat2wasm,
 } from "../mod.ts";
-import { main as cli } from "../src/wasi/cli.ts";
+import { runCli as cli } from "../src/wasi/command_line.ts";
 
 const PRIMES = `(module
   (import "host" "report" (func $report (param i32 i32)))

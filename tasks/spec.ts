@@ -1,462 +1,25 @@
 /**
- * Runs the WebAssembly core spec testsuite through the binding's public API.
+ * `deno task spec`: the WebAssembly core spec testsuite through the binding (the runner is
+ * tests/support/wast.ts).
  *
  * ```sh
  * deno task spec [dir] [--filter name] [--json report.json] [--quiet]
  * ```
  *
- * Each `.wast` is converted with `wast2json` (Debian's wabt) into a temporary directory, then
- * every command is executed: module, register, action, assert_return (bit-exact, with
- * `nan:canonical` / `nan:arithmetic` per lane), assert_trap, assert_exhaustion, assert_invalid,
- * assert_malformed (binary form), assert_unlinkable and assert_uninstantiable, against the
- * `spectest` host module. Prints one line per file and `spec: N passed, M failed, K skipped`,
- * writes a JSON report, and exits with 1 if anything failed.
+ * The suite is read from `dir`, else `$WASMTIME_DENO_SPEC_DIR`, else `../shared/spec-testsuite`
+ * beside the clone. Prints one line per file (unless `--quiet`) and
+ * `spec: N passed, M failed, K skipped`, writes a JSON report (default `.spec-out/report.json`),
+ * and exits with 1 if anything failed or the suite is missing.
  *
  * @module
  */
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  Engine,
-  type EngineOptions,
-  type Extern,
-  Func,
-  FuncType,
-  Global,
-  type Instance,
-  Linker,
-  Memory,
-  Module,
-  Store,
-  Table,
-  Trap,
-  TrapCode,
-  WasmtimeError,
-} from "../mod.ts";
-
-/** A value as wast2json writes it. */
-interface JsonValue {
-  type: string;
-  value?: string | string[];
-  lane_type?: string;
-}
-
-interface JsonAction {
-  type: "invoke" | "get";
-  module?: string;
-  field: string;
-  args?: JsonValue[];
-}
-
-interface JsonCommand {
-  type: string;
-  line: number;
-  name?: string;
-  as?: string;
-  filename?: string;
-  module_type?: "binary" | "text";
-  text?: string;
-  action?: JsonAction;
-  expected?: JsonValue[];
-}
-
-/** Outcome of one .wast file. */
-export interface FileReport {
-  file: string;
-  passed: number;
-  failed: number;
-  skipped: number;
-  firstFailure?: string;
-  skipReasons: Record<string, number>;
-}
-
-/** Host references used for `ref.extern N`: one stable object per N. */
-const hostRefs = new Map<string, object>();
-function hostRef(n: string): object {
-  let ref = hostRefs.get(n);
-  if (!ref) hostRefs.set(n, ref = { hostRef: Number(n) });
-  return ref;
-}
-
-function argValue(value: JsonValue): unknown {
-  switch (value.type) {
-    case "i32":
-    case "i64":
-    case "f32":
-    case "f64":
-      return BigInt(value.value as string);
-    case "v128":
-      return lanesToBits(value.lane_type!, value.value as string[]);
-    case "externref":
-      return value.value === "null" ? null : hostRef(value.value as string);
-    case "funcref":
-      if (value.value === "null") return null;
-      throw new Error(`unsupported funcref argument ${value.value}`);
-    default:
-      throw new Error(`unsupported argument type ${value.type}`);
-  }
-}
-
-const LANE_BITS: Record<string, number> = { i8: 8, i16: 16, i32: 32, i64: 64, f32: 32, f64: 64 };
-
-function lanesToBits(laneType: string, lanes: string[]): bigint {
-  const width = BigInt(LANE_BITS[laneType]);
-  let bits = 0n;
-  lanes.forEach((lane, i) => {
-    bits |= (BigInt(lane) & ((1n << width) - 1n)) << (BigInt(i) * width);
-  });
-  return bits;
-}
-
-function isCanonicalNan(bits: bigint, width: number): boolean {
-  return width === 32
-    ? (bits & 0x7fff_ffffn) === 0x7fc0_0000n
-    : (bits & 0x7fff_ffff_ffff_ffffn) === 0x7ff8_0000_0000_0000n;
-}
-
-function isArithmeticNan(bits: bigint, width: number): boolean {
-  return width === 32
-    ? (bits & 0x7fc0_0000n) === 0x7fc0_0000n
-    : (bits & 0x7ff8_0000_0000_0000n) === 0x7ff8_0000_0000_0000n;
-}
-
-function matchesScalar(expected: string, bits: bigint, width: number): boolean {
-  if (expected === "nan:canonical") return isCanonicalNan(bits, width);
-  if (expected === "nan:arithmetic") return isArithmeticNan(bits, width);
-  return (BigInt(expected) & ((1n << BigInt(width)) - 1n)) === bits;
-}
-
-/** Describes why `actual` does not match `expected`, or returns undefined when it does. */
-function mismatch(expected: JsonValue, actual: unknown): string | undefined {
-  const show = (v: unknown) => typeof v === "bigint" ? `${v}n` : String(v);
-  switch (expected.type) {
-    case "i32":
-    case "f32":
-      return typeof actual === "bigint" && matchesScalar(expected.value as string, actual, 32)
-        ? undefined
-        : `expected ${expected.type} ${expected.value}, got ${show(actual)}`;
-    case "i64":
-    case "f64":
-      return typeof actual === "bigint" && matchesScalar(expected.value as string, actual, 64)
-        ? undefined
-        : `expected ${expected.type} ${expected.value}, got ${show(actual)}`;
-    case "v128": {
-      if (typeof actual !== "bigint") return `expected v128, got ${show(actual)}`;
-      const width = LANE_BITS[expected.lane_type!];
-      const lanes = expected.value as string[];
-      for (let i = 0; i < lanes.length; i++) {
-        const lane = (actual >> BigInt(i * width)) & ((1n << BigInt(width)) - 1n);
-        if (!matchesScalar(lanes[i], lane, width)) {
-          return `v128 lane ${i} (${expected.lane_type}): expected ${lanes[i]}, got ${lane}`;
-        }
-      }
-      return undefined;
-    }
-    case "externref":
-      if (expected.value === "null") return actual === null ? undefined : "expected null";
-      return actual === hostRef(expected.value as string)
-        ? undefined
-        : `expected ref.extern ${expected.value}, got ${show(actual)}`;
-    case "funcref":
-      if (expected.value === "null") return actual === null ? undefined : "expected null";
-      return actual instanceof Func ? undefined : `expected a funcref, got ${show(actual)}`;
-    default:
-      return `unsupported expected type ${expected.type}`;
-  }
-}
-
-/** The `spectest` host module, defined in `linker` for `store`. */
-function defineSpectest(linker: Linker, store: Store): void {
-  const nothing = () => {};
-  const prints: [string, string[]][] = [
-    ["print", []],
-    ["print_i32", ["i32"]],
-    ["print_i64", ["i64"]],
-    ["print_f32", ["f32"]],
-    ["print_f64", ["f64"]],
-    ["print_i32_f32", ["i32", "f32"]],
-    ["print_f64_f64", ["f64", "f64"]],
-  ];
-  for (const [name, params] of prints) {
-    linker.define(
-      store,
-      "spectest",
-      name,
-      new Func(store, new FuncType(params as never[], []), nothing),
-    );
-  }
-  linker.define(
-    store,
-    "spectest",
-    "global_i32",
-    new Global(store, { content: "i32", mutable: false }, 666),
-  );
-  linker.define(
-    store,
-    "spectest",
-    "global_i64",
-    new Global(store, { content: "i64", mutable: false }, 666n),
-  );
-  linker.define(
-    store,
-    "spectest",
-    "global_f32",
-    new Global(store, { content: "f32", mutable: false }, 666.6),
-  );
-  linker.define(
-    store,
-    "spectest",
-    "global_f64",
-    new Global(store, { content: "f64", mutable: false }, 666.6),
-  );
-  linker.define(
-    store,
-    "spectest",
-    "table",
-    new Table(store, { element: "funcref", minimum: 10, maximum: 20 }),
-  );
-  linker.define(store, "spectest", "memory", new Memory(store, { minimum: 1, maximum: 2 }));
-}
-
-class FileRunner {
-  readonly report: FileReport;
-  readonly #engine: Engine;
-  readonly #dir: string;
-  readonly #store: Store;
-  readonly #linker: Linker;
-  readonly #named = new Map<string, Instance>();
-  #current: Instance | undefined;
-
-  constructor(engine: Engine, dir: string, file: string) {
-    this.#engine = engine;
-    this.#dir = dir;
-    this.#store = new Store(engine);
-    this.#linker = new Linker(engine);
-    this.#linker.allowShadowing(true);
-    defineSpectest(this.#linker, this.#store);
-    this.report = { file, passed: 0, failed: 0, skipped: 0, skipReasons: {} };
-  }
-
-  dispose(): void {
-    this.#store[Symbol.dispose]();
-    this.#linker[Symbol.dispose]();
-  }
-
-  #pass(): void {
-    this.report.passed++;
-  }
-
-  #fail(line: number, message: string): void {
-    this.report.failed++;
-    this.report.firstFailure ??= `line ${line}: ${message}`;
-  }
-
-  #skip(reason: string): void {
-    this.report.skipped++;
-    this.report.skipReasons[reason] = (this.report.skipReasons[reason] ?? 0) + 1;
-  }
-
-  #compile(filename: string): Module {
-    return new Module(this.#engine, Deno.readFileSync(join(this.#dir, filename)));
-  }
-
-  #instance(name: string | undefined): Instance {
-    const instance = name === undefined ? this.#current : this.#named.get(name);
-    if (!instance) throw new Error(`no module ${name ?? "(current)"}`);
-    return instance;
-  }
-
-  #perform(action: JsonAction): unknown[] {
-    const instance = this.#instance(action.module);
-    if (action.type === "get") {
-      const global = instance.getExport(action.field);
-      if (!(global instanceof Global)) throw new Error(`${action.field} is not a global`);
-      return [global.getBits()];
-    }
-    const func = instance.getExport(action.field) as Extern | undefined;
-    if (!(func instanceof Func)) throw new Error(`${action.field} is not a function`);
-    return func.callBits(...(action.args ?? []).map(argValue));
-  }
-
-  run(command: JsonCommand): void {
-    const { line } = command;
-    switch (command.type) {
-      case "module": {
-        try {
-          using module = this.#compile(command.filename!);
-          this.#current = this.#linker.instantiate(this.#store, module);
-          if (command.name) this.#named.set(command.name, this.#current);
-        } catch (error) {
-          this.#current = undefined;
-          this.#fail(line, `module failed: ${(error as Error).message}`);
-        }
-        return;
-      }
-      case "register": {
-        try {
-          this.#linker.defineInstance(this.#store, command.as!, this.#instance(command.name));
-        } catch (error) {
-          this.#fail(line, `register failed: ${(error as Error).message}`);
-        }
-        return;
-      }
-      case "action": {
-        try {
-          this.#perform(command.action!);
-          this.#pass();
-        } catch (error) {
-          this.#fail(line, `action failed: ${(error as Error).message}`);
-        }
-        return;
-      }
-      case "assert_return": {
-        try {
-          const results = this.#perform(command.action!);
-          const expected = command.expected ?? [];
-          if (results.length !== expected.length) {
-            return this.#fail(line, `expected ${expected.length} results, got ${results.length}`);
-          }
-          for (let i = 0; i < expected.length; i++) {
-            const problem = mismatch(expected[i], results[i]);
-            if (problem) return this.#fail(line, `${command.action!.field}: ${problem}`);
-          }
-          this.#pass();
-        } catch (error) {
-          this.#fail(line, `${command.action!.field} threw ${(error as Error).message}`);
-        }
-        return;
-      }
-      case "assert_trap":
-      case "assert_exhaustion": {
-        try {
-          this.#perform(command.action!);
-          this.#fail(line, `expected a trap (${command.text})`);
-        } catch (error) {
-          const exhausted = error instanceof Trap && error.code === TrapCode.StackOverflow;
-          if (command.type === "assert_exhaustion" ? exhausted : error instanceof Trap) {
-            this.#pass();
-          } else this.#fail(line, `expected ${command.text}, got ${(error as Error).message}`);
-        }
-        return;
-      }
-      case "assert_invalid":
-      case "assert_malformed": {
-        try {
-          if (command.module_type === "text") {
-            // `module quote` scripts: the text itself must be rejected by Wasmtime's WAT parser.
-            const text = Deno.readTextFileSync(join(this.#dir, command.filename!));
-            new Module(this.#engine, text)[Symbol.dispose]();
-          } else {
-            this.#compile(command.filename!)[Symbol.dispose]();
-          }
-          this.#fail(line, `module compiled although it is ${command.text}`);
-        } catch (error) {
-          if (error instanceof WasmtimeError) this.#pass();
-          else this.#fail(line, `unexpected ${(error as Error).message}`);
-        }
-        return;
-      }
-      case "assert_unlinkable":
-      case "assert_uninstantiable": {
-        try {
-          using module = this.#compile(command.filename!);
-          this.#linker.instantiate(this.#store, module);
-          this.#fail(line, `instantiation succeeded although ${command.text}`);
-        } catch (error) {
-          const trapped = error instanceof Trap;
-          const ok = command.type === "assert_uninstantiable"
-            ? error instanceof WasmtimeError
-            : error instanceof WasmtimeError && !trapped;
-          if (ok) this.#pass();
-          else this.#fail(line, `expected ${command.text}, got ${(error as Error).message}`);
-        }
-        return;
-      }
-      default:
-        this.#skip(`command ${command.type} is not part of the 2.0 testsuite format`);
-    }
-  }
-}
-
-/** Converts one .wast file and runs it. */
-export async function runWast(engine: Engine, wast: string): Promise<FileReport> {
-  const out = await Deno.makeTempDir({ prefix: "wasmtime-deno-spec-" });
-  try {
-    const name = basename(wast, ".wast");
-    const converted = await new Deno.Command("wast2json", {
-      args: [wast, "-o", join(out, `${name}.json`)],
-      stderr: "piped",
-    }).output();
-    if (!converted.success) {
-      return {
-        file: name,
-        passed: 0,
-        failed: 1,
-        skipped: 0,
-        firstFailure: `wast2json failed: ${new TextDecoder().decode(converted.stderr)}`,
-        skipReasons: {},
-      };
-    }
-    const script = JSON.parse(await Deno.readTextFile(join(out, `${name}.json`)));
-    const runner = new FileRunner(engine, out, name);
-    try {
-      for (const command of script.commands as JsonCommand[]) runner.run(command);
-    } finally {
-      runner.dispose();
-    }
-    return runner.report;
-  } finally {
-    await Deno.remove(out, { recursive: true });
-  }
-}
-
-/** Engine options matching the WebAssembly 2.0 feature set of the testsuite. */
-export const SPEC_2_0_ENGINE: EngineOptions = {
-  multiMemory: false,
-  memory64: false,
-  gc: false,
-  functionReferences: false,
-  tailCall: false,
-  exceptions: false,
-  threads: false,
-  relaxedSimd: false,
-  wideArithmetic: false,
-  customPageSizes: false,
-};
-
-/** Options of {@linkcode runSpec}. */
-export interface SpecOptions {
-  filter?: string;
-  log?: (line: string) => void;
-}
-
-/** Runs every .wast in `dir` (optionally filtered by name) and returns the reports. */
-export async function runSpec(dir: string, options: SpecOptions = {}): Promise<FileReport[]> {
-  const files = [...Deno.readDirSync(dir)]
-    .filter((e) => e.isFile && e.name.endsWith(".wast"))
-    .map((e) => e.name)
-    .filter((name) => !options.filter || name.includes(options.filter))
-    .sort();
-  // The suite is WebAssembly 2.0: turn off later proposals that Wasmtime enables by default and
-  // that make some 2.0-invalid modules valid (multiple memories, 64-bit limits, GC constant
-  // expressions, ...).
-  using engine = new Engine(SPEC_2_0_ENGINE);
-  const reports: FileReport[] = [];
-  for (const file of files) {
-    const report = await runWast(engine, join(dir, file));
-    reports.push(report);
-    options.log?.(
-      `${report.file}: ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped${
-        report.firstFailure ? ` (first failure ${report.firstFailure})` : ""
-      }`,
-    );
-  }
-  return reports;
-}
+import { missingSuite, runSpec, suiteDir, summarize } from "../tests/support/wast.ts";
 
 async function main(args: string[]): Promise<number> {
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
-  let dir = resolve(root, "..", "shared", "spec-testsuite");
+  let dir: string | undefined;
   let filter: string | undefined;
   let jsonPath = join(root, ".spec-out", "report.json");
   let quiet = false;
@@ -466,42 +29,29 @@ async function main(args: string[]): Promise<number> {
     else if (args[i] === "--quiet") quiet = true;
     else dir = resolve(args[i]);
   }
-  try {
-    Deno.statSync(dir);
-  } catch {
-    console.log(`spec: skipped, no testsuite directory at ${dir}`);
-    console.log("spec: 0 passed, 0 failed, 0 skipped");
-    return 0;
+  dir ??= suiteDir();
+  const missing = missingSuite(dir);
+  if (missing) {
+    console.error(`spec: ${missing}`);
+    return 1;
   }
   const started = performance.now();
   const reports = await runSpec(dir, { filter, log: quiet ? undefined : console.log });
-  const total = (key: "passed" | "failed" | "skipped") =>
-    reports.reduce((sum, r) => sum + r[key], 0);
-  const skipReasons: Record<string, number> = {};
-  for (const report of reports) {
-    for (const [reason, n] of Object.entries(report.skipReasons)) {
-      skipReasons[reason] = (skipReasons[reason] ?? 0) + n;
-    }
+  const seconds = (performance.now() - started) / 1000;
+  if (reports.length === 0) {
+    console.error(`spec: no .wast file in ${dir} matches --filter ${filter}`);
+    return 1;
   }
+  const { passed, failed, skipped, skipReasons } = summarize(reports);
   for (const [reason, n] of Object.entries(skipReasons)) console.log(`skipped ${n}: ${reason}`);
   await Deno.mkdir(dirname(jsonPath), { recursive: true });
   await Deno.writeTextFile(
     jsonPath,
-    JSON.stringify(
-      { dir, seconds: (performance.now() - started) / 1000, skipReasons, files: reports },
-      null,
-      2,
-    ),
+    JSON.stringify({ dir, seconds, skipReasons, files: reports }, null, 2),
   );
-  console.log(
-    `spec: ran ${reports.length} files in ${
-      ((performance.now() - started) / 1000).toFixed(1)
-    } s; report ${jsonPath}`,
-  );
-  console.log(
-    `spec: ${total("passed")} passed, ${total("failed")} failed, ${total("skipped")} skipped`,
-  );
-  return total("failed") > 0 ? 1 : 0;
+  console.log(`spec: ran ${reports.length} files in ${seconds.toFixed(1)} s; report ${jsonPath}`);
+  console.log(`spec: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  return failed > 0 ? 1 : 0;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

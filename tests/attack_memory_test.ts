@@ -25,7 +25,7 @@ import { instantiateWasi, runWasi, WASI_DEFAULT_LIMITS, WasiTrap } from "../wasi
 import { ffi } from "../src/ffi/symbols.ts";
 import { memoryStruct } from "../src/core/memory.ts";
 import { contextOf, viewStats } from "../src/core/store.ts";
-import { main, parseArgs } from "../src/wasi/cli.ts";
+import { parseArgs, runCli } from "../src/wasi/command_line.ts";
 import { MOD_URL, runIsolated as runIsolatedScript, tempScript } from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
 
@@ -467,7 +467,7 @@ Deno.test("the CLI caps tables, instances, tables and memories", async () => {
   const dir = await Deno.makeTempDir({ prefix: "wasmtime-deno-cli-" });
   const path = join(dir, "grow.wasm");
   await Deno.writeFile(path, TABLE_GROWER);
-  assert.equal(await main(["run", path, "--max-table-elements", "200000"]), 3);
+  assert.equal(await runCli(["run", path, "--max-table-elements", "200000"]), 3);
 });
 
 // ---- traps carry the output ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseArgs, parseDuration, parseSize } from "../src/wasi/cli.ts";
+import { parseArgs, parseDuration, parseSize } from "../src/wasi/command_line.ts";
 
 Deno.test("CLI durations and sizes", () => {
   assert.equal(parseDuration("500ms"), 500);

@@ -11,16 +11,27 @@ import { isGranted } from "../permissions.ts";
 
 /** Contents of a cache entry's `manifest.json`. */
 export interface CacheManifest {
+  /** Version of the wasmtime-c-api crate the library re-exports, e.g. `48.0.8`. */
   wasmtimeVersion: string;
+  /** The upstream Wasmtime release tag it corresponds to, e.g. `v48.0.8`. */
   upstreamTag: string;
+  /** Cargo features the crate was built with. */
   features: string[];
+  /** sha256 of the native crate sources (the cache key's second part). */
   crateHash: string;
+  /** Deno target triple the library was built for. */
   target: string;
+  /** File name of the library inside the entry. */
   library: string;
+  /** Size of the library in bytes. */
   size: number;
+  /** sha256 of the library file, checked before every reuse. */
   sha256: string;
+  /** `rustc --version` of the compiler that built it. */
   rustc: string;
+  /** When it was built (ISO 8601). */
   builtAt: string;
+  /** How long the build took, in seconds. */
   buildSeconds: number;
 }
 

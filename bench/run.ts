@@ -12,9 +12,10 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Engine, FuncType, Instance, Linker, Module, Store, wat2wasm } from "../mod.ts";
+import { Engine, Instance, Linker, Module, Store, wat2wasm } from "../mod.ts";
 import { cacheRoot } from "../src/package/cache.ts";
 import { runWasi } from "../wasi.ts";
+import { CALL_WAT_PATH, callFixture } from "./support.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const quick = Deno.args.includes("--quick");
@@ -127,24 +128,9 @@ const nativeResults = new Map<string, number>(
 
 // ---- call paths ------------------------------------------------------------------------------------
 console.error("bench: call paths");
-const CALL_WAT = `(module
-  (import "env" "inc" (func $inc (param i32) (result i32)))
-  (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
-  (func (export "call_host") (param i32) (result i32) local.get 0 call $inc))`;
-const callBytes = wat2wasm(CALL_WAT);
 {
-  using engine = new Engine();
-  using store = new Store(engine);
-  using linker = new Linker(engine);
-  linker.defineFunc("env", "inc", new FuncType(["i32"], ["i32"]), (_c, x: number) => x + 1);
-  using module = new Module(engine, callBytes);
-  const instance = linker.instantiate(store, module);
-  const addFunc = instance.getFunc("add")!;
-  const typedAdd = addFunc.typed(["i32", "i32"], ["i32"]);
-  const callHost = instance.getFunc("call_host")!.typed(["i32"], ["i32"]);
-  const v8 = new WebAssembly.Instance(new WebAssembly.Module(callBytes), {
-    env: { inc: (x: number) => x + 1 },
-  }).exports as { add: (a: number, b: number) => number; call_host: (x: number) => number };
+  using fixture = callFixture();
+  const { add: addFunc, typedAdd, callHost, v8 } = fixture;
   let sink = 0;
   const unchecked = nativeResults.get("add: native unchecked")!;
   const checked = nativeResults.get("add: native checked")!;
@@ -242,25 +228,8 @@ async function wasmtimePy(): Promise<void> {
     if (!pip.ok) return console.error(`bench: skipping wasmtime-py (pip: ${pip.stderr.trim()})`);
   }
   const n = quick ? 20_000 : 100_000;
-  const script = `
-import time, wasmtime, json, statistics
-engine = wasmtime.Engine(); store = wasmtime.Store(engine)
-module = wasmtime.Module(engine, ${JSON.stringify(CALL_WAT)})
-inc = wasmtime.Func(store, wasmtime.FuncType([wasmtime.ValType.i32()], [wasmtime.ValType.i32()]), lambda x: x + 1)
-inst = wasmtime.Instance(store, module, [inc])
-add = inst.exports(store)["add"]; host = inst.exports(store)["call_host"]
-def bench(f):
-    runs = []
-    for _ in range(5):
-        t = time.perf_counter()
-        for i in range(${n}): f(i)
-        runs.append((time.perf_counter() - t) * 1e9 / ${n})
-    return statistics.median(runs)
-import importlib.metadata
-print(json.dumps({"version": importlib.metadata.version("wasmtime"),
-  "add": bench(lambda i: add(store, i & 0xff, 2)), "host": bench(lambda i: host(store, i & 0xff))}))
-`;
-  const result = await run(python, ["-c", script]);
+  const script = join(ROOT, "bench/wasmtime_py.py");
+  const result = await run(python, [script, CALL_WAT_PATH, String(n)]);
   if (!result.ok) return console.error(`bench: wasmtime-py failed: ${result.stderr.trim()}`);
   const py = JSON.parse(result.stdout);
   add({

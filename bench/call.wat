@@ -1,0 +1,4 @@
+(module
+  (import "env" "inc" (func $inc (param i32) (result i32)))
+  (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+  (func (export "call_host") (param i32) (result i32) local.get 0 call $inc))
