@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { cString } from "../ffi/raw.ts";
+import { cString, OutCell } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { requireOutputFile, requirePermission } from "../permissions.ts";
 import { join } from "node:path";
@@ -416,16 +416,16 @@ export class Engine {
       ffi().wasm_config_delete(config);
       throw error;
     }
-    const out = new BigUint64Array(1);
+    const out = new OutCell();
     // The shim takes the config whether or not it succeeds.
     check(
-      ffi().wasmtime_deno_engine_new(config, new Uint8Array(out.buffer)),
+      ffi().wasmtime_deno_engine_new(config, out.bytes),
       "Wasmtime rejected the engine options",
     );
     this.#handle = new Handle(
       this,
       "Engine",
-      Deno.UnsafePointer.create(out[0]),
+      out.takePointer(),
       (p) => ffi().wasm_engine_delete(p),
     );
     this.#options = Object.freeze({ ...options });

@@ -2,7 +2,7 @@
  * Linear memories, with copying accessors and a zero-copy view that can never outlive the
  * memory it shows.
  *
- * Two kinds of ArrayBuffer are made over a memory's native bytes (`getArrayBuffer`, zero-copy):
+ * Two kinds of ArrayBuffer are made over a memory's native bytes (`nativeBuffer`, zero-copy):
  * - a private one behind the copying accessors (`read`, `getUint8`, ...). It never leaves this
  *   module, so nothing but this module can detach, transfer or keep it.
  * - the public `buffer`. Deno's external ArrayBuffers are detachable, so `buffer.transfer()`,
@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { decodeUtf8, utf8 } from "../ffi/raw.ts";
+import { decodeUtf8, nativeBuffer, OutCell, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { check } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -145,9 +145,7 @@ class MemoryView implements ViewOwner {
       this.#length = length;
     }
     const data = ffi().wasmtime_memory_data(context, this.#struct);
-    return length === 0 || data === null
-      ? new ArrayBuffer(0)
-      : Deno.UnsafePointerView.getArrayBuffer(data, length);
+    return length === 0 || data === null ? new ArrayBuffer(0) : nativeBuffer(data, length);
   }
 
   /** Detaches the buffers if the memory changed size (or the store is gone). */
@@ -293,21 +291,21 @@ export class Memory {
       throw new WasmtimeError(`Memory.grow: delta must be a non-negative integer`);
     }
     const context = contextOf(this.#store, "grow");
-    const previous = new BigUint64Array(1);
+    const previous = new OutCell();
     try {
       check(
         ffi().wasmtime_memory_grow(
           context,
           this.#struct,
           BigInt(deltaPages),
-          new Uint8Array(previous.buffer),
+          previous.bytes,
         ),
         "Memory.grow",
       );
     } finally {
       this.#view.revalidateView();
     }
-    return Number(previous[0]);
+    return Number(previous.takeU64());
   }
 
   /**

@@ -6,6 +6,7 @@
 import { WasmtimeError } from "../error_types.ts";
 import { check } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
+import { OutCell } from "../ffi/raw.ts";
 import { TABLE_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { contextOf, type Store } from "./store.ts";
 import { newTableType, readTableType, type TableType } from "./types.ts";
@@ -125,7 +126,7 @@ export class Table {
   grow(delta: number, init: unknown = null): number {
     const context = contextOf(this.#store, "grow");
     const val = new Uint8Array(VAL_SIZE);
-    const previous = new BigUint64Array(1);
+    const previous = new OutCell();
     try {
       writeVal(val, this.#elementType(), init, this.#store, context, "Table.grow");
       check(
@@ -134,13 +135,13 @@ export class Table {
           this.#struct,
           index(delta, "grow"),
           val,
-          new Uint8Array(previous.buffer),
+          previous.bytes,
         ),
         "Table.grow",
       );
     } finally {
       unrootVal(val);
     }
-    return Number(previous[0]);
+    return Number(previous.takeU64());
   }
 }

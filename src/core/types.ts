@@ -5,7 +5,16 @@
  *
  * @module
  */
-import { nativeVecParts, newVec, readName, vecParts } from "../ffi/raw.ts";
+import {
+  nativeU32,
+  nativeVecParts,
+  newVec,
+  OutCell,
+  pointerArray,
+  readName,
+  readPointers,
+  vecParts,
+} from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { check } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -14,7 +23,6 @@ import {
   LIMITS_MAX_OFFSET,
   LIMITS_MIN_OFFSET,
   LIMITS_SIZE,
-  POINTER_SIZE,
   VALTYPE_HEAP_KIND_OFFSET,
   VALTYPE_NULLABLE_OFFSET,
   VALTYPE_SIZE,
@@ -153,23 +161,12 @@ export function assertValType(type: unknown, where: string): asserts type is Val
 
 function readValTypeVec(vec: Deno.PointerValue): ValType[] {
   if (vec === null) return [];
-  const { size, data } = nativeVecParts(vec);
-  const types: ValType[] = [];
-  if (data === null) return types;
-  const list = new Deno.UnsafePointerView(data);
-  for (let i = 0; i < size; i++) {
-    types.push(readValType(Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE))!));
-  }
-  return types;
+  return readPointers(nativeVecParts(vec)).map(readValType);
 }
 
 function newValTypeVec(types: readonly ValType[]): Uint8Array<ArrayBuffer> {
-  const pointers = new BigUint64Array(types.length);
-  types.forEach((type, i) => {
-    pointers[i] = BigInt(Deno.UnsafePointer.value(newValType(type)));
-  });
   const vec = newVec();
-  ffi().wasm_valtype_vec_new(vec, BigInt(types.length), new Uint8Array(pointers.buffer));
+  ffi().wasm_valtype_vec_new(vec, BigInt(types.length), pointerArray(types.map(newValType)));
   return vec;
 }
 
@@ -357,8 +354,7 @@ export interface ExportType {
   type: ExternType;
 }
 
-const limitsScratch = new Uint8Array(8);
-const limitsView = new DataView(limitsScratch.buffer);
+const maximumOut = new OutCell();
 
 /** Reads a borrowed `wasm_memorytype_t *`. */
 export function readMemoryType(type: Deno.PointerObject): MemoryType {
@@ -368,8 +364,8 @@ export function readMemoryType(type: Deno.PointerObject): MemoryType {
     shared: ffi().wasmtime_memorytype_isshared(type),
     pageSizeLog2: ffi().wasmtime_memorytype_page_size_log2(type),
   };
-  if (ffi().wasmtime_memorytype_maximum(type, limitsScratch)) {
-    result.maximum = Number(limitsView.getBigUint64(0, true));
+  if (ffi().wasmtime_memorytype_maximum(type, maximumOut.bytes)) {
+    result.maximum = Number(maximumOut.takeU64());
   }
   return result;
 }
@@ -377,9 +373,9 @@ export function readMemoryType(type: Deno.PointerObject): MemoryType {
 /** Reads a borrowed `wasm_tabletype_t *`. */
 export function readTableType(type: Deno.PointerObject): TableType {
   const element = readValType(ffi().wasm_tabletype_element(type)!);
-  const limits = new Deno.UnsafePointerView(ffi().wasm_tabletype_limits(type)!);
-  const max = limits.getUint32(LIMITS_MAX_OFFSET);
-  const result: TableType = { element, minimum: limits.getUint32(LIMITS_MIN_OFFSET) };
+  const limits = ffi().wasm_tabletype_limits(type)!;
+  const max = nativeU32(limits, LIMITS_MAX_OFFSET);
+  const result: TableType = { element, minimum: nativeU32(limits, LIMITS_MIN_OFFSET) };
   if (max !== 0xffffffff) result.maximum = max;
   return result;
 }
@@ -471,7 +467,7 @@ export function newMemoryType(type: MemoryType): Deno.PointerObject {
   // page counts are capped at the largest exact number).
   const pages = Math.min(2 ** ((memory64 ? 64 : 32) - pageSizeLog2), Number.MAX_SAFE_INTEGER);
   const { minimum, maximum } = checkLimits(type, what, "pages", pages);
-  const out = new Uint8Array(8);
+  const out = new OutCell();
   check(
     ffi().wasmtime_memorytype_new(
       BigInt(minimum),
@@ -480,11 +476,11 @@ export function newMemoryType(type: MemoryType): Deno.PointerObject {
       memory64,
       shared,
       pageSizeLog2,
-      out,
+      out.bytes,
     ),
     "invalid memory type",
   );
-  return Deno.UnsafePointer.create(new DataView(out.buffer).getBigUint64(0, true))!;
+  return out.takePointer()!;
 }
 
 /** A new owned `wasm_tabletype_t *`. */
@@ -510,37 +506,21 @@ export function newGlobalType(type: GlobalType): Deno.PointerObject {
 
 /** Reads an import or export type vector and frees it. */
 export function takeImportTypes(vec: Uint8Array<ArrayBuffer>): ImportType[] {
-  const { size, data } = vecParts(vec);
-  const out: ImportType[] = [];
-  if (data !== null) {
-    const list = new Deno.UnsafePointerView(data);
-    for (let i = 0; i < size; i++) {
-      const item = Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE))!;
-      out.push({
-        module: readName(ffi().wasm_importtype_module(item)) ?? "",
-        name: readName(ffi().wasm_importtype_name(item)) ?? "",
-        type: readExternType(ffi().wasm_importtype_type(item)!),
-      });
-    }
-  }
+  const out = readPointers(vecParts(vec)).map((item) => ({
+    module: readName(ffi().wasm_importtype_module(item)) ?? "",
+    name: readName(ffi().wasm_importtype_name(item)) ?? "",
+    type: readExternType(ffi().wasm_importtype_type(item)!),
+  }));
   ffi().wasm_importtype_vec_delete(vec);
   return out;
 }
 
 /** Reads an export type vector and frees it. */
 export function takeExportTypes(vec: Uint8Array<ArrayBuffer>): ExportType[] {
-  const { size, data } = vecParts(vec);
-  const out: ExportType[] = [];
-  if (data !== null) {
-    const list = new Deno.UnsafePointerView(data);
-    for (let i = 0; i < size; i++) {
-      const item = Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE))!;
-      out.push({
-        name: readName(ffi().wasm_exporttype_name(item)) ?? "",
-        type: readExternType(ffi().wasm_exporttype_type(item)!),
-      });
-    }
-  }
+  const out = readPointers(vecParts(vec)).map((item) => ({
+    name: readName(ffi().wasm_exporttype_name(item)) ?? "",
+    type: readExternType(ffi().wasm_exporttype_type(item)!),
+  }));
   ffi().wasm_exporttype_vec_delete(vec);
   return out;
 }

@@ -16,6 +16,7 @@
  */
 import { WasmtimeError } from "../error_types.ts";
 import { ffi } from "../ffi/symbols.ts";
+import { pointerBits, pointerFromBits } from "../ffi/raw.ts";
 import {
   EXTERNREF_SIZE,
   FUNC_SIZE,
@@ -184,7 +185,7 @@ export function writeRaw(
     case "funcref": {
       const func = toFunc(value, what, store);
       const raw = func === null ? null : ffi().wasmtime_func_to_raw(context, funcStruct(func));
-      view.setBigUint64(offset, BigInt(Deno.UnsafePointer.value(raw)), true);
+      view.setBigUint64(offset, pointerBits(raw), true);
       return;
     }
     case "externref": {
@@ -225,7 +226,7 @@ export function readRaw(
     case "v128":
       return view.getBigUint64(offset, true) | (view.getBigUint64(offset + 8, true) << 64n);
     case "funcref": {
-      const raw = Deno.UnsafePointer.create(view.getBigUint64(offset, true));
+      const raw = pointerFromBits(view.getBigUint64(offset, true));
       if (raw === null) return null;
       const struct = new Uint8Array(FUNC_SIZE);
       ffi().wasmtime_func_from_raw(context, raw, struct);

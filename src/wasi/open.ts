@@ -8,7 +8,7 @@
  * @module
  */
 import { basename, dirname, resolve } from "node:path";
-import { decodeUtf8, utf8 } from "../ffi/raw.ts";
+import { decodeUtf8, OutCell, utf8 } from "../ffi/raw.ts";
 import { PermissionError, WasmtimeError } from "../error_types.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { flagFor, isGranted } from "../permissions.ts";
@@ -31,8 +31,8 @@ const ERRNO_NAMES: Record<number, string> = {
   40: "too many levels of symbolic links",
 };
 
-const fdCell = new Int32Array(1);
-const fdBytes = new Uint8Array(fdCell.buffer);
+/** The `int *fd_out` of the open calls. */
+const fdOut = new OutCell();
 const pathBuffer = new Uint8Array(4096);
 
 function osError(verb: string, path: string, errno: number, purpose = ""): WasmtimeError {
@@ -49,8 +49,8 @@ function pathOf(fd: number, shown: string): string {
 
 function open(path: string, mode: number): { fd: number } | { errno: number } {
   const bytes = utf8(path);
-  const errno = ffi().wasmtime_deno_fs_open(bytes, BigInt(bytes.length), mode, fdBytes);
-  return errno === 0 ? { fd: fdCell[0] } : { errno };
+  const errno = ffi().wasmtime_deno_fs_open(bytes, BigInt(bytes.length), mode, fdOut.bytes);
+  return errno === 0 ? { fd: fdOut.takeI32() } : { errno };
 }
 
 /** Throws a PermissionError unless Deno grants `name` access to `real` (opened as `shown`). */
@@ -111,14 +111,19 @@ function createFile(shown: string, why: string): { fd: number } | { errno: numbe
     const real = `${pathOf(parent.fd, dirname(shown)).replace(/\/$/, "")}/${name}`;
     requireAccess("write", real, shown, why);
     const bytes = utf8(name);
-    const errno = ffi().wasmtime_deno_fs_create_at(parent.fd, bytes, BigInt(bytes.length), fdBytes);
+    const errno = ffi().wasmtime_deno_fs_create_at(
+      parent.fd,
+      bytes,
+      BigInt(bytes.length),
+      fdOut.bytes,
+    );
     if (errno === EEXIST) {
       throw new WasmtimeError(
         `WASI: ${why}: ${shown} appeared while it was being created, or is a dangling symlink; ` +
           "refusing to follow it (remove it or choose another path)",
       );
     }
-    return errno === 0 ? { fd: fdCell[0] } : { errno };
+    return errno === 0 ? { fd: fdOut.takeI32() } : { errno };
   } finally {
     ffi().wasmtime_deno_fs_close(parent.fd);
   }
