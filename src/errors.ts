@@ -15,9 +15,10 @@ import {
 } from "./ffi/raw.ts";
 import { WasmtimeError } from "./error_types.ts";
 import { ffi } from "./ffi/symbols.ts";
+import { WASMTIME_TRAP_CODE } from "./ffi/layout.ts";
 
 /**
- * Wasmtime's trap codes (`wasmtime_trap_code_t`).
+ * Wasmtime's trap codes (`wasmtime_trap_code_t`), by name.
  *
  * @example
  * ```ts
@@ -27,31 +28,7 @@ import { ffi } from "./ffi/symbols.ts";
  * }
  * ```
  */
-export const TrapCode = {
-  StackOverflow: 0,
-  MemoryOutOfBounds: 1,
-  HeapMisaligned: 2,
-  TableOutOfBounds: 3,
-  IndirectCallToNull: 4,
-  BadSignature: 5,
-  IntegerOverflow: 6,
-  IntegerDivisionByZero: 7,
-  BadConversionToInteger: 8,
-  UnreachableCodeReached: 9,
-  Interrupt: 10,
-  OutOfFuel: 11,
-  AtomicWaitNonSharedMemory: 12,
-  NullReference: 13,
-  ArrayOutOfBounds: 14,
-  AllocationTooLarge: 15,
-  CastFailure: 16,
-  CannotEnterComponent: 17,
-  NoAsyncResult: 18,
-  UnhandledTag: 19,
-  ContinuationAlreadyConsumed: 20,
-  DisabledOpcode: 21,
-  AsyncDeadlock: 22,
-} as const;
+export const TrapCode: typeof WASMTIME_TRAP_CODE = WASMTIME_TRAP_CODE;
 
 /**
  * A value of {@linkcode TrapCode}.

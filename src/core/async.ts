@@ -20,7 +20,7 @@ import { acquireTicker, releaseTicker } from "./engine.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Caller, swapCaller } from "./caller.ts";
 import { asyncHostById } from "./host.ts";
-import { VAL_SIZE } from "../ffi/layout.ts";
+import { POLL_AGAIN, POLL_NO_RUNTIME, POLL_READY, VAL_SIZE } from "../ffi/layout.ts";
 import { revalidateAllViews, revalidateViews } from "./store.ts";
 import {
   acquireAsync,
@@ -485,10 +485,6 @@ function settle(
   throw converted;
 }
 
-/** Poll results of `wasmtime_deno_future_poll` (see native/src/future.rs). */
-const POLL_READY = 1;
-const POLL_AGAIN = 2;
-const POLL_NO_RUNTIME = 3;
 /** Longest single wait for a waker; a lost wake-up then costs at most this much. */
 const MAX_WAIT_US = 1_000_000n;
 

@@ -10,6 +10,15 @@ import { join } from "node:path";
 import { check } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
+import {
+  WASMTIME_OPT_LEVEL_NONE,
+  WASMTIME_OPT_LEVEL_SPEED,
+  WASMTIME_OPT_LEVEL_SPEED_AND_SIZE,
+  WASMTIME_PROFILING_STRATEGY_JITDUMP,
+  WASMTIME_PROFILING_STRATEGY_NONE,
+  WASMTIME_PROFILING_STRATEGY_PERFMAP,
+  WASMTIME_PROFILING_STRATEGY_VTUNE,
+} from "../ffi/layout.ts";
 import { Module } from "./module.ts";
 
 /**
@@ -183,8 +192,17 @@ export let acquireTicker: (engine: Engine) => void;
 /** Internal: releases a reference taken by {@linkcode acquireTicker}. */
 export let releaseTicker: (engine: Engine) => void;
 
-const OPT_LEVELS: Record<OptLevel, number> = { none: 0, speed: 1, speed_and_size: 2 };
-const PROFILERS: Record<Profiler, number> = { none: 0, jitdump: 1, vtune: 2, perfmap: 3 };
+const OPT_LEVELS: Record<OptLevel, number> = {
+  none: WASMTIME_OPT_LEVEL_NONE,
+  speed: WASMTIME_OPT_LEVEL_SPEED,
+  speed_and_size: WASMTIME_OPT_LEVEL_SPEED_AND_SIZE,
+};
+const PROFILERS: Record<Profiler, number> = {
+  none: WASMTIME_PROFILING_STRATEGY_NONE,
+  jitdump: WASMTIME_PROFILING_STRATEGY_JITDUMP,
+  vtune: WASMTIME_PROFILING_STRATEGY_VTUNE,
+  perfmap: WASMTIME_PROFILING_STRATEGY_PERFMAP,
+};
 
 type BoolSetter = (config: Deno.PointerObject, value: boolean) => void;
 

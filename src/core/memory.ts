@@ -32,7 +32,7 @@ import {
   trackView,
   type ViewOwner,
 } from "./store.ts";
-import { type MemoryType, newMemoryType, readMemoryType } from "./types.ts";
+import { DEFAULT_PAGE_SIZE_LOG2, type MemoryType, newMemoryType, readMemoryType } from "./types.ts";
 
 const FROM_STRUCT = Symbol("wasmtime-deno.memoryFromStruct");
 
@@ -56,7 +56,7 @@ function whyItMayMove(store: Store, type: MemoryType): string | null {
   const options = store.engine.options;
   // Pooled and shared memories live in fixed slots; memoryMayMove: false fails the grow.
   if (type.shared || options.pooling || options.memoryMayMove === false) return null;
-  const pageBytes = 2 ** (type.pageSizeLog2 ?? 16);
+  const pageBytes = 2 ** (type.pageSizeLog2 ?? DEFAULT_PAGE_SIZE_LOG2);
   if (type.maximum !== undefined && type.maximum <= type.minimum) return null;
   const maximum = type.maximum !== undefined
     ? type.maximum * pageBytes

@@ -26,6 +26,41 @@ import {
   VALTYPE_HEAP_KIND_OFFSET,
   VALTYPE_NULLABLE_OFFSET,
   VALTYPE_SIZE,
+  WASM_CONST,
+  WASM_EXTERN_FUNC,
+  WASM_EXTERN_GLOBAL,
+  WASM_EXTERN_MEMORY,
+  WASM_EXTERN_TABLE,
+  WASM_EXTERNREF,
+  WASM_F32,
+  WASM_F64,
+  WASM_FUNCREF,
+  WASM_I32,
+  WASM_I64,
+  WASM_LIMITS_MAX_DEFAULT,
+  WASM_VAR,
+  WASMTIME_HEAPTYPE_KIND_ANY,
+  WASMTIME_HEAPTYPE_KIND_ARRAY,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_EXN,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT,
+  WASMTIME_HEAPTYPE_KIND_EQ,
+  WASMTIME_HEAPTYPE_KIND_EXN,
+  WASMTIME_HEAPTYPE_KIND_EXTERN,
+  WASMTIME_HEAPTYPE_KIND_FUNC,
+  WASMTIME_HEAPTYPE_KIND_I31,
+  WASMTIME_HEAPTYPE_KIND_NOEXN,
+  WASMTIME_HEAPTYPE_KIND_NOEXTERN,
+  WASMTIME_HEAPTYPE_KIND_NOFUNC,
+  WASMTIME_HEAPTYPE_KIND_NONE,
+  WASMTIME_HEAPTYPE_KIND_STRUCT,
+  WASMTIME_VALTYPE_KIND_F32,
+  WASMTIME_VALTYPE_KIND_F64,
+  WASMTIME_VALTYPE_KIND_I32,
+  WASMTIME_VALTYPE_KIND_I64,
+  WASMTIME_VALTYPE_KIND_REF,
+  WASMTIME_VALTYPE_KIND_V128,
 } from "../ffi/layout.ts";
 
 /**
@@ -71,24 +106,25 @@ export const SUPPORTED_VALTYPES: readonly ValType[] = [
   "externref",
 ];
 
-const HEAP_TYPE_NAMES = [
-  "extern",
-  "noextern",
-  "func",
-  "(concrete func)",
-  "nofunc",
-  "any",
-  "none",
-  "eq",
-  "i31",
-  "array",
-  "(concrete array)",
-  "struct",
-  "(concrete struct)",
-  "exn",
-  "(concrete exn)",
-  "noexn",
-];
+/** Text-format names of the heap types, by `wasmtime_heaptype_kind_t`. */
+const HEAP_TYPE_NAMES: Record<number, string> = {
+  [WASMTIME_HEAPTYPE_KIND_EXTERN]: "extern",
+  [WASMTIME_HEAPTYPE_KIND_NOEXTERN]: "noextern",
+  [WASMTIME_HEAPTYPE_KIND_FUNC]: "func",
+  [WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC]: "(concrete func)",
+  [WASMTIME_HEAPTYPE_KIND_NOFUNC]: "nofunc",
+  [WASMTIME_HEAPTYPE_KIND_ANY]: "any",
+  [WASMTIME_HEAPTYPE_KIND_NONE]: "none",
+  [WASMTIME_HEAPTYPE_KIND_EQ]: "eq",
+  [WASMTIME_HEAPTYPE_KIND_I31]: "i31",
+  [WASMTIME_HEAPTYPE_KIND_ARRAY]: "array",
+  [WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY]: "(concrete array)",
+  [WASMTIME_HEAPTYPE_KIND_STRUCT]: "struct",
+  [WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT]: "(concrete struct)",
+  [WASMTIME_HEAPTYPE_KIND_EXN]: "exn",
+  [WASMTIME_HEAPTYPE_KIND_CONCRETE_EXN]: "(concrete exn)",
+  [WASMTIME_HEAPTYPE_KIND_NOEXN]: "noexn",
+};
 const NULLABLE_SHORTHANDS: Record<string, ValType> = {
   extern: "externref",
   noextern: "nullexternref",
@@ -103,7 +139,14 @@ const NULLABLE_SHORTHANDS: Record<string, ValType> = {
   exn: "exnref",
   noexn: "nullexnref",
 };
-const NUMERIC: ValType[] = ["i32", "i64", "f32", "f64", "v128"];
+/** The numeric value types, by `wasmtime_valtype_kind_t`. */
+const NUMERIC: Record<number, ValType> = {
+  [WASMTIME_VALTYPE_KIND_I32]: "i32",
+  [WASMTIME_VALTYPE_KIND_I64]: "i64",
+  [WASMTIME_VALTYPE_KIND_F32]: "f32",
+  [WASMTIME_VALTYPE_KIND_F64]: "f64",
+  [WASMTIME_VALTYPE_KIND_V128]: "v128",
+};
 
 const valtypeScratch = new Uint8Array(VALTYPE_SIZE);
 
@@ -112,7 +155,8 @@ export function readValType(valtype: Deno.PointerObject): ValType {
   ffi().wasmtime_valtype_new(valtype, valtypeScratch);
   const kind = valtypeScratch[0];
   let result: ValType;
-  if (kind < 5) {
+  // The numeric kinds all come before WASMTIME_VALTYPE_KIND_REF.
+  if (kind < WASMTIME_VALTYPE_KIND_REF) {
     result = NUMERIC[kind];
   } else {
     const nullable = valtypeScratch[VALTYPE_NULLABLE_OFFSET] !== 0;
@@ -126,12 +170,12 @@ export function readValType(valtype: Deno.PointerObject): ValType {
 }
 
 const WASM_VALKIND: Partial<Record<ValType, number>> = {
-  i32: 0,
-  i64: 1,
-  f32: 2,
-  f64: 3,
-  externref: 128,
-  funcref: 129,
+  i32: WASM_I32,
+  i64: WASM_I64,
+  f32: WASM_F32,
+  f64: WASM_F64,
+  externref: WASM_EXTERNREF,
+  funcref: WASM_FUNCREF,
 };
 
 /** A new owned `wasm_valtype_t *` for `type`. */
@@ -354,6 +398,9 @@ export interface ExportType {
   type: ExternType;
 }
 
+/** log2 of WebAssembly's default page size (64 KiB), also the largest page size allowed. */
+export const DEFAULT_PAGE_SIZE_LOG2 = 16;
+
 const maximumOut = new OutCell();
 
 /** Reads a borrowed `wasm_memorytype_t *`. */
@@ -376,7 +423,7 @@ export function readTableType(type: Deno.PointerObject): TableType {
   const limits = ffi().wasm_tabletype_limits(type)!;
   const max = nativeU32(limits, LIMITS_MAX_OFFSET);
   const result: TableType = { element, minimum: nativeU32(limits, LIMITS_MIN_OFFSET) };
-  if (max !== 0xffffffff) result.maximum = max;
+  if (max !== WASM_LIMITS_MAX_DEFAULT) result.maximum = max;
   return result;
 }
 
@@ -384,25 +431,25 @@ export function readTableType(type: Deno.PointerObject): TableType {
 export function readGlobalType(type: Deno.PointerObject): GlobalType {
   return {
     content: readValType(ffi().wasm_globaltype_content(type)!),
-    mutable: ffi().wasm_globaltype_mutability(type) === 1,
+    mutable: ffi().wasm_globaltype_mutability(type) === WASM_VAR,
   };
 }
 
 /** Reads a borrowed `wasm_externtype_t *`. */
 export function readExternType(type: Deno.PointerObject): ExternType {
   switch (ffi().wasm_externtype_kind(type)) {
-    case 0: {
+    case WASM_EXTERN_FUNC: {
       const func = FuncType.fromNative(ffi().wasm_externtype_as_functype_const(type)!);
       return { kind: "func", params: func.params, results: func.results };
     }
-    case 1:
+    case WASM_EXTERN_GLOBAL:
       return {
         kind: "global",
         ...readGlobalType(ffi().wasm_externtype_as_globaltype_const(type)!),
       };
-    case 2:
+    case WASM_EXTERN_TABLE:
       return { kind: "table", ...readTableType(ffi().wasm_externtype_as_tabletype_const(type)!) };
-    case 3:
+    case WASM_EXTERN_MEMORY:
       return {
         kind: "memory",
         ...readMemoryType(ffi().wasm_externtype_as_memorytype_const(type)!),
@@ -461,8 +508,8 @@ export function newMemoryType(type: MemoryType): Deno.PointerObject {
   const memory64 = checkFlag(type.memory64, what, "memory64");
   const shared = checkFlag(type.shared, what, "shared");
   const pageSizeLog2 = type.pageSizeLog2 === undefined
-    ? 16
-    : checkLimit(type.pageSizeLog2, what, "pageSizeLog2", 16);
+    ? DEFAULT_PAGE_SIZE_LOG2
+    : checkLimit(type.pageSizeLog2, what, "pageSizeLog2", DEFAULT_PAGE_SIZE_LOG2);
   // The whole address space in pages: 2^32 bytes for 32-bit memories, 2^64 for memory64 (whose
   // page counts are capped at the largest exact number).
   const pages = Math.min(2 ** ((memory64 ? 64 : 32) - pageSizeLog2), Number.MAX_SAFE_INTEGER);
@@ -490,18 +537,18 @@ export function newTableType(type: TableType): Deno.PointerObject {
     throw new WasmtimeError(`tables hold funcref or externref, not ${type.element}`);
   }
   // wasm_limits_t holds u32 limits; its maximum 2^32-1 also means "no maximum".
-  const { minimum, maximum } = checkLimits(type, "table type", "elements", 0xffff_ffff);
+  const { minimum, maximum } = checkLimits(type, "table type", "elements", WASM_LIMITS_MAX_DEFAULT);
   const limits = new Uint8Array(LIMITS_SIZE);
   const view = new DataView(limits.buffer);
   view.setUint32(LIMITS_MIN_OFFSET, minimum, true);
-  view.setUint32(LIMITS_MAX_OFFSET, maximum ?? 0xffff_ffff, true);
+  view.setUint32(LIMITS_MAX_OFFSET, maximum ?? WASM_LIMITS_MAX_DEFAULT, true);
   return ffi().wasm_tabletype_new(newValType(type.element), limits)!;
 }
 
 /** A new owned `wasm_globaltype_t *`. */
 export function newGlobalType(type: GlobalType): Deno.PointerObject {
   assertValType(type?.content, "global content type");
-  return ffi().wasm_globaltype_new(newValType(type.content), type.mutable ? 1 : 0)!;
+  return ffi().wasm_globaltype_new(newValType(type.content), type.mutable ? WASM_VAR : WASM_CONST)!;
 }
 
 /** Reads an import or export type vector and frees it. */

@@ -11,24 +11,40 @@ import { basename, dirname, resolve } from "node:path";
 import { decodeUtf8, OutCell, utf8 } from "../ffi/raw.ts";
 import { PermissionError, WasmtimeError } from "../error_types.ts";
 import { ffi } from "../ffi/symbols.ts";
+import {
+  EACCES,
+  EEXIST,
+  EISDIR,
+  ELOOP,
+  ENAMETOOLONG,
+  ENOENT,
+  ENOSYS,
+  ENOTDIR,
+  EPERM,
+  OPEN_DIRECTORY,
+  OPEN_READ,
+  OPEN_WRITE_EXISTING,
+} from "../ffi/layout.ts";
 import { flagFor, isGranted } from "../permissions.ts";
 
 /** What the guest may do with an opened host object. */
 export type OpenPurpose = "directory" | "read" | "write";
 
-const MODES: Record<OpenPurpose, number> = { directory: 0, read: 1, write: 2 };
-const ENOENT = 2;
-const EEXIST = 17;
+const MODES: Record<OpenPurpose, number> = {
+  directory: OPEN_DIRECTORY,
+  read: OPEN_READ,
+  write: OPEN_WRITE_EXISTING,
+};
 const ERRNO_NAMES: Record<number, string> = {
-  1: "operation not permitted",
-  2: "no such file or directory",
-  13: "permission denied by the operating system",
-  17: "something (a symlink?) already exists there",
-  20: "a path component is not a directory",
-  21: "is a directory",
-  36: "name too long",
-  38: "not supported on this operating system",
-  40: "too many levels of symbolic links",
+  [EPERM]: "operation not permitted",
+  [ENOENT]: "no such file or directory",
+  [EACCES]: "permission denied by the operating system",
+  [EEXIST]: "something (a symlink?) already exists there",
+  [ENOTDIR]: "a path component is not a directory",
+  [EISDIR]: "is a directory",
+  [ENAMETOOLONG]: "name too long",
+  [ENOSYS]: "not supported on this operating system",
+  [ELOOP]: "too many levels of symbolic links",
 };
 
 /** The `int *fd_out` of the open calls. */
