@@ -34,6 +34,9 @@ import {
 } from "./store.ts";
 import { DEFAULT_PAGE_SIZE_LOG2, type MemoryType, newMemoryType, readMemoryType } from "./types.ts";
 
+/** The previous-size out-parameter of `wasmtime_memory_grow` (no guest code runs). */
+const previousOut = new OutCell();
+
 const FROM_STRUCT = Symbol("wasmtime-deno.memoryFromStruct");
 
 /**
@@ -291,21 +294,20 @@ export class Memory {
       throw new WasmtimeError(`Memory.grow: delta must be a non-negative integer`);
     }
     const context = contextOf(this.#store, "grow");
-    const previous = new OutCell();
     try {
       check(
         ffi().wasmtime_memory_grow(
           context,
           this.#struct,
           BigInt(deltaPages),
-          previous.bytes,
+          previousOut.bytes,
         ),
         "Memory.grow",
       );
     } finally {
       this.#view.revalidateView();
     }
-    return Number(previous.takeU64());
+    return Number(previousOut.takeU64());
   }
 
   /**

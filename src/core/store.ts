@@ -144,6 +144,8 @@ export let retireBuffer: (store: Store, buffer: ArrayBuffer) => void;
 /** Whether `store` keeps its native memory forever because a buffer was transferred. */
 export let isQuarantined: (store: Store) => boolean;
 const storesById = new Map<number, WeakRef<Store>>();
+/** The `uint64_t *fuel` out-parameter of `wasmtime_context_get_fuel` (no guest code runs). */
+const fuelOut = new OutCell();
 
 /** The Store whose context is `context` (from a host call's caller). */
 export function storeFromContext(context: Deno.PointerObject): Store | undefined {
@@ -439,10 +441,9 @@ export class Store {
    * ```
    */
   getFuel(): bigint {
-    const out = new OutCell();
-    const error = ffi().wasmtime_context_get_fuel(contextOf(this, "fuel"), out.bytes);
+    const error = ffi().wasmtime_context_get_fuel(contextOf(this, "fuel"), fuelOut.bytes);
     if (error !== null) throw this.#fuelError(error);
-    return out.takeU64();
+    return fuelOut.takeU64();
   }
 
   #fuelError(error: Deno.PointerObject): WasmtimeError {

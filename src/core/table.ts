@@ -12,6 +12,9 @@ import { contextOf, type Store } from "./store.ts";
 import { newTableType, readTableType, type TableType } from "./types.ts";
 import { readVal, unrootVal, writeVal } from "./values.ts";
 
+/** The previous-size out-parameter of `wasmtime_table_grow` (no guest code runs). */
+const previousOut = new OutCell();
+
 const FROM_STRUCT = Symbol("wasmtime-deno.tableFromStruct");
 
 /** Internal: wraps a `wasmtime_table_t` of `store`. */
@@ -126,7 +129,6 @@ export class Table {
   grow(delta: number, init: unknown = null): number {
     const context = contextOf(this.#store, "grow");
     const val = new Uint8Array(VAL_SIZE);
-    const previous = new OutCell();
     try {
       writeVal(val, this.#elementType(), init, this.#store, context, "Table.grow");
       check(
@@ -135,13 +137,13 @@ export class Table {
           this.#struct,
           index(delta, "grow"),
           val,
-          previous.bytes,
+          previousOut.bytes,
         ),
         "Table.grow",
       );
     } finally {
       unrootVal(val);
     }
-    return Number(previous.takeU64());
+    return Number(previousOut.takeU64());
   }
 }

@@ -137,9 +137,9 @@ export function readPointers({ size, data }: VecParts): Deno.PointerObject[] {
  * A `T *const *` array of `pointers`, as bytes to pass for a `buffer` parameter. JS buffers
  * among them must be kept alive by the caller until the native call returns.
  */
-export function pointerArray(pointers: readonly (Deno.PointerValue | Uint8Array)[]): Uint8Array<
-  ArrayBuffer
-> {
+export function pointerArray(
+  pointers: readonly (Deno.PointerValue | Uint8Array)[],
+): Uint8Array<ArrayBuffer> {
   const cells = new BigUint64Array(Math.max(1, pointers.length));
   pointers.forEach((p, i) => {
     cells[i] = pointerBits(p instanceof Uint8Array ? addressOf(p) : p);
