@@ -4,13 +4,21 @@
  *
  * @module
  */
-import { decodeUtf8, newVec, readName, takeByteVec, vecParts } from "./ffi/raw.ts";
+import {
+  decodeUtf8,
+  newVec,
+  OutCell,
+  readName,
+  readPointers,
+  takeByteVec,
+  vecParts,
+} from "./ffi/raw.ts";
 import { WasmtimeError } from "./error_types.ts";
 import { ffi } from "./ffi/symbols.ts";
-import { POINTER_SIZE } from "./ffi/layout.ts";
+import { WASMTIME_TRAP_CODE } from "./ffi/layout.ts";
 
 /**
- * Wasmtime's trap codes (`wasmtime_trap_code_t`).
+ * Wasmtime's trap codes (`wasmtime_trap_code_t`), by name.
  *
  * @example
  * ```ts
@@ -20,31 +28,7 @@ import { POINTER_SIZE } from "./ffi/layout.ts";
  * }
  * ```
  */
-export const TrapCode = {
-  StackOverflow: 0,
-  MemoryOutOfBounds: 1,
-  HeapMisaligned: 2,
-  TableOutOfBounds: 3,
-  IndirectCallToNull: 4,
-  BadSignature: 5,
-  IntegerOverflow: 6,
-  IntegerDivisionByZero: 7,
-  BadConversionToInteger: 8,
-  UnreachableCodeReached: 9,
-  Interrupt: 10,
-  OutOfFuel: 11,
-  AtomicWaitNonSharedMemory: 12,
-  NullReference: 13,
-  ArrayOutOfBounds: 14,
-  AllocationTooLarge: 15,
-  CastFailure: 16,
-  CannotEnterComponent: 17,
-  NoAsyncResult: 18,
-  UnhandledTag: 19,
-  ContinuationAlreadyConsumed: 20,
-  DisabledOpcode: 21,
-  AsyncDeadlock: 22,
-} as const;
+export const TrapCode: typeof WASMTIME_TRAP_CODE = WASMTIME_TRAP_CODE;
 
 /**
  * A value of {@linkcode TrapCode}.
@@ -157,26 +141,17 @@ export class WasiExit extends WasmtimeError {
   }
 }
 
-const scratch = new Uint8Array(8);
-const scratchView = new DataView(scratch.buffer);
+/** The `uint8_t *code` / `int *status` out-parameter of the trap and exit-status queries. */
+const codeOut = new OutCell();
 
 function readFrames(vec: Uint8Array<ArrayBuffer>): Frame[] {
-  const { size, data } = vecParts(vec);
-  const frames: Frame[] = [];
-  if (data !== null && size > 0) {
-    const list = new Deno.UnsafePointerView(data);
-    for (let i = 0; i < size; i++) {
-      const frame = Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE));
-      if (frame === null) continue;
-      frames.push({
-        funcIndex: ffi().wasm_frame_func_index(frame),
-        funcName: readName(ffi().wasmtime_frame_func_name(frame)),
-        moduleName: readName(ffi().wasmtime_frame_module_name(frame)),
-        funcOffset: Number(ffi().wasm_frame_func_offset(frame)),
-        moduleOffset: Number(ffi().wasm_frame_module_offset(frame)),
-      });
-    }
-  }
+  const frames = readPointers(vecParts(vec)).map((frame): Frame => ({
+    funcIndex: ffi().wasm_frame_func_index(frame),
+    funcName: readName(ffi().wasmtime_frame_func_name(frame)),
+    moduleName: readName(ffi().wasmtime_frame_module_name(frame)),
+    funcOffset: Number(ffi().wasm_frame_func_offset(frame)),
+    moduleOffset: Number(ffi().wasm_frame_module_offset(frame)),
+  }));
   ffi().wasm_frame_vec_delete(vec);
   return frames;
 }
@@ -198,9 +173,8 @@ export function takeTrap(trap: Deno.PointerObject): Trap {
   const message = newVec();
   ffi().wasm_trap_message(trap, message);
   const report = stripNul(decodeUtf8(takeByteVec(message)));
-  scratch[0] = 0;
-  const hasCode = ffi().wasmtime_trap_code(trap, scratch);
-  const code = hasCode ? scratch[0] as TrapCode : undefined;
+  const hasCode = ffi().wasmtime_trap_code(trap, codeOut.cleared());
+  const code = hasCode ? codeOut.takeU8() as TrapCode : undefined;
   const trace = newVec();
   ffi().wasm_trap_trace(trap, trace);
   const frames = readFrames(trace);
@@ -222,9 +196,8 @@ export function errorMessage(error: Deno.PointerObject): string {
  */
 export function takeError(error: Deno.PointerObject, context: string): WasmtimeError {
   try {
-    scratchView.setInt32(0, 0, true);
-    if (ffi().wasmtime_error_exit_status(error, scratch)) {
-      return new WasiExit(scratchView.getInt32(0, true));
+    if (ffi().wasmtime_error_exit_status(error, codeOut.cleared())) {
+      return new WasiExit(codeOut.takeI32());
     }
     const report = errorMessage(error);
     const trace = newVec();

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { readCString } from "./ffi/raw.ts";
 import { ffi } from "./ffi/symbols.ts";
 
 /**
@@ -16,5 +17,5 @@ import { ffi } from "./ffi/symbols.ts";
  * ```
  */
 export function version(): string {
-  return Deno.UnsafePointerView.getCString(ffi().wasmtime_deno_version()!);
+  return readCString(ffi().wasmtime_deno_version()!);
 }

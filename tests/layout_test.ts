@@ -3,9 +3,12 @@ import { join } from "node:path";
 import * as layout from "../src/ffi/layout.ts";
 import { cacheEntry } from "./helpers.ts";
 import { ffi } from "../src/ffi/symbols.ts";
+import { TrapCode } from "../mod.ts";
 
-/** Each constant of src/ffi/layout.ts about C API structs and the C expression that must equal it. */
-const EXPECTED: Record<Exclude<keyof typeof layout, `FRAME_${string}`>, string> = {
+type Name = keyof typeof layout;
+
+/** Each struct constant of src/ffi/layout.ts and the C expression that must equal it. */
+const STRUCTS: Partial<Record<Name, string>> = {
   VAL_SIZE: "sizeof(wasmtime_val_t)",
   VAL_KIND_OFFSET: "offsetof(wasmtime_val_t, kind)",
   VAL_OF_OFFSET: "offsetof(wasmtime_val_t, of)",
@@ -32,6 +35,58 @@ const EXPECTED: Record<Exclude<keyof typeof layout, `FRAME_${string}`>, string> 
   VALTYPE_HEAP_KIND_OFFSET: "offsetof(wasmtime_valtype_t, reftype.heaptype.kind)",
 };
 
+/** errno values the binding names, checked against <errno.h> of the machine running the test. */
+const ERRNO = [
+  "EPERM",
+  "ENOENT",
+  "EACCES",
+  "EEXIST",
+  "ENOTDIR",
+  "EISDIR",
+  "ENAMETOOLONG",
+  "ENOSYS",
+  "ELOOP",
+] as const satisfies readonly Name[];
+
+/** Codes the wasmtime-deno shims define in Rust, and the file that defines each. */
+const RUST_CODES: Partial<Record<Name, string>> = {
+  POLL_PENDING: "future.rs",
+  POLL_READY: "future.rs",
+  POLL_AGAIN: "future.rs",
+  POLL_NO_RUNTIME: "future.rs",
+  OPEN_DIRECTORY: "fs.rs",
+  OPEN_READ: "fs.rs",
+  OPEN_WRITE_EXISTING: "fs.rs",
+};
+
+/** `IntegerDivisionByZero` -> `WASMTIME_TRAP_CODE_INTEGER_DIVISION_BY_ZERO` */
+function trapCodeMacro(name: string): string {
+  return `WASMTIME_TRAP_CODE_${name.replace(/(?<=[a-z0-9])(?=[A-Z])/g, "_").toUpperCase()}`;
+}
+
+/**
+ * Every numeric constant of layout.ts that a C header defines, with the C expression that must
+ * equal it: struct sizes and offsets, codes named after their C macro or enumerator, errno
+ * values, and each trap code.
+ */
+function headerChecks(): [string, number, string][] {
+  const checks: [string, number, string][] = [];
+  for (const [name, value] of Object.entries(layout) as [Name, unknown][]) {
+    if (typeof value !== "number") continue;
+    const struct = STRUCTS[name];
+    if (struct !== undefined) checks.push([name, value, struct]);
+    else if (name === "WASM_LIMITS_MAX_DEFAULT") {
+      checks.push([name, value, "wasm_limits_max_default"]);
+    } else if (/^WASM(TIME)?_/.test(name) || (ERRNO as readonly string[]).includes(name)) {
+      checks.push([name, value, name]);
+    }
+  }
+  for (const [name, code] of Object.entries(layout.WASMTIME_TRAP_CODE)) {
+    checks.push([`TrapCode.${name}`, code, trapCodeMacro(name)]);
+  }
+  return checks;
+}
+
 /** Other layout facts the binding relies on (vectors of every element type share a shape). */
 const INVARIANTS: string[] = [
   "sizeof(wasm_valtype_vec_t) == sizeof(wasm_byte_vec_t)",
@@ -40,23 +95,29 @@ const INVARIANTS: string[] = [
   "sizeof(wasm_exporttype_vec_t) == sizeof(wasm_byte_vec_t)",
   "offsetof(wasmtime_val_t, of.i32) == offsetof(wasmtime_val_t, of)",
   "offsetof(wasmtime_val_raw_t, funcref) == 0",
-  "WASMTIME_I32 == 0 && WASMTIME_V128 == 4 && WASMTIME_FUNCREF == 5 && WASMTIME_EXTERNREF == 6",
-  "WASMTIME_EXTERN_FUNC == 0 && WASMTIME_EXTERN_MEMORY == 3",
-  "WASMTIME_VALTYPE_KIND_REF == 5 && WASMTIME_HEAPTYPE_KIND_EXTERN == 0",
-  "WASMTIME_TRAP_CODE_INTERRUPT == 10 && WASMTIME_TRAP_CODE_OUT_OF_FUEL == 11",
+  // readValType tells numbers from references by `kind < WASMTIME_VALTYPE_KIND_REF`.
+  "WASMTIME_VALTYPE_KIND_V128 + 1 == WASMTIME_VALTYPE_KIND_REF",
 ];
 
-Deno.test("struct layouts in src/ffi/layout.ts match the C headers of the built crate", async () => {
+Deno.test("every constant in src/ffi/layout.ts is checked by this file", () => {
+  const checked = new Set(headerChecks().map(([name]) => name));
+  const unchecked = Object.entries(layout).filter(([name, value]) =>
+    typeof value === "number" && !checked.has(name) && !name.startsWith("FRAME_") &&
+    RUST_CODES[name as Name] === undefined
+  ).map(([name]) => name);
+  assert.deepEqual(unchecked, [], "add these constants to tests/layout_test.ts");
+});
+
+Deno.test("struct layouts and C codes in src/ffi/layout.ts match the crate's headers", async () => {
   const include = join(await cacheEntry(), "include");
   const dir = await Deno.makeTempDir({ prefix: "wasmtime-deno-layout-" });
-  const source = `#include <stddef.h>
+  const checks = headerChecks();
+  const source = `#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <wasmtime.h>
 int main(void) {
-${
-    Object.entries(EXPECTED).map(([name, expr]) => `  printf("${name} %zu\\n", (size_t)(${expr}));`)
-      .join("\n")
-  }
+${checks.map(([name, , expr]) => `  printf("${name} %lld\\n", (long long)(${expr}));`).join("\n")}
 ${INVARIANTS.map((expr, i) => `  printf("INVARIANT_${i} %d\\n", (int)(${expr}));`).join("\n")}
   return 0;
 }
@@ -68,16 +129,30 @@ ${INVARIANTS.map((expr, i) => `  printf("INVARIANT_${i} %d\\n", (int)(${expr}));
   }).output();
   assert.equal(compile.code, 0, new TextDecoder().decode(compile.stderr));
   const run = await new Deno.Command(join(dir, "layout"), { stdout: "piped" }).output();
+  await Deno.remove(dir, { recursive: true });
   const measured = new Map(
     new TextDecoder().decode(run.stdout).trim().split("\n").map((line) => {
       const [name, value] = line.split(" ");
       return [name, Number(value)] as const;
     }),
   );
-  for (const name of Object.keys(EXPECTED) as (keyof typeof EXPECTED)[]) {
-    assert.equal(layout[name], measured.get(name), `${name} (${EXPECTED[name]})`);
-  }
+  const wrong = checks.filter(([name, value]) => measured.get(name) !== value)
+    .map(([name, value, expr]) => `${name} is ${value}, ${expr} is ${measured.get(name)}`);
+  assert.deepEqual(wrong, []);
   INVARIANTS.forEach((expr, i) => assert.equal(measured.get(`INVARIANT_${i}`), 1, expr));
+});
+
+Deno.test("the public TrapCode is the checked table of src/ffi/layout.ts", () => {
+  assert.equal(TrapCode, layout.WASMTIME_TRAP_CODE);
+});
+
+Deno.test("codes the shims define in Rust match native/src/", async () => {
+  for (const [name, file] of Object.entries(RUST_CODES) as [Name, string][]) {
+    const source = await Deno.readTextFile(new URL(`../native/src/${file}`, import.meta.url));
+    const match = source.match(new RegExp(`pub const ${name}: \\w+ = (\\d+);`));
+    assert.ok(match, `native/src/${file} defines ${name}`);
+    assert.equal(layout[name], Number(match[1]), `${name} (native/src/${file})`);
+  }
 });
 
 Deno.test("the packed call frame constants match the Rust layout of CallFrame", () => {

@@ -12,7 +12,7 @@
  */
 import type { AsyncLocalStorage } from "node:async_hooks";
 import { setImmediate } from "node:timers";
-import { utf8 } from "../ffi/raw.ts";
+import { OutCell, pointerFromBits, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { takeTrap, TrapCode } from "../errors.ts";
 import { describe, failure } from "./failure.ts";
@@ -20,7 +20,7 @@ import { acquireTicker, releaseTicker } from "./engine.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Caller, swapCaller } from "./caller.ts";
 import { asyncHostById } from "./host.ts";
-import { VAL_SIZE } from "../ffi/layout.ts";
+import { POLL_AGAIN, POLL_NO_RUNTIME, POLL_READY, VAL_SIZE } from "../ffi/layout.ts";
 import { revalidateAllViews, revalidateViews } from "./store.ts";
 import {
   acquireAsync,
@@ -320,10 +320,8 @@ export async function driveFuture(
   const fuel = engine.options.consumeFuel === true;
   const control = epochControlOf(store);
 
-  const trap = new Uint8Array(8);
-  const error = new Uint8Array(8);
-  const trapWords = new Uint32Array(trap.buffer);
-  const errorWords = new Uint32Array(error.buffer);
+  const trap = new OutCell();
+  const error = new OutCell();
   let hostError: { error: unknown } | undefined;
   let future: Deno.PointerValue = null;
   let waker: Deno.PointerValue = null;
@@ -336,7 +334,7 @@ export async function driveFuture(
       armDeadline(control, context, deadline);
     }
     if (fuel) ffi().wasmtime_context_fuel_async_yield_interval(context, FUEL_SLICE);
-    future = start(context, trap, error);
+    future = start(context, trap.bytes, error.bytes);
     waker = ffi().wasmtime_deno_waker_new()!;
     const info = new BigUint64Array(6);
     const infoBytes = new Uint8Array(info.buffer);
@@ -387,7 +385,7 @@ export async function driveFuture(
     if (fuel) ffi().wasmtime_context_fuel_async_yield_interval(context, 0n);
     release();
   }
-  settle(trapWords, errorWords, outcome, hostError, cancelled, action);
+  settle(trap, error, outcome, hostError, cancelled, action);
 }
 
 /**
@@ -407,10 +405,8 @@ export function driveFutureBlocking(
     error: Uint8Array<ArrayBuffer>,
   ) => Deno.PointerValue,
 ): void {
-  const trap = new Uint8Array(8);
-  const error = new Uint8Array(8);
-  const trapWords = new Uint32Array(trap.buffer);
-  const errorWords = new Uint32Array(error.buffer);
+  const trap = new OutCell();
+  const error = new OutCell();
   let outcome: WasmtimeError | undefined;
   withTimeout(store, options, () => {
     const context = contextOf(store, action);
@@ -418,7 +414,7 @@ export function driveFutureBlocking(
     const waker = ffi().wasmtime_deno_waker_new()!;
     let future: Deno.PointerValue = null;
     try {
-      future = start(context, trap, error);
+      future = start(context, trap.bytes, error.bytes);
       outcome = pollBlocking(store, future!, waker, action);
     } finally {
       // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
@@ -427,7 +423,7 @@ export function driveFutureBlocking(
       leaveStore(store);
     }
   }, action);
-  settle(trapWords, errorWords, outcome, undefined, undefined, action);
+  settle(trap, error, outcome, undefined, undefined, action);
 }
 
 /** Polls `future` until it is ready, or until the store's deadline passes while it waits. */
@@ -469,21 +465,19 @@ function pollBlocking(
  * that came from a cancellation is reported as the cancellation.
  */
 function settle(
-  trapWords: Uint32Array,
-  errorWords: Uint32Array,
+  trap: OutCell,
+  error: OutCell,
   outcome: WasmtimeError | undefined,
   hostError: { error: unknown } | undefined,
   cancelled: (() => WasmtimeError) | undefined,
   action: string,
 ): void {
   if (outcome !== undefined) {
-    freeOutParameters(trapWords, errorWords);
+    freeOutParameters(trap, error);
     throw outcome;
   }
-  const failed = trapWords[0] !== 0 || trapWords[1] !== 0 || errorWords[0] !== 0 ||
-    errorWords[1] !== 0;
-  if (!failed) return;
-  const converted = failure(pointerIn(errorWords), pointerIn(trapWords), action);
+  if (trap.isZero && error.isZero) return;
+  const converted = failure(error.takePointer(), trap.takePointer(), action);
   if (hostError !== undefined) throw hostError.error;
   if (cancelled !== undefined && converted instanceof Error && "code" in converted) {
     throw cancelled();
@@ -491,10 +485,6 @@ function settle(
   throw converted;
 }
 
-/** Poll results of `wasmtime_deno_future_poll` (see native/src/future.rs). */
-const POLL_READY = 1;
-const POLL_AGAIN = 2;
-const POLL_NO_RUNTIME = 3;
 /** Longest single wait for a waker; a lost wake-up then costs at most this much. */
 const MAX_WAIT_US = 1_000_000n;
 
@@ -510,14 +500,10 @@ async function waitForWake(waker: Deno.PointerObject, cancelWaiters: (() => void
   }
 }
 
-function pointerIn(words: Uint32Array): Deno.PointerValue {
-  return Deno.UnsafePointer.create(BigInt(words[0]) | (BigInt(words[1]) << 32n));
-}
-
-function freeOutParameters(trapWords: Uint32Array, errorWords: Uint32Array): void {
-  const trapPointer = pointerIn(trapWords);
+function freeOutParameters(trap: OutCell, error: OutCell): void {
+  const trapPointer = trap.takePointer();
   if (trapPointer !== null) ffi().wasm_trap_delete(trapPointer);
-  const errorPointer = pointerIn(errorWords);
+  const errorPointer = error.takePointer();
   if (errorPointer !== null) ffi().wasmtime_error_delete(errorPointer);
 }
 
@@ -538,14 +524,14 @@ async function performHostCall(
   const nargs = Number(info[3]);
   const nresults = Number(info[5]);
   const caller = new Caller();
-  swapCaller(caller, Deno.UnsafePointer.create(info[1]));
+  swapCaller(caller, pointerFromBits(info[1]));
   try {
     revalidateAllViews();
     const argBytes = new Uint8Array(Math.max(1, nargs) * VAL_SIZE);
     if (nargs > 0) {
       ffi().wasmtime_deno_read(
         argBytes,
-        Deno.UnsafePointer.create(info[2]),
+        pointerFromBits(info[2]),
         BigInt(nargs * VAL_SIZE),
       );
     }
@@ -578,7 +564,7 @@ async function performHostCall(
       type.results,
       result,
       name,
-      Deno.UnsafePointer.create(info[4]),
+      pointerFromBits(info[4]),
       nresults,
     );
     return undefined;

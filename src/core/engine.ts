@@ -3,13 +3,22 @@
  *
  * @module
  */
-import { cString } from "../ffi/raw.ts";
+import { cString, OutCell } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { requireOutputFile, requirePermission } from "../permissions.ts";
 import { join } from "node:path";
 import { check } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
+import {
+  WASMTIME_OPT_LEVEL_NONE,
+  WASMTIME_OPT_LEVEL_SPEED,
+  WASMTIME_OPT_LEVEL_SPEED_AND_SIZE,
+  WASMTIME_PROFILING_STRATEGY_JITDUMP,
+  WASMTIME_PROFILING_STRATEGY_NONE,
+  WASMTIME_PROFILING_STRATEGY_PERFMAP,
+  WASMTIME_PROFILING_STRATEGY_VTUNE,
+} from "../ffi/layout.ts";
 import { Module } from "./module.ts";
 
 /**
@@ -183,8 +192,17 @@ export let acquireTicker: (engine: Engine) => void;
 /** Internal: releases a reference taken by {@linkcode acquireTicker}. */
 export let releaseTicker: (engine: Engine) => void;
 
-const OPT_LEVELS: Record<OptLevel, number> = { none: 0, speed: 1, speed_and_size: 2 };
-const PROFILERS: Record<Profiler, number> = { none: 0, jitdump: 1, vtune: 2, perfmap: 3 };
+const OPT_LEVELS: Record<OptLevel, number> = {
+  none: WASMTIME_OPT_LEVEL_NONE,
+  speed: WASMTIME_OPT_LEVEL_SPEED,
+  speed_and_size: WASMTIME_OPT_LEVEL_SPEED_AND_SIZE,
+};
+const PROFILERS: Record<Profiler, number> = {
+  none: WASMTIME_PROFILING_STRATEGY_NONE,
+  jitdump: WASMTIME_PROFILING_STRATEGY_JITDUMP,
+  vtune: WASMTIME_PROFILING_STRATEGY_VTUNE,
+  perfmap: WASMTIME_PROFILING_STRATEGY_PERFMAP,
+};
 
 type BoolSetter = (config: Deno.PointerObject, value: boolean) => void;
 
@@ -416,16 +434,16 @@ export class Engine {
       ffi().wasm_config_delete(config);
       throw error;
     }
-    const out = new BigUint64Array(1);
+    const out = new OutCell();
     // The shim takes the config whether or not it succeeds.
     check(
-      ffi().wasmtime_deno_engine_new(config, new Uint8Array(out.buffer)),
+      ffi().wasmtime_deno_engine_new(config, out.bytes),
       "Wasmtime rejected the engine options",
     );
     this.#handle = new Handle(
       this,
       "Engine",
-      Deno.UnsafePointer.create(out[0]),
+      out.takePointer(),
       (p) => ffi().wasm_engine_delete(p),
     );
     this.#options = Object.freeze({ ...options });

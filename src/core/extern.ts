@@ -16,6 +16,10 @@ import {
   GLOBAL_SIZE,
   MEMORY_SIZE,
   TABLE_SIZE,
+  WASMTIME_EXTERN_FUNC,
+  WASMTIME_EXTERN_GLOBAL,
+  WASMTIME_EXTERN_MEMORY,
+  WASMTIME_EXTERN_TABLE,
 } from "../ffi/layout.ts";
 import { Memory, memoryFromStruct, memoryStruct } from "./memory.ts";
 import type { Store } from "./store.ts";
@@ -34,11 +38,6 @@ import { Table, tableFromStruct, tableStruct } from "./table.ts";
  */
 export type Extern = Func | Memory | Table | Global;
 
-const FUNC = 0;
-const GLOBAL = 1;
-const TABLE = 2;
-const MEMORY = 3;
-
 function slice(item: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
   return item.slice(EXTERN_OF_OFFSET, EXTERN_OF_OFFSET + size);
 }
@@ -49,13 +48,13 @@ function slice(item: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
  */
 export function externFromStruct(store: Store, item: Uint8Array<ArrayBuffer>): Extern | undefined {
   switch (item[EXTERN_KIND_OFFSET]) {
-    case FUNC:
+    case WASMTIME_EXTERN_FUNC:
       return funcFromStruct(store, slice(item, FUNC_SIZE));
-    case GLOBAL:
+    case WASMTIME_EXTERN_GLOBAL:
       return globalFromStruct(store, slice(item, GLOBAL_SIZE));
-    case TABLE:
+    case WASMTIME_EXTERN_TABLE:
       return tableFromStruct(store, slice(item, TABLE_SIZE));
-    case MEMORY:
+    case WASMTIME_EXTERN_MEMORY:
       return memoryFromStruct(store, slice(item, MEMORY_SIZE));
     default:
       ffi().wasmtime_extern_delete(item);
@@ -72,16 +71,16 @@ export function externToStruct(
   const item = new Uint8Array(EXTERN_SIZE);
   let bytes: Uint8Array;
   if (value instanceof Func) {
-    item[EXTERN_KIND_OFFSET] = FUNC;
+    item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_FUNC;
     bytes = funcStruct(value);
   } else if (value instanceof Global) {
-    item[EXTERN_KIND_OFFSET] = GLOBAL;
+    item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_GLOBAL;
     bytes = globalStruct(value);
   } else if (value instanceof Table) {
-    item[EXTERN_KIND_OFFSET] = TABLE;
+    item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_TABLE;
     bytes = tableStruct(value);
   } else if (value instanceof Memory) {
-    item[EXTERN_KIND_OFFSET] = MEMORY;
+    item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_MEMORY;
     bytes = memoryStruct(value);
   } else {
     throw new WasmtimeError(`${what}: expected a Func, Memory, Table or Global, got ${value}`);

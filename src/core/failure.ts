@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { utf8 } from "../ffi/raw.ts";
+import { OutCell, utf8 } from "../ffi/raw.ts";
 import { takeError, takeTrap } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { enterStore, leaveStore, type Store } from "./store.ts";
@@ -16,16 +16,8 @@ import { releaseRoots } from "./values.ts";
 /** The error a host function threw, waiting to be rethrown by the call that trapped. */
 let pendingHostError: { error: unknown } | undefined;
 
-const trapSlot = new Uint8Array(8);
-const trapWords = new Uint32Array(trapSlot.buffer);
-
-/** Turns a failed call (error pointer or trap in `trapSlot`) into the right exception. */
-function callFailure(error: Deno.PointerValue, context: string): unknown {
-  const trap = Deno.UnsafePointer.create(
-    BigInt(trapWords[0]) | (BigInt(trapWords[1]) << 32n),
-  );
-  return failure(error, trap, context);
-}
+/** The `wasm_trap_t **` out-parameter of {@linkcode runGuest}. */
+const trapOut = new OutCell();
 
 /** Converts and frees a call's error or trap; a pending host error wins over both. */
 export function failure(
@@ -82,8 +74,7 @@ export function runGuest(
   action: string,
   run: (trap: Uint8Array<ArrayBuffer>) => Deno.PointerValue,
 ): void {
-  trapWords[0] = 0;
-  trapWords[1] = 0;
+  const trapSlot = trapOut.cleared();
   enterStore(store);
   let error: Deno.PointerValue;
   try {
@@ -92,7 +83,5 @@ export function runGuest(
     releaseRoots();
     leaveStore(store);
   }
-  if (error !== null || trapWords[0] !== 0 || trapWords[1] !== 0) {
-    throw callFailure(error, action);
-  }
+  if (error !== null || !trapOut.isZero) throw failure(error, trapOut.takePointer(), action);
 }

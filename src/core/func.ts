@@ -13,6 +13,7 @@ import type { HostFunction } from "./caller.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { failure } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
+import { addressOf, pointerBits, pointerFromWords } from "../ffi/raw.ts";
 import { createHostCallback } from "./host.ts";
 import {
   FRAME_CONTEXT,
@@ -64,14 +65,14 @@ function signatureOf(
   const slots = Math.max(type.params.length, type.results.length);
   const frame = new Uint8Array(FRAME_VALUES + Math.max(slots, 1) * VAL_RAW_SIZE);
   const header = new DataView(frame.buffer);
-  header.setBigUint64(FRAME_CONTEXT, BigInt(Deno.UnsafePointer.value(context)), true);
+  header.setBigUint64(FRAME_CONTEXT, pointerBits(context), true);
   frame.set(struct, FRAME_FUNC);
   header.setBigUint64(FRAME_SLOTS, BigInt(slots), true);
   return {
     params: type.params,
     results: type.results,
     frame,
-    framePointer: Deno.UnsafePointer.of(frame)!,
+    framePointer: addressOf(frame),
     frameWords: new Uint32Array(frame.buffer, 0, FRAME_VALUES / 4),
     view: new DataView(frame.buffer, FRAME_VALUES),
   };
@@ -79,12 +80,8 @@ function signatureOf(
 
 /** Throws the failure a `wasmtime_deno_call` left in its frame. */
 function frameFailure(words: Uint32Array, action: string): never {
-  const trap = Deno.UnsafePointer.create(
-    BigInt(words[FRAME_TRAP / 4]) | (BigInt(words[FRAME_TRAP / 4 + 1]) << 32n),
-  );
-  const error = Deno.UnsafePointer.create(
-    BigInt(words[FRAME_ERROR / 4]) | (BigInt(words[FRAME_ERROR / 4 + 1]) << 32n),
-  );
+  const trap = pointerFromWords(words, FRAME_TRAP / 4);
+  const error = pointerFromWords(words, FRAME_ERROR / 4);
   words.fill(0, FRAME_TRAP / 4, FRAME_VALUES / 4);
   throw failure(error, trap, action);
 }

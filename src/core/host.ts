@@ -9,7 +9,7 @@
 import { beginHostCall, Caller, endHostCall, type HostFunction } from "./caller.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { hostFailure } from "./failure.ts";
-import { ffi } from "../ffi/symbols.ts";
+import { ffi, type HostCallbackHandle, newHostCallback } from "../ffi/symbols.ts";
 import { VAL_RAW_SIZE } from "../ffi/layout.ts";
 import { revalidateAllViews, type Store, storeFromContext } from "./store.ts";
 import type { FuncType } from "./types.ts";
@@ -31,7 +31,7 @@ export interface AsyncHost {
 }
 
 interface HostEntry {
-  /** Closes the JS side (the UnsafeCallback, or nothing for async host functions). */
+  /** Closes the JS side (the native callback, or nothing for async host functions). */
   close(): void;
   /** Set for async host functions. */
   async?: AsyncHost;
@@ -88,16 +88,6 @@ export function hostTrampoline(): { callback: Deno.PointerObject; finalizer: Den
   return { callback: trampoline!, finalizer: envFinalizer! };
 }
 
-const JS_HOST_CALLBACK = {
-  // wasm_trap_t *(*)(void): the native trampoline copies arguments into and results out of the
-  // function's scratch buffer and keeps the caller in a thread-local, so nothing crosses the
-  // boundary per call but the returned trap. Success is the `wasmtime_deno_host_ok()` pointer,
-  // not null: Deno returns null from a callback that failed beyond JS's reach (stack exhausted,
-  // worker terminating), and the guest must trap then rather than continue with stale results.
-  parameters: [],
-  result: "pointer",
-} as const;
-
 /**
  * A host function ready to hand to Wasmtime: pass `callback` with `data` (a native HostEnv)
  * and `finalizer` to `wasmtime_func_new_unchecked` or `wasmtime_linker_define_func_unchecked`.
@@ -123,7 +113,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
   // For more than three parameters: [caller, ...args], reused so calls do not allocate.
   const applyArgs: unknown[] = new Array(params.length + 1);
   const needsContext = [...params, ...results].some((t) => !isNumeric(t));
-  const register = (callback: Deno.UnsafeCallback<typeof JS_HOST_CALLBACK>): HostCallback => {
+  const register = (callback: HostCallbackHandle): HostCallback => {
     const id = registerHost({ close: () => callback.close() });
     const native = hostTrampoline();
     return {
@@ -157,7 +147,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
       ? (c: Caller) => fn(c, r0(), r1())
       : (c: Caller) => fn(c, r0(), r1(), r2());
     return register(
-      new Deno.UnsafeCallback(JS_HOST_CALLBACK, () => {
+      newHostCallback(() => {
         const active = beginHostCall(caller);
         try {
           revalidateAllViews();
@@ -173,7 +163,7 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
     );
   }
 
-  const callback = new Deno.UnsafeCallback(JS_HOST_CALLBACK, () => {
+  const callback = newHostCallback(() => {
     const active = beginHostCall(caller);
     try {
       revalidateAllViews();

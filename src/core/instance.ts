@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { utf8 } from "../ffi/raw.ts";
+import { copyBytes, decodeUtf8, OutCell, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -165,24 +165,22 @@ export class Instance {
     if (this.#exports === undefined) {
       const context = contextOf(this.#store, "exports");
       const exports: Record<string, Extern> = {};
-      const namePointer = new BigUint64Array(1);
-      const nameLength = new BigUint64Array(1);
+      const namePointer = new OutCell();
+      const nameLength = new OutCell();
       const item = new Uint8Array(EXTERN_SIZE);
       for (let i = 0;; i++) {
         const found = ffi().wasmtime_instance_export_nth(
           context,
           this.#struct,
           BigInt(i),
-          new Uint8Array(namePointer.buffer),
-          new Uint8Array(nameLength.buffer),
+          namePointer.bytes,
+          nameLength.bytes,
           item,
         );
         if (!found) break;
-        const bytes = new Uint8Array(Number(nameLength[0]));
-        const pointer = Deno.UnsafePointer.create(namePointer[0]);
-        if (pointer !== null && bytes.length > 0) Deno.UnsafePointerView.copyInto(pointer, bytes);
+        const name = copyBytes(Number(nameLength.takeU64()), namePointer.takePointer());
         const value = externFromStruct(this.#store, item.slice());
-        if (value !== undefined) exports[new TextDecoder().decode(bytes)] = value;
+        if (value !== undefined) exports[decodeUtf8(name)] = value;
       }
       this.#exports = exports;
     }

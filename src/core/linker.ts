@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { utf8 } from "../ffi/raw.ts";
+import { OutCell, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { check } from "../errors.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
@@ -381,17 +381,17 @@ export class Linker {
    * cheapest instantiation.
    */
   instantiatePre(module: Module): InstancePre {
-    const out = new BigUint64Array(1);
+    const out = new OutCell();
     check(
       ffi().wasmtime_linker_instantiate_pre(
         this.#pointer("instantiatePre"),
         module.pointer("Linker.instantiatePre"),
-        new Uint8Array(out.buffer),
+        out.bytes,
       ),
       "Linker.instantiatePre",
     );
     return instancePreFromPointer(
-      Deno.UnsafePointer.create(out[0])!,
+      out.takePointer()!,
       module,
       (store, action) => this.#requireWasiFor(store, action),
     );

@@ -2,7 +2,7 @@
  * Linear memories, with copying accessors and a zero-copy view that can never outlive the
  * memory it shows.
  *
- * Two kinds of ArrayBuffer are made over a memory's native bytes (`getArrayBuffer`, zero-copy):
+ * Two kinds of ArrayBuffer are made over a memory's native bytes (`nativeBuffer`, zero-copy):
  * - a private one behind the copying accessors (`read`, `getUint8`, ...). It never leaves this
  *   module, so nothing but this module can detach, transfer or keep it.
  * - the public `buffer`. Deno's external ArrayBuffers are detachable, so `buffer.transfer()`,
@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { decodeUtf8, utf8 } from "../ffi/raw.ts";
+import { decodeUtf8, nativeBuffer, OutCell, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { check } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -32,7 +32,10 @@ import {
   trackView,
   type ViewOwner,
 } from "./store.ts";
-import { type MemoryType, newMemoryType, readMemoryType } from "./types.ts";
+import { DEFAULT_PAGE_SIZE_LOG2, type MemoryType, newMemoryType, readMemoryType } from "./types.ts";
+
+/** The previous-size out-parameter of `wasmtime_memory_grow` (no guest code runs). */
+const previousOut = new OutCell();
 
 const FROM_STRUCT = Symbol("wasmtime-deno.memoryFromStruct");
 
@@ -56,7 +59,7 @@ function whyItMayMove(store: Store, type: MemoryType): string | null {
   const options = store.engine.options;
   // Pooled and shared memories live in fixed slots; memoryMayMove: false fails the grow.
   if (type.shared || options.pooling || options.memoryMayMove === false) return null;
-  const pageBytes = 2 ** (type.pageSizeLog2 ?? 16);
+  const pageBytes = 2 ** (type.pageSizeLog2 ?? DEFAULT_PAGE_SIZE_LOG2);
   if (type.maximum !== undefined && type.maximum <= type.minimum) return null;
   const maximum = type.maximum !== undefined
     ? type.maximum * pageBytes
@@ -145,9 +148,7 @@ class MemoryView implements ViewOwner {
       this.#length = length;
     }
     const data = ffi().wasmtime_memory_data(context, this.#struct);
-    return length === 0 || data === null
-      ? new ArrayBuffer(0)
-      : Deno.UnsafePointerView.getArrayBuffer(data, length);
+    return length === 0 || data === null ? new ArrayBuffer(0) : nativeBuffer(data, length);
   }
 
   /** Detaches the buffers if the memory changed size (or the store is gone). */
@@ -293,21 +294,20 @@ export class Memory {
       throw new WasmtimeError(`Memory.grow: delta must be a non-negative integer`);
     }
     const context = contextOf(this.#store, "grow");
-    const previous = new BigUint64Array(1);
     try {
       check(
         ffi().wasmtime_memory_grow(
           context,
           this.#struct,
           BigInt(deltaPages),
-          new Uint8Array(previous.buffer),
+          previousOut.bytes,
         ),
         "Memory.grow",
       );
     } finally {
       this.#view.revalidateView();
     }
-    return Number(previous[0]);
+    return Number(previousOut.takeU64());
   }
 
   /**

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { newVec, takeByteVec } from "../ffi/raw.ts";
+import { newVec, OutCell, takeByteVec } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { readChecked } from "../permissions.ts";
 import { loadCached } from "./module_cache.ts";
@@ -14,14 +14,8 @@ import type { Engine } from "./engine.ts";
 import { type ExportType, type ImportType, takeExportTypes, takeImportTypes } from "./types.ts";
 import { moduleBytes } from "./wat.ts";
 
-const pointerOut = new BigUint64Array(1);
-const pointerOutBytes = new Uint8Array(pointerOut.buffer);
-
-function takePointerOut(): Deno.PointerObject {
-  const pointer = Deno.UnsafePointer.create(pointerOut[0])!;
-  pointerOut[0] = 0n;
-  return pointer;
-}
+/** The `wasmtime_module_t **` out-parameter of compile and deserialize. */
+const moduleOut = new OutCell();
 
 /** A module pointer made by deserialization, handed to the constructor to own. */
 class Adopted {
@@ -67,13 +61,13 @@ export class Module {
       engine.pointer("new Module"),
       bytes as Uint8Array<ArrayBuffer>,
       BigInt(bytes.length),
-      pointerOutBytes,
+      moduleOut.bytes,
     );
     if (error !== null) throw takeError(error, "cannot compile the module");
     this.#handle = new Handle(
       this,
       "Module",
-      takePointerOut(),
+      moduleOut.takePointer()!,
       (p) => ffi().wasmtime_module_delete(p),
     );
   }
@@ -129,10 +123,10 @@ export class Module {
       engine.pointer("Module.deserialize"),
       bytes as Uint8Array<ArrayBuffer>,
       BigInt(bytes.length),
-      pointerOutBytes,
+      moduleOut.bytes,
     );
     if (error !== null) throw takeError(error, "cannot deserialize the module");
-    return Module.#adopt(engine, takePointerOut());
+    return Module.#adopt(engine, moduleOut.takePointer()!);
   }
 
   /**
@@ -165,10 +159,10 @@ export class Module {
       engine.pointer("Module.deserializeFile"),
       bytes,
       BigInt(bytes.length),
-      pointerOutBytes,
+      moduleOut.bytes,
     );
     if (error !== null) throw takeError(error, `cannot deserialize ${path}`);
-    return Module.#adopt(engine, takePointerOut());
+    return Module.#adopt(engine, moduleOut.takePointer()!);
   }
 
   /**

@@ -7,6 +7,7 @@
 import { WasmtimeError } from "../error_types.ts";
 import { check, errorMessage } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
+import { OutCell, pointerBits, pointerFromBits } from "../ffi/raw.ts";
 import { disposedError, Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
@@ -143,11 +144,13 @@ export let retireBuffer: (store: Store, buffer: ArrayBuffer) => void;
 /** Whether `store` keeps its native memory forever because a buffer was transferred. */
 export let isQuarantined: (store: Store) => boolean;
 const storesById = new Map<number, WeakRef<Store>>();
+/** The `uint64_t *fuel` out-parameter of `wasmtime_context_get_fuel` (no guest code runs). */
+const fuelOut = new OutCell();
 
 /** The Store whose context is `context` (from a host call's caller). */
 export function storeFromContext(context: Deno.PointerObject): Store | undefined {
   const data = ffi().wasmtime_context_get_data(context);
-  const id = Number(Deno.UnsafePointer.value(data));
+  const id = Number(pointerBits(data));
   return storesById.get(id)?.deref();
 }
 
@@ -315,7 +318,7 @@ export class Store {
     const id = nextStoreId++;
     const pointer = ffi().wasmtime_store_new(
       engine.pointer("new Store"),
-      Deno.UnsafePointer.create(BigInt(id)),
+      pointerFromBits(BigInt(id)),
       null,
     );
     const exposed = this.#exposed;
@@ -438,13 +441,9 @@ export class Store {
    * ```
    */
   getFuel(): bigint {
-    const out = new BigUint64Array(1);
-    const error = ffi().wasmtime_context_get_fuel(
-      contextOf(this, "fuel"),
-      new Uint8Array(out.buffer),
-    );
+    const error = ffi().wasmtime_context_get_fuel(contextOf(this, "fuel"), fuelOut.bytes);
     if (error !== null) throw this.#fuelError(error);
-    return out[0];
+    return fuelOut.takeU64();
   }
 
   #fuelError(error: Deno.PointerObject): WasmtimeError {

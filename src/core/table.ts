@@ -6,10 +6,14 @@
 import { WasmtimeError } from "../error_types.ts";
 import { check } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
+import { OutCell } from "../ffi/raw.ts";
 import { TABLE_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { contextOf, type Store } from "./store.ts";
 import { newTableType, readTableType, type TableType } from "./types.ts";
 import { readVal, unrootVal, writeVal } from "./values.ts";
+
+/** The previous-size out-parameter of `wasmtime_table_grow` (no guest code runs). */
+const previousOut = new OutCell();
 
 const FROM_STRUCT = Symbol("wasmtime-deno.tableFromStruct");
 
@@ -125,7 +129,6 @@ export class Table {
   grow(delta: number, init: unknown = null): number {
     const context = contextOf(this.#store, "grow");
     const val = new Uint8Array(VAL_SIZE);
-    const previous = new BigUint64Array(1);
     try {
       writeVal(val, this.#elementType(), init, this.#store, context, "Table.grow");
       check(
@@ -134,13 +137,13 @@ export class Table {
           this.#struct,
           index(delta, "grow"),
           val,
-          new Uint8Array(previous.buffer),
+          previousOut.bytes,
         ),
         "Table.grow",
       );
     } finally {
       unrootVal(val);
     }
-    return Number(previous[0]);
+    return Number(previousOut.takeU64());
   }
 }

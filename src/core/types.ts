@@ -5,7 +5,16 @@
  *
  * @module
  */
-import { nativeVecParts, newVec, readName, vecParts } from "../ffi/raw.ts";
+import {
+  nativeU32,
+  nativeVecParts,
+  newVec,
+  OutCell,
+  pointerArray,
+  readName,
+  readPointers,
+  vecParts,
+} from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { check } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -14,10 +23,44 @@ import {
   LIMITS_MAX_OFFSET,
   LIMITS_MIN_OFFSET,
   LIMITS_SIZE,
-  POINTER_SIZE,
   VALTYPE_HEAP_KIND_OFFSET,
   VALTYPE_NULLABLE_OFFSET,
   VALTYPE_SIZE,
+  WASM_CONST,
+  WASM_EXTERN_FUNC,
+  WASM_EXTERN_GLOBAL,
+  WASM_EXTERN_MEMORY,
+  WASM_EXTERN_TABLE,
+  WASM_EXTERNREF,
+  WASM_F32,
+  WASM_F64,
+  WASM_FUNCREF,
+  WASM_I32,
+  WASM_I64,
+  WASM_LIMITS_MAX_DEFAULT,
+  WASM_VAR,
+  WASMTIME_HEAPTYPE_KIND_ANY,
+  WASMTIME_HEAPTYPE_KIND_ARRAY,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_EXN,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT,
+  WASMTIME_HEAPTYPE_KIND_EQ,
+  WASMTIME_HEAPTYPE_KIND_EXN,
+  WASMTIME_HEAPTYPE_KIND_EXTERN,
+  WASMTIME_HEAPTYPE_KIND_FUNC,
+  WASMTIME_HEAPTYPE_KIND_I31,
+  WASMTIME_HEAPTYPE_KIND_NOEXN,
+  WASMTIME_HEAPTYPE_KIND_NOEXTERN,
+  WASMTIME_HEAPTYPE_KIND_NOFUNC,
+  WASMTIME_HEAPTYPE_KIND_NONE,
+  WASMTIME_HEAPTYPE_KIND_STRUCT,
+  WASMTIME_VALTYPE_KIND_F32,
+  WASMTIME_VALTYPE_KIND_F64,
+  WASMTIME_VALTYPE_KIND_I32,
+  WASMTIME_VALTYPE_KIND_I64,
+  WASMTIME_VALTYPE_KIND_REF,
+  WASMTIME_VALTYPE_KIND_V128,
 } from "../ffi/layout.ts";
 
 /**
@@ -63,24 +106,25 @@ export const SUPPORTED_VALTYPES: readonly ValType[] = [
   "externref",
 ];
 
-const HEAP_TYPE_NAMES = [
-  "extern",
-  "noextern",
-  "func",
-  "(concrete func)",
-  "nofunc",
-  "any",
-  "none",
-  "eq",
-  "i31",
-  "array",
-  "(concrete array)",
-  "struct",
-  "(concrete struct)",
-  "exn",
-  "(concrete exn)",
-  "noexn",
-];
+/** Text-format names of the heap types, by `wasmtime_heaptype_kind_t`. */
+const HEAP_TYPE_NAMES: Record<number, string> = {
+  [WASMTIME_HEAPTYPE_KIND_EXTERN]: "extern",
+  [WASMTIME_HEAPTYPE_KIND_NOEXTERN]: "noextern",
+  [WASMTIME_HEAPTYPE_KIND_FUNC]: "func",
+  [WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC]: "(concrete func)",
+  [WASMTIME_HEAPTYPE_KIND_NOFUNC]: "nofunc",
+  [WASMTIME_HEAPTYPE_KIND_ANY]: "any",
+  [WASMTIME_HEAPTYPE_KIND_NONE]: "none",
+  [WASMTIME_HEAPTYPE_KIND_EQ]: "eq",
+  [WASMTIME_HEAPTYPE_KIND_I31]: "i31",
+  [WASMTIME_HEAPTYPE_KIND_ARRAY]: "array",
+  [WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY]: "(concrete array)",
+  [WASMTIME_HEAPTYPE_KIND_STRUCT]: "struct",
+  [WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT]: "(concrete struct)",
+  [WASMTIME_HEAPTYPE_KIND_EXN]: "exn",
+  [WASMTIME_HEAPTYPE_KIND_CONCRETE_EXN]: "(concrete exn)",
+  [WASMTIME_HEAPTYPE_KIND_NOEXN]: "noexn",
+};
 const NULLABLE_SHORTHANDS: Record<string, ValType> = {
   extern: "externref",
   noextern: "nullexternref",
@@ -95,7 +139,14 @@ const NULLABLE_SHORTHANDS: Record<string, ValType> = {
   exn: "exnref",
   noexn: "nullexnref",
 };
-const NUMERIC: ValType[] = ["i32", "i64", "f32", "f64", "v128"];
+/** The numeric value types, by `wasmtime_valtype_kind_t`. */
+const NUMERIC: Record<number, ValType> = {
+  [WASMTIME_VALTYPE_KIND_I32]: "i32",
+  [WASMTIME_VALTYPE_KIND_I64]: "i64",
+  [WASMTIME_VALTYPE_KIND_F32]: "f32",
+  [WASMTIME_VALTYPE_KIND_F64]: "f64",
+  [WASMTIME_VALTYPE_KIND_V128]: "v128",
+};
 
 const valtypeScratch = new Uint8Array(VALTYPE_SIZE);
 
@@ -104,7 +155,8 @@ export function readValType(valtype: Deno.PointerObject): ValType {
   ffi().wasmtime_valtype_new(valtype, valtypeScratch);
   const kind = valtypeScratch[0];
   let result: ValType;
-  if (kind < 5) {
+  // The numeric kinds all come before WASMTIME_VALTYPE_KIND_REF.
+  if (kind < WASMTIME_VALTYPE_KIND_REF) {
     result = NUMERIC[kind];
   } else {
     const nullable = valtypeScratch[VALTYPE_NULLABLE_OFFSET] !== 0;
@@ -118,12 +170,12 @@ export function readValType(valtype: Deno.PointerObject): ValType {
 }
 
 const WASM_VALKIND: Partial<Record<ValType, number>> = {
-  i32: 0,
-  i64: 1,
-  f32: 2,
-  f64: 3,
-  externref: 128,
-  funcref: 129,
+  i32: WASM_I32,
+  i64: WASM_I64,
+  f32: WASM_F32,
+  f64: WASM_F64,
+  externref: WASM_EXTERNREF,
+  funcref: WASM_FUNCREF,
 };
 
 /** A new owned `wasm_valtype_t *` for `type`. */
@@ -153,23 +205,12 @@ export function assertValType(type: unknown, where: string): asserts type is Val
 
 function readValTypeVec(vec: Deno.PointerValue): ValType[] {
   if (vec === null) return [];
-  const { size, data } = nativeVecParts(vec);
-  const types: ValType[] = [];
-  if (data === null) return types;
-  const list = new Deno.UnsafePointerView(data);
-  for (let i = 0; i < size; i++) {
-    types.push(readValType(Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE))!));
-  }
-  return types;
+  return readPointers(nativeVecParts(vec)).map(readValType);
 }
 
 function newValTypeVec(types: readonly ValType[]): Uint8Array<ArrayBuffer> {
-  const pointers = new BigUint64Array(types.length);
-  types.forEach((type, i) => {
-    pointers[i] = BigInt(Deno.UnsafePointer.value(newValType(type)));
-  });
   const vec = newVec();
-  ffi().wasm_valtype_vec_new(vec, BigInt(types.length), new Uint8Array(pointers.buffer));
+  ffi().wasm_valtype_vec_new(vec, BigInt(types.length), pointerArray(types.map(newValType)));
   return vec;
 }
 
@@ -357,8 +398,10 @@ export interface ExportType {
   type: ExternType;
 }
 
-const limitsScratch = new Uint8Array(8);
-const limitsView = new DataView(limitsScratch.buffer);
+/** log2 of WebAssembly's default page size (64 KiB), also the largest page size allowed. */
+export const DEFAULT_PAGE_SIZE_LOG2 = 16;
+
+const maximumOut = new OutCell();
 
 /** Reads a borrowed `wasm_memorytype_t *`. */
 export function readMemoryType(type: Deno.PointerObject): MemoryType {
@@ -368,8 +411,8 @@ export function readMemoryType(type: Deno.PointerObject): MemoryType {
     shared: ffi().wasmtime_memorytype_isshared(type),
     pageSizeLog2: ffi().wasmtime_memorytype_page_size_log2(type),
   };
-  if (ffi().wasmtime_memorytype_maximum(type, limitsScratch)) {
-    result.maximum = Number(limitsView.getBigUint64(0, true));
+  if (ffi().wasmtime_memorytype_maximum(type, maximumOut.bytes)) {
+    result.maximum = Number(maximumOut.takeU64());
   }
   return result;
 }
@@ -377,10 +420,10 @@ export function readMemoryType(type: Deno.PointerObject): MemoryType {
 /** Reads a borrowed `wasm_tabletype_t *`. */
 export function readTableType(type: Deno.PointerObject): TableType {
   const element = readValType(ffi().wasm_tabletype_element(type)!);
-  const limits = new Deno.UnsafePointerView(ffi().wasm_tabletype_limits(type)!);
-  const max = limits.getUint32(LIMITS_MAX_OFFSET);
-  const result: TableType = { element, minimum: limits.getUint32(LIMITS_MIN_OFFSET) };
-  if (max !== 0xffffffff) result.maximum = max;
+  const limits = ffi().wasm_tabletype_limits(type)!;
+  const max = nativeU32(limits, LIMITS_MAX_OFFSET);
+  const result: TableType = { element, minimum: nativeU32(limits, LIMITS_MIN_OFFSET) };
+  if (max !== WASM_LIMITS_MAX_DEFAULT) result.maximum = max;
   return result;
 }
 
@@ -388,25 +431,25 @@ export function readTableType(type: Deno.PointerObject): TableType {
 export function readGlobalType(type: Deno.PointerObject): GlobalType {
   return {
     content: readValType(ffi().wasm_globaltype_content(type)!),
-    mutable: ffi().wasm_globaltype_mutability(type) === 1,
+    mutable: ffi().wasm_globaltype_mutability(type) === WASM_VAR,
   };
 }
 
 /** Reads a borrowed `wasm_externtype_t *`. */
 export function readExternType(type: Deno.PointerObject): ExternType {
   switch (ffi().wasm_externtype_kind(type)) {
-    case 0: {
+    case WASM_EXTERN_FUNC: {
       const func = FuncType.fromNative(ffi().wasm_externtype_as_functype_const(type)!);
       return { kind: "func", params: func.params, results: func.results };
     }
-    case 1:
+    case WASM_EXTERN_GLOBAL:
       return {
         kind: "global",
         ...readGlobalType(ffi().wasm_externtype_as_globaltype_const(type)!),
       };
-    case 2:
+    case WASM_EXTERN_TABLE:
       return { kind: "table", ...readTableType(ffi().wasm_externtype_as_tabletype_const(type)!) };
-    case 3:
+    case WASM_EXTERN_MEMORY:
       return {
         kind: "memory",
         ...readMemoryType(ffi().wasm_externtype_as_memorytype_const(type)!),
@@ -465,13 +508,13 @@ export function newMemoryType(type: MemoryType): Deno.PointerObject {
   const memory64 = checkFlag(type.memory64, what, "memory64");
   const shared = checkFlag(type.shared, what, "shared");
   const pageSizeLog2 = type.pageSizeLog2 === undefined
-    ? 16
-    : checkLimit(type.pageSizeLog2, what, "pageSizeLog2", 16);
+    ? DEFAULT_PAGE_SIZE_LOG2
+    : checkLimit(type.pageSizeLog2, what, "pageSizeLog2", DEFAULT_PAGE_SIZE_LOG2);
   // The whole address space in pages: 2^32 bytes for 32-bit memories, 2^64 for memory64 (whose
   // page counts are capped at the largest exact number).
   const pages = Math.min(2 ** ((memory64 ? 64 : 32) - pageSizeLog2), Number.MAX_SAFE_INTEGER);
   const { minimum, maximum } = checkLimits(type, what, "pages", pages);
-  const out = new Uint8Array(8);
+  const out = new OutCell();
   check(
     ffi().wasmtime_memorytype_new(
       BigInt(minimum),
@@ -480,11 +523,11 @@ export function newMemoryType(type: MemoryType): Deno.PointerObject {
       memory64,
       shared,
       pageSizeLog2,
-      out,
+      out.bytes,
     ),
     "invalid memory type",
   );
-  return Deno.UnsafePointer.create(new DataView(out.buffer).getBigUint64(0, true))!;
+  return out.takePointer()!;
 }
 
 /** A new owned `wasm_tabletype_t *`. */
@@ -494,53 +537,37 @@ export function newTableType(type: TableType): Deno.PointerObject {
     throw new WasmtimeError(`tables hold funcref or externref, not ${type.element}`);
   }
   // wasm_limits_t holds u32 limits; its maximum 2^32-1 also means "no maximum".
-  const { minimum, maximum } = checkLimits(type, "table type", "elements", 0xffff_ffff);
+  const { minimum, maximum } = checkLimits(type, "table type", "elements", WASM_LIMITS_MAX_DEFAULT);
   const limits = new Uint8Array(LIMITS_SIZE);
   const view = new DataView(limits.buffer);
   view.setUint32(LIMITS_MIN_OFFSET, minimum, true);
-  view.setUint32(LIMITS_MAX_OFFSET, maximum ?? 0xffff_ffff, true);
+  view.setUint32(LIMITS_MAX_OFFSET, maximum ?? WASM_LIMITS_MAX_DEFAULT, true);
   return ffi().wasm_tabletype_new(newValType(type.element), limits)!;
 }
 
 /** A new owned `wasm_globaltype_t *`. */
 export function newGlobalType(type: GlobalType): Deno.PointerObject {
   assertValType(type?.content, "global content type");
-  return ffi().wasm_globaltype_new(newValType(type.content), type.mutable ? 1 : 0)!;
+  return ffi().wasm_globaltype_new(newValType(type.content), type.mutable ? WASM_VAR : WASM_CONST)!;
 }
 
 /** Reads an import or export type vector and frees it. */
 export function takeImportTypes(vec: Uint8Array<ArrayBuffer>): ImportType[] {
-  const { size, data } = vecParts(vec);
-  const out: ImportType[] = [];
-  if (data !== null) {
-    const list = new Deno.UnsafePointerView(data);
-    for (let i = 0; i < size; i++) {
-      const item = Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE))!;
-      out.push({
-        module: readName(ffi().wasm_importtype_module(item)) ?? "",
-        name: readName(ffi().wasm_importtype_name(item)) ?? "",
-        type: readExternType(ffi().wasm_importtype_type(item)!),
-      });
-    }
-  }
+  const out = readPointers(vecParts(vec)).map((item) => ({
+    module: readName(ffi().wasm_importtype_module(item)) ?? "",
+    name: readName(ffi().wasm_importtype_name(item)) ?? "",
+    type: readExternType(ffi().wasm_importtype_type(item)!),
+  }));
   ffi().wasm_importtype_vec_delete(vec);
   return out;
 }
 
 /** Reads an export type vector and frees it. */
 export function takeExportTypes(vec: Uint8Array<ArrayBuffer>): ExportType[] {
-  const { size, data } = vecParts(vec);
-  const out: ExportType[] = [];
-  if (data !== null) {
-    const list = new Deno.UnsafePointerView(data);
-    for (let i = 0; i < size; i++) {
-      const item = Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE))!;
-      out.push({
-        name: readName(ffi().wasm_exporttype_name(item)) ?? "",
-        type: readExternType(ffi().wasm_exporttype_type(item)!),
-      });
-    }
-  }
+  const out = readPointers(vecParts(vec)).map((item) => ({
+    name: readName(ffi().wasm_exporttype_name(item)) ?? "",
+    type: readExternType(ffi().wasm_exporttype_type(item)!),
+  }));
   ffi().wasm_exporttype_vec_delete(vec);
   return out;
 }

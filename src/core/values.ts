@@ -16,12 +16,20 @@
  */
 import { WasmtimeError } from "../error_types.ts";
 import { ffi } from "../ffi/symbols.ts";
+import { pointerBits, pointerFromBits } from "../ffi/raw.ts";
 import {
   EXTERNREF_SIZE,
   FUNC_SIZE,
   VAL_KIND_OFFSET,
   VAL_OF_OFFSET,
   VAL_SIZE,
+  WASMTIME_EXTERNREF,
+  WASMTIME_F32,
+  WASMTIME_F64,
+  WASMTIME_FUNCREF,
+  WASMTIME_I32,
+  WASMTIME_I64,
+  WASMTIME_V128,
 } from "../ffi/layout.ts";
 import type { ValType } from "./types.ts";
 import type { Store } from "./store.ts";
@@ -184,7 +192,7 @@ export function writeRaw(
     case "funcref": {
       const func = toFunc(value, what, store);
       const raw = func === null ? null : ffi().wasmtime_func_to_raw(context, funcStruct(func));
-      view.setBigUint64(offset, BigInt(Deno.UnsafePointer.value(raw)), true);
+      view.setBigUint64(offset, pointerBits(raw), true);
       return;
     }
     case "externref": {
@@ -225,7 +233,7 @@ export function readRaw(
     case "v128":
       return view.getBigUint64(offset, true) | (view.getBigUint64(offset + 8, true) << 64n);
     case "funcref": {
-      const raw = Deno.UnsafePointer.create(view.getBigUint64(offset, true));
+      const raw = pointerFromBits(view.getBigUint64(offset, true));
       if (raw === null) return null;
       const struct = new Uint8Array(FUNC_SIZE);
       ffi().wasmtime_func_from_raw(context, raw, struct);
@@ -364,13 +372,13 @@ export function isSimpleNumeric(params: readonly ValType[], results: readonly Va
 // ---- wasmtime_val_t -------------------------------------------------------------------------
 
 const VAL_KIND: Partial<Record<ValType, number>> = {
-  i32: 0,
-  i64: 1,
-  f32: 2,
-  f64: 3,
-  v128: 4,
-  funcref: 5,
-  externref: 6,
+  i32: WASMTIME_I32,
+  i64: WASMTIME_I64,
+  f32: WASMTIME_F32,
+  f64: WASMTIME_F64,
+  v128: WASMTIME_V128,
+  funcref: WASMTIME_FUNCREF,
+  externref: WASMTIME_EXTERNREF,
 };
 
 /**
@@ -410,7 +418,9 @@ export function unrootVal(val: Uint8Array<ArrayBuffer>): void {
   ffi().wasmtime_val_unroot(val);
 }
 
-const VAL_TYPES: ValType[] = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref"];
+/** The value type of each `wasmtime_valkind_t` the binding reads, indexed by kind. */
+const VAL_TYPES: (ValType | undefined)[] = [];
+for (const [type, kind] of Object.entries(VAL_KIND)) VAL_TYPES[kind!] = type as ValType;
 
 /**
  * Reads a `wasmtime_val_t` filled by Wasmtime, then unroots it unless `borrowed` (a value still

@@ -1,10 +1,16 @@
 /**
- * Sizes and field offsets of the C structs the binding reads and writes, for the 64-bit
- * targets Wasmtime supports. `tests/layout_test.ts` compiles a C program against the crate's
- * headers and checks every constant here.
+ * Sizes and field offsets of the C structs the binding reads and writes (for the 64-bit
+ * targets Wasmtime supports), and every C enum code it passes or compares. Nothing else in the
+ * code base writes a struct offset or a C code as a number. `tests/layout_test.ts` compiles a C
+ * program against the crate's headers and checks every constant here; the few codes the
+ * wasmtime-deno shims define in Rust are checked against native/src/.
+ *
+ * Codes keep their C names, so a reader can grep the headers for them.
  *
  * @module
  */
+
+// ---- struct sizes and offsets ---------------------------------------------------------------
 
 /** `sizeof(wasmtime_val_t)`: a kind byte, padding, then the 24-byte `wasmtime_valunion_t`. */
 export const VAL_SIZE = 32;
@@ -66,3 +72,198 @@ export const VALTYPE_SIZE = 32;
 export const VALTYPE_NULLABLE_OFFSET = 8;
 /** `offsetof(wasmtime_valtype_t, reftype.heaptype.kind)` */
 export const VALTYPE_HEAP_KIND_OFFSET = 16;
+
+// ---- wasmtime_valkind_t (wasmtime/val.h): the kind byte of a wasmtime_val_t -------------------
+
+/** `WASMTIME_I32` */
+export const WASMTIME_I32 = 0;
+/** `WASMTIME_I64` */
+export const WASMTIME_I64 = 1;
+/** `WASMTIME_F32` */
+export const WASMTIME_F32 = 2;
+/** `WASMTIME_F64` */
+export const WASMTIME_F64 = 3;
+/** `WASMTIME_V128` */
+export const WASMTIME_V128 = 4;
+/** `WASMTIME_FUNCREF` */
+export const WASMTIME_FUNCREF = 5;
+/** `WASMTIME_EXTERNREF` */
+export const WASMTIME_EXTERNREF = 6;
+
+// ---- wasm_valkind_t (wasm.h): what wasm_valtype_new takes ---------------------------------------
+
+/** `WASM_I32` */
+export const WASM_I32 = 0;
+/** `WASM_I64` */
+export const WASM_I64 = 1;
+/** `WASM_F32` */
+export const WASM_F32 = 2;
+/** `WASM_F64` */
+export const WASM_F64 = 3;
+/** `WASM_EXTERNREF` */
+export const WASM_EXTERNREF = 128;
+/** `WASM_FUNCREF` */
+export const WASM_FUNCREF = 129;
+
+// ---- wasmtime_valtype_kind_t and wasmtime_heaptype_kind_t (wasmtime/types/val.h) ----------------
+
+/** `WASMTIME_VALTYPE_KIND_I32` */
+export const WASMTIME_VALTYPE_KIND_I32 = 0;
+/** `WASMTIME_VALTYPE_KIND_I64` */
+export const WASMTIME_VALTYPE_KIND_I64 = 1;
+/** `WASMTIME_VALTYPE_KIND_F32` */
+export const WASMTIME_VALTYPE_KIND_F32 = 2;
+/** `WASMTIME_VALTYPE_KIND_F64` */
+export const WASMTIME_VALTYPE_KIND_F64 = 3;
+/** `WASMTIME_VALTYPE_KIND_V128` */
+export const WASMTIME_VALTYPE_KIND_V128 = 4;
+/** `WASMTIME_VALTYPE_KIND_REF`: a reference; nullability and heap type follow in the struct. */
+export const WASMTIME_VALTYPE_KIND_REF = 5;
+/** `WASMTIME_HEAPTYPE_KIND_EXTERN` */
+export const WASMTIME_HEAPTYPE_KIND_EXTERN = 0;
+/** `WASMTIME_HEAPTYPE_KIND_NOEXTERN` */
+export const WASMTIME_HEAPTYPE_KIND_NOEXTERN = 1;
+/** `WASMTIME_HEAPTYPE_KIND_FUNC` */
+export const WASMTIME_HEAPTYPE_KIND_FUNC = 2;
+/** `WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC` */
+export const WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC = 3;
+/** `WASMTIME_HEAPTYPE_KIND_NOFUNC` */
+export const WASMTIME_HEAPTYPE_KIND_NOFUNC = 4;
+/** `WASMTIME_HEAPTYPE_KIND_ANY` */
+export const WASMTIME_HEAPTYPE_KIND_ANY = 5;
+/** `WASMTIME_HEAPTYPE_KIND_NONE` */
+export const WASMTIME_HEAPTYPE_KIND_NONE = 6;
+/** `WASMTIME_HEAPTYPE_KIND_EQ` */
+export const WASMTIME_HEAPTYPE_KIND_EQ = 7;
+/** `WASMTIME_HEAPTYPE_KIND_I31` */
+export const WASMTIME_HEAPTYPE_KIND_I31 = 8;
+/** `WASMTIME_HEAPTYPE_KIND_ARRAY` */
+export const WASMTIME_HEAPTYPE_KIND_ARRAY = 9;
+/** `WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY` */
+export const WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY = 10;
+/** `WASMTIME_HEAPTYPE_KIND_STRUCT` */
+export const WASMTIME_HEAPTYPE_KIND_STRUCT = 11;
+/** `WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT` */
+export const WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT = 12;
+/** `WASMTIME_HEAPTYPE_KIND_EXN` */
+export const WASMTIME_HEAPTYPE_KIND_EXN = 13;
+/** `WASMTIME_HEAPTYPE_KIND_CONCRETE_EXN` */
+export const WASMTIME_HEAPTYPE_KIND_CONCRETE_EXN = 14;
+/** `WASMTIME_HEAPTYPE_KIND_NOEXN` */
+export const WASMTIME_HEAPTYPE_KIND_NOEXN = 15;
+
+// ---- extern kinds: wasmtime_extern_kind_t (wasmtime/extern.h), wasm_externkind_t (wasm.h) ------
+
+/** `WASMTIME_EXTERN_FUNC` */
+export const WASMTIME_EXTERN_FUNC = 0;
+/** `WASMTIME_EXTERN_GLOBAL` */
+export const WASMTIME_EXTERN_GLOBAL = 1;
+/** `WASMTIME_EXTERN_TABLE` */
+export const WASMTIME_EXTERN_TABLE = 2;
+/** `WASMTIME_EXTERN_MEMORY` */
+export const WASMTIME_EXTERN_MEMORY = 3;
+/** `WASM_EXTERN_FUNC` */
+export const WASM_EXTERN_FUNC = 0;
+/** `WASM_EXTERN_GLOBAL` */
+export const WASM_EXTERN_GLOBAL = 1;
+/** `WASM_EXTERN_TABLE` */
+export const WASM_EXTERN_TABLE = 2;
+/** `WASM_EXTERN_MEMORY` */
+export const WASM_EXTERN_MEMORY = 3;
+
+// ---- wasm_mutability_t and wasm_limits_t (wasm.h) -----------------------------------------------
+
+/** `WASM_CONST` */
+export const WASM_CONST = 0;
+/** `WASM_VAR` */
+export const WASM_VAR = 1;
+/** `wasm_limits_max_default`: the u32 maximum that means "no maximum". */
+export const WASM_LIMITS_MAX_DEFAULT = 0xffff_ffff;
+
+// ---- engine configuration (wasmtime/config.h) --------------------------------------------------
+
+/** `WASMTIME_OPT_LEVEL_NONE` */
+export const WASMTIME_OPT_LEVEL_NONE = 0;
+/** `WASMTIME_OPT_LEVEL_SPEED` */
+export const WASMTIME_OPT_LEVEL_SPEED = 1;
+/** `WASMTIME_OPT_LEVEL_SPEED_AND_SIZE` */
+export const WASMTIME_OPT_LEVEL_SPEED_AND_SIZE = 2;
+/** `WASMTIME_PROFILING_STRATEGY_NONE` */
+export const WASMTIME_PROFILING_STRATEGY_NONE = 0;
+/** `WASMTIME_PROFILING_STRATEGY_JITDUMP` */
+export const WASMTIME_PROFILING_STRATEGY_JITDUMP = 1;
+/** `WASMTIME_PROFILING_STRATEGY_VTUNE` */
+export const WASMTIME_PROFILING_STRATEGY_VTUNE = 2;
+/** `WASMTIME_PROFILING_STRATEGY_PERFMAP` */
+export const WASMTIME_PROFILING_STRATEGY_PERFMAP = 3;
+
+// ---- wasmtime_trap_code_t (wasmtime/trap.h) ----------------------------------------------------
+
+/**
+ * The trap codes by their public names (`TrapCode` in src/errors.ts is this object); each
+ * `Name` stands for `WASMTIME_TRAP_CODE_NAME` in the header.
+ */
+export const WASMTIME_TRAP_CODE = {
+  StackOverflow: 0,
+  MemoryOutOfBounds: 1,
+  HeapMisaligned: 2,
+  TableOutOfBounds: 3,
+  IndirectCallToNull: 4,
+  BadSignature: 5,
+  IntegerOverflow: 6,
+  IntegerDivisionByZero: 7,
+  BadConversionToInteger: 8,
+  UnreachableCodeReached: 9,
+  Interrupt: 10,
+  OutOfFuel: 11,
+  AtomicWaitNonSharedMemory: 12,
+  NullReference: 13,
+  ArrayOutOfBounds: 14,
+  AllocationTooLarge: 15,
+  CastFailure: 16,
+  CannotEnterComponent: 17,
+  NoAsyncResult: 18,
+  UnhandledTag: 19,
+  ContinuationAlreadyConsumed: 20,
+  DisabledOpcode: 21,
+  AsyncDeadlock: 22,
+} as const;
+
+// ---- errno values returned by the file shims (native/src/fs.rs), from <errno.h> ---------------
+
+const DARWIN = Deno.build.os === "darwin";
+/** `EPERM` */
+export const EPERM = 1;
+/** `ENOENT` */
+export const ENOENT = 2;
+/** `EACCES` */
+export const EACCES = 13;
+/** `EEXIST` */
+export const EEXIST = 17;
+/** `ENOTDIR` */
+export const ENOTDIR = 20;
+/** `EISDIR` */
+export const EISDIR = 21;
+/** `ENAMETOOLONG` (the BSD and Linux numbers differ from here on) */
+export const ENAMETOOLONG: number = DARWIN ? 63 : 36;
+/** `ENOSYS`: returned where the shim has no way to locate an open file. */
+export const ENOSYS: number = DARWIN ? 78 : 38;
+/** `ELOOP` */
+export const ELOOP: number = DARWIN ? 62 : 40;
+
+// ---- codes defined by the wasmtime-deno shims in Rust (checked against native/src/) ------------
+
+/** `POLL_PENDING` of `wasmtime_deno_future_poll` (native/src/future.rs): wait for the waker. */
+export const POLL_PENDING = 0;
+/** `POLL_READY`: the future finished. */
+export const POLL_READY = 1;
+/** `POLL_AGAIN`: still pending but already woken; poll again soon. */
+export const POLL_AGAIN = 2;
+/** `POLL_NO_RUNTIME`: WASI's I/O thread could not be started. */
+export const POLL_NO_RUNTIME = 3;
+/** `OPEN_DIRECTORY` of `wasmtime_deno_fs_open` (native/src/fs.rs). */
+export const OPEN_DIRECTORY = 0;
+/** `OPEN_READ`: a file for reading. */
+export const OPEN_READ = 1;
+/** `OPEN_WRITE_EXISTING`: an existing file for writing, not truncated. */
+export const OPEN_WRITE_EXISTING = 2;

@@ -1,13 +1,16 @@
 /**
- * Strings and byte vectors crossing the FFI boundary.
+ * The only code that reads or writes native memory or turns numbers into pointers: strings,
+ * byte vecs, pointer lists, out-parameter cells, and pointers kept as two u32 words.
  *
  * @module
  */
 import { ffi } from "./symbols.ts";
-import { VEC_DATA_OFFSET, VEC_SIZE, VEC_SIZE_OFFSET } from "./layout.ts";
+import { POINTER_SIZE, VEC_DATA_OFFSET, VEC_SIZE, VEC_SIZE_OFFSET } from "./layout.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+// ---- strings and byte vecs --------------------------------------------------------------------
 
 /** UTF-8 bytes of `text` (no terminator), for `const char *, size_t` pairs. */
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
@@ -25,13 +28,24 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/** Reads a NUL-terminated native string (borrowed). */
+export function readCString(pointer: Deno.PointerObject): string {
+  return Deno.UnsafePointerView.getCString(pointer);
+}
+
 /** A zeroed buffer holding one `wasm_*_vec_t`. */
 export function newVec(): Uint8Array<ArrayBuffer> {
   return new Uint8Array(VEC_SIZE);
 }
 
+/** The `{size, data}` of a `wasm_*_vec_t`. */
+export interface VecParts {
+  size: number;
+  data: Deno.PointerValue;
+}
+
 /** Reads `{size, data}` from a vec struct held in JS memory. */
-export function vecParts(vec: Uint8Array): { size: number; data: Deno.PointerValue } {
+export function vecParts(vec: Uint8Array): VecParts {
   const view = new DataView(vec.buffer, vec.byteOffset, VEC_SIZE);
   const size = Number(view.getBigUint64(VEC_SIZE_OFFSET, true));
   const data = Deno.UnsafePointer.create(view.getBigUint64(VEC_DATA_OFFSET, true));
@@ -39,16 +53,14 @@ export function vecParts(vec: Uint8Array): { size: number; data: Deno.PointerVal
 }
 
 /** Reads `{size, data}` from a vec struct in native memory. */
-export function nativeVecParts(
-  vec: Deno.PointerObject,
-): { size: number; data: Deno.PointerValue } {
+export function nativeVecParts(vec: Deno.PointerObject): VecParts {
   const view = new Deno.UnsafePointerView(vec);
   const size = Number(view.getBigUint64(VEC_SIZE_OFFSET));
   const data = Deno.UnsafePointer.create(view.getBigUint64(VEC_DATA_OFFSET));
   return { size, data };
 }
 
-/** Copies the bytes of a `wasm_byte_vec_t` (native or JS-held) into JS memory. */
+/** Copies `size` native bytes at `data` into JS memory. */
 export function copyBytes(size: number, data: Deno.PointerValue): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   if (size > 0 && data !== null) Deno.UnsafePointerView.copyInto(data, out);
@@ -68,4 +80,124 @@ export function readName(name: Deno.PointerValue): string | undefined {
   if (name === null) return undefined;
   const { size, data } = nativeVecParts(name);
   return decodeUtf8(copyBytes(size, data));
+}
+
+/**
+ * A zero-copy ArrayBuffer over `length` native bytes at `data`. The caller must detach it
+ * before the bytes are freed or moved (see src/core/memory.ts).
+ */
+export function nativeBuffer(data: Deno.PointerObject, length: number): ArrayBuffer {
+  return Deno.UnsafePointerView.getArrayBuffer(data, length);
+}
+
+/** Reads the u32 at `offset` of a native struct (borrowed). */
+export function nativeU32(struct: Deno.PointerObject, offset: number): number {
+  return new Deno.UnsafePointerView(struct).getUint32(offset);
+}
+
+// ---- pointers as numbers ----------------------------------------------------------------------
+
+/** The pointer whose address is `bits` (null for 0), e.g. an address Wasmtime wrote to a slot. */
+export function pointerFromBits(bits: bigint): Deno.PointerValue {
+  return Deno.UnsafePointer.create(bits);
+}
+
+/** The address of `pointer` (0n for null), to store in a slot or struct. */
+export function pointerBits(pointer: Deno.PointerValue): bigint {
+  return BigInt(Deno.UnsafePointer.value(pointer));
+}
+
+/** The address of a JS buffer's bytes (ArrayBuffer backing stores do not move). */
+export function addressOf(buffer: Uint8Array): Deno.PointerObject {
+  return Deno.UnsafePointer.of(buffer)!;
+}
+
+/**
+ * The pointer stored little-endian in `words[index]` (low half) and `words[index + 1]` (high
+ * half). Slots read this way can be tested for null without making a bigint, which keeps the
+ * success path of a call allocation-free.
+ */
+export function pointerFromWords(words: Uint32Array, index: number): Deno.PointerValue {
+  return Deno.UnsafePointer.create(BigInt(words[index]) | (BigInt(words[index + 1]) << 32n));
+}
+
+/** The `size` pointers of a `T **` list (a vec's data); null entries are skipped. */
+export function readPointers({ size, data }: VecParts): Deno.PointerObject[] {
+  const pointers: Deno.PointerObject[] = [];
+  if (data === null || size === 0) return pointers;
+  const list = new Deno.UnsafePointerView(data);
+  for (let i = 0; i < size; i++) {
+    const pointer = Deno.UnsafePointer.create(list.getBigUint64(i * POINTER_SIZE));
+    if (pointer !== null) pointers.push(pointer);
+  }
+  return pointers;
+}
+
+/**
+ * A `T *const *` array of `pointers`, as bytes to pass for a `buffer` parameter. JS buffers
+ * among them must be kept alive by the caller until the native call returns.
+ */
+export function pointerArray(
+  pointers: readonly (Deno.PointerValue | Uint8Array)[],
+): Uint8Array<ArrayBuffer> {
+  const cells = new BigUint64Array(Math.max(1, pointers.length));
+  pointers.forEach((p, i) => {
+    cells[i] = pointerBits(p instanceof Uint8Array ? addressOf(p) : p);
+  });
+  return new Uint8Array(cells.buffer);
+}
+
+// ---- out-parameters ---------------------------------------------------------------------------
+
+/**
+ * One 8-byte out-parameter (`T **`, `uint64_t *`, `size_t *`, `int32_t *`, `uint8_t *`):
+ * pass {@linkcode OutCell.bytes} to the native call, then take what it wrote. Each `take`
+ * zeroes the cell, so a cell can be allocated once and reused by every call of a path.
+ */
+export class OutCell {
+  /** The slot to pass for a `buffer` out-parameter. */
+  readonly bytes: Uint8Array<ArrayBuffer> = new Uint8Array(8);
+  readonly #words = new Uint32Array(this.bytes.buffer);
+  readonly #u64 = new BigUint64Array(this.bytes.buffer);
+  readonly #i32 = new Int32Array(this.bytes.buffer, 0, 1);
+
+  /** Zeroes the slot (for outputs written only on some paths) and returns it. */
+  cleared(): Uint8Array<ArrayBuffer> {
+    this.#words[0] = 0;
+    this.#words[1] = 0;
+    return this.bytes;
+  }
+
+  /** True while the slot holds zero (a null pointer), tested without making a bigint. */
+  get isZero(): boolean {
+    return this.#words[0] === 0 && this.#words[1] === 0;
+  }
+
+  /** The pointer written to the slot (null if none). */
+  takePointer(): Deno.PointerValue {
+    const pointer = pointerFromWords(this.#words, 0);
+    this.cleared();
+    return pointer;
+  }
+
+  /** The u64 / size_t written to the slot. */
+  takeU64(): bigint {
+    const value = this.#u64[0];
+    this.cleared();
+    return value;
+  }
+
+  /** The int32_t written to the slot. */
+  takeI32(): number {
+    const value = this.#i32[0];
+    this.cleared();
+    return value;
+  }
+
+  /** The uint8_t written to the slot. */
+  takeU8(): number {
+    const value = this.bytes[0];
+    this.cleared();
+    return value;
+  }
 }

@@ -704,6 +704,27 @@ export const symbols = {
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
+/**
+ * The JS side of a synchronous host function, `wasm_trap_t *(*)(void)`: the native trampoline
+ * copies arguments into and results out of the function's scratch buffer and keeps the caller
+ * in a thread-local, so nothing crosses the boundary per call but the returned trap. Success is
+ * the `wasmtime_deno_host_ok()` pointer, not null: Deno returns null from a callback that
+ * failed beyond JS's reach (stack exhausted, worker terminating), and the guest must trap then
+ * rather than continue with stale results.
+ */
+export const HOST_CALLBACK = {
+  parameters: [],
+  result: "pointer",
+} as const satisfies Deno.UnsafeCallbackDefinition;
+
+/** A host function's JS body, callable from native code; `close()` it once Wasmtime dropped it. */
+export type HostCallbackHandle = Deno.UnsafeCallback<typeof HOST_CALLBACK>;
+
+/** Makes `body` callable from native code as a {@linkcode HOST_CALLBACK}. */
+export function newHostCallback(body: () => Deno.PointerValue): HostCallbackHandle {
+  return new Deno.UnsafeCallback(HOST_CALLBACK, body);
+}
+
 /** The symbols of the opened library. */
 export type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
 

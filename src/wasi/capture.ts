@@ -7,6 +7,7 @@
  */
 import { WasmtimeError } from "../error_types.ts";
 import { ffi } from "../ffi/symbols.ts";
+import { OutCell } from "../ffi/raw.ts";
 import { Handle } from "../ffi/handle.ts";
 
 /**
@@ -35,8 +36,7 @@ export class CapturedOutput {
   readonly #handle: Handle;
   readonly #chunks: Uint8Array<ArrayBuffer>[] = [];
   #length = 0;
-  readonly #size = new BigUint64Array(1);
-  readonly #sizeBytes = new Uint8Array(this.#size.buffer);
+  readonly #size = new OutCell();
 
   /** Creates a capture that buffers at most `limit` bytes. */
   constructor(limit: number = DEFAULT_CAPTURE_LIMIT) {
@@ -56,10 +56,9 @@ export class CapturedOutput {
   #drain(): void {
     const pointer = this.#handle.raw;
     if (pointer === null) return;
-    this.#size[0] = 0n;
-    const data = ffi().wasmtime_deno_capture_take_all(pointer, this.#sizeBytes);
+    const data = ffi().wasmtime_deno_capture_take_all(pointer, this.#size.cleared());
+    const size = Number(this.#size.takeU64());
     if (data === null) return;
-    const size = Number(this.#size[0]);
     // One copy into JS-owned memory: a zero-copy ArrayBuffer over the native buffer could be
     // transferred to a copy that outlives the buffer's free.
     const chunk = new Uint8Array(size);

@@ -5,7 +5,7 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { cString, utf8 } from "../ffi/raw.ts";
+import { cString, pointerArray, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../error_types.ts";
 import { requirePermission } from "../permissions.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -91,11 +91,7 @@ function cStringArray(values: readonly string[]): {
   pointers: Uint8Array<ArrayBuffer>;
 } {
   const strings = values.map((v) => cString(v));
-  const pointers = new BigUint64Array(Math.max(1, values.length));
-  strings.forEach((s, i) =>
-    pointers[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s)))
-  );
-  return { strings, pointers: new Uint8Array(pointers.buffer) };
+  return { strings, pointers: pointerArray(strings) };
 }
 
 interface Preopen {

@@ -8,31 +8,47 @@
  * @module
  */
 import { basename, dirname, resolve } from "node:path";
-import { decodeUtf8, utf8 } from "../ffi/raw.ts";
+import { decodeUtf8, OutCell, utf8 } from "../ffi/raw.ts";
 import { PermissionError, WasmtimeError } from "../error_types.ts";
 import { ffi } from "../ffi/symbols.ts";
+import {
+  EACCES,
+  EEXIST,
+  EISDIR,
+  ELOOP,
+  ENAMETOOLONG,
+  ENOENT,
+  ENOSYS,
+  ENOTDIR,
+  EPERM,
+  OPEN_DIRECTORY,
+  OPEN_READ,
+  OPEN_WRITE_EXISTING,
+} from "../ffi/layout.ts";
 import { flagFor, isGranted } from "../permissions.ts";
 
 /** What the guest may do with an opened host object. */
 export type OpenPurpose = "directory" | "read" | "write";
 
-const MODES: Record<OpenPurpose, number> = { directory: 0, read: 1, write: 2 };
-const ENOENT = 2;
-const EEXIST = 17;
+const MODES: Record<OpenPurpose, number> = {
+  directory: OPEN_DIRECTORY,
+  read: OPEN_READ,
+  write: OPEN_WRITE_EXISTING,
+};
 const ERRNO_NAMES: Record<number, string> = {
-  1: "operation not permitted",
-  2: "no such file or directory",
-  13: "permission denied by the operating system",
-  17: "something (a symlink?) already exists there",
-  20: "a path component is not a directory",
-  21: "is a directory",
-  36: "name too long",
-  38: "not supported on this operating system",
-  40: "too many levels of symbolic links",
+  [EPERM]: "operation not permitted",
+  [ENOENT]: "no such file or directory",
+  [EACCES]: "permission denied by the operating system",
+  [EEXIST]: "something (a symlink?) already exists there",
+  [ENOTDIR]: "a path component is not a directory",
+  [EISDIR]: "is a directory",
+  [ENAMETOOLONG]: "name too long",
+  [ENOSYS]: "not supported on this operating system",
+  [ELOOP]: "too many levels of symbolic links",
 };
 
-const fdCell = new Int32Array(1);
-const fdBytes = new Uint8Array(fdCell.buffer);
+/** The `int *fd_out` of the open calls. */
+const fdOut = new OutCell();
 const pathBuffer = new Uint8Array(4096);
 
 function osError(verb: string, path: string, errno: number, purpose = ""): WasmtimeError {
@@ -49,8 +65,8 @@ function pathOf(fd: number, shown: string): string {
 
 function open(path: string, mode: number): { fd: number } | { errno: number } {
   const bytes = utf8(path);
-  const errno = ffi().wasmtime_deno_fs_open(bytes, BigInt(bytes.length), mode, fdBytes);
-  return errno === 0 ? { fd: fdCell[0] } : { errno };
+  const errno = ffi().wasmtime_deno_fs_open(bytes, BigInt(bytes.length), mode, fdOut.bytes);
+  return errno === 0 ? { fd: fdOut.takeI32() } : { errno };
 }
 
 /** Throws a PermissionError unless Deno grants `name` access to `real` (opened as `shown`). */
@@ -111,14 +127,19 @@ function createFile(shown: string, why: string): { fd: number } | { errno: numbe
     const real = `${pathOf(parent.fd, dirname(shown)).replace(/\/$/, "")}/${name}`;
     requireAccess("write", real, shown, why);
     const bytes = utf8(name);
-    const errno = ffi().wasmtime_deno_fs_create_at(parent.fd, bytes, BigInt(bytes.length), fdBytes);
+    const errno = ffi().wasmtime_deno_fs_create_at(
+      parent.fd,
+      bytes,
+      BigInt(bytes.length),
+      fdOut.bytes,
+    );
     if (errno === EEXIST) {
       throw new WasmtimeError(
         `WASI: ${why}: ${shown} appeared while it was being created, or is a dangling symlink; ` +
           "refusing to follow it (remove it or choose another path)",
       );
     }
-    return errno === 0 ? { fd: fdCell[0] } : { errno };
+    return errno === 0 ? { fd: fdOut.takeI32() } : { errno };
   } finally {
     ffi().wasmtime_deno_fs_close(parent.fd);
   }
