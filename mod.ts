@@ -48,7 +48,14 @@ export {
   type TableType,
   type ValType,
 } from "./src/core/types.ts";
-export { type Frame, Trap, TrapCode, WasiExit } from "./src/errors.ts";
-export { LibraryError, PermissionError, WasmtimeError } from "./src/error_types.ts";
+export {
+  type Frame,
+  LibraryError,
+  PermissionError,
+  Trap,
+  TrapCode,
+  WasiExit,
+  WasmtimeError,
+} from "./src/errors.ts";
 export { wat2wasm } from "./src/core/wat.ts";
 export { version } from "./src/version.ts";

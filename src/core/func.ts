@@ -10,7 +10,7 @@
  */
 import { type CallOptions, driveFuture, withTimeout } from "./async.ts";
 import type { HostFunction } from "./caller.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { failure } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback } from "./host.ts";

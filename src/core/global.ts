@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { check } from "../errors.ts";
+import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { GLOBAL_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { contextOf, type Store } from "./store.ts";

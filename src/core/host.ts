@@ -7,7 +7,7 @@
  * @module
  */
 import { beginHostCall, Caller, endHostCall, type HostFunction } from "./caller.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { hostFailure } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { VAL_RAW_SIZE } from "../ffi/layout.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { runGuest } from "./failure.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 import { utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { check } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check } from "./failure.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
 import { ffi } from "../ffi/symbols.ts";
 import type { HostFunction } from "./caller.ts";

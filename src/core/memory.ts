@@ -19,8 +19,8 @@
  * @module
  */
 import { decodeUtf8, utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { check } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { MEMORY_SIZE } from "../ffi/layout.ts";
 import {

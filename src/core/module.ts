@@ -4,10 +4,10 @@
  * @module
  */
 import { newVec, takeByteVec } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { readChecked } from "../permissions.ts";
 import { loadCached } from "./module_cache.ts";
-import { check, takeError } from "../errors.ts";
+import { check, takeError } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";

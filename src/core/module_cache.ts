@@ -22,7 +22,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { Engine } from "./engine.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { Module } from "./module.ts";
 import { readChecked, requirePermission } from "../permissions.ts";
 import { version } from "../version.ts";

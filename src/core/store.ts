@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { WasmtimeError } from "../error_types.ts";
-import { check, errorMessage } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check, takeErrorMessage } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { disposedError, Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
@@ -64,6 +64,12 @@ export interface ViewOwner {
   revalidateView(): void;
   detachView(): void;
 }
+
+/**
+ * Effectively "never", in epoch ticks: the deadline of a store of an epoch-interruption engine
+ * outside timed and async calls, so that calls do not trap at once.
+ */
+export const FAR_DEADLINE = 2 ** 53 - 1;
 
 let nextStoreId = 1;
 /**
@@ -351,7 +357,7 @@ export class Store {
     if (options.epochDeadline !== undefined) {
       this.setEpochDeadline(options.epochDeadline);
     } else if (engineOptions.epochInterruption) {
-      this.setEpochDeadline(2 ** 53 - 1);
+      this.setEpochDeadline(FAR_DEADLINE);
     }
     if (options.wasi !== undefined) {
       const config = options.wasi[WASI_INTO_NATIVE]();
@@ -448,8 +454,7 @@ export class Store {
   }
 
   #fuelError(error: Deno.PointerObject): WasmtimeError {
-    const message = errorMessage(error);
-    ffi().wasmtime_error_delete(error);
+    const message = takeErrorMessage(error);
     return new WasmtimeError(
       `Store.fuel: ${message}; create the engine with new Engine({ consumeFuel: true })`,
     );

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { WasmtimeError } from "../error_types.ts";
-import { check } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { TABLE_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { contextOf, type Store } from "./store.ts";

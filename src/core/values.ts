@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import {
   EXTERNREF_SIZE,
