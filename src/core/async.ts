@@ -17,7 +17,7 @@ import { describe, failure, newTrap } from "./failure.ts";
 import { acquireTicker, releaseTicker } from "./engine.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Caller, swapCaller } from "./caller.ts";
-import { asyncHostById } from "./host.ts";
+import { asyncHostById } from "./registry.ts";
 import { VAL_SIZE } from "../ffi/layout.ts";
 import { revalidateAllViews, revalidateViews } from "./store.ts";
 import {

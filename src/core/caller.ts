@@ -43,19 +43,6 @@ export let pinCaller: () => void;
 export const CURRENT: unique symbol = Symbol("wasmtime-deno.currentCaller");
 
 /**
- * A host function implemented in JS. Receives the caller, then one JS value per parameter, and
- * returns undefined (no results), one value, or an array (several results).
- *
- * @example
- * ```ts
- * import type { HostFunction } from "@wasmtime-deno/wasmtime";
- * const add: HostFunction = (_caller, a: number, b: number) => a + b;
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type HostFunction = (caller: Caller, ...args: any[]) => unknown;
-
-/**
  * What a host function sees of the wasm code that called it. Valid only during that call.
  *
  * @example

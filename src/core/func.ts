@@ -9,11 +9,10 @@
  * @module
  */
 import { type CallOptions, driveFuture, withTimeout } from "./async.ts";
-import type { HostFunction } from "./caller.ts";
 import { WasmtimeError } from "../errors.ts";
 import { failure } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { createHostCallback } from "./host.ts";
+import { createHostCallback, type HostFunction } from "./host.ts";
 import {
   FRAME_CONTEXT,
   FRAME_ERROR,
