@@ -13,6 +13,7 @@
 import type { AsyncLocalStorage } from "node:async_hooks";
 import { setImmediate } from "node:timers";
 import { Trap, TrapCode, WasmtimeError } from "../errors.ts";
+import { enterGuest } from "./call.ts";
 import { describe, failure, newTrap } from "./failure.ts";
 import { acquireTicker, releaseTicker } from "./engine.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -423,18 +424,18 @@ export function driveFutureBlocking(
   let outcome: WasmtimeError | undefined;
   withTimeout(store, options, () => {
     const context = contextOf(store, action);
-    enterStore(store);
-    const waker = ffi().wasmtime_deno_waker_new()!;
-    let future: Deno.PointerValue = null;
-    try {
-      future = start(context, trap, error);
-      outcome = pollBlocking(store, future!, waker, action);
-    } finally {
-      // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
-      if (future !== null) ffi().wasmtime_call_future_delete(future);
-      ffi().wasmtime_deno_waker_delete(waker);
-      leaveStore(store);
-    }
+    enterGuest(store, () => {
+      const waker = ffi().wasmtime_deno_waker_new()!;
+      let future: Deno.PointerValue = null;
+      try {
+        future = start(context, trap, error);
+        outcome = pollBlocking(store, future!, waker, action);
+      } finally {
+        // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
+        if (future !== null) ffi().wasmtime_call_future_delete(future);
+        ffi().wasmtime_deno_waker_delete(waker);
+      }
+    });
   }, action);
   settle(trapWords, errorWords, outcome, undefined, undefined, action);
 }

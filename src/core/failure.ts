@@ -11,8 +11,6 @@ import { decodeUtf8, newVec, readName, takeByteVec, utf8, vecParts } from "../ff
 import { type Frame, Trap, type TrapCode, WasiExit, WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { POINTER_SIZE } from "../ffi/layout.ts";
-import { enterStore, leaveStore, type Store } from "./store.ts";
-import { releaseRoots } from "./values.ts";
 
 // ---- native errors and traps ----------------------------------------------------------------
 
@@ -115,17 +113,6 @@ export function check(error: Deno.PointerValue, context: string): void {
 /** The error a host function threw, waiting to be rethrown by the call that trapped. */
 let pendingHostError: { error: unknown } | undefined;
 
-const trapSlot = new Uint8Array(8);
-const trapWords = new Uint32Array(trapSlot.buffer);
-
-/** Turns a failed call (error pointer or trap in `trapSlot`) into the right exception. */
-function callFailure(error: Deno.PointerValue, context: string): unknown {
-  const trap = Deno.UnsafePointer.create(
-    BigInt(trapWords[0]) | (BigInt(trapWords[1]) << 32n),
-  );
-  return failure(error, trap, context);
-}
-
 /** Converts and frees a call's error or trap; a pending host error wins over both. */
 export function failure(
   error: Deno.PointerValue,
@@ -174,29 +161,4 @@ export function newTrap(message: string): Deno.PointerValue {
 export function hostFailure(error: unknown, name: string): Deno.PointerValue {
   pendingHostError = { error };
   return newTrap(`host function ${name} threw: ${describe(error)}`);
-}
-
-/**
- * Runs a native call that may execute guest code (instantiation, start functions, linker
- * defaults) with the same failure handling as {@linkcode Func.call}. `run` receives the trap
- * out-parameter and returns the error pointer.
- */
-export function runGuest(
-  store: Store,
-  action: string,
-  run: (trap: Uint8Array<ArrayBuffer>) => Deno.PointerValue,
-): void {
-  trapWords[0] = 0;
-  trapWords[1] = 0;
-  enterStore(store);
-  let error: Deno.PointerValue;
-  try {
-    error = run(trapSlot);
-  } finally {
-    releaseRoots();
-    leaveStore(store);
-  }
-  if (error !== null || trapWords[0] !== 0 || trapWords[1] !== 0) {
-    throw callFailure(error, action);
-  }
 }

@@ -10,21 +10,11 @@
  */
 import { type CallOptions, driveFuture, withTimeout } from "./async.ts";
 import { WasmtimeError } from "../errors.ts";
-import { failure } from "./failure.ts";
+import { callFrame, enterGuest, frameFailure, type Signature, signatureOf } from "./call.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback, type HostFunction } from "./host.ts";
-import {
-  FRAME_CONTEXT,
-  FRAME_ERROR,
-  FRAME_FUNC,
-  FRAME_SLOTS,
-  FRAME_TRAP,
-  FRAME_VALUES,
-  FUNC_SIZE,
-  VAL_RAW_SIZE,
-  VAL_SIZE,
-} from "../ffi/layout.ts";
-import { contextOf, enterStore, leaveStore, type Store } from "./store.ts";
+import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
+import { contextOf, type Store } from "./store.ts";
 import { FuncType, type ValType } from "./types.ts";
 import {
   isNumeric,
@@ -34,59 +24,13 @@ import {
   readRaw,
   readRawBits,
   readVal,
-  releaseRoots,
   unrootVal,
   writeRaw,
   writeRawBits,
   writeVal,
 } from "./values.ts";
 
-// ---- signatures -------------------------------------------------------------------------------
-
-interface Signature {
-  params: readonly ValType[];
-  results: readonly ValType[];
-  /** The packed call frame passed to `wasmtime_deno_call` (see native/src/lib.rs). */
-  frame: Uint8Array<ArrayBuffer>;
-  /** The frame's address (ArrayBuffer backing stores do not move). */
-  framePointer: Deno.PointerObject;
-  frameWords: Uint32Array;
-  /** The frame's value slots. */
-  view: DataView;
-}
-
-function signatureOf(
-  type: FuncType,
-  context: Deno.PointerObject,
-  struct: Uint8Array<ArrayBuffer>,
-): Signature {
-  const slots = Math.max(type.params.length, type.results.length);
-  const frame = new Uint8Array(FRAME_VALUES + Math.max(slots, 1) * VAL_RAW_SIZE);
-  const header = new DataView(frame.buffer);
-  header.setBigUint64(FRAME_CONTEXT, BigInt(Deno.UnsafePointer.value(context)), true);
-  frame.set(struct, FRAME_FUNC);
-  header.setBigUint64(FRAME_SLOTS, BigInt(slots), true);
-  return {
-    params: type.params,
-    results: type.results,
-    frame,
-    framePointer: Deno.UnsafePointer.of(frame)!,
-    frameWords: new Uint32Array(frame.buffer, 0, FRAME_VALUES / 4),
-    view: new DataView(frame.buffer, FRAME_VALUES),
-  };
-}
-
-/** Throws the failure a `wasmtime_deno_call` left in its frame. */
-function frameFailure(words: Uint32Array, action: string): never {
-  const trap = Deno.UnsafePointer.create(
-    BigInt(words[FRAME_TRAP / 4]) | (BigInt(words[FRAME_TRAP / 4 + 1]) << 32n),
-  );
-  const error = Deno.UnsafePointer.create(
-    BigInt(words[FRAME_ERROR / 4]) | (BigInt(words[FRAME_ERROR / 4 + 1]) << 32n),
-  );
-  words.fill(0, FRAME_TRAP / 4, FRAME_VALUES / 4);
-  throw failure(error, trap, action);
-}
+// ---- Func helpers ---------------------------------------------------------------------------
 
 function sameTypes(a: readonly ValType[], b: readonly ValType[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
@@ -196,19 +140,6 @@ export class Func {
     return new FuncType(sig.params, sig.results);
   }
 
-  #invoke(_context: Deno.PointerObject, sig: Signature, action: string): void {
-    const store = this.#store;
-    enterStore(store);
-    let ok: boolean;
-    try {
-      ok = ffi().wasmtime_deno_call(sig.framePointer);
-    } finally {
-      releaseRoots();
-      leaveStore(store);
-    }
-    if (!ok) frameFailure(sig.frameWords, action);
-  }
-
   #checkArity(sig: Signature, count: number, action: string): void {
     if (count !== sig.params.length) {
       throw new WasmtimeError(
@@ -233,7 +164,7 @@ export class Func {
     for (let i = 0; i < params.length; i++) {
       writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
     }
-    this.#invoke(context, sig, "Func.call");
+    callFrame(store, sig, "Func.call");
     if (results.length === 0) return undefined;
     if (results.length === 1) return readRaw(view, 0, results[0], store, context);
     const out = new Array(results.length);
@@ -259,7 +190,7 @@ export class Func {
       if (isNumeric(params[i])) writeRawBits(view, i * VAL_RAW_SIZE, params[i], args[i], what);
       else writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, what);
     }
-    this.#invoke(context, sig, "Func.callBits");
+    callFrame(store, sig, "Func.callBits");
     const out = new Array(results.length);
     for (let i = 0; i < results.length; i++) {
       out[i] = isNumeric(results[i])
@@ -346,7 +277,6 @@ export class Func {
     return makeTyped(
       this,
       signatureOf(new FuncType(params, results), contextOf(this.#store, "typed"), this.#struct),
-      (context, own) => this.#invoke(context, own, "typed call"),
     );
   }
 }
@@ -356,7 +286,6 @@ export class Func {
 function makeTyped(
   func: Func,
   sig: Signature,
-  invoke: (context: Deno.PointerObject, sig: Signature) => void,
   // deno-lint-ignore no-explicit-any
 ): (...args: any[]) => any {
   const store = func.store;
@@ -373,7 +302,7 @@ function makeTyped(
       for (let i = 0; i < params.length; i++) {
         writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
       }
-      invoke(context, sig);
+      callFrame(store, sig, "typed call");
       if (results.length === 0) return undefined;
       if (results.length === 1) return readRaw(view, 0, results[0], store, context);
       return results.map((t, i) => readRaw(view, i * VAL_RAW_SIZE, t, store, context));
@@ -381,23 +310,13 @@ function makeTyped(
   }
   // Numbers only: the call is the frame, the FFI call and the store's bookkeeping, with no
   // allocation.
-  const { frame, framePointer, frameWords } = sig;
+  const { frame, frameWords, invoke } = sig;
   const w = params.map((t, i) =>
     numericWriter(t, frame.buffer, FRAME_VALUES + i * VAL_RAW_SIZE, `argument ${i}`)
   );
   const read = numericReader(results[0], frame.buffer, FRAME_VALUES);
-  const call = ffi().wasmtime_deno_call;
   const run = (): unknown => {
-    enterStore(store);
-    let ok: boolean;
-    try {
-      ok = call(framePointer);
-    } finally {
-      // Host functions the guest called may have rooted externrefs they returned.
-      releaseRoots();
-      leaveStore(store);
-    }
-    if (!ok) frameFailure(frameWords, "typed call");
+    if (!enterGuest(store, invoke)) frameFailure(frameWords, "typed call");
     return read();
   };
   // `arguments.length` is read without materializing an arguments object, so the arity check

@@ -7,7 +7,7 @@ import { utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../errors.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { runGuest } from "./failure.ts";
+import { runGuest } from "./call.ts";
 import { Func } from "./func.ts";
 import { Global } from "./global.ts";
 import { EXTERN_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { ffi } from "../ffi/symbols.ts";
-import { runGuest } from "./failure.ts";
+import { runGuest } from "./call.ts";
 import { Handle } from "../ffi/handle.ts";
 import { assertWasiReady, type Instance, instanceFromStruct } from "./instance.ts";
 import { INSTANCE_SIZE } from "../ffi/layout.ts";

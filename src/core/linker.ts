@@ -9,7 +9,7 @@ import { WasmtimeError } from "../errors.ts";
 import { check } from "./failure.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { runGuest } from "./failure.ts";
+import { runGuest } from "./call.ts";
 import { type Func, funcFromStruct } from "./func.ts";
 import { createHostCallback, type HostFunction } from "./host.ts";
 import { type CallOptions, driveFuture } from "./async.ts";

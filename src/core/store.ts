@@ -10,7 +10,6 @@ import { ffi } from "../ffi/symbols.ts";
 import { disposedError, Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
-import { lazyCaller, pinCaller } from "./caller.ts";
 
 /**
  * Resource limits enforced by Wasmtime for one store.
@@ -242,8 +241,6 @@ export class Store {
     enterStore = (store) => {
       if (store.#syncBlocked !== null) throw new WasmtimeError(store.#syncBlocked());
       if (store.#context === null) throw disposedError("Store", "call");
-      // Called back from a host function: its Caller must keep resolving to its own call.
-      if (lazyCaller !== null) pinCaller();
       if (store.#depth++ === 0 && store.#views.size > 0 && !store.#inCall) {
         store.#inCall = true;
         storesInCall.push(store);
