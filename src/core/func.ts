@@ -14,6 +14,7 @@ import { callFrame, enterGuest, frameFailure, type Signature, signatureOf } from
 import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback, type HostFunction } from "./host.ts";
 import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
+import { fromRaw, type StructFields, takeRaw } from "../internal.ts";
 import { contextOf, type Store } from "./store.ts";
 import { FuncType, type ValType } from "./types.ts";
 import {
@@ -37,8 +38,6 @@ function sameTypes(a: readonly ValType[], b: readonly ValType[]): boolean {
 }
 
 // ---- Func -------------------------------------------------------------------------------------
-
-const FROM_STRUCT = Symbol("wasmtime-deno.funcFromStruct");
 
 /** Internal: wraps a `wasmtime_func_t` of `store`. */
 export let funcFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Func;
@@ -71,8 +70,7 @@ export class Func {
   #signature: Signature | undefined;
 
   static {
-    funcFromStruct = (store, struct) =>
-      new Func(store, FROM_STRUCT as unknown as FuncType, struct as unknown as HostFunction);
+    funcFromStruct = (store, struct) => fromRaw(Func, { store, struct });
     funcStruct = (func) => func.#struct;
   }
 
@@ -82,10 +80,10 @@ export class Func {
    * results), one value, or an array (several results).
    */
   constructor(store: Store, type: FuncType, fn: HostFunction) {
-    if ((type as unknown) === FROM_STRUCT) {
-      // Internal: wrapping an existing function (see funcFromStruct).
-      this.#store = store;
-      this.#struct = fn as unknown as Uint8Array<ArrayBuffer>;
+    const raw = takeRaw<StructFields>();
+    if (raw !== undefined) {
+      this.#store = raw.store;
+      this.#struct = raw.struct;
       return;
     }
     if (!(type instanceof FuncType)) {

@@ -13,10 +13,9 @@ import { Global } from "./global.ts";
 import { EXTERN_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import { Memory } from "./memory.ts";
 import type { Module } from "./module.ts";
+import { fromRaw, type StructFields, takeRaw } from "../internal.ts";
 import { contextOf, type Store, storeHasWasi } from "./store.ts";
 import { Table } from "./table.ts";
-
-const FROM_STRUCT = Symbol("wasmtime-deno.instanceFromStruct");
 
 /** Internal: wraps a `wasmtime_instance_t` of `store`. */
 export let instanceFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Instance;
@@ -57,8 +56,7 @@ export class Instance {
   #exports: Record<string, Extern> | undefined;
 
   static {
-    instanceFromStruct = (store, struct) =>
-      new Instance(store, FROM_STRUCT as unknown as Module, [], struct);
+    instanceFromStruct = (store, struct) => fromRaw(Instance, { store, struct });
     instanceStruct = (instance) => instance.#struct;
   }
 
@@ -66,17 +64,14 @@ export class Instance {
    * Instantiates `module` in `store` with `imports` given in the order of `module.imports`.
    * Runs the start function; throws a {@linkcode Trap} if it traps.
    */
-  constructor(
-    store: Store,
-    module: Module,
-    imports: readonly Extern[] = [],
-    struct?: Uint8Array<ArrayBuffer>,
-  ) {
-    this.#store = store;
-    if ((module as unknown) === FROM_STRUCT) {
-      this.#struct = struct!;
+  constructor(store: Store, module: Module, imports: readonly Extern[] = []) {
+    const raw = takeRaw<StructFields>();
+    if (raw !== undefined) {
+      this.#store = raw.store;
+      this.#struct = raw.struct;
       return;
     }
+    this.#store = store;
     const context = contextOf(store, "new Instance");
     const expected = module.imports;
     if (!Array.isArray(imports) || imports.length !== expected.length) {

@@ -9,6 +9,7 @@ import { Handle } from "../ffi/handle.ts";
 import { assertWasiReady, type Instance, instanceFromStruct } from "./instance.ts";
 import { INSTANCE_SIZE } from "../ffi/layout.ts";
 import type { Module } from "./module.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
 import { contextOf, type Store } from "./store.ts";
 import { type CallOptions, driveFuture } from "./async.ts";
 
@@ -18,8 +19,6 @@ export let instancePreFromPointer: (
   module: Module,
   prepare: (store: Store, action: string) => void,
 ) => InstancePre;
-
-const FROM_POINTER = Symbol("wasmtime-deno.instancePre");
 
 /**
  * A module whose imports a {@linkcode Linker} has already resolved and type-checked, ready to be
@@ -45,27 +44,27 @@ export class InstancePre {
 
   static {
     instancePreFromPointer = (pointer, module, prepare) =>
-      new InstancePre(FROM_POINTER, pointer, module, prepare);
+      fromRaw(InstancePre, { pointer, module, prepare });
   }
 
   /** Internal: use `Linker.instantiatePre`. */
-  constructor(
-    token: symbol,
-    pointer: Deno.PointerObject,
-    module: Module,
-    prepare: (store: Store, action: string) => void,
-  ) {
-    if (token !== FROM_POINTER) {
+  private constructor() {
+    const raw = takeRaw<{
+      pointer: Deno.PointerObject;
+      module: Module;
+      prepare: (store: Store, action: string) => void;
+    }>();
+    if (raw === undefined) {
       throw new TypeError("InstancePre is made by Linker.instantiatePre(module)");
     }
     this.#handle = new Handle(
       this,
       "InstancePre",
-      pointer,
+      raw.pointer,
       (p) => ffi().wasmtime_instance_pre_delete(p),
     );
-    this.#module = module;
-    this.#prepare = prepare;
+    this.#module = raw.module;
+    this.#prepare = raw.prepare;
   }
 
   /** The module this was made from. */

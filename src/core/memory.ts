@@ -23,6 +23,7 @@ import { WasmtimeError } from "../errors.ts";
 import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { MEMORY_SIZE } from "../ffi/layout.ts";
+import { fromRaw, type StructFields, takeRaw } from "../internal.ts";
 import {
   contextOf,
   exposeBuffer,
@@ -33,8 +34,6 @@ import {
   type ViewOwner,
 } from "./store.ts";
 import { type MemoryType, newMemoryType, readMemoryType } from "./types.ts";
-
-const FROM_STRUCT = Symbol("wasmtime-deno.memoryFromStruct");
 
 /**
  * Wasmtime's default `memoryReservation` on 64-bit hosts: a memory whose maximum fits in it
@@ -230,18 +229,19 @@ export class Memory {
   #views: MemoryView | null = null;
 
   static {
-    memoryFromStruct = (store, struct) =>
-      new Memory(store, FROM_STRUCT as unknown as MemoryType, struct);
+    memoryFromStruct = (store, struct) => fromRaw(Memory, { store, struct });
     memoryStruct = (memory) => memory.#struct;
   }
 
   /** Creates a memory of `type` in `store` (for importing into instances). */
-  constructor(store: Store, type: MemoryType, struct?: Uint8Array<ArrayBuffer>) {
-    this.#store = store;
-    if ((type as unknown) === FROM_STRUCT) {
-      this.#struct = struct!;
+  constructor(store: Store, type: MemoryType) {
+    const raw = takeRaw<StructFields>();
+    if (raw !== undefined) {
+      this.#store = raw.store;
+      this.#struct = raw.struct;
       return;
     }
+    this.#store = store;
     const context = contextOf(store, "new Memory");
     const nativeType = newMemoryType(type);
     this.#struct = new Uint8Array(MEMORY_SIZE);

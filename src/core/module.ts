@@ -11,6 +11,7 @@ import { check, takeError } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
 import { type ExportType, type ImportType, takeExportTypes, takeImportTypes } from "./types.ts";
 import { moduleBytes } from "./wat.ts";
 
@@ -21,11 +22,6 @@ function takePointerOut(): Deno.PointerObject {
   const pointer = Deno.UnsafePointer.create(pointerOut[0])!;
   pointerOut[0] = 0n;
   return pointer;
-}
-
-/** A module pointer made by deserialization, handed to the constructor to own. */
-class Adopted {
-  constructor(readonly pointer: Deno.PointerObject) {}
 }
 
 /**
@@ -52,16 +48,19 @@ export class Module {
    * {@linkcode WasmtimeError} for malformed or invalid input.
    */
   constructor(engine: Engine, source: string | Uint8Array | ArrayBuffer) {
-    this.#engine = engine;
-    if (source instanceof Adopted) {
+    const raw = takeRaw<{ engine: Engine; pointer: Deno.PointerObject }>();
+    if (raw !== undefined) {
+      // A module made by deserialization: own its pointer.
+      this.#engine = raw.engine;
       this.#handle = new Handle(
         this,
         "Module",
-        source.pointer,
+        raw.pointer,
         (p) => ffi().wasmtime_module_delete(p),
       );
       return;
     }
+    this.#engine = engine;
     const bytes = moduleBytes(source, "new Module");
     const error = ffi().wasmtime_module_new(
       engine.pointer("new Module"),
@@ -78,8 +77,8 @@ export class Module {
     );
   }
 
-  static #adopt(engine: Engine, pointer: Deno.PointerObject): Module {
-    return new Module(engine, new Adopted(pointer) as unknown as Uint8Array);
+  static #fromPointer(engine: Engine, pointer: Deno.PointerObject): Module {
+    return fromRaw(Module, { engine, pointer });
   }
 
   /** Compiles the module in the file at `path` (read with Deno's permissions). */
@@ -132,7 +131,7 @@ export class Module {
       pointerOutBytes,
     );
     if (error !== null) throw takeError(error, "cannot deserialize the module");
-    return Module.#adopt(engine, takePointerOut());
+    return Module.#fromPointer(engine, takePointerOut());
   }
 
   /**
@@ -168,7 +167,7 @@ export class Module {
       pointerOutBytes,
     );
     if (error !== null) throw takeError(error, `cannot deserialize ${path}`);
-    return Module.#adopt(engine, takePointerOut());
+    return Module.#fromPointer(engine, takePointerOut());
   }
 
   /**
