@@ -3,7 +3,6 @@
  *
  * @module
  */
-import type { Store } from "./core/store.ts";
 
 /**
  * Method by which a WASI configuration hands its native `wasi_config_t *` to a store. Part of
@@ -62,13 +61,4 @@ export function takeRaw<Fields extends object>(): Fields | undefined {
   const fields = pendingRaw as Fields | undefined;
   pendingRaw = undefined;
   return fields;
-}
-
-/**
- * The raw fields of a store-owned object (Func, Global, Table, Memory, Instance): its store and
- * the Wasmtime struct (`wasmtime_func_t`, ...) that names it there.
- */
-export interface StructFields {
-  store: Store;
-  struct: Uint8Array<ArrayBuffer>;
 }

@@ -14,8 +14,8 @@ import { callFrame, enterGuest, frameFailure, type Signature, signatureOf } from
 import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback, type HostFunction } from "./host.ts";
 import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
-import { fromRaw, type StructFields, takeRaw } from "../internal.ts";
-import { contextOf, type Store } from "./store.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import { contextOf, type Store, type StructFields } from "./store.ts";
 import { FuncType, type ValType } from "./types.ts";
 import {
   isNumeric,

@@ -6,8 +6,8 @@
 import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { GLOBAL_SIZE, VAL_SIZE } from "../ffi/layout.ts";
-import { fromRaw, type StructFields, takeRaw } from "../internal.ts";
-import { contextOf, type Store } from "./store.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import { contextOf, type Store, type StructFields } from "./store.ts";
 import { type GlobalType, newGlobalType, readGlobalType } from "./types.ts";
 import { readVal, unrootVal, writeVal } from "./values.ts";
 

@@ -13,29 +13,14 @@ import { Global } from "./global.ts";
 import { EXTERN_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import { Memory } from "./memory.ts";
 import type { Module } from "./module.ts";
-import { fromRaw, type StructFields, takeRaw } from "../internal.ts";
-import { contextOf, type Store, storeHasWasi } from "./store.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import { contextOf, type Store, type StructFields } from "./store.ts";
 import { Table } from "./table.ts";
 
 /** Internal: wraps a `wasmtime_instance_t` of `store`. */
 export let instanceFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Instance;
 /** Internal: the `wasmtime_instance_t` bytes of an Instance. */
 export let instanceStruct: (instance: Instance) => Uint8Array<ArrayBuffer>;
-
-/** Module names under which WASI preview 1 functions are imported. */
-export const WASI_MODULES: readonly string[] = ["wasi_snapshot_preview1", "wasi_unstable"];
-
-/** Throws if `module` imports WASI but `store` has no WASI context. */
-export function assertWasiReady(store: Store, module: Module, action: string): void {
-  if (storeHasWasi(store)) return;
-  const wasi = module.imports.find((i) => WASI_MODULES.includes(i.module));
-  if (wasi) {
-    throw new WasmtimeError(
-      `${action}: the module imports ${wasi.module}.${wasi.name} but the store has no WASI ` +
-        "context; create it with new Store(engine, { wasi: new WasiConfig() })",
-    );
-  }
-}
 
 /**
  * An instantiated module. Its exports are live objects of its store.

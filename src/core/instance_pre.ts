@@ -6,7 +6,7 @@
 import { ffi } from "../ffi/symbols.ts";
 import { runGuest } from "./call.ts";
 import { Handle } from "../ffi/handle.ts";
-import { assertWasiReady, type Instance, instanceFromStruct } from "./instance.ts";
+import { type Instance, instanceFromStruct } from "./instance.ts";
 import { INSTANCE_SIZE } from "../ffi/layout.ts";
 import type { Module } from "./module.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
@@ -40,6 +40,10 @@ export let instancePreFromPointer: (
 export class InstancePre {
   readonly #handle: Handle;
   readonly #module: Module;
+  /**
+   * Fits a store to the linker's definitions and checks it has the WASI context the module
+   * needs (see `Linker.#prepareStore`); throws otherwise.
+   */
   readonly #prepare: (store: Store, action: string) => void;
 
   static {
@@ -76,7 +80,6 @@ export class InstancePre {
   instantiate(store: Store): Instance {
     const context = contextOf(store, "InstancePre.instantiate");
     this.#prepare(store, "InstancePre.instantiate");
-    assertWasiReady(store, this.#module, "InstancePre.instantiate");
     const struct = new Uint8Array(INSTANCE_SIZE);
     const pointer = this.#handle.pointer("instantiate");
     runGuest(
@@ -91,7 +94,6 @@ export class InstancePre {
   async instantiateAsync(store: Store, options: CallOptions = {}): Promise<Instance> {
     contextOf(store, "InstancePre.instantiateAsync");
     this.#prepare(store, "InstancePre.instantiateAsync");
-    assertWasiReady(store, this.#module, "InstancePre.instantiateAsync");
     this.#handle.pointer("instantiateAsync");
     const struct = new Uint8Array(INSTANCE_SIZE);
     await driveFuture(

@@ -23,13 +23,14 @@ import { WasmtimeError } from "../errors.ts";
 import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { MEMORY_SIZE } from "../ffi/layout.ts";
-import { fromRaw, type StructFields, takeRaw } from "../internal.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
 import {
   contextOf,
   exposeBuffer,
   liveContext,
   retireBuffer,
   type Store,
+  type StructFields,
   trackView,
   type ViewOwner,
 } from "./store.ts";

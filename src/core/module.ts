@@ -199,7 +199,7 @@ export class Module {
     source: string | Uint8Array | ArrayBuffer,
     options: { dir: string },
   ): Module {
-    return loadCached(engine, moduleBytes(source, "Module.cached"), options?.dir);
+    return loadCached(Module, engine, moduleBytes(source, "Module.cached"), options?.dir);
   }
 
   /** The engine the module was compiled for. */

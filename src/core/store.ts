@@ -58,6 +58,15 @@ export interface StoreOptions {
   wasi?: WasiSource;
 }
 
+/**
+ * The raw fields of a store-owned object (Func, Global, Table, Memory, Instance), given to
+ * `fromRaw`: its store and the Wasmtime struct (`wasmtime_func_t`, ...) that names it there.
+ */
+export interface StructFields {
+  store: Store;
+  struct: Uint8Array<ArrayBuffer>;
+}
+
 /** An object that must revalidate (or detach) zero-copy views after guest code ran. */
 export interface ViewOwner {
   revalidateView(): void;

@@ -7,8 +7,8 @@ import { WasmtimeError } from "../errors.ts";
 import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { TABLE_SIZE, VAL_SIZE } from "../ffi/layout.ts";
-import { fromRaw, type StructFields, takeRaw } from "../internal.ts";
-import { contextOf, type Store } from "./store.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import { contextOf, type Store, type StructFields } from "./store.ts";
 import { newTableType, readTableType, type TableType } from "./types.ts";
 import { readVal, unrootVal, writeVal } from "./values.ts";
 
