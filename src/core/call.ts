@@ -30,7 +30,8 @@ import { releaseRoots } from "./values.ts";
  * held (not freed, views revalidated after), a host call's lazy Caller is pinned first (the
  * guest's own host calls would replace the native caller it resolves to), and the externrefs
  * rooted for the call's arguments (or by host functions for their results) are released after.
- * Small and closure-free on its own, so V8 inlines it into the typed fast path.
+ * The typed fast path goes through it too, with `run` made once per signature: measured, a
+ * typed add(i32, i32) costs the same as with the bracket written inline (22.6 ns per call).
  */
 export function enterGuest<T>(store: Store, run: () => T): T {
   if (lazyCaller !== null) pinCaller();

@@ -66,7 +66,7 @@ export function takeTrap(trap: Deno.PointerObject): Trap {
 }
 
 /** The message of a `wasmtime_error_t *`, without freeing it. */
-export function errorMessage(error: Deno.PointerObject): string {
+function errorMessage(error: Deno.PointerObject): string {
   const message = newVec();
   ffi().wasmtime_error_message(error, message);
   return stripNul(decodeUtf8(takeByteVec(message)));
