@@ -31,7 +31,8 @@ export { Module } from "./src/core/module.ts";
 export { Linker } from "./src/core/linker.ts";
 export { Instance } from "./src/core/instance.ts";
 export { InstancePre } from "./src/core/instance_pre.ts";
-export { Caller, type HostFunction } from "./src/core/caller.ts";
+export { Caller } from "./src/core/caller.ts";
+export type { HostFunction } from "./src/core/host.ts";
 export { Func } from "./src/core/func.ts";
 export type { CallOptions } from "./src/core/async.ts";
 export { Memory } from "./src/core/memory.ts";
@@ -48,7 +49,14 @@ export {
   type TableType,
   type ValType,
 } from "./src/core/types.ts";
-export { type Frame, Trap, TrapCode, WasiExit } from "./src/errors.ts";
-export { LibraryError, PermissionError, WasmtimeError } from "./src/error_types.ts";
+export {
+  type Frame,
+  LibraryError,
+  PermissionError,
+  Trap,
+  TrapCode,
+  WasiExit,
+  WasmtimeError,
+} from "./src/errors.ts";
 export { wat2wasm } from "./src/core/wat.ts";
 export { version } from "./src/version.ts";

@@ -29,6 +29,5 @@ export {
   type WasiInstance,
   type WasiOutput,
   type WasiResult,
-  WasiTrap,
 } from "./src/wasi/run.ts";
-export { WasiExit } from "./src/errors.ts";
+export { WasiExit, WasiTrap } from "./src/errors.ts";

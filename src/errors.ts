@@ -1,21 +1,81 @@
 /**
- * The only code that turns Wasmtime's error and trap pointers into JS errors. Every pointer
- * passed here is consumed (freed).
+ * Every error class a user of the binding catches. Pure definitions with no native imports:
+ * the one place where Wasmtime's error and trap pointers become these is
+ * `core/failure.ts`. `TrapCode` is the plain constant table of `ffi/layout.ts` (no FFI).
  *
  * @module
  */
-import {
-  decodeUtf8,
-  newVec,
-  OutCell,
-  readName,
-  readPointers,
-  takeByteVec,
-  vecParts,
-} from "./ffi/raw.ts";
-import { WasmtimeError } from "./error_types.ts";
-import { ffi } from "./ffi/symbols.ts";
 import { WASMTIME_TRAP_CODE } from "./ffi/layout.ts";
+
+/**
+ * An error reported by Wasmtime or by the binding: invalid modules, link errors, misuse of the
+ * API (use after dispose, wrong argument types, ...).
+ *
+ * @example
+ * ```ts
+ * import { Engine, Module, WasmtimeError } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * try {
+ *   new Module(engine, new Uint8Array([1, 2, 3]));
+ * } catch (e) {
+ *   if (e instanceof WasmtimeError) console.log(e.message);
+ * }
+ * ```
+ */
+export class WasmtimeError extends Error {
+  /** Creates an error with a message that says what went wrong and what to do next. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "WasmtimeError";
+  }
+}
+
+/**
+ * libwasmtime could not be found or opened. The message names the command or flag that fixes
+ * it.
+ *
+ * @example
+ * ```ts
+ * import { LibraryError, version } from "@wasmtime-deno/wasmtime";
+ * try {
+ *   version();
+ * } catch (e) {
+ *   if (e instanceof LibraryError) console.error(e.message); // e.g. "run deno task build-native"
+ * }
+ * ```
+ */
+export class LibraryError extends WasmtimeError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LibraryError";
+  }
+}
+
+/**
+ * Deno did not grant a permission the binding needs (to open libwasmtime, or to hand a host
+ * resource to a guest). `flag` is the command-line flag that grants it.
+ *
+ * @example
+ * ```ts
+ * import { PermissionError, version } from "@wasmtime-deno/wasmtime";
+ * try {
+ *   version();
+ * } catch (e) {
+ *   if (e instanceof PermissionError) console.error(`run again with ${e.flag}`);
+ * }
+ * ```
+ */
+export class PermissionError extends WasmtimeError {
+  /** The flag to add, e.g. `--allow-read=/data`. */
+  readonly flag: string;
+  /** Creates the error for a missing `flag`. */
+  constructor(message: string, flag: string, options?: ErrorOptions) {
+    super(`${message}: run again with ${flag}`, options);
+    this.name = "PermissionError";
+    this.flag = flag;
+  }
+}
 
 /**
  * Wasmtime's trap codes (`wasmtime_trap_code_t`), by name.
@@ -141,76 +201,49 @@ export class WasiExit extends WasmtimeError {
   }
 }
 
-/** The `uint8_t *code` / `int *status` out-parameter of the trap and exit-status queries. */
-const codeOut = new OutCell();
-
-function readFrames(vec: Uint8Array<ArrayBuffer>): Frame[] {
-  const frames = readPointers(vecParts(vec)).map((frame): Frame => ({
-    funcIndex: ffi().wasm_frame_func_index(frame),
-    funcName: readName(ffi().wasmtime_frame_func_name(frame)),
-    moduleName: readName(ffi().wasmtime_frame_module_name(frame)),
-    funcOffset: Number(ffi().wasm_frame_func_offset(frame)),
-    moduleOffset: Number(ffi().wasm_frame_module_offset(frame)),
-  }));
-  ffi().wasm_frame_vec_delete(vec);
-  return frames;
-}
-
-function stripNul(text: string): string {
-  return text.endsWith("\0") ? text.slice(0, -1) : text;
-}
-
-/** The short cause of Wasmtime's report: the last paragraph after "Caused by:". */
-function shortReason(report: string): string {
-  const caused = report.lastIndexOf("Caused by:");
-  const reason = caused >= 0 ? report.slice(caused + "Caused by:".length) : report;
-  const lines = reason.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
-  return lines.length === 0 ? report.trim() : lines[lines.length - 1].replace(/^\d+:\s*/, "");
-}
-
-/** Converts and frees a `wasm_trap_t *`. */
-export function takeTrap(trap: Deno.PointerObject): Trap {
-  const message = newVec();
-  ffi().wasm_trap_message(trap, message);
-  const report = stripNul(decodeUtf8(takeByteVec(message)));
-  const hasCode = ffi().wasmtime_trap_code(trap, codeOut.cleared());
-  const code = hasCode ? codeOut.takeU8() as TrapCode : undefined;
-  const trace = newVec();
-  ffi().wasm_trap_trace(trap, trace);
-  const frames = readFrames(trace);
-  ffi().wasm_trap_delete(trap);
-  return new Trap(shortReason(report), code, frames, report);
-}
-
-/** The message of a `wasmtime_error_t *`, without freeing it. */
-export function errorMessage(error: Deno.PointerObject): string {
-  const message = newVec();
-  ffi().wasmtime_error_message(error, message);
-  return stripNul(decodeUtf8(takeByteVec(message)));
-}
-
 /**
- * Converts and frees a `wasmtime_error_t *`. A WASI exit becomes {@linkcode WasiExit}; an
- * error carrying a wasm backtrace becomes a {@linkcode Trap}; anything else a
- * {@linkcode WasmtimeError} whose message starts with `context`.
+ * The {@linkcode Trap} thrown by `runWasi`, carrying what the guest wrote before it
+ * trapped (ran out of fuel, timed out, hit `unreachable`, ...). It is a `Trap`, so `code`,
+ * `frames` and `details` are there too.
+ *
+ * @example
+ * ```ts
+ * import { runWasi, WasiTrap } from "@wasmtime-deno/wasmtime/wasi";
+ * try {
+ *   await runWasi("app.wasm", { timeoutMs: 1_000 });
+ * } catch (e) {
+ *   if (e instanceof WasiTrap) console.error(e.codeName, e.stdoutText, e.stderrText);
+ * }
+ * ```
  */
-export function takeError(error: Deno.PointerObject, context: string): WasmtimeError {
-  try {
-    if (ffi().wasmtime_error_exit_status(error, codeOut.cleared())) {
-      return new WasiExit(codeOut.takeI32());
-    }
-    const report = errorMessage(error);
-    const trace = newVec();
-    ffi().wasmtime_error_wasm_trace(error, trace);
-    const frames = readFrames(trace);
-    if (frames.length > 0) return new Trap(shortReason(report), undefined, frames, report);
-    return new WasmtimeError(`${context}: ${report}`);
-  } finally {
-    ffi().wasmtime_error_delete(error);
-  }
-}
+export class WasiTrap extends Trap {
+  /** Standard output captured until the trap (empty unless captured). */
+  readonly stdout: Uint8Array<ArrayBuffer>;
+  /** Standard error captured until the trap (empty unless captured). */
+  readonly stderr: Uint8Array<ArrayBuffer>;
 
-/** Throws the converted error if `error` is not null. */
-export function check(error: Deno.PointerValue, context: string): void {
-  if (error !== null) throw takeError(error, context);
+  /** Wraps `trap` with the output captured before it. */
+  constructor(trap: Trap, stdout: Uint8Array<ArrayBuffer>, stderr: Uint8Array<ArrayBuffer>) {
+    super(
+      trap.message,
+      trap.code,
+      trap.frames,
+      trap.details,
+      trap.cause === undefined ? undefined : { cause: trap.cause },
+    );
+    this.name = "WasiTrap";
+    this.stack = trap.stack; // where the guest trapped, not where it was wrapped
+    this.stdout = stdout;
+    this.stderr = stderr;
+  }
+
+  /** `stdout` decoded as UTF-8. */
+  get stdoutText(): string {
+    return new TextDecoder().decode(this.stdout);
+  }
+
+  /** `stderr` decoded as UTF-8. */
+  get stderrText(): string {
+    return new TextDecoder().decode(this.stderr);
+  }
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { PermissionError, WasmtimeError } from "./error_types.ts";
+import { PermissionError, WasmtimeError } from "./errors.ts";
 
 /** True if Deno has granted `descriptor` wholly (not in part, without prompting). */
 export function isGranted(descriptor: Deno.PermissionDescriptor): boolean {

@@ -288,3 +288,43 @@ Deno.test("store limits on instances, tables and table elements are enforced", (
   assert.throws(() => new Instance(tables, module, []), /table count too high|resource limit/);
   assert.throws(() => new Store(engine, { limits: { memorySize: -1 } }), /non-negative integer/);
 });
+
+Deno.test("a call the binding interrupts throws the same kind of Trap as an epoch interrupt", () => {
+  using engine = new Engine({ epochInterruption: true });
+  using store = new Store(engine);
+  using module = new Module(engine, `(module (func (export "spin") (loop br 0)))`);
+  const spin = new Instance(store, module, []).getFunc("spin")!;
+  let native: unknown;
+  try {
+    spin.callWith({ timeoutMs: 20 });
+  } catch (e) {
+    native = e;
+  }
+  assert.ok(native instanceof Trap && native.code === TrapCode.Interrupt);
+  const reason = new Error("user cancelled");
+  let ours: unknown;
+  try {
+    spin.callWith({ signal: AbortSignal.abort(reason) });
+  } catch (e) {
+    ours = e;
+  }
+  assert.ok(ours instanceof Trap && ours instanceof WasmtimeError);
+  assert.equal(ours.code, TrapCode.Interrupt);
+  assert.equal(ours.codeName, "Interrupt");
+  // Wasmtime's own wording, so both read alike: the reason, then what Wasmtime says.
+  assert.equal(ours.message, `the call was aborted (${native.message})`);
+  assert.equal(ours.details, native.message);
+  assert.deepEqual(ours.frames, []);
+  assert.equal(ours.cause, reason);
+});
+
+Deno.test("an InstancePre is only made by a Linker", () => {
+  using engine = new Engine();
+  using linker = new Linker(engine);
+  using module = new Module(engine, `(module)`);
+  using pre = linker.instantiatePre(module);
+  const InstancePre = pre.constructor as new () => unknown;
+  assert.throws(() => new InstancePre(), TypeError);
+  using store = new Store(engine);
+  assert.ok(pre.instantiate(store) instanceof Instance);
+});

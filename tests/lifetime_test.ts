@@ -2,8 +2,11 @@
 // with only the garbage collector (run with --v8-flags=--expose-gc, as `deno task test` does).
 import assert from "node:assert/strict";
 import { Engine, Func, FuncType, Instance, Linker, Module, Store, type Table } from "../mod.ts";
-import { liveHostCallbackCount } from "../src/core/host.ts";
-import { liveExternrefCount, releaseDroppedExternrefs } from "../src/core/values.ts";
+import {
+  liveExternrefCount,
+  liveHostCallbackCount,
+  releaseDroppedExternrefs,
+} from "../src/core/registry.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 

@@ -12,14 +12,14 @@
  */
 import type { AsyncLocalStorage } from "node:async_hooks";
 import { setImmediate } from "node:timers";
-import { OutCell, pointerFromBits, utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { takeTrap, TrapCode } from "../errors.ts";
-import { describe, failure } from "./failure.ts";
+import { OutCell, pointerFromBits } from "../ffi/raw.ts";
+import { Trap, TrapCode, WasmtimeError } from "../errors.ts";
+import { enterGuest } from "./call.ts";
+import { describe, failure, newTrap } from "./failure.ts";
 import { acquireTicker, releaseTicker } from "./engine.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Caller, swapCaller } from "./caller.ts";
-import { asyncHostById } from "./host.ts";
+import { asyncHostById } from "./registry.ts";
 import { POLL_AGAIN, POLL_NO_RUNTIME, POLL_READY, VAL_SIZE } from "../ffi/layout.ts";
 import { revalidateAllViews, revalidateViews } from "./store.ts";
 import {
@@ -27,6 +27,7 @@ import {
   contextOf,
   enterStore,
   epochControlOf,
+  FAR_DEADLINE,
   leaveStore,
   type Store,
 } from "./store.ts";
@@ -63,8 +64,6 @@ export interface CallOptions {
 
 /** Fuel consumed between two yields of an async call when the engine meters fuel. */
 const FUEL_SLICE = 2_000_000n;
-/** Effectively "never": the epoch deadline outside timed and async calls. */
-const FAR_DEADLINE = BigInt(2 ** 53 - 1);
 /** The longest delay `setTimeout` honours (longer ones fire after 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
@@ -139,12 +138,19 @@ function checkOptions(store: Store, options: CallOptions, action: string, async:
   }
 }
 
-function interrupted(reason: string, cause?: unknown): WasmtimeError {
-  // Built like a trap from Wasmtime, so callers can handle both the same way.
-  const trap = takeTrap(ffi().wasmtime_trap_new_code(TrapCode.Interrupt)!);
-  Object.defineProperty(trap, "message", { value: `${reason} (${trap.message})` });
-  if (cause !== undefined) Object.defineProperty(trap, "cause", { value: cause });
-  return trap;
+/** What Wasmtime reports for an Interrupt trap, kept so both kinds of interruption read alike. */
+const INTERRUPT_REPORT = "wasm trap: interrupt";
+
+function interrupted(reason: string, cause?: unknown): Trap {
+  // Made like the trap Wasmtime raises when the epoch deadline passes (same code, frames and
+  // details), so callers can handle both the same way.
+  return new Trap(
+    `${reason} (${INTERRUPT_REPORT})`,
+    TrapCode.Interrupt,
+    [],
+    INTERRUPT_REPORT,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**
@@ -165,7 +171,7 @@ function armDeadline(
 
 function disarmDeadline(control: Deno.PointerObject, context: Deno.PointerObject): void {
   ffi().wasmtime_deno_epoch_control_set(control, false, 0n);
-  ffi().wasmtime_context_set_epoch_deadline(context, FAR_DEADLINE);
+  ffi().wasmtime_context_set_epoch_deadline(context, BigInt(FAR_DEADLINE));
 }
 
 /**
@@ -359,17 +365,22 @@ export async function driveFuture(
         else await waitForWake(waker, cancelWaiters);
         continue;
       }
-      const failure = await performHostCall(store, context, info, cancelWaiters, () => cancelled);
-      if (failure === undefined) {
+      const hostOutcome = await performHostCall(
+        store,
+        context,
+        info,
+        cancelWaiters,
+        () => cancelled,
+      );
+      if (hostOutcome === undefined) {
         ffi().wasmtime_deno_async_finish(call, null);
-      } else if ("cancelled" in failure) {
+      } else if ("cancelled" in hostOutcome) {
         ffi().wasmtime_deno_async_finish(call, ffi().wasmtime_trap_new_code(TrapCode.Interrupt));
       } else {
-        hostError = failure;
-        const message = utf8(`async host function threw: ${describe(failure.error)}`);
+        hostError = hostOutcome;
         ffi().wasmtime_deno_async_finish(
           call,
-          ffi().wasmtime_trap_new(message, BigInt(message.length)),
+          newTrap(`async host function threw: ${describe(hostOutcome.error)}`),
         );
       }
     }
@@ -410,18 +421,18 @@ export function driveFutureBlocking(
   let outcome: WasmtimeError | undefined;
   withTimeout(store, options, () => {
     const context = contextOf(store, action);
-    enterStore(store);
-    const waker = ffi().wasmtime_deno_waker_new()!;
-    let future: Deno.PointerValue = null;
-    try {
-      future = start(context, trap.bytes, error.bytes);
-      outcome = pollBlocking(store, future!, waker, action);
-    } finally {
-      // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
-      if (future !== null) ffi().wasmtime_call_future_delete(future);
-      ffi().wasmtime_deno_waker_delete(waker);
-      leaveStore(store);
-    }
+    enterGuest(store, () => {
+      const waker = ffi().wasmtime_deno_waker_new()!;
+      let future: Deno.PointerValue = null;
+      try {
+        future = start(context, trap.bytes, error.bytes);
+        outcome = pollBlocking(store, future!, waker, action);
+      } finally {
+        // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
+        if (future !== null) ffi().wasmtime_call_future_delete(future);
+        ffi().wasmtime_deno_waker_delete(waker);
+      }
+    });
   }, action);
   settle(trap, error, outcome, undefined, undefined, action);
 }
@@ -443,10 +454,9 @@ function pollBlocking(
     const call = ffi().wasmtime_deno_async_take_pending(info);
     if (call !== null) {
       // A JS async host function cannot be awaited by a synchronous caller.
-      const message = utf8("an async host function was called during a synchronous call");
       ffi().wasmtime_deno_async_finish(
         call,
-        ffi().wasmtime_trap_new(message, BigInt(message.length)),
+        newTrap("an async host function was called during a synchronous call"),
       );
       continue;
     }

@@ -4,7 +4,7 @@
  * @module
  */
 import { utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { type Extern, externFromStruct } from "./extern.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { EXTERN_SIZE } from "../ffi/layout.ts";
@@ -41,19 +41,6 @@ export let pinCaller: () => void;
 
 /** Marks a Caller of a synchronous host call, whose native caller is found on demand. */
 export const CURRENT: unique symbol = Symbol("wasmtime-deno.currentCaller");
-
-/**
- * A host function implemented in JS. Receives the caller, then one JS value per parameter, and
- * returns undefined (no results), one value, or an array (several results).
- *
- * @example
- * ```ts
- * import type { HostFunction } from "@wasmtime-deno/wasmtime";
- * const add: HostFunction = (_caller, a: number, b: number) => a + b;
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type HostFunction = (caller: Caller, ...args: any[]) => unknown;
 
 /**
  * What a host function sees of the wasm code that called it. Valid only during that call.

@@ -4,10 +4,10 @@
  * @module
  */
 import { cString, OutCell } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { requireOutputFile, requirePermission } from "../permissions.ts";
 import { join } from "node:path";
-import { check } from "../errors.ts";
+import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
 import {

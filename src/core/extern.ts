@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Func, funcFromStruct, funcStruct } from "./func.ts";
 import { Global, globalFromStruct, globalStruct } from "./global.ts";

@@ -1,23 +1,114 @@
 /**
- * How a failed call becomes an exception. A JS exception thrown by a host function is kept
- * aside while Wasmtime unwinds the guest with a real trap, then rethrown as the same object to
- * the caller of the call; otherwise the trap or error pointer is converted.
+ * The one place where native failures become JS errors: Wasmtime's error and trap pointers
+ * (every pointer passed here is consumed, i.e. freed), and failed calls. A JS exception thrown
+ * by a host function is kept aside while Wasmtime unwinds the guest with a real trap, then
+ * rethrown as the same object to the caller of the call; otherwise the trap or error pointer
+ * is converted.
  *
  * @module
  */
-import { OutCell, utf8 } from "../ffi/raw.ts";
-import { takeError, takeTrap } from "../errors.ts";
+import {
+  decodeUtf8,
+  newVec,
+  OutCell,
+  readName,
+  readPointers,
+  takeByteVec,
+  utf8,
+  vecParts,
+} from "../ffi/raw.ts";
+import { type Frame, Trap, type TrapCode, WasiExit, WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { enterStore, leaveStore, type Store } from "./store.ts";
-import { releaseRoots } from "./values.ts";
+
+// ---- native errors and traps ----------------------------------------------------------------
+
+/** The `uint8_t *code` / `int *status` out-parameter of the trap and exit-status queries. */
+const codeOut = new OutCell();
+
+function readFrames(vec: Uint8Array<ArrayBuffer>): Frame[] {
+  const frames = readPointers(vecParts(vec)).map((frame): Frame => ({
+    funcIndex: ffi().wasm_frame_func_index(frame),
+    funcName: readName(ffi().wasmtime_frame_func_name(frame)),
+    moduleName: readName(ffi().wasmtime_frame_module_name(frame)),
+    funcOffset: Number(ffi().wasm_frame_func_offset(frame)),
+    moduleOffset: Number(ffi().wasm_frame_module_offset(frame)),
+  }));
+  ffi().wasm_frame_vec_delete(vec);
+  return frames;
+}
+
+function stripNul(text: string): string {
+  return text.endsWith("\0") ? text.slice(0, -1) : text;
+}
+
+/** The short cause of Wasmtime's report: the last paragraph after "Caused by:". */
+function shortReason(report: string): string {
+  const caused = report.lastIndexOf("Caused by:");
+  const reason = caused >= 0 ? report.slice(caused + "Caused by:".length) : report;
+  const lines = reason.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  return lines.length === 0 ? report.trim() : lines[lines.length - 1].replace(/^\d+:\s*/, "");
+}
+
+/** Converts and frees a `wasm_trap_t *`. */
+export function takeTrap(trap: Deno.PointerObject): Trap {
+  const message = newVec();
+  ffi().wasm_trap_message(trap, message);
+  const report = stripNul(decodeUtf8(takeByteVec(message)));
+  const hasCode = ffi().wasmtime_trap_code(trap, codeOut.cleared());
+  const code = hasCode ? codeOut.takeU8() as TrapCode : undefined;
+  const trace = newVec();
+  ffi().wasm_trap_trace(trap, trace);
+  const frames = readFrames(trace);
+  ffi().wasm_trap_delete(trap);
+  return new Trap(shortReason(report), code, frames, report);
+}
+
+/** The message of a `wasmtime_error_t *`, without freeing it. */
+function errorMessage(error: Deno.PointerObject): string {
+  const message = newVec();
+  ffi().wasmtime_error_message(error, message);
+  return stripNul(decodeUtf8(takeByteVec(message)));
+}
+
+/** The message of a `wasmtime_error_t *`, which is freed: for errors reworded by the caller. */
+export function takeErrorMessage(error: Deno.PointerObject): string {
+  try {
+    return errorMessage(error);
+  } finally {
+    ffi().wasmtime_error_delete(error);
+  }
+}
+
+/**
+ * Converts and frees a `wasmtime_error_t *`. A WASI exit becomes {@linkcode WasiExit}; an
+ * error carrying a wasm backtrace becomes a {@linkcode Trap}; anything else a
+ * {@linkcode WasmtimeError} whose message starts with `context`.
+ */
+export function takeError(error: Deno.PointerObject, context: string): WasmtimeError {
+  try {
+    if (ffi().wasmtime_error_exit_status(error, codeOut.cleared())) {
+      return new WasiExit(codeOut.takeI32());
+    }
+    const report = errorMessage(error);
+    const trace = newVec();
+    ffi().wasmtime_error_wasm_trace(error, trace);
+    const frames = readFrames(trace);
+    if (frames.length > 0) return new Trap(shortReason(report), undefined, frames, report);
+    return new WasmtimeError(`${context}: ${report}`);
+  } finally {
+    ffi().wasmtime_error_delete(error);
+  }
+}
+
+/** Throws the converted error if `error` is not null. */
+export function check(error: Deno.PointerValue, context: string): void {
+  if (error !== null) throw takeError(error, context);
+}
 
 // ---- failure plumbing -----------------------------------------------------------------------
 
 /** The error a host function threw, waiting to be rethrown by the call that trapped. */
 let pendingHostError: { error: unknown } | undefined;
-
-/** The `wasm_trap_t **` out-parameter of {@linkcode runGuest}. */
-const trapOut = new OutCell();
 
 /** Converts and frees a call's error or trap; a pending host error wins over both. */
 export function failure(
@@ -57,31 +148,14 @@ export function describe(value: unknown): string {
   }
 }
 
+/** A new `wasm_trap_t *` with `message`, to hand to Wasmtime (which frees it). */
+export function newTrap(message: string): Deno.PointerValue {
+  const bytes = utf8(message);
+  return ffi().wasmtime_trap_new(bytes, BigInt(bytes.length));
+}
+
 /** A trap for Wasmtime that stands for a JS exception; the exception itself is kept aside. */
 export function hostFailure(error: unknown, name: string): Deno.PointerValue {
   pendingHostError = { error };
-  const message = utf8(`host function ${name} threw: ${describe(error)}`);
-  return ffi().wasmtime_trap_new(message, BigInt(message.length));
-}
-
-/**
- * Runs a native call that may execute guest code (instantiation, start functions, linker
- * defaults) with the same failure handling as {@linkcode Func.call}. `run` receives the trap
- * out-parameter and returns the error pointer.
- */
-export function runGuest(
-  store: Store,
-  action: string,
-  run: (trap: Uint8Array<ArrayBuffer>) => Deno.PointerValue,
-): void {
-  const trapSlot = trapOut.cleared();
-  enterStore(store);
-  let error: Deno.PointerValue;
-  try {
-    error = run(trapSlot);
-  } finally {
-    releaseRoots();
-    leaveStore(store);
-  }
-  if (error !== null || !trapOut.isZero) throw failure(error, trapOut.takePointer(), action);
+  return newTrap(`host function ${name} threw: ${describe(error)}`);
 }

@@ -9,24 +9,13 @@
  * @module
  */
 import { type CallOptions, driveFuture, withTimeout } from "./async.ts";
-import type { HostFunction } from "./caller.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { failure } from "./failure.ts";
+import { WasmtimeError } from "../errors.ts";
+import { callFrame, enterGuest, frameFailure, type Signature, signatureOf } from "./call.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { addressOf, pointerBits, pointerFromWords } from "../ffi/raw.ts";
-import { createHostCallback } from "./host.ts";
-import {
-  FRAME_CONTEXT,
-  FRAME_ERROR,
-  FRAME_FUNC,
-  FRAME_SLOTS,
-  FRAME_TRAP,
-  FRAME_VALUES,
-  FUNC_SIZE,
-  VAL_RAW_SIZE,
-  VAL_SIZE,
-} from "../ffi/layout.ts";
-import { contextOf, enterStore, leaveStore, type Store } from "./store.ts";
+import { createHostCallback, type HostFunction } from "./host.ts";
+import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import { contextOf, type Store, type StructFields } from "./store.ts";
 import { FuncType, type ValType } from "./types.ts";
 import {
   isNumeric,
@@ -36,63 +25,19 @@ import {
   readRaw,
   readRawBits,
   readVal,
-  releaseRoots,
   unrootVal,
   writeRaw,
   writeRawBits,
   writeVal,
 } from "./values.ts";
 
-// ---- signatures -------------------------------------------------------------------------------
-
-interface Signature {
-  params: readonly ValType[];
-  results: readonly ValType[];
-  /** The packed call frame passed to `wasmtime_deno_call` (see native/src/lib.rs). */
-  frame: Uint8Array<ArrayBuffer>;
-  /** The frame's address (ArrayBuffer backing stores do not move). */
-  framePointer: Deno.PointerObject;
-  frameWords: Uint32Array;
-  /** The frame's value slots. */
-  view: DataView;
-}
-
-function signatureOf(
-  type: FuncType,
-  context: Deno.PointerObject,
-  struct: Uint8Array<ArrayBuffer>,
-): Signature {
-  const slots = Math.max(type.params.length, type.results.length);
-  const frame = new Uint8Array(FRAME_VALUES + Math.max(slots, 1) * VAL_RAW_SIZE);
-  const header = new DataView(frame.buffer);
-  header.setBigUint64(FRAME_CONTEXT, pointerBits(context), true);
-  frame.set(struct, FRAME_FUNC);
-  header.setBigUint64(FRAME_SLOTS, BigInt(slots), true);
-  return {
-    params: type.params,
-    results: type.results,
-    frame,
-    framePointer: addressOf(frame),
-    frameWords: new Uint32Array(frame.buffer, 0, FRAME_VALUES / 4),
-    view: new DataView(frame.buffer, FRAME_VALUES),
-  };
-}
-
-/** Throws the failure a `wasmtime_deno_call` left in its frame. */
-function frameFailure(words: Uint32Array, action: string): never {
-  const trap = pointerFromWords(words, FRAME_TRAP / 4);
-  const error = pointerFromWords(words, FRAME_ERROR / 4);
-  words.fill(0, FRAME_TRAP / 4, FRAME_VALUES / 4);
-  throw failure(error, trap, action);
-}
+// ---- Func helpers ---------------------------------------------------------------------------
 
 function sameTypes(a: readonly ValType[], b: readonly ValType[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
 // ---- Func -------------------------------------------------------------------------------------
-
-const FROM_STRUCT = Symbol("wasmtime-deno.funcFromStruct");
 
 /** Internal: wraps a `wasmtime_func_t` of `store`. */
 export let funcFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Func;
@@ -125,8 +70,7 @@ export class Func {
   #signature: Signature | undefined;
 
   static {
-    funcFromStruct = (store, struct) =>
-      new Func(store, FROM_STRUCT as unknown as FuncType, struct as unknown as HostFunction);
+    funcFromStruct = (store, struct) => fromRaw(Func, { store, struct });
     funcStruct = (func) => func.#struct;
   }
 
@@ -136,10 +80,10 @@ export class Func {
    * results), one value, or an array (several results).
    */
   constructor(store: Store, type: FuncType, fn: HostFunction) {
-    if ((type as unknown) === FROM_STRUCT) {
-      // Internal: wrapping an existing function (see funcFromStruct).
-      this.#store = store;
-      this.#struct = fn as unknown as Uint8Array<ArrayBuffer>;
+    const raw = takeRaw<StructFields>();
+    if (raw !== undefined) {
+      this.#store = raw.store;
+      this.#struct = raw.struct;
       return;
     }
     if (!(type instanceof FuncType)) {
@@ -194,19 +138,6 @@ export class Func {
     return new FuncType(sig.params, sig.results);
   }
 
-  #invoke(_context: Deno.PointerObject, sig: Signature, action: string): void {
-    const store = this.#store;
-    enterStore(store);
-    let ok: boolean;
-    try {
-      ok = ffi().wasmtime_deno_call(sig.framePointer);
-    } finally {
-      releaseRoots();
-      leaveStore(store);
-    }
-    if (!ok) frameFailure(sig.frameWords, action);
-  }
-
   #checkArity(sig: Signature, count: number, action: string): void {
     if (count !== sig.params.length) {
       throw new WasmtimeError(
@@ -231,7 +162,7 @@ export class Func {
     for (let i = 0; i < params.length; i++) {
       writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
     }
-    this.#invoke(context, sig, "Func.call");
+    callFrame(store, sig, "Func.call");
     if (results.length === 0) return undefined;
     if (results.length === 1) return readRaw(view, 0, results[0], store, context);
     const out = new Array(results.length);
@@ -257,7 +188,7 @@ export class Func {
       if (isNumeric(params[i])) writeRawBits(view, i * VAL_RAW_SIZE, params[i], args[i], what);
       else writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, what);
     }
-    this.#invoke(context, sig, "Func.callBits");
+    callFrame(store, sig, "Func.callBits");
     const out = new Array(results.length);
     for (let i = 0; i < results.length; i++) {
       out[i] = isNumeric(results[i])
@@ -344,7 +275,6 @@ export class Func {
     return makeTyped(
       this,
       signatureOf(new FuncType(params, results), contextOf(this.#store, "typed"), this.#struct),
-      (context, own) => this.#invoke(context, own, "typed call"),
     );
   }
 }
@@ -354,7 +284,6 @@ export class Func {
 function makeTyped(
   func: Func,
   sig: Signature,
-  invoke: (context: Deno.PointerObject, sig: Signature) => void,
   // deno-lint-ignore no-explicit-any
 ): (...args: any[]) => any {
   const store = func.store;
@@ -371,7 +300,7 @@ function makeTyped(
       for (let i = 0; i < params.length; i++) {
         writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
       }
-      invoke(context, sig);
+      callFrame(store, sig, "typed call");
       if (results.length === 0) return undefined;
       if (results.length === 1) return readRaw(view, 0, results[0], store, context);
       return results.map((t, i) => readRaw(view, i * VAL_RAW_SIZE, t, store, context));
@@ -379,23 +308,13 @@ function makeTyped(
   }
   // Numbers only: the call is the frame, the FFI call and the store's bookkeeping, with no
   // allocation.
-  const { frame, framePointer, frameWords } = sig;
+  const { frame, frameWords, invoke } = sig;
   const w = params.map((t, i) =>
     numericWriter(t, frame.buffer, FRAME_VALUES + i * VAL_RAW_SIZE, `argument ${i}`)
   );
   const read = numericReader(results[0], frame.buffer, FRAME_VALUES);
-  const call = ffi().wasmtime_deno_call;
   const run = (): unknown => {
-    enterStore(store);
-    let ok: boolean;
-    try {
-      ok = call(framePointer);
-    } finally {
-      // Host functions the guest called may have rooted externrefs they returned.
-      releaseRoots();
-      leaveStore(store);
-    }
-    if (!ok) frameFailure(frameWords, "typed call");
+    if (!enterGuest(store, invoke)) frameFailure(frameWords, "typed call");
     return read();
   };
   // `arguments.length` is read without materializing an arguments object, so the arity check

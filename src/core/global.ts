@@ -3,14 +3,13 @@
  *
  * @module
  */
-import { check } from "../errors.ts";
+import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { GLOBAL_SIZE, VAL_SIZE } from "../ffi/layout.ts";
-import { contextOf, type Store } from "./store.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import { contextOf, type Store, type StructFields } from "./store.ts";
 import { type GlobalType, newGlobalType, readGlobalType } from "./types.ts";
 import { readVal, unrootVal, writeVal } from "./values.ts";
-
-const FROM_STRUCT = Symbol("wasmtime-deno.globalFromStruct");
 
 /** Internal: wraps a `wasmtime_global_t` of `store`. */
 export let globalFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Global;
@@ -36,18 +35,19 @@ export class Global {
   #type: GlobalType | undefined;
 
   static {
-    globalFromStruct = (store, struct) =>
-      new Global(store, FROM_STRUCT as unknown as GlobalType, undefined, struct);
+    globalFromStruct = (store, struct) => fromRaw(Global, { store, struct });
     globalStruct = (global) => global.#struct;
   }
 
   /** Creates a global of `type` in `store` holding `value`. */
-  constructor(store: Store, type: GlobalType, value: unknown, struct?: Uint8Array<ArrayBuffer>) {
-    this.#store = store;
-    if ((type as unknown) === FROM_STRUCT) {
-      this.#struct = struct!;
+  constructor(store: Store, type: GlobalType, value: unknown) {
+    const raw = takeRaw<StructFields>();
+    if (raw !== undefined) {
+      this.#store = raw.store;
+      this.#struct = raw.struct;
       return;
     }
+    this.#store = store;
     const context = contextOf(store, "new Global");
     const nativeType = newGlobalType(type);
     this.#struct = new Uint8Array(GLOBAL_SIZE);

@@ -6,15 +6,15 @@
  *
  * @module
  */
-import { beginHostCall, Caller, endHostCall, type HostFunction } from "./caller.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { beginHostCall, Caller, endHostCall } from "./caller.ts";
+import { WasmtimeError } from "../errors.ts";
 import { hostFailure } from "./failure.ts";
 import { ffi, type HostCallbackHandle, newHostCallback } from "../ffi/symbols.ts";
 import { VAL_RAW_SIZE } from "../ffi/layout.ts";
 import { revalidateAllViews, type Store, storeFromContext } from "./store.ts";
 import type { FuncType } from "./types.ts";
+import { HOST_OWNER, registerHost } from "./registry.ts";
 import {
-  HOST_OWNER,
   isNumeric,
   isSimpleNumeric,
   numericReader,
@@ -23,59 +23,18 @@ import {
   writeRaw,
 } from "./values.ts";
 
-/** An async host function as performed by `callAsync` between polls. */
-export interface AsyncHost {
-  fn: HostFunction;
-  type: FuncType;
-  name: string;
-}
-
-interface HostEntry {
-  /** Closes the JS side (the native callback, or nothing for async host functions). */
-  close(): void;
-  /** Set for async host functions. */
-  async?: AsyncHost;
-}
-
-/** The async host function registered as `id`, if any. */
-export function asyncHostById(id: bigint): AsyncHost | undefined {
-  return hostEntries.get(id)?.async;
-}
-
-/** Host functions Wasmtime may still call, by id. */
-const hostEntries = new Map<bigint, HostEntry>();
-let nextHostId = 1n;
-const droppedIds = new BigUint64Array(256);
-const droppedBytes = new Uint8Array(droppedIds.buffer);
-
 /**
- * Closes the JS side of host functions Wasmtime has dropped. Their native environments are
- * freed by Wasmtime (possibly on an async fiber, where JS cannot run), which only queues the id.
+ * A host function implemented in JS. Receives the caller, then one JS value per parameter, and
+ * returns undefined (no results), one value, or an array (several results).
+ *
+ * @example
+ * ```ts
+ * import type { HostFunction } from "@wasmtime-deno/wasmtime";
+ * const add: HostFunction = (_caller, a: number, b: number) => a + b;
+ * ```
  */
-export function releaseDroppedHostFunctions(): void {
-  for (;;) {
-    const count = Number(
-      ffi().wasmtime_deno_take_dropped(HOST_OWNER, droppedBytes, BigInt(droppedIds.length)),
-    );
-    for (let i = 0; i < count; i++) {
-      const entry = hostEntries.get(droppedIds[i]);
-      hostEntries.delete(droppedIds[i]);
-      entry?.close();
-    }
-    if (count < droppedIds.length) return;
-  }
-}
-
-/** Registers a host function's JS side and returns its id. */
-export function registerHost(entry: {
-  close(): void;
-  async?: AsyncHost;
-}): bigint {
-  if (hostEntries.size % 64 === 0) releaseDroppedHostFunctions();
-  const id = nextHostId++;
-  hostEntries.set(id, entry);
-  return id;
-}
+// deno-lint-ignore no-explicit-any
+export type HostFunction = (caller: Caller, ...args: any[]) => unknown;
 
 let trampoline: Deno.PointerObject | null = null;
 let envFinalizer: Deno.PointerObject | null = null;
@@ -263,10 +222,4 @@ function promiseError(result: Promise<unknown>, name: string): WasmtimeError {
     `host function ${name} returned a Promise; synchronous calls cannot wait for it ` +
       "(use Linker.defineAsyncFunc with callAsync)",
   );
-}
-
-/** Number of host functions whose JS side is alive (for leak tests). */
-export function liveHostCallbackCount(): number {
-  releaseDroppedHostFunctions();
-  return hostEntries.size;
 }

@@ -4,39 +4,23 @@
  * @module
  */
 import { copyBytes, decodeUtf8, OutCell, utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { runGuest } from "./failure.ts";
+import { runGuest } from "./call.ts";
 import { Func } from "./func.ts";
 import { Global } from "./global.ts";
 import { EXTERN_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import { Memory } from "./memory.ts";
 import type { Module } from "./module.ts";
-import { contextOf, type Store, storeHasWasi } from "./store.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import { contextOf, type Store, type StructFields } from "./store.ts";
 import { Table } from "./table.ts";
-
-const FROM_STRUCT = Symbol("wasmtime-deno.instanceFromStruct");
 
 /** Internal: wraps a `wasmtime_instance_t` of `store`. */
 export let instanceFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Instance;
 /** Internal: the `wasmtime_instance_t` bytes of an Instance. */
 export let instanceStruct: (instance: Instance) => Uint8Array<ArrayBuffer>;
-
-/** Module names under which WASI preview 1 functions are imported. */
-export const WASI_MODULES: readonly string[] = ["wasi_snapshot_preview1", "wasi_unstable"];
-
-/** Throws if `module` imports WASI but `store` has no WASI context. */
-export function assertWasiReady(store: Store, module: Module, action: string): void {
-  if (storeHasWasi(store)) return;
-  const wasi = module.imports.find((i) => WASI_MODULES.includes(i.module));
-  if (wasi) {
-    throw new WasmtimeError(
-      `${action}: the module imports ${wasi.module}.${wasi.name} but the store has no WASI ` +
-        "context; create it with new Store(engine, { wasi: new WasiConfig() })",
-    );
-  }
-}
 
 /**
  * An instantiated module. Its exports are live objects of its store.
@@ -57,8 +41,7 @@ export class Instance {
   #exports: Record<string, Extern> | undefined;
 
   static {
-    instanceFromStruct = (store, struct) =>
-      new Instance(store, FROM_STRUCT as unknown as Module, [], struct);
+    instanceFromStruct = (store, struct) => fromRaw(Instance, { store, struct });
     instanceStruct = (instance) => instance.#struct;
   }
 
@@ -66,17 +49,14 @@ export class Instance {
    * Instantiates `module` in `store` with `imports` given in the order of `module.imports`.
    * Runs the start function; throws a {@linkcode Trap} if it traps.
    */
-  constructor(
-    store: Store,
-    module: Module,
-    imports: readonly Extern[] = [],
-    struct?: Uint8Array<ArrayBuffer>,
-  ) {
-    this.#store = store;
-    if ((module as unknown) === FROM_STRUCT) {
-      this.#struct = struct!;
+  constructor(store: Store, module: Module, imports: readonly Extern[] = []) {
+    const raw = takeRaw<StructFields>();
+    if (raw !== undefined) {
+      this.#store = raw.store;
+      this.#struct = raw.struct;
       return;
     }
+    this.#store = store;
     const context = contextOf(store, "new Instance");
     const expected = module.imports;
     if (!Array.isArray(imports) || imports.length !== expected.length) {

@@ -4,11 +4,12 @@
  * @module
  */
 import { ffi } from "../ffi/symbols.ts";
-import { runGuest } from "./failure.ts";
+import { runGuest } from "./call.ts";
 import { Handle } from "../ffi/handle.ts";
-import { assertWasiReady, type Instance, instanceFromStruct } from "./instance.ts";
+import { type Instance, instanceFromStruct } from "./instance.ts";
 import { INSTANCE_SIZE } from "../ffi/layout.ts";
 import type { Module } from "./module.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
 import { contextOf, type Store } from "./store.ts";
 import { type CallOptions, driveFuture } from "./async.ts";
 
@@ -18,8 +19,6 @@ export let instancePreFromPointer: (
   module: Module,
   prepare: (store: Store, action: string) => void,
 ) => InstancePre;
-
-const FROM_POINTER = Symbol("wasmtime-deno.instancePre");
 
 /**
  * A module whose imports a {@linkcode Linker} has already resolved and type-checked, ready to be
@@ -41,31 +40,35 @@ const FROM_POINTER = Symbol("wasmtime-deno.instancePre");
 export class InstancePre {
   readonly #handle: Handle;
   readonly #module: Module;
+  /**
+   * Fits a store to the linker's definitions and checks it has the WASI context the module
+   * needs (see `Linker.#prepareStore`); throws otherwise.
+   */
   readonly #prepare: (store: Store, action: string) => void;
 
   static {
     instancePreFromPointer = (pointer, module, prepare) =>
-      new InstancePre(FROM_POINTER, pointer, module, prepare);
+      fromRaw(InstancePre, { pointer, module, prepare });
   }
 
   /** Internal: use `Linker.instantiatePre`. */
-  constructor(
-    token: symbol,
-    pointer: Deno.PointerObject,
-    module: Module,
-    prepare: (store: Store, action: string) => void,
-  ) {
-    if (token !== FROM_POINTER) {
+  private constructor() {
+    const raw = takeRaw<{
+      pointer: Deno.PointerObject;
+      module: Module;
+      prepare: (store: Store, action: string) => void;
+    }>();
+    if (raw === undefined) {
       throw new TypeError("InstancePre is made by Linker.instantiatePre(module)");
     }
     this.#handle = new Handle(
       this,
       "InstancePre",
-      pointer,
+      raw.pointer,
       (p) => ffi().wasmtime_instance_pre_delete(p),
     );
-    this.#module = module;
-    this.#prepare = prepare;
+    this.#module = raw.module;
+    this.#prepare = raw.prepare;
   }
 
   /** The module this was made from. */
@@ -77,7 +80,6 @@ export class InstancePre {
   instantiate(store: Store): Instance {
     const context = contextOf(store, "InstancePre.instantiate");
     this.#prepare(store, "InstancePre.instantiate");
-    assertWasiReady(store, this.#module, "InstancePre.instantiate");
     const struct = new Uint8Array(INSTANCE_SIZE);
     const pointer = this.#handle.pointer("instantiate");
     runGuest(
@@ -92,7 +94,6 @@ export class InstancePre {
   async instantiateAsync(store: Store, options: CallOptions = {}): Promise<Instance> {
     contextOf(store, "InstancePre.instantiateAsync");
     this.#prepare(store, "InstancePre.instantiateAsync");
-    assertWasiReady(store, this.#module, "InstancePre.instantiateAsync");
     this.#handle.pointer("instantiateAsync");
     const struct = new Uint8Array(INSTANCE_SIZE);
     await driveFuture(

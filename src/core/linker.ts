@@ -5,24 +5,38 @@
  * @module
  */
 import { OutCell, utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { check } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check } from "./failure.ts";
 import { type Extern, externFromStruct, externToStruct } from "./extern.ts";
 import { ffi } from "../ffi/symbols.ts";
-import type { HostFunction } from "./caller.ts";
-import { runGuest } from "./failure.ts";
+import { runGuest } from "./call.ts";
 import { type Func, funcFromStruct } from "./func.ts";
-import { createHostCallback, registerHost } from "./host.ts";
+import { createHostCallback, type HostFunction } from "./host.ts";
 import { type CallOptions, driveFuture } from "./async.ts";
 import { type InstancePre, instancePreFromPointer } from "./instance_pre.ts";
-import { HOST_OWNER } from "./values.ts";
+import { HOST_OWNER, registerHost } from "./registry.ts";
 import { Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
-import { assertWasiReady, Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
+import { Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
 import { EXTERN_SIZE, FUNC_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import type { Module } from "./module.ts";
 import { contextOf, requireAsync, type Store, storeHasWasi } from "./store.ts";
 import { FuncType } from "./types.ts";
+
+/** Module names under which WASI preview 1 functions are imported. */
+const WASI_MODULES: readonly string[] = ["wasi_snapshot_preview1", "wasi_unstable"];
+
+/** Throws if `module` imports WASI but `store` has no WASI context. */
+function assertWasiReady(store: Store, module: Module, action: string): void {
+  if (storeHasWasi(store)) return;
+  const wasi = module.imports.find((i) => WASI_MODULES.includes(i.module));
+  if (wasi) {
+    throw new WasmtimeError(
+      `${action}: the module imports ${wasi.module}.${wasi.name} but the store has no WASI ` +
+        "context; create it with new Store(engine, { wasi: new WasiConfig() })",
+    );
+  }
+}
 
 function name(value: string, what: string): Uint8Array<ArrayBuffer> {
   if (typeof value !== "string") throw new WasmtimeError(`${what} must be a string`);
@@ -116,11 +130,12 @@ export class Linker {
     }
   }
 
-  #requireWasiFor(store: Store, action: string): void {
-    this.#requireWasi(store, action);
-  }
-
-  #requireWasi(store: Store, action: string): void {
+  /**
+   * Fits `store` to this linker's definitions before they are used in it: marks it async-only
+   * if the linker defines async host functions (a synchronous call would make Wasmtime abort),
+   * and refuses it without a WASI context if the linker defines WASI.
+   */
+  #prepareStore(store: Store, action: string): void {
     if (this.#async) requireAsync(store);
     if (this.#wasi && !storeHasWasi(store)) {
       throw new WasmtimeError(
@@ -253,7 +268,7 @@ export class Linker {
    */
   defineModule(store: Store, moduleName: string, module: Module): this {
     const context = contextOf(store, "Linker.defineModule");
-    this.#requireWasi(store, "defineModule");
+    this.#prepareStore(store, "defineModule");
     assertWasiReady(store, module, "Linker.defineModule");
     const nameBytes = name(moduleName, "module name");
     const modulePointer = module.pointer("Linker.defineModule");
@@ -328,7 +343,7 @@ export class Linker {
    */
   instantiate(store: Store, module: Module): Instance {
     const context = contextOf(store, "Linker.instantiate");
-    this.#requireWasi(store, "instantiate");
+    this.#prepareStore(store, "instantiate");
     assertWasiReady(store, module, "Linker.instantiate");
     const struct = new Uint8Array(INSTANCE_SIZE);
     const linker = this.#pointer("instantiate");
@@ -351,7 +366,7 @@ export class Linker {
     options: CallOptions = {},
   ): Promise<Instance> {
     contextOf(store, "Linker.instantiateAsync");
-    this.#requireWasi(store, "instantiateAsync");
+    this.#prepareStore(store, "instantiateAsync");
     assertWasiReady(store, module, "Linker.instantiateAsync");
     this.#pointer("instantiateAsync");
     module.pointer("Linker.instantiateAsync");
@@ -393,14 +408,17 @@ export class Linker {
     return instancePreFromPointer(
       out.takePointer()!,
       module,
-      (store, action) => this.#requireWasiFor(store, action),
+      (store, action) => {
+        this.#prepareStore(store, action);
+        assertWasiReady(store, module, action);
+      },
     );
   }
 
   /** The definition of `module.name` in `store`, or undefined. */
   get(store: Store, module: string, field: string): Extern | undefined {
     const context = contextOf(store, "Linker.get");
-    this.#requireWasi(store, "get");
+    this.#prepareStore(store, "get");
     const moduleBytes = name(module, "module name");
     const fieldBytes = name(field, "field name");
     this.#checkStore(store, "get", module, [field]);
@@ -420,7 +438,7 @@ export class Linker {
   /** The default export (`""` or `_start`) of the module defined as `name`. */
   getDefault(store: Store, module: string): Func {
     const context = contextOf(store, "Linker.getDefault");
-    this.#requireWasi(store, "getDefault");
+    this.#prepareStore(store, "getDefault");
     const moduleBytes = name(module, "module name");
     this.#checkStore(store, "getDefault", module, ["", "_start"]);
     const struct = new Uint8Array(FUNC_SIZE);

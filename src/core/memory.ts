@@ -19,16 +19,18 @@
  * @module
  */
 import { decodeUtf8, nativeBuffer, OutCell, utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { check } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { MEMORY_SIZE } from "../ffi/layout.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
 import {
   contextOf,
   exposeBuffer,
   liveContext,
   retireBuffer,
   type Store,
+  type StructFields,
   trackView,
   type ViewOwner,
 } from "./store.ts";
@@ -36,8 +38,6 @@ import { DEFAULT_PAGE_SIZE_LOG2, type MemoryType, newMemoryType, readMemoryType 
 
 /** The previous-size out-parameter of `wasmtime_memory_grow` (no guest code runs). */
 const previousOut = new OutCell();
-
-const FROM_STRUCT = Symbol("wasmtime-deno.memoryFromStruct");
 
 /**
  * Wasmtime's default `memoryReservation` on 64-bit hosts: a memory whose maximum fits in it
@@ -231,18 +231,19 @@ export class Memory {
   #views: MemoryView | null = null;
 
   static {
-    memoryFromStruct = (store, struct) =>
-      new Memory(store, FROM_STRUCT as unknown as MemoryType, struct);
+    memoryFromStruct = (store, struct) => fromRaw(Memory, { store, struct });
     memoryStruct = (memory) => memory.#struct;
   }
 
   /** Creates a memory of `type` in `store` (for importing into instances). */
-  constructor(store: Store, type: MemoryType, struct?: Uint8Array<ArrayBuffer>) {
-    this.#store = store;
-    if ((type as unknown) === FROM_STRUCT) {
-      this.#struct = struct!;
+  constructor(store: Store, type: MemoryType) {
+    const raw = takeRaw<StructFields>();
+    if (raw !== undefined) {
+      this.#store = raw.store;
+      this.#struct = raw.struct;
       return;
     }
+    this.#store = store;
     const context = contextOf(store, "new Memory");
     const nativeType = newMemoryType(type);
     this.#struct = new Uint8Array(MEMORY_SIZE);

@@ -4,23 +4,19 @@
  * @module
  */
 import { newVec, OutCell, takeByteVec } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { readChecked } from "../permissions.ts";
 import { loadCached } from "./module_cache.ts";
-import { check, takeError } from "../errors.ts";
+import { check, takeError } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
 import { type ExportType, type ImportType, takeExportTypes, takeImportTypes } from "./types.ts";
 import { moduleBytes } from "./wat.ts";
 
 /** The `wasmtime_module_t **` out-parameter of compile and deserialize. */
 const moduleOut = new OutCell();
-
-/** A module pointer made by deserialization, handed to the constructor to own. */
-class Adopted {
-  constructor(readonly pointer: Deno.PointerObject) {}
-}
 
 /**
  * A compiled WebAssembly module, ready to be instantiated in any store of its engine.
@@ -46,16 +42,19 @@ export class Module {
    * {@linkcode WasmtimeError} for malformed or invalid input.
    */
   constructor(engine: Engine, source: string | Uint8Array | ArrayBuffer) {
-    this.#engine = engine;
-    if (source instanceof Adopted) {
+    const raw = takeRaw<{ engine: Engine; pointer: Deno.PointerObject }>();
+    if (raw !== undefined) {
+      // A module made by deserialization: own its pointer.
+      this.#engine = raw.engine;
       this.#handle = new Handle(
         this,
         "Module",
-        source.pointer,
+        raw.pointer,
         (p) => ffi().wasmtime_module_delete(p),
       );
       return;
     }
+    this.#engine = engine;
     const bytes = moduleBytes(source, "new Module");
     const error = ffi().wasmtime_module_new(
       engine.pointer("new Module"),
@@ -72,8 +71,8 @@ export class Module {
     );
   }
 
-  static #adopt(engine: Engine, pointer: Deno.PointerObject): Module {
-    return new Module(engine, new Adopted(pointer) as unknown as Uint8Array);
+  static #fromPointer(engine: Engine, pointer: Deno.PointerObject): Module {
+    return fromRaw(Module, { engine, pointer });
   }
 
   /** Compiles the module in the file at `path` (read with Deno's permissions). */
@@ -126,7 +125,7 @@ export class Module {
       moduleOut.bytes,
     );
     if (error !== null) throw takeError(error, "cannot deserialize the module");
-    return Module.#adopt(engine, moduleOut.takePointer()!);
+    return Module.#fromPointer(engine, moduleOut.takePointer()!);
   }
 
   /**
@@ -162,7 +161,7 @@ export class Module {
       moduleOut.bytes,
     );
     if (error !== null) throw takeError(error, `cannot deserialize ${path}`);
-    return Module.#adopt(engine, moduleOut.takePointer()!);
+    return Module.#fromPointer(engine, moduleOut.takePointer()!);
   }
 
   /**
@@ -194,7 +193,7 @@ export class Module {
     source: string | Uint8Array | ArrayBuffer,
     options: { dir: string },
   ): Module {
-    return loadCached(engine, moduleBytes(source, "Module.cached"), options?.dir);
+    return loadCached(Module, engine, moduleBytes(source, "Module.cached"), options?.dir);
   }
 
   /** The engine the module was compiled for. */

@@ -22,8 +22,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { Engine } from "./engine.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { Module } from "./module.ts";
+import { WasmtimeError } from "../errors.ts";
+import type { Module } from "./module.ts";
 import { readChecked, requirePermission } from "../permissions.ts";
 import { version } from "../version.ts";
 
@@ -142,8 +142,17 @@ function trustedEntry(info: Deno.FileInfo, uid: number | undefined): boolean {
   return info.uid === uid && (info.mode & GROUP_OR_OTHER_WRITE) === 0;
 }
 
-/** Loads `bytes` compiled for `engine` from the cache in `dir`, or compiles and stores it. */
-export function loadCached(engine: Engine, bytes: Uint8Array, dir: string): Module {
+/**
+ * Loads `bytes` compiled for `engine` from the cache in `dir`, or compiles and stores it.
+ * Modules are made through `modules` (the Module class, passed by `Module.cached`), so this
+ * file sits below module.ts instead of in an import circle with it.
+ */
+export function loadCached(
+  modules: typeof Module,
+  engine: Engine,
+  bytes: Uint8Array,
+  dir: string,
+): Module {
   if (typeof dir !== "string" || dir.length === 0) {
     throw new WasmtimeError("Module.cached: options.dir must name a directory");
   }
@@ -198,14 +207,14 @@ export function loadCached(engine: Engine, bytes: Uint8Array, dir: string): Modu
     const compiled = entry.bytes.subarray(MAGIC.length + DIGEST_SIZE);
     if (sameBytes(digest, sha256(keyText, separator, compiled))) {
       try {
-        return Module.deserialize(engine, compiled);
+        return modules.deserialize(engine, compiled);
       } catch {
         // Incompatible with this engine after all: fall through and recompile.
       }
     }
   }
 
-  const module = new Module(engine, bytes);
+  const module = new modules(engine, bytes);
   try {
     const compiled = module.serialize();
     const partial = `${path}.${randomUUID()}.partial`;

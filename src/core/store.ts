@@ -4,14 +4,13 @@
  *
  * @module
  */
-import { WasmtimeError } from "../error_types.ts";
-import { check, errorMessage } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check, takeErrorMessage } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { OutCell, pointerBits, pointerFromBits } from "../ffi/raw.ts";
 import { disposedError, Handle } from "../ffi/handle.ts";
 import type { Engine } from "./engine.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
-import { lazyCaller, pinCaller } from "./caller.ts";
 
 /**
  * Resource limits enforced by Wasmtime for one store.
@@ -60,11 +59,26 @@ export interface StoreOptions {
   wasi?: WasiSource;
 }
 
+/**
+ * The raw fields of a store-owned object (Func, Global, Table, Memory, Instance), given to
+ * `fromRaw`: its store and the Wasmtime struct (`wasmtime_func_t`, ...) that names it there.
+ */
+export interface StructFields {
+  store: Store;
+  struct: Uint8Array<ArrayBuffer>;
+}
+
 /** An object that must revalidate (or detach) zero-copy views after guest code ran. */
 export interface ViewOwner {
   revalidateView(): void;
   detachView(): void;
 }
+
+/**
+ * Effectively "never", in epoch ticks: the deadline of a store of an epoch-interruption engine
+ * outside timed and async calls, so that calls do not trap at once.
+ */
+export const FAR_DEADLINE = 2 ** 53 - 1;
 
 let nextStoreId = 1;
 /**
@@ -239,8 +253,6 @@ export class Store {
     enterStore = (store) => {
       if (store.#syncBlocked !== null) throw new WasmtimeError(store.#syncBlocked());
       if (store.#context === null) throw disposedError("Store", "call");
-      // Called back from a host function: its Caller must keep resolving to its own call.
-      if (lazyCaller !== null) pinCaller();
       if (store.#depth++ === 0 && store.#views.size > 0 && !store.#inCall) {
         store.#inCall = true;
         storesInCall.push(store);
@@ -354,7 +366,7 @@ export class Store {
     if (options.epochDeadline !== undefined) {
       this.setEpochDeadline(options.epochDeadline);
     } else if (engineOptions.epochInterruption) {
-      this.setEpochDeadline(2 ** 53 - 1);
+      this.setEpochDeadline(FAR_DEADLINE);
     }
     if (options.wasi !== undefined) {
       const config = options.wasi[WASI_INTO_NATIVE]();
@@ -447,8 +459,7 @@ export class Store {
   }
 
   #fuelError(error: Deno.PointerObject): WasmtimeError {
-    const message = errorMessage(error);
-    ffi().wasmtime_error_delete(error);
+    const message = takeErrorMessage(error);
     return new WasmtimeError(
       `Store.fuel: ${message}; create the engine with new Engine({ consumeFuel: true })`,
     );

@@ -3,19 +3,18 @@
  *
  * @module
  */
-import { WasmtimeError } from "../error_types.ts";
-import { check } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { OutCell } from "../ffi/raw.ts";
 import { TABLE_SIZE, VAL_SIZE } from "../ffi/layout.ts";
-import { contextOf, type Store } from "./store.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import { contextOf, type Store, type StructFields } from "./store.ts";
 import { newTableType, readTableType, type TableType } from "./types.ts";
 import { readVal, unrootVal, writeVal } from "./values.ts";
 
 /** The previous-size out-parameter of `wasmtime_table_grow` (no guest code runs). */
 const previousOut = new OutCell();
-
-const FROM_STRUCT = Symbol("wasmtime-deno.tableFromStruct");
 
 /** Internal: wraps a `wasmtime_table_t` of `store`. */
 export let tableFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Table;
@@ -48,23 +47,19 @@ export class Table {
   #element: TableType["element"] | undefined;
 
   static {
-    tableFromStruct = (store, struct) =>
-      new Table(store, FROM_STRUCT as unknown as TableType, undefined, struct);
+    tableFromStruct = (store, struct) => fromRaw(Table, { store, struct });
     tableStruct = (table) => table.#struct;
   }
 
   /** Creates a table of `type` in `store`, every element set to `init` (default null). */
-  constructor(
-    store: Store,
-    type: TableType,
-    init: unknown = null,
-    struct?: Uint8Array<ArrayBuffer>,
-  ) {
-    this.#store = store;
-    if ((type as unknown) === FROM_STRUCT) {
-      this.#struct = struct!;
+  constructor(store: Store, type: TableType, init: unknown = null) {
+    const raw = takeRaw<StructFields>();
+    if (raw !== undefined) {
+      this.#store = raw.store;
+      this.#struct = raw.struct;
       return;
     }
+    this.#store = store;
     const context = contextOf(store, "new Table");
     const nativeType = newTableType(type);
     this.#struct = new Uint8Array(TABLE_SIZE);

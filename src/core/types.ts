@@ -15,8 +15,8 @@ import {
   readPointers,
   vecParts,
 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { check } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
 import {

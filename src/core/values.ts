@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { pointerBits, pointerFromBits } from "../ffi/raw.ts";
 import {
@@ -34,38 +34,12 @@ import {
 import type { ValType } from "./types.ts";
 import type { Store } from "./store.ts";
 import { Func, funcFromStruct, funcStruct } from "./func.ts";
+import { EXTERN_OWNER, externrefById, registerExternref, unregisterExternref } from "./registry.ts";
 
 const MASK_64 = 0xffff_ffff_ffff_ffffn;
 const TWO_128 = 1n << 128n;
 
-// ---- externref registry -----------------------------------------------------------------
-
-/** Identifies this JS realm's externrefs in the native dropped-id queue. */
-const OWNER = crypto.getRandomValues(new BigUint64Array(1))[0] & ~1n;
-/** Identifies this JS realm's host functions in the native dropped-id queue. */
-export const HOST_OWNER: bigint = OWNER | 1n;
-const externValues = new Map<bigint, unknown>();
-let nextExternId = 1n;
-let createdSinceDrain = 0;
-const dropped = new BigUint64Array(256);
-const droppedBytes = new Uint8Array(dropped.buffer);
-
-/** Forgets JS values whose externrefs Wasmtime has collected. */
-export function releaseDroppedExternrefs(): void {
-  createdSinceDrain = 0;
-  for (;;) {
-    const count = Number(
-      ffi().wasmtime_deno_take_dropped(OWNER, droppedBytes, BigInt(dropped.length)),
-    );
-    for (let i = 0; i < count; i++) externValues.delete(dropped[i]);
-    if (count < dropped.length) return;
-  }
-}
-
-/** Number of JS values currently held for wasm (for tests and diagnostics). */
-export function liveExternrefCount(): number {
-  return externValues.size;
-}
+// ---- externrefs ----------------------------------------------------------------------------
 
 /** Rooted externrefs made for an in-flight call, unrooted by {@linkcode releaseRoots}. */
 const rooted: Uint8Array<ArrayBuffer>[] = [];
@@ -77,11 +51,9 @@ export function releaseRoots(): void {
 
 /** Writes a new rooted externref for `value` into `out` (EXTERNREF_SIZE bytes at offset 0). */
 function newExternref(context: Deno.PointerObject, value: unknown, out: Uint8Array): void {
-  if (++createdSinceDrain >= 64) releaseDroppedExternrefs();
-  const id = nextExternId++;
-  externValues.set(id, value);
-  if (!ffi().wasmtime_deno_externref_new(context, OWNER, id, out)) {
-    externValues.delete(id);
+  const id = registerExternref(value);
+  if (!ffi().wasmtime_deno_externref_new(context, EXTERN_OWNER, id, out)) {
+    unregisterExternref(id);
     throw new WasmtimeError("cannot allocate an externref: the store's GC heap is exhausted");
   }
 }
@@ -89,7 +61,7 @@ function newExternref(context: Deno.PointerObject, value: unknown, out: Uint8Arr
 function externrefValue(context: Deno.PointerObject, ref: Uint8Array): unknown {
   const id = ffi().wasmtime_deno_externref_id(context, ref);
   // An id of 0 is an externref this binding did not make (e.g. `extern.convert_any`).
-  return id === 0n ? undefined : externValues.get(id);
+  return id === 0n ? undefined : externrefById(id);
 }
 
 // ---- argument checking ------------------------------------------------------------------

@@ -4,8 +4,8 @@
  * @module
  */
 import { newVec, takeByteVec, utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { check } from "../errors.ts";
+import { WasmtimeError } from "../errors.ts";
+import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 
 /**

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 
 interface Held {
   pointer: Deno.PointerObject;

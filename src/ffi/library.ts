@@ -15,7 +15,7 @@ import {
   libraryFileName,
   optionalEnv,
 } from "../package/cache.ts";
-import { LibraryError, PermissionError } from "../error_types.ts";
+import { LibraryError, PermissionError } from "../errors.ts";
 import { NATIVE_CRATE } from "../package/native_crate.ts";
 import { isGranted, requirePermission } from "../permissions.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { OutCell } from "../ffi/raw.ts";
 import { Handle } from "../ffi/handle.ts";

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { Trap } from "../errors.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { Trap, WasmtimeError } from "../errors.ts";
 import { runWasi, type RunWasiOptions } from "./run.ts";
 
 const USAGE = `usage: cli.ts run <module.wasm> [options] [--] [args...]

@@ -6,7 +6,7 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { cString, pointerArray, utf8 } from "../ffi/raw.ts";
-import { WasmtimeError } from "../error_types.ts";
+import { WasmtimeError } from "../errors.ts";
 import { requirePermission } from "../permissions.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";

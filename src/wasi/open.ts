@@ -9,7 +9,7 @@
  */
 import { basename, dirname, resolve } from "node:path";
 import { decodeUtf8, OutCell, utf8 } from "../ffi/raw.ts";
-import { PermissionError, WasmtimeError } from "../error_types.ts";
+import { PermissionError, WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import {
   EACCES,

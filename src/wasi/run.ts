@@ -5,8 +5,7 @@
  */
 import { driveFutureBlocking } from "../core/async.ts";
 import { Engine } from "../core/engine.ts";
-import { WasmtimeError } from "../error_types.ts";
-import { Trap, WasiExit } from "../errors.ts";
+import { Trap, WasiExit, WasiTrap, WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { funcStruct } from "../core/func.ts";
 import type { Instance } from "../core/instance.ts";
@@ -143,53 +142,6 @@ export interface WasiOutput {
 export interface WasiResult extends WasiOutput {
   /** The exit code: the argument of `proc_exit`, or 0 when `_start` returned. */
   exitCode: number;
-}
-
-/**
- * The {@linkcode Trap} thrown by {@linkcode runWasi}, carrying what the guest wrote before it
- * trapped (ran out of fuel, timed out, hit `unreachable`, ...). It is a `Trap`, so `code`,
- * `frames` and `details` are there too.
- *
- * @example
- * ```ts
- * import { runWasi, WasiTrap } from "@wasmtime-deno/wasmtime/wasi";
- * try {
- *   await runWasi("app.wasm", { timeoutMs: 1_000 });
- * } catch (e) {
- *   if (e instanceof WasiTrap) console.error(e.codeName, e.stdoutText, e.stderrText);
- * }
- * ```
- */
-export class WasiTrap extends Trap implements WasiOutput {
-  /** Standard output captured until the trap (empty unless captured). */
-  readonly stdout: Uint8Array<ArrayBuffer>;
-  /** Standard error captured until the trap (empty unless captured). */
-  readonly stderr: Uint8Array<ArrayBuffer>;
-
-  /** Wraps `trap` with the output captured before it. */
-  constructor(trap: Trap, stdout: Uint8Array<ArrayBuffer>, stderr: Uint8Array<ArrayBuffer>) {
-    super(
-      trap.message,
-      trap.code,
-      trap.frames,
-      trap.details,
-      trap.cause === undefined ? undefined : { cause: trap.cause },
-    );
-    this.name = "WasiTrap";
-    this.stack = trap.stack; // where the guest trapped, not where it was wrapped
-    this.stdout = stdout;
-    this.stderr = stderr;
-  }
-
-  /** `stdout` decoded as UTF-8. */
-  get stdoutText(): string {
-    return new TextDecoder().decode(this.stdout);
-  }
-
-  /** `stderr` decoded as UTF-8. */
-  get stderrText(): string {
-    return new TextDecoder().decode(this.stderr);
-  }
 }
 
 function storeLimits(options: RunWasiOptions): StoreLimits {
