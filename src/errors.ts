@@ -88,7 +88,33 @@ export class PermissionError extends WasmtimeError {
  * }
  * ```
  */
-export const TrapCode: typeof WASMTIME_TRAP_CODE = WASMTIME_TRAP_CODE;
+export const TrapCode: {
+  // Spelled out so that the published docs show the codes (the table itself is ffi/layout.ts's,
+  // checked against wasmtime/trap.h); tests/layout_test.ts checks that the two agree.
+  readonly StackOverflow: 0;
+  readonly MemoryOutOfBounds: 1;
+  readonly HeapMisaligned: 2;
+  readonly TableOutOfBounds: 3;
+  readonly IndirectCallToNull: 4;
+  readonly BadSignature: 5;
+  readonly IntegerOverflow: 6;
+  readonly IntegerDivisionByZero: 7;
+  readonly BadConversionToInteger: 8;
+  readonly UnreachableCodeReached: 9;
+  readonly Interrupt: 10;
+  readonly OutOfFuel: 11;
+  readonly AtomicWaitNonSharedMemory: 12;
+  readonly NullReference: 13;
+  readonly ArrayOutOfBounds: 14;
+  readonly AllocationTooLarge: 15;
+  readonly CastFailure: 16;
+  readonly CannotEnterComponent: 17;
+  readonly NoAsyncResult: 18;
+  readonly UnhandledTag: 19;
+  readonly ContinuationAlreadyConsumed: 20;
+  readonly DisabledOpcode: 21;
+  readonly AsyncDeadlock: 22;
+} = WASMTIME_TRAP_CODE;
 
 /**
  * A value of {@linkcode TrapCode}.
