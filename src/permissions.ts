@@ -132,7 +132,9 @@ export function realTarget(path: string): string {
   try {
     return Deno.realPathSync(path);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    // Anything but a missing file (a name too long, a loop): the open that follows fails with
+    // the operating system's reason.
+    if (!(error instanceof Deno.errors.NotFound)) return path;
     if (Deno.permissions.querySync({ name: "read", path: dirname(path) }).state !== "granted") {
       return path;
     }

@@ -361,3 +361,106 @@ console.log(JSON.stringify({ wrong, ok: ok > 0 }));`);
   assertClean(result);
   assert.equal(result.stdout.trim(), JSON.stringify({ wrong: 0, ok: true }));
 });
+
+// ---- found by the attacker review of this hardening ----------------------------------------
+
+Deno.test("a synchronous call into a store with async WASI throws instead of aborting", async () => {
+  const result = await runIsolated(`
+import { Engine, Linker, Module, Store } from ${JSON.stringify(MOD_URL)};
+import { WasiConfig } from ${JSON.stringify(WASI_URL)};
+const engine = new Engine();
+const store = new Store(engine, { wasi: new WasiConfig().args(["p", "args"]) });
+const linker = new Linker(engine).defineWasi({ async: true });
+const instance = await linker.instantiateAsync(store, new Module(engine, Deno.readFileSync(${
+    JSON.stringify(probe)
+  })));
+const start = instance.getFunc("_start");
+for (const call of [() => start.call(), () => start.typed([], [])(), () => start.callWith({})]) {
+  try { call(); console.log("returned"); } catch (e) { console.log(e.name); }
+}
+try { linker.instantiate(store, new Module(engine, Deno.readFileSync(${
+    JSON.stringify(probe)
+  }))); } catch (e) { console.log(e.name); }`);
+  assertClean(result);
+  assert.deepEqual(result.stdout.trim().split("\n"), [
+    "WasmtimeError",
+    "WasmtimeError",
+    "WasmtimeError",
+    "WasmtimeError",
+  ]);
+});
+
+Deno.test("stdin { file } that leads to a pipe or a FIFO is refused (no check by a pseudo path, no hang)", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wasmtime-deno-fifo-" });
+  Deno.symlinkSync("/proc/self/fd/0", join(dir, "pipe-link"));
+  const fifo = join(dir, "fifo");
+  const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  assert.ok(made.success, "mkfifo failed");
+  const result = await runIsolated(
+    `
+import { runWasi } from ${JSON.stringify(WASI_URL)};
+Deno.chdir(${JSON.stringify(dir)});
+for (const file of ["pipe-link", "fifo", "."]) {
+  try {
+    await runWasi(${
+      JSON.stringify(probe)
+    }, { args: ["p", "cat"], stdin: { file }, timeoutMs: 500 });
+    console.log("ran");
+  } catch (e) { console.log(e.name + ": " + e.message); }
+}`,
+    { stdin: "open", killMs: 20_000 },
+  );
+  assertClean(result);
+  const [pipe, fifoLine, directory] = result.stdout.trim().split("\n");
+  assert.match(pipe, /WasmtimeError: .*pipe:\[\d+\], which is not a file/);
+  assert.match(fifoLine, /WasmtimeError: .*is not a regular file/);
+  assert.match(directory, /WasmtimeError: /);
+});
+
+Deno.test("a multi-value host result whose element getter re-enters the guest keeps its values", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  let again: () => unknown = () => 0;
+  let depth = 0;
+  const pair = new Func(store, new FuncType([], ["i32", "i32"]), () => {
+    if (++depth > 1) return [2000, 2001];
+    const result = [10, 0];
+    Object.defineProperty(result, 1, {
+      get() {
+        again();
+        return 11;
+      },
+    });
+    return result;
+  });
+  const instance = new Instance(
+    store,
+    new Module(
+      engine,
+      `(module (import "" "pair" (func $pair (result i32 i32)))
+        (func (export "run") (result i32 i32) (call $pair)))`,
+    ),
+    [pair],
+  );
+  again = () => instance.getFunc("run")!.call();
+  assert.deepEqual(instance.getFunc("run")!.call(), [10, 11]);
+});
+
+Deno.test("many nonBlocking guests waiting in WASI hold few of Deno's pool threads", async () => {
+  const { poolWaitCount } = await import("../src/core/async.ts");
+  using engine = new Engine({ epochInterruption: true });
+  using module = new Module(engine, await Deno.readFile(blocking));
+  const runs = Array.from(
+    { length: 24 },
+    () => runWasi(module, { engine, args: ["b", "sleep"], timeoutMs: 400, nonBlocking: true }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const held = poolWaitCount();
+  const outcomes = await Promise.allSettled(runs);
+  assert.ok(held <= 4, `${held} pool threads held by waiting guests`);
+  for (const outcome of outcomes) {
+    assert.equal(outcome.status, "rejected");
+    const reason = (outcome as PromiseRejectedResult).reason;
+    assert.ok(reason instanceof Trap && reason.code === TrapCode.Interrupt, String(reason));
+  }
+});

@@ -57,6 +57,8 @@ const RUST_CODES: Partial<Record<Name, string>> = {
   OPEN_DIRECTORY: "fs.rs",
   OPEN_READ: "fs.rs",
   OPEN_WRITE_EXISTING: "fs.rs",
+  FS_KIND_FILE: "fs.rs",
+  FS_KIND_DIRECTORY: "fs.rs",
 };
 
 /** `IntegerDivisionByZero` -> `WASMTIME_TRAP_CODE_INTEGER_DIVISION_BY_ZERO` */

@@ -43,7 +43,11 @@ pub extern "C" fn wasmtime_deno_fs_open(
     let Some(path) = c_path(path, len) else {
         return libc::EINVAL;
     };
+    // O_NONBLOCK: opening a FIFO must not wait for its other end (that would block the JS
+    // thread before any deadline exists); JS refuses anything but a regular file or directory
+    // afterwards (see `wasmtime_deno_fs_kind`), and on those the flag changes nothing.
     let flags = libc::O_CLOEXEC
+        | libc::O_NONBLOCK
         | match mode {
             OPEN_DIRECTORY => libc::O_RDONLY | libc::O_DIRECTORY,
             OPEN_READ => libc::O_RDONLY,
@@ -133,6 +137,29 @@ fn reopen_path(fd: i32) -> String {
     } else {
         format!("/dev/fd/{fd}")
     }
+}
+
+/// Kinds of `wasmtime_deno_fs_kind`.
+pub const FS_KIND_OTHER: u32 = 0;
+pub const FS_KIND_FILE: u32 = 1;
+pub const FS_KIND_DIRECTORY: u32 = 2;
+
+/// What `fd` is: a regular file (1), a directory (2) or anything else (0: a FIFO, a socket, a
+/// device, which could block a guest's read or write beyond any deadline); -errno on failure.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_deno_fs_kind(fd: i32) -> i64 {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes a full `stat` on success.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } < 0 {
+        return -(errno() as i64);
+    }
+    // SAFETY: initialised by the successful fstat.
+    let mode = unsafe { stat.assume_init() }.st_mode & libc::S_IFMT;
+    i64::from(match mode {
+        libc::S_IFREG => FS_KIND_FILE,
+        libc::S_IFDIR => FS_KIND_DIRECTORY,
+        _ => FS_KIND_OTHER,
+    })
 }
 
 /// Truncates the file behind `fd` to zero bytes; returns 0 or an errno value.

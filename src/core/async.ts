@@ -191,17 +191,18 @@ export function withTimeout<T>(
   options: CallOptions,
   run: () => T,
   action = "callWith",
+  viaFuture = false,
 ): T {
   checkOptions(store, options, action, false);
   if (options.signal?.aborted) throw interrupted("the call was aborted", options.signal.reason);
   const timeoutMs = options.timeoutMs;
   if (timeoutMs === undefined || timeoutMs === Infinity) return run();
-  const context = contextOf(store, "callWith");
+  const context = contextOf(store, action);
   const control = epochControlOf(store)!;
   const outer = syncDeadlines.get(store);
   const deadline = Math.min(performance.now() + timeoutMs, outer ?? Infinity);
   // Holds the store: if a host function disposes it, the free waits until the deadline is reset.
-  enterStore(store);
+  enterStore(store, viaFuture);
   try {
     acquireTicker(store.engine);
     try {
@@ -419,21 +420,27 @@ export function driveFutureBlocking(
   const trap = new OutCell();
   const error = new OutCell();
   let outcome: WasmtimeError | undefined;
-  withTimeout(store, options, () => {
-    const context = contextOf(store, action);
-    enterGuest(store, () => {
-      const waker = ffi().wasmtime_deno_waker_new()!;
-      let future: Deno.PointerValue = null;
-      try {
-        future = start(context, trap.bytes, error.bytes);
-        outcome = pollBlocking(store, future!, waker, action);
-      } finally {
-        // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
-        if (future !== null) ffi().wasmtime_call_future_delete(future);
-        ffi().wasmtime_deno_waker_delete(waker);
-      }
-    });
-  }, action);
+  withTimeout(
+    store,
+    options,
+    () => {
+      const context = contextOf(store, action);
+      enterGuest(store, () => {
+        const waker = ffi().wasmtime_deno_waker_new()!;
+        let future: Deno.PointerValue = null;
+        try {
+          future = start(context, trap.bytes, error.bytes);
+          outcome = pollBlocking(store, future!, waker, action);
+        } finally {
+          // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
+          if (future !== null) ffi().wasmtime_call_future_delete(future);
+          ffi().wasmtime_deno_waker_delete(waker);
+        }
+      }, true);
+    },
+    action,
+    true,
+  );
   settle(trap, error, outcome, undefined, undefined, action);
 }
 
@@ -498,12 +505,58 @@ function settle(
 /** Longest single wait for a waker; a lost wake-up then costs at most this much. */
 const MAX_WAIT_US = 1_000_000n;
 
-/** Waits on Deno's blocking pool until the call's waker fires (or a cancellation wakes it). */
+/**
+ * Waits held on Deno's blocking pool at once. The pool also serves Deno's own file I/O: a
+ * guest per pool thread, each waiting in WASI, was measured to delay `Deno.readTextFile` by up
+ * to 1.5 s with 64 such guests. Waits beyond this many poll their waker on a timer instead.
+ */
+const MAX_POOL_WAITS = 4;
+/** Longest pause between two looks at the waker of a timer-polled wait. */
+const MAX_POLL_DELAY_MS = 16;
+let poolWaits = 0;
+
+/** Internal (tests): how many waits are held on Deno's blocking pool right now. */
+export function poolWaitCount(): number {
+  return poolWaits;
+}
+
+/**
+ * Waits until the call's waker fires (the guest can make progress) or a cancellation (deadline,
+ * abort, disposal) ends the wait, without blocking the event loop: on Deno's blocking pool
+ * while few calls wait, else by looking at the waker on a backoff timer (1 ms, doubling to
+ * 16 ms), which holds no thread.
+ */
 async function waitForWake(waker: Deno.PointerObject, cancelWaiters: (() => void)[]) {
-  const wake = () => ffi().wasmtime_deno_waker_wake(waker);
+  if (poolWaits < MAX_POOL_WAITS) {
+    const wake = () => ffi().wasmtime_deno_waker_wake(waker);
+    cancelWaiters.push(wake);
+    poolWaits++;
+    try {
+      await ffi().wasmtime_deno_waker_wait_nonblocking(waker, MAX_WAIT_US);
+    } finally {
+      poolWaits--;
+      const index = cancelWaiters.indexOf(wake);
+      if (index >= 0) cancelWaiters.splice(index, 1);
+    }
+    return;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelled = false;
+  let resume = () => {};
+  const wake = () => {
+    cancelled = true;
+    clearTimeout(timer);
+    resume();
+  };
   cancelWaiters.push(wake);
   try {
-    await ffi().wasmtime_deno_waker_wait_nonblocking(waker, MAX_WAIT_US);
+    // A zero timeout only reads the waker's flag.
+    for (let delay = 1; !cancelled && !ffi().wasmtime_deno_waker_wait(waker, 0n); delay *= 2) {
+      await new Promise<void>((resolve) => {
+        resume = resolve;
+        timer = setTimeout(resolve, Math.min(delay, MAX_POLL_DELAY_MS));
+      });
+    }
   } finally {
     const index = cancelWaiters.indexOf(wake);
     if (index >= 0) cancelWaiters.splice(index, 1);

@@ -34,9 +34,9 @@ import { releaseRoots } from "./values.ts";
  * The typed fast path goes through it too, with `run` made once per signature: measured, a
  * typed add(i32, i32) costs the same as with the bracket written inline (22.6 ns per call).
  */
-export function enterGuest<T>(store: Store, run: () => T): T {
+export function enterGuest<T>(store: Store, run: () => T, viaFuture = false): T {
   if (lazyCaller !== null) pinCaller();
-  enterStore(store);
+  enterStore(store, viaFuture);
   try {
     return run();
   } finally {

@@ -165,12 +165,15 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
             })`,
           );
         }
+        // Read every element before writing any slot: an element getter (or a Proxy) may call
+        // back into wasm and through this very function, which reuses the scratch slots.
+        const values = Array.from(result as unknown[]);
         for (let i = 0; i < results.length; i++) {
           writeRaw(
             view,
             i * VAL_RAW_SIZE,
             results[i],
-            result[i],
+            values[i],
             store!,
             context!,
             `result ${i} of ${name}`,

@@ -20,7 +20,7 @@ import type { Engine } from "./engine.ts";
 import { Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
 import { EXTERN_SIZE, FUNC_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import type { Module } from "./module.ts";
-import { contextOf, requireAsync, type Store, storeHasWasi } from "./store.ts";
+import { contextOf, requireAsync, requireFutures, type Store, storeHasWasi } from "./store.ts";
 import { FuncType } from "./types.ts";
 
 /** Module names under which WASI preview 1 functions are imported. */
@@ -65,6 +65,7 @@ export class Linker {
   readonly #engine: Engine;
   #wasi = false;
   #async = false;
+  #asyncWasi = false;
   /**
    * Definitions that belong to one store (`define`, `defineInstance`, `defineModule` of a
    * reactor), by module name then field name; `whole` marks a module name whose fields are not
@@ -137,6 +138,7 @@ export class Linker {
    */
   #prepareStore(store: Store, action: string): void {
     if (this.#async) requireAsync(store);
+    if (this.#asyncWasi) requireFutures(store);
     if (this.#wasi && !storeHasWasi(store)) {
       throw new WasmtimeError(
         `Linker.${action}: this linker defines WASI, so the store needs a WASI context: ` +
@@ -333,6 +335,7 @@ export class Linker {
       "Linker.defineWasi",
     );
     this.#wasi = true;
+    if (options.async === true) this.#asyncWasi = true;
     return this;
   }
 

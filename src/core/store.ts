@@ -173,7 +173,7 @@ export let contextOf: (store: Store, action: string) => Deno.PointerObject;
 /** A store's native context, or null once it is disposed (never throws). */
 export let liveContext: (store: Store) => Deno.PointerObject | null;
 /** Marks a call into the store as running (a store is not freed while calls run). */
-export let enterStore: (store: Store) => void;
+export let enterStore: (store: Store, viaFuture?: boolean) => void;
 /** Marks a call as finished and revalidates zero-copy memory views. */
 export let leaveStore: (store: Store) => void;
 /** Registers a memory whose zero-copy view must be revalidated after calls. */
@@ -185,6 +185,12 @@ export let storeHasWasi: (store: Store) => boolean;
  * Wasmtime abort the process, so they are refused from now on.
  */
 export let requireAsync: (store: Store) => void;
+/**
+ * Marks the store as using WASI linked asynchronously: plain synchronous calls would make
+ * Wasmtime abort the process, so only call futures may enter it (callAsync, or the blocking
+ * future driver that runWasi uses).
+ */
+export let requireFutures: (store: Store) => void;
 /** The store's native epoch control (null unless the engine has epoch interruption). */
 export let epochControlOf: (store: Store) => Deno.PointerObject | null;
 /**
@@ -227,8 +233,11 @@ export class Store {
   #asyncTail: Promise<void> = Promise.resolve();
   #asyncCancel: (() => void) | null = null;
   #asyncOnly = false;
+  #futuresOnly = false;
   /** Why synchronous calls are refused right now (null: they are allowed). */
   #syncBlocked: (() => string) | null = null;
+  /** Why a call future driven synchronously is refused right now (null: it is allowed). */
+  #futureBlocked: (() => string) | null = null;
 
   #updateSyncBlocked(): void {
     if (this.#asyncCancel !== null) {
@@ -238,9 +247,16 @@ export class Store {
       this.#syncBlocked = () =>
         "the store uses async host functions (Linker.defineAsyncFunc), so calls into it must " +
         "be async: use callAsync / instantiateAsync";
+    } else if (this.#futuresOnly) {
+      this.#syncBlocked = () =>
+        "the store uses WASI linked with defineWasi({ async: true }), so calls into it must be " +
+        "async: use callAsync / instantiateAsync (runWasi runs such guests synchronously too)";
     } else {
       this.#syncBlocked = null;
     }
+    this.#futureBlocked = this.#futuresOnly && this.#asyncCancel === null && !this.#asyncOnly
+      ? null
+      : this.#syncBlocked;
   }
 
   static {
@@ -250,8 +266,9 @@ export class Store {
       return context;
     };
     liveContext = (store) => store.#context;
-    enterStore = (store) => {
-      if (store.#syncBlocked !== null) throw new WasmtimeError(store.#syncBlocked());
+    enterStore = (store, viaFuture = false) => {
+      const blocked = viaFuture ? store.#futureBlocked : store.#syncBlocked;
+      if (blocked !== null) throw new WasmtimeError(blocked());
       if (store.#context === null) throw disposedError("Store", "call");
       if (store.#depth++ === 0 && store.#views.size > 0 && !store.#inCall) {
         store.#inCall = true;
@@ -260,6 +277,10 @@ export class Store {
     };
     requireAsync = (store) => {
       store.#asyncOnly = true;
+      store.#updateSyncBlocked();
+    };
+    requireFutures = (store) => {
+      store.#futuresOnly = true;
       store.#updateSyncBlocked();
     };
     leaveStore = (store) => {

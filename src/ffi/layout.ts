@@ -267,3 +267,7 @@ export const OPEN_DIRECTORY = 0;
 export const OPEN_READ = 1;
 /** `OPEN_WRITE_EXISTING`: an existing file for writing, not truncated. */
 export const OPEN_WRITE_EXISTING = 2;
+/** `FS_KIND_FILE` of `wasmtime_deno_fs_kind` (native/src/fs.rs): a regular file. */
+export const FS_KIND_FILE = 1;
+/** `FS_KIND_DIRECTORY`: a directory. */
+export const FS_KIND_DIRECTORY = 2;

@@ -93,6 +93,8 @@ export const symbols = {
   wasmtime_deno_fs_create_at: { parameters: ["i32", "buffer", "usize", "buffer"], result: "i32" },
   // ssize_t wasmtime_deno_fs_path(int fd, char *buf, size_t capacity)  (length or -errno)
   wasmtime_deno_fs_path: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // int64_t wasmtime_deno_fs_kind(int fd)  (1 regular file, 2 directory, 0 other, or -errno)
+  wasmtime_deno_fs_kind: { parameters: ["i32"], result: "i64" },
   // int wasmtime_deno_fs_truncate(int fd)
   wasmtime_deno_fs_truncate: { parameters: ["i32"], result: "i32" },
   // void wasmtime_deno_fs_close(int fd)

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "dcd1deb1709fb5212c9234efa987357918788bbd754a69552e9e6e62b9623963",
+  hash: "5796818ad06d751131e0d43b7eb7672be75a4bf2feb1977e4e07d968465dede1",
 } as const;

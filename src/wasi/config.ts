@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { basename, dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { cString, pointerArray, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../errors.ts";
-import { requirePermission } from "../permissions.ts";
+import { realTarget, requirePermission } from "../permissions.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
 import { VEC_SIZE } from "../ffi/layout.ts";
@@ -68,21 +68,12 @@ function requireWrite(path: string, why: string): void {
   });
 }
 
-/**
- * Where `path` really leads once symlinks are followed (for a file that does not exist yet:
- * its directory's real path), so that a link cannot lend access to a place Deno did not grant.
- */
-function realTarget(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    try {
-      return join(Deno.realPathSync(dirname(path)), basename(path));
-    } catch {
-      return path; // the directory is missing too: opening will fail with a clear error
-    }
+/** Checks that `value` is a usable host path: a string without NUL bytes. */
+function hostPath(value: unknown, what: string): string {
+  if (typeof value !== "string" || value.length === 0 || value.includes("\0")) {
+    throw new WasmtimeError(`WasiConfig: ${what} must be a non-empty path without NUL bytes`);
   }
+  return value;
 }
 
 /** C strings and the array of pointers to them, kept alive together. */
@@ -180,6 +171,9 @@ export class WasiConfig implements WasiSource {
    */
   stdin(source: StdinSource): this {
     this.#mutate("stdin");
+    if (typeof source === "object" && source !== null && "file" in source) {
+      hostPath(source.file, "stdin({ file })");
+    }
     this.#stdin = source;
     return this;
   }
@@ -208,6 +202,7 @@ export class WasiConfig implements WasiSource {
   /** Where standard output goes: "capture", "inherit" or `{ file }` (needs write permission). */
   stdoutTo(target: OutputTarget): this {
     this.#mutate("stdoutTo");
+    if (typeof target === "object" && target !== null) hostPath(target.file, "stdoutTo({ file })");
     this.#stdout = target;
     return this;
   }
@@ -215,6 +210,7 @@ export class WasiConfig implements WasiSource {
   /** Where standard error goes: "capture", "inherit" or `{ file }` (needs write permission). */
   stderrTo(target: OutputTarget): this {
     this.#mutate("stderrTo");
+    if (typeof target === "object" && target !== null) hostPath(target.file, "stderrTo({ file })");
     this.#stderr = target;
     return this;
   }
@@ -228,6 +224,8 @@ export class WasiConfig implements WasiSource {
     if (typeof hostDir !== "string" || typeof guestPath !== "string") {
       throw new WasmtimeError("WasiConfig.preopen(hostDir, guestPath): expected two strings");
     }
+    hostPath(hostDir, "preopen's hostDir");
+    hostPath(guestPath, "preopen's guestPath");
     this.#preopens.push({ host: hostDir, guest: guestPath, mutable: options.mutable === true });
     return this;
   }

@@ -21,6 +21,8 @@ import {
   ENOSYS,
   ENOTDIR,
   EPERM,
+  FS_KIND_DIRECTORY,
+  FS_KIND_FILE,
   OPEN_DIRECTORY,
   OPEN_READ,
   OPEN_WRITE_EXISTING,
@@ -56,11 +58,44 @@ function osError(verb: string, path: string, errno: number, purpose = ""): Wasmt
   return new WasmtimeError(`WASI: cannot ${verb} ${path}${purpose}: ${reason}`);
 }
 
-/** The path the kernel reports for `fd`: where the opened object really is. */
+/**
+ * The path the kernel reports for `fd`: where the opened object really is. Only an absolute
+ * path names something Deno's permissions can speak about: a pipe or socket reports
+ * `pipe:[N]` (which a permission query would resolve against the working directory), and an
+ * object deleted meanwhile reports `PATH (deleted)`; both are refused.
+ */
 function pathOf(fd: number, shown: string): string {
   const length = Number(ffi().wasmtime_deno_fs_path(fd, pathBuffer, BigInt(pathBuffer.length)));
   if (length < 0) throw osError("locate", shown, -length);
-  return decodeUtf8(pathBuffer.subarray(0, length));
+  const real = decodeUtf8(pathBuffer.subarray(0, length));
+  if (!real.startsWith("/")) {
+    throw new WasmtimeError(
+      `WASI: ${shown} leads to ${real}, which is not a file or directory of the file system`,
+    );
+  }
+  if (real.endsWith(" (deleted)")) {
+    throw new WasmtimeError(`WASI: ${shown} was deleted while it was being opened`);
+  }
+  return real;
+}
+
+/**
+ * Refuses anything but a directory for a preopen and a regular file for stdin/stdout/stderr:
+ * a FIFO, socket or device could block the guest's read or write inside Wasmtime, where no
+ * deadline reaches it (use `"inherit"` to connect the process's own streams).
+ */
+function requireKind(fd: number, purpose: OpenPurpose, shown: string): void {
+  const kind = Number(ffi().wasmtime_deno_fs_kind(fd));
+  if (kind < 0) throw osError("inspect", shown, -kind);
+  const wanted = purpose === "directory" ? FS_KIND_DIRECTORY : FS_KIND_FILE;
+  if (kind !== wanted) {
+    throw new WasmtimeError(
+      purpose === "directory"
+        ? `WASI: cannot preopen ${shown}: not a directory`
+        : `WASI: ${shown} is not a regular file (a FIFO, socket, device or directory could block ` +
+          'the guest beyond any deadline); use "inherit" for the process\'s own streams',
+    );
+  }
 }
 
 function open(path: string, mode: number): { fd: number } | { errno: number } {
@@ -90,6 +125,7 @@ export function openForGuest(
   why: string,
   mutable = false,
 ): number {
+  if (path.includes("\0")) throw new WasmtimeError(`WASI: ${why}: the path contains a NUL byte`);
   const shown = resolve(path);
   let opened = open(shown, MODES[purpose]);
   if ("errno" in opened && purpose === "write" && opened.errno === ENOENT) {
@@ -103,6 +139,7 @@ export function openForGuest(
   const fd = opened.fd;
   try {
     const real = pathOf(fd, shown);
+    requireKind(fd, purpose, shown);
     if (purpose === "write") {
       requireAccess("write", real, shown, why);
       const errno = ffi().wasmtime_deno_fs_truncate(fd);

@@ -7,7 +7,7 @@ import { driveFutureBlocking } from "../core/async.ts";
 import { Engine } from "../core/engine.ts";
 import { Trap, WasiExit, WasiTrap, WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { funcStruct } from "../core/func.ts";
+import { type Func, funcStruct } from "../core/func.ts";
 import type { Instance } from "../core/instance.ts";
 import { Linker } from "../core/linker.ts";
 import { Module } from "../core/module.ts";
@@ -167,6 +167,41 @@ function outputTarget(value: string | undefined): OutputTarget {
   return { file: value };
 }
 
+/**
+ * Runs `_start` or `_initialize` with the run's deadline: as an async call with `nonBlocking`;
+ * else synchronously, which with async WASI means a call future polled on this thread.
+ */
+async function runExport(
+  store: Store,
+  func: Func,
+  options: RunWasiOptions,
+  asyncWasi: boolean,
+): Promise<void> {
+  const timeoutMs = options.timeoutMs;
+  if (options.nonBlocking) {
+    await func.callAsyncWith({ timeoutMs });
+  } else if (!asyncWasi) {
+    func.callWith({ timeoutMs });
+  } else {
+    driveFutureBlocking(
+      store,
+      "runWasi",
+      { timeoutMs },
+      (context, trap, error) =>
+        ffi().wasmtime_func_call_async(
+          context,
+          funcStruct(func),
+          NO_VALUES,
+          0n,
+          NO_VALUES,
+          0n,
+          trap,
+          error,
+        ),
+    );
+  }
+}
+
 /** Arguments and results of `_start`: none (one slot so that the buffer has an address). */
 const NO_VALUES = new Uint8Array(16);
 
@@ -286,11 +321,7 @@ async function instantiateGuest(
       ? await linker.instantiateAsync(store, module)
       : linker.instantiate(store, module);
     const initialize = instance.getFunc("_initialize");
-    if (initialize && options.nonBlocking) {
-      await initialize.callAsyncWith({ timeoutMs: options.timeoutMs });
-    } else if (initialize) {
-      initialize.callWith({ timeoutMs: options.timeoutMs });
-    }
+    if (initialize) await runExport(store, initialize, options, asyncWasi);
     const ownedStore = store;
     return {
       engine,
@@ -351,27 +382,7 @@ export async function runWasi(
   }
   let exitCode = 0;
   try {
-    if (options.nonBlocking) {
-      await start.callAsyncWith({ timeoutMs: options.timeoutMs });
-    } else {
-      // WASI is async here, so the synchronous run is a call future polled on this thread.
-      driveFutureBlocking(
-        guest.store,
-        "runWasi",
-        { timeoutMs: options.timeoutMs },
-        (context, trap, error) =>
-          ffi().wasmtime_func_call_async(
-            context,
-            funcStruct(start),
-            NO_VALUES,
-            0n,
-            NO_VALUES,
-            0n,
-            trap,
-            error,
-          ),
-      );
-    }
+    await runExport(guest.store, start, options, true);
   } catch (error) {
     if (error instanceof Trap) {
       throw new WasiTrap(
