@@ -19,6 +19,7 @@ import {
   ROOT,
   runDeno,
   runIsolated,
+  startSymlinkRacer,
   tempScript,
 } from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
@@ -157,26 +158,7 @@ Deno.test("E3: a preopen whose symlink flips between an allowed and a forbidden 
   Deno.writeTextFileSync(join(forbidden, "outside.txt"), "secret");
   const link = join(sandbox, "link");
   Deno.symlinkSync(allowed, link);
-  const racer = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      await tempScript(`const [link, a, b, stop] = Deno.args;
-for (let i = 0; ; i++) {
-  const next = link + ".next";
-  try { Deno.removeSync(next); } catch { /* absent */ }
-  Deno.symlinkSync(i % 2 ? b : a, next);
-  Deno.renameSync(next, link);
-  if (i % 256 === 0) { try { Deno.statSync(stop); break; } catch { /* go on */ } }
-}`),
-      link,
-      allowed,
-      forbidden,
-      join(sandbox, "stop"),
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const racer = await startSymlinkRacer(link, allowed, forbidden);
   const entry = await cacheEntry();
   const script = await tempScript(`
 import { Engine, Linker, Module, Store } from ${JSON.stringify(MOD_URL)};
@@ -204,8 +186,7 @@ console.log(JSON.stringify(counts));`);
     `--allow-read=${entry},${probe},${sandbox}`,
     script,
   ]);
-  Deno.writeTextFileSync(join(sandbox, "stop"), "");
-  await racer.output();
+  await racer.stop();
   const counts = JSON.parse(result.stdout.trim() || "null");
   assert.ok(counts, result.stderr);
   console.log(`preopen race for 2 s: ${result.stdout.trim()}`);

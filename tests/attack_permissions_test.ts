@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Engine, Instance, Module, Store, WasmtimeError, wat2wasm } from "../mod.ts";
-import { cacheEntry, MOD_URL, runDeno, type RunResult, tempScript } from "./helpers.ts";
+import {
+  cacheEntry,
+  MOD_URL,
+  runDeno,
+  type RunResult,
+  startSymlinkRacer,
+  tempScript,
+} from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
 
 const probe = await compileC("probe");
@@ -227,21 +234,7 @@ Deno.test("deserializeFile: a symlink swapped while it is opened never loads the
   const link = join(pub, "race.cwasm");
   Deno.symlinkSync(join(pub, "a.cwasm"), link);
   // The racer flips the link between the allowed and the denied file with atomic renames.
-  const racer = await tempScript(`
-const [link, a, b, stop] = Deno.args;
-for (let i = 0; ; i++) {
-  const next = link + ".next";
-  try { Deno.removeSync(next); } catch { /* absent */ }
-  Deno.symlinkSync(i % 2 ? b : a, next);
-  Deno.renameSync(next, link);
-  if (i % 256 === 0) { try { Deno.statSync(stop); break; } catch { /* go on */ } }
-}`);
-  const stop = join(dir, "stop");
-  const racing = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", racer, link, join(pub, "a.cwasm"), b, stop],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const racing = await startSymlinkRacer(link, join(pub, "a.cwasm"), b);
   const result = await attempt(
     `using engine = new wasmtime.Engine();
 const counts = { a: 0, b: 0, refused: 0 };
@@ -259,8 +252,7 @@ for (const end = Date.now() + 2000; Date.now() < end;) {
 console.log(JSON.stringify(counts));`,
     { read: [dir] },
   );
-  Deno.writeTextFileSync(stop, "");
-  await racing.output();
+  await racing.stop();
   if (!result.stdout.trim().startsWith("{")) throw new Error(out(result));
   const counts = JSON.parse(result.stdout.trim());
   console.log(`race for 2 s: ${result.stdout.trim()}`);

@@ -115,3 +115,34 @@ export function assertClean(result: IsolatedResult): void {
     );
   }
 }
+
+/**
+ * Starts a process that flips the symlink `link` between `a` and `b` with atomic renames, as
+ * fast as it can, until `stop()` is called (for check-then-use race tests).
+ */
+export async function startSymlinkRacer(
+  link: string,
+  a: string,
+  b: string,
+): Promise<{ stop(): Promise<void> }> {
+  const stopFile = join(await Deno.makeTempDir({ prefix: "wasmtime-deno-racer-" }), "stop");
+  const script = await tempScript(`const [link, a, b, stop] = Deno.args;
+for (let i = 0; ; i++) {
+  const next = link + ".next";
+  try { Deno.removeSync(next); } catch { /* absent */ }
+  Deno.symlinkSync(i % 2 ? b : a, next);
+  Deno.renameSync(next, link);
+  if (i % 256 === 0) { try { Deno.statSync(stop); break; } catch { /* go on */ } }
+}`);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, link, a, b, stopFile],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return {
+    async stop() {
+      await Deno.writeTextFile(stopFile, "");
+      await child.status;
+    },
+  };
+}

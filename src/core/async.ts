@@ -261,6 +261,16 @@ function refuseReentrant(store: Store, action: string): void {
 }
 
 /**
+ * Starts a call future: receives the store's context and the trap / error out-parameters and
+ * returns the `wasmtime_call_future_t *` (func call, instantiation, instance-pre instantiation).
+ */
+export type StartFuture = (
+  context: Deno.PointerObject,
+  trap: Uint8Array<ArrayBuffer>,
+  error: Uint8Array<ArrayBuffer>,
+) => Deno.PointerValue;
+
+/**
  * Drives a call future to completion. `start` receives the store's context and the trap and
  * error out-parameters and returns the future; it runs only once the store is acquired, so it
  * must read native pointers (module, linker, ...) itself, then. Rejects with the guest's trap,
@@ -270,11 +280,7 @@ export async function driveFuture(
   store: Store,
   action: string,
   options: CallOptions,
-  start: (
-    context: Deno.PointerObject,
-    trap: Uint8Array<ArrayBuffer>,
-    error: Uint8Array<ArrayBuffer>,
-  ) => Deno.PointerValue,
+  start: StartFuture,
 ): Promise<void> {
   checkOptions(store, options, action, true);
   refuseReentrant(store, action);
@@ -411,11 +417,7 @@ export function driveFutureBlocking(
   store: Store,
   action: string,
   options: CallOptions,
-  start: (
-    context: Deno.PointerObject,
-    trap: Uint8Array<ArrayBuffer>,
-    error: Uint8Array<ArrayBuffer>,
-  ) => Deno.PointerValue,
+  start: StartFuture,
 ): void {
   const trap = new OutCell();
   const error = new OutCell();
