@@ -66,6 +66,24 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
   // `slots` values, then the done word the trampoline checks (see native/src/host.rs).
   const buffer = new Uint8Array((slots + 1) * VAL_RAW_SIZE);
   const done = new Uint32Array(buffer.buffer, slots * VAL_RAW_SIZE, 1);
+  /**
+   * The one bracket of every synchronous host call: the Caller is live, views are revalidated
+   * (the guest may have grown a memory), a JS failure becomes a trap that keeps the error aside,
+   * and the done word tells the trampoline that the JS body really ran (see native/src/host.rs).
+   */
+  const bracket = (body: (active: Caller) => void) => (): Deno.PointerValue => {
+    const active = beginHostCall(caller);
+    try {
+      revalidateAllViews();
+      body(active);
+      return ok;
+    } catch (error) {
+      return hostFailure(error, name);
+    } finally {
+      done[0] = 1;
+      endHostCall(active);
+    }
+  };
   const view = new DataView(buffer.buffer);
   const caller = new Caller();
   const args: unknown[] = new Array(params.length);
@@ -105,27 +123,11 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
       : params.length === 2
       ? (c: Caller) => fn(c, r0(), r1())
       : (c: Caller) => fn(c, r0(), r1(), r2());
-    return register(
-      newHostCallback(() => {
-        const active = beginHostCall(caller);
-        try {
-          revalidateAllViews();
-          write(invoke(active));
-          return ok;
-        } catch (error) {
-          return hostFailure(error, name);
-        } finally {
-          done[0] = 1;
-          endHostCall(active);
-        }
-      }),
-    );
+    return register(newHostCallback(bracket((active) => write(invoke(active)))));
   }
 
-  const callback = newHostCallback(() => {
-    const active = beginHostCall(caller);
+  return register(newHostCallback(bracket((active) => {
     try {
-      revalidateAllViews();
       let store: Store | undefined;
       let context: Deno.PointerObject | null = null;
       if (needsContext) {
@@ -180,17 +182,11 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
           );
         }
       }
-      return ok;
-    } catch (error) {
-      return hostFailure(error, name);
     } finally {
-      done[0] = 1;
-      endHostCall(active);
       args.fill(undefined);
       applyArgs.fill(undefined);
     }
-  });
-  return register(callback);
+  })));
 }
 
 let stackFloorMeasured = false;
