@@ -345,29 +345,27 @@ console.log(JSON.stringify({ wrong, ok: ok > 0 }));`);
 
 // ---- found by the attacker review of this hardening ----------------------------------------
 
-Deno.test("a synchronous call into a store with async WASI throws instead of aborting", async () => {
+Deno.test("synchronous calls into a store with async WASI run as futures, never abort", async () => {
   const result = await runIsolated(`
 import { Engine, Linker, Module, Store } from ${JSON.stringify(MOD_URL)};
 import { WasiConfig } from ${JSON.stringify(WASI_URL)};
-const engine = new Engine();
-const store = new Store(engine, { wasi: new WasiConfig().args(["p", "args"]) });
+const engine = new Engine({ epochInterruption: true });
+const wasi = new WasiConfig().args(["b", "sleep", "3600"]).captureStdout();
+const store = new Store(engine, { wasi });
 const linker = new Linker(engine).defineWasi({ async: true });
-const instance = await linker.instantiateAsync(store, new Module(engine, Deno.readFileSync(${
-    JSON.stringify(probe)
-  })));
+const module = new Module(engine, Deno.readFileSync(${JSON.stringify(blocking)}));
+const instance = linker.instantiate(store, module); // sync instantiate drives the future too
 const start = instance.getFunc("_start");
-for (const call of [() => start.call(), () => start.typed([], [])(), () => start.callWith({})]) {
-  try { call(); console.log("returned"); } catch (e) { console.log(e.name); }
-}
-try { linker.instantiate(store, new Module(engine, Deno.readFileSync(${
-    JSON.stringify(probe)
-  }))); } catch (e) { console.log(e.name); }`);
+const outcome = (call) => { try { call(); return "returned"; } catch (e) { return e.name + " " + (e.code ?? ""); } };
+console.log(outcome(() => start.typed([], [])()));
+const t0 = performance.now();
+console.log(outcome(() => start.callWith({ timeoutMs: 200 })), performance.now() - t0 < 2000);
+console.log(JSON.stringify(wasi.stdout.text()));`);
   assertClean(result);
   assert.deepEqual(result.stdout.trim().split("\n"), [
-    "WasmtimeError",
-    "WasmtimeError",
-    "WasmtimeError",
-    "WasmtimeError",
+    "WasmtimeError ",
+    "Trap 10 true",
+    JSON.stringify("before\n"),
   ]);
 });
 
@@ -444,4 +442,21 @@ Deno.test("many nonBlocking guests waiting in WASI hold few of Deno's pool threa
     const reason = (outcome as PromiseRejectedResult).reason;
     assert.ok(reason instanceof Trap && reason.code === TrapCode.Interrupt, String(reason));
   }
+});
+
+Deno.test("H3: a reactor export blocked in WASI is stopped by callWith({ timeoutMs })", async () => {
+  const reactor = await compileC("reactor", ["-mexec-model=reactor"]);
+  const { instantiateWasi } = await import("../wasi.ts");
+  using guest = await instantiateWasi(reactor, { timeoutMs: 10_000 });
+  const nap = guest.instance.getFunc("nap")!;
+  const started = performance.now();
+  assert.throws(
+    () => nap.callWith({ timeoutMs: 200 }, 3600),
+    (e: unknown) => e instanceof Trap && e.code === TrapCode.Interrupt,
+  );
+  const late = performance.now() - started - 200;
+  console.log(`reactor nap(3600) stopped ${late.toFixed(1)} ms after its deadline`);
+  assert.ok(late < 2000);
+  // The store stays usable, synchronously.
+  assert.equal(guest.instance.getFunc("next")!.call(), 101);
 });

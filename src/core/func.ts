@@ -8,14 +8,20 @@
  *
  * @module
  */
-import { type CallOptions, driveFuture, withTimeout } from "./async.ts";
+import {
+  type CallOptions,
+  driveFuture,
+  driveFutureBlocking,
+  type StartFuture,
+  withTimeout,
+} from "./async.ts";
 import { WasmtimeError } from "../errors.ts";
 import { callFrame, enterGuest, frameFailure, type Signature, signatureOf } from "./call.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback, type HostFunction } from "./host.ts";
 import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
-import { contextOf, type Store, type StructFields } from "./store.ts";
+import { contextOf, futureDriven, type Store, type StructFields } from "./store.ts";
 import { FuncType, type ValType } from "./types.ts";
 import {
   isNumeric,
@@ -155,6 +161,7 @@ export class Func {
    */
   call(...args: unknown[]): unknown {
     const store = this.#store;
+    if (futureDriven(store)) return this.#callBlocking({}, args, "Func.call");
     const context = contextOf(store, "call");
     const sig = this.#sig("call");
     this.#checkArity(sig, args.length, "Func.call");
@@ -205,6 +212,7 @@ export class Func {
    * checked before the call starts: a synchronous call blocks the thread that would observe it.
    */
   callWith(options: CallOptions, ...args: unknown[]): unknown {
+    if (futureDriven(this.#store)) return this.#callBlocking(options, args, "Func.callWith");
     return withTimeout(this.#store, options, () => this.call(...args));
   }
 
@@ -220,42 +228,75 @@ export class Func {
 
   /** {@linkcode callAsync} with options: `timeoutMs` and an `AbortSignal`. */
   async callAsyncWith(options: CallOptions, ...args: unknown[]): Promise<unknown> {
+    const call = this.#futureCall("callAsync", args);
+    try {
+      await driveFuture(this.#store, "Func.callAsync", options, call.start);
+    } finally {
+      call.release();
+    }
+    return call.results();
+  }
+
+  /**
+   * A call as a call future (for callAsync, and for synchronous calls into stores that accept
+   * only futures): arguments marshalled as `wasmtime_val_t`, the future's start, the results.
+   */
+  #futureCall(action: string, args: unknown[]): {
+    start: StartFuture;
+    release(): void;
+    results(): unknown;
+  } {
     const store = this.#store;
-    const context = contextOf(store, "callAsync");
-    const sig = this.#sig("callAsync");
-    this.#checkArity(sig, args.length, "Func.callAsync");
+    const context = contextOf(store, action);
+    const sig = this.#sig(action);
+    this.#checkArity(sig, args.length, `Func.${action}`);
     const { params, results } = sig;
     const argBytes = new Uint8Array(Math.max(1, params.length) * VAL_SIZE);
     const resultBytes = new Uint8Array(Math.max(1, results.length) * VAL_SIZE);
     const slot = (bytes: Uint8Array<ArrayBuffer>, i: number) =>
       bytes.subarray(i * VAL_SIZE, (i + 1) * VAL_SIZE);
+    const release = () => {
+      if (!store.disposed) {
+        for (let i = 0; i < params.length; i++) unrootVal(slot(argBytes, i));
+      }
+    };
     try {
       for (let i = 0; i < params.length; i++) {
         writeVal(slot(argBytes, i), params[i], args[i], store, context, `argument ${i}`);
       }
-      await driveFuture(
-        store,
-        "Func.callAsync",
-        options,
-        (ctx, trap, error) =>
-          ffi().wasmtime_func_call_async(
-            ctx,
-            this.#struct,
-            argBytes,
-            BigInt(params.length),
-            resultBytes,
-            BigInt(results.length),
-            trap,
-            error,
-          ),
-      );
-    } finally {
-      if (!store.disposed) {
-        for (let i = 0; i < params.length; i++) unrootVal(slot(argBytes, i));
-      }
+    } catch (error) {
+      release();
+      throw error;
     }
-    const values = results.map((_, i) => readVal(slot(resultBytes, i), store, context));
-    return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+    return {
+      start: (ctx, trap, error) =>
+        ffi().wasmtime_func_call_async(
+          ctx,
+          this.#struct,
+          argBytes,
+          BigInt(params.length),
+          resultBytes,
+          BigInt(results.length),
+          trap,
+          error,
+        ),
+      release,
+      results: () => {
+        const values = results.map((_, i) => readVal(slot(resultBytes, i), store, context));
+        return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+      },
+    };
+  }
+
+  /** A synchronous call into a store that accepts only call futures (async WASI). */
+  #callBlocking(options: CallOptions, args: unknown[], action: string): unknown {
+    const call = this.#futureCall("call", args);
+    try {
+      driveFutureBlocking(this.#store, action, options, call.start);
+    } finally {
+      call.release();
+    }
+    return call.results();
   }
 
   /**

@@ -12,7 +12,7 @@ import { ffi } from "../ffi/symbols.ts";
 import { runGuest } from "./call.ts";
 import { type Func, funcFromStruct } from "./func.ts";
 import { createHostCallback, type HostFunction } from "./host.ts";
-import { type CallOptions, driveFuture } from "./async.ts";
+import { type CallOptions, driveFuture, driveFutureBlocking } from "./async.ts";
 import { type InstancePre, instancePreFromPointer } from "./instance_pre.ts";
 import { HOST_OWNER, registerHost } from "./registry.ts";
 import { Handle } from "../ffi/handle.ts";
@@ -20,7 +20,14 @@ import type { Engine } from "./engine.ts";
 import { Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
 import { EXTERN_SIZE, FUNC_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import type { Module } from "./module.ts";
-import { contextOf, requireAsync, requireFutures, type Store, storeHasWasi } from "./store.ts";
+import {
+  contextOf,
+  futureDriven,
+  requireAsync,
+  requireFutures,
+  type Store,
+  storeHasWasi,
+} from "./store.ts";
 import { FuncType } from "./types.ts";
 
 /** Module names under which WASI preview 1 functions are imported. */
@@ -351,6 +358,24 @@ export class Linker {
     const struct = new Uint8Array(INSTANCE_SIZE);
     const linker = this.#pointer("instantiate");
     const modulePointer = module.pointer("Linker.instantiate");
+    if (futureDriven(store)) {
+      // Async WASI: the start function runs as a call future polled on this thread.
+      driveFutureBlocking(
+        store,
+        "Linker.instantiate",
+        {},
+        (context, trap, error) =>
+          ffi().wasmtime_linker_instantiate_async(
+            linker,
+            context,
+            modulePointer,
+            struct,
+            trap,
+            error,
+          ),
+      );
+      return instanceFromStruct(store, struct);
+    }
     runGuest(
       store,
       "Linker.instantiate",

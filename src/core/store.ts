@@ -191,6 +191,11 @@ export let requireAsync: (store: Store) => void;
  * future driver that runWasi uses).
  */
 export let requireFutures: (store: Store) => void;
+/**
+ * Whether synchronous calls into the store run as call futures driven on this thread (async
+ * WASI and no JS async host functions; see `driveFutureBlocking`).
+ */
+export let futureDriven: (store: Store) => boolean;
 /** The store's native epoch control (null unless the engine has epoch interruption). */
 export let epochControlOf: (store: Store) => Deno.PointerObject | null;
 /**
@@ -249,8 +254,9 @@ export class Store {
         "be async: use callAsync / instantiateAsync";
     } else if (this.#futuresOnly) {
       this.#syncBlocked = () =>
-        "the store uses WASI linked with defineWasi({ async: true }), so calls into it must be " +
-        "async: use callAsync / instantiateAsync (runWasi runs such guests synchronously too)";
+        "the store uses WASI linked with defineWasi({ async: true }): call its functions with " +
+        "call / callWith / callAsync (typed() functions and InstancePre.instantiate need a " +
+        "store without it), and instantiate with Linker.instantiate or instantiateAsync";
     } else {
       this.#syncBlocked = null;
     }
@@ -283,6 +289,7 @@ export class Store {
       store.#futuresOnly = true;
       store.#updateSyncBlocked();
     };
+    futureDriven = (store) => store.#futuresOnly && !store.#asyncOnly;
     leaveStore = (store) => {
       store.#depth--;
       if (store.#views.size > 0) revalidateViews(store);
