@@ -29,10 +29,15 @@ pub fn stack_here() -> usize {
     std::hint::black_box(&marker) as *const u8 as usize
 }
 
-/// True if JS may be entered here: the stack left above V8's floor is large enough.
+/// True if JS may be entered here: the stack left above V8's floor is large enough. Inlined
+/// into the host trampoline, so the address of a local of the trampoline's frame is the probe
+/// (no call per host call).
+#[inline(always)]
 pub fn js_stack_left() -> bool {
     let floor = JS_STACK_FLOOR.with(|f| f.get());
-    floor == 0 || stack_here() > floor.saturating_add(JS_STACK_MARGIN)
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    floor == 0 || here > floor.saturating_add(JS_STACK_MARGIN)
 }
 
 /// An address in the caller's stack frame; JS records the lowest one it reaches.

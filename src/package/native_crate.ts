@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "5796818ad06d751131e0d43b7eb7672be75a4bf2feb1977e4e07d968465dede1",
+  hash: "f0c18588cebb2461c304f471c9bb9bfca41900d027adaa8d0452dea699c41cd7",
 } as const;
