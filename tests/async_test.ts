@@ -185,7 +185,7 @@ Deno.test("a synchronous host function called during callAsync traps instead of 
   const instance = new Instance(store, module, [s]);
   await assert.rejects(
     () => instance.getFunc("run")!.callAsync(),
-    /synchronous host function was called during callAsync/,
+    /synchronous JS host function was called while the guest runs as a call future/,
   );
   assert.equal(instance.getFunc("run")!.call(), 5, "sync calls still work");
 });

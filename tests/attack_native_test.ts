@@ -460,3 +460,30 @@ Deno.test("H3: a reactor export blocked in WASI is stopped by callWith({ timeout
   // The store stays usable, synchronously.
   assert.equal(guest.instance.getFunc("next")!.call(), 101);
 });
+
+Deno.test("the kernel's /proc, /sys and /dev reach a guest only with every permission, as in Deno", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wasmtime-deno-proc-" });
+  Deno.symlinkSync("/proc/self/environ", join(dir, "environ"));
+  const body = `
+import { runWasi } from ${JSON.stringify(WASI_URL)};
+for (const spec of [{ stdin: { file: "/proc/self/environ" } }, { stdin: { file: ${
+    JSON.stringify(join(dir, "environ"))
+  } } }, { preopens: { "/r": "/" } }]) {
+  try {
+    const r = await runWasi(${JSON.stringify(probe)}, { args: ["p", "cat"], ...spec });
+    console.log("read " + r.stdout.length);
+  } catch (e) { console.log(e.name); }
+}`;
+  const narrow = await runIsolated(body, {
+    flags: ["--allow-read", "--allow-ffi", "--allow-env=HOME,WASMTIME_DENO_CACHE"],
+  });
+  assertClean(narrow);
+  assert.deepEqual(narrow.stdout.trim().split("\n"), [
+    "PermissionError",
+    "PermissionError",
+    "PermissionError",
+  ]);
+  const all = await runIsolated(body, { flags: ["-A"] });
+  assertClean(all);
+  assert.match(all.stdout, /^read [1-9]\d*$/m, "with --allow-all the guest may read them");
+});

@@ -95,8 +95,10 @@ extern "C" fn host_trampoline(
 ) -> Option<Box<wasm_trap_t>> {
     if thread::on_fiber() {
         return Some(trap(
-            "a synchronous host function was called during callAsync; define it with \
-             Linker.defineAsyncFunc (JS cannot run on Wasmtime's async stack)",
+            "a synchronous JS host function was called while the guest runs as a call future \
+             (callAsync, or any call into a store with WASI linked by defineWasi({ async: true })), \
+             where JS cannot run; define it with Linker.defineAsyncFunc and call with callAsync, \
+             or link WASI with defineWasi() (synchronous)",
         ));
     }
     if !thread::js_stack_left() {

@@ -254,9 +254,10 @@ export class Store {
         "be async: use callAsync / instantiateAsync";
     } else if (this.#futuresOnly) {
       this.#syncBlocked = () =>
-        "the store uses WASI linked with defineWasi({ async: true }): call its functions with " +
-        "call / callWith / callAsync (typed() functions and InstancePre.instantiate need a " +
-        "store without it), and instantiate with Linker.instantiate or instantiateAsync";
+        "the store uses WASI linked with defineWasi({ async: true }), so only call futures may " +
+        "enter it: use call / callWith / callAsync and Linker.instantiate / instantiateAsync " +
+        "(typed(), callBits, new Instance, defineModule and InstancePre.instantiate need a store " +
+        "whose linker uses defineWasi() or instantiateWasi's syncWasi: true)";
     } else {
       this.#syncBlocked = null;
     }

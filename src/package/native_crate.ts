@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "f0c18588cebb2461c304f471c9bb9bfca41900d027adaa8d0452dea699c41cd7",
+  hash: "c40dd97cfc88e8bbce51f1dcad04188ddb054adcdd38dc58aef92993d1fc2d53",
 } as const;

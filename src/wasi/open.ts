@@ -107,10 +107,44 @@ function open(path: string, mode: number): { fd: number } | { errno: number } {
 /** Throws a PermissionError unless Deno grants `name` access to `real` (opened as `shown`). */
 function requireAccess(name: "read" | "write", real: string, shown: string, why: string): void {
   const descriptor = { name, path: real } as const;
+  const where = real === shown ? real : `${shown} (which is ${real})`;
   if (!isGranted(descriptor)) {
-    const where = real === shown ? real : `${shown} (which is ${real})`;
     throw new PermissionError(`WASI: ${why} needs ${name} access to ${where}`, flagFor(descriptor));
   }
+  if (reachesKernelFiles(real) && !allGranted()) {
+    throw new PermissionError(
+      `WASI: ${why} reaches ${where}, where the kernel's /proc, /sys and /dev live; Deno itself ` +
+        "reads and writes those only with every permission granted",
+      "--allow-all",
+    );
+  }
+}
+
+/**
+ * The kernel's pseudo file systems (Linux): Deno refuses access to them unless every permission
+ * is granted (/proc/self/environ holds the whole environment, whatever --allow-env says), so the
+ * binding refuses them too, and any directory that contains them (a preopen of `/`).
+ */
+const KERNEL_ROOTS = ["/proc", "/sys", "/dev"];
+
+function reachesKernelFiles(real: string): boolean {
+  if (Deno.build.os !== "linux") return false;
+  const path = real.replace(/\/+$/, "") || "/";
+  return path === "/" ||
+    KERNEL_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
+}
+
+/** True if every permission is granted without restriction (`--allow-all`). */
+function allGranted(): boolean {
+  const names = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
+  return names.every((name) => {
+    try {
+      const status = Deno.permissions.querySync({ name } as Deno.PermissionDescriptor);
+      return status.state === "granted" && !(status as { partial?: boolean }).partial;
+    } catch {
+      return false; // a permission name this Deno does not know
+    }
+  });
 }
 
 /**
