@@ -46,6 +46,7 @@ const ERRNO = [
   "ENAMETOOLONG",
   "ENOSYS",
   "ELOOP",
+  "ENXIO",
 ] as const satisfies readonly Name[];
 
 /** Codes the wasmtime-deno shims define in Rust, and the file that defines each. */

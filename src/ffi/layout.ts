@@ -250,6 +250,8 @@ export const ENAMETOOLONG: number = DARWIN ? 63 : 36;
 export const ENOSYS: number = DARWIN ? 78 : 38;
 /** `ELOOP` */
 export const ELOOP: number = DARWIN ? 62 : 40;
+/** `ENXIO`: a FIFO opened for writing (without blocking) that nobody reads. */
+export const ENXIO = 6;
 
 // ---- codes defined by the wasmtime-deno shims in Rust (checked against native/src/) ------------
 

@@ -20,6 +20,7 @@ import {
   ENOENT,
   ENOSYS,
   ENOTDIR,
+  ENXIO,
   EPERM,
   FS_KIND_DIRECTORY,
   FS_KIND_FILE,
@@ -47,6 +48,7 @@ const ERRNO_NAMES: Record<number, string> = {
   [ENAMETOOLONG]: "name too long",
   [ENOSYS]: "not supported on this operating system",
   [ELOOP]: "too many levels of symbolic links",
+  [ENXIO]: "a FIFO that nobody reads (only regular files can be given to a guest)",
 };
 
 /** The `int *fd_out` of the open calls. */
