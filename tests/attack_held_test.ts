@@ -122,3 +122,26 @@ Deno.test("WASI: paths through a second mutable preopen cannot reach outside", a
   assert.equal(result.exitCode, 0, result.stdoutText);
   assert.doesNotMatch(result.stdoutText, /ESCAPED/);
 });
+
+Deno.test("a call whose later argument is bad releases the references made for earlier ones", async () => {
+  const { liveExternrefCount, releaseDroppedExternrefs } = await import("../src/core/registry.ts");
+  using engine = new Engine();
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module (func (export "mix") (param i32 externref i64) (result i32) local.get 0))`,
+  );
+  const { Instance } = await import("../mod.ts");
+  const mix = new Instance(store, module, []).getFunc("mix")!;
+  const live = () => {
+    store.gc();
+    releaseDroppedExternrefs();
+    return liveExternrefCount();
+  };
+  const before = live();
+  for (let i = 0; i < 200; i++) {
+    assert.throws(() => mix.call(1, { i }, "not an i64"), WasmtimeError);
+    assert.throws(() => mix.callBits(1, { i }, "not an i64"), WasmtimeError);
+  }
+  assert.equal(live(), before, "externrefs of failed calls stayed rooted");
+});

@@ -31,6 +31,7 @@ import {
   readRaw,
   readRawBits,
   readVal,
+  releaseRoots,
   unrootVal,
   writeRaw,
   writeRawBits,
@@ -166,8 +167,13 @@ export class Func {
     const sig = this.#sig("call");
     this.#checkArity(sig, args.length, "Func.call");
     const { view, params, results } = sig;
-    for (let i = 0; i < params.length; i++) {
-      writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
+    try {
+      for (let i = 0; i < params.length; i++) {
+        writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
+      }
+    } catch (error) {
+      releaseRoots(); // references made for the arguments before the bad one
+      throw error;
     }
     callFrame(store, sig, "Func.call");
     if (results.length === 0) return undefined;
@@ -190,10 +196,15 @@ export class Func {
     const sig = this.#sig("callBits");
     this.#checkArity(sig, args.length, "Func.callBits");
     const { view, params, results } = sig;
-    for (let i = 0; i < params.length; i++) {
-      const what = `argument ${i}`;
-      if (isNumeric(params[i])) writeRawBits(view, i * VAL_RAW_SIZE, params[i], args[i], what);
-      else writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, what);
+    try {
+      for (let i = 0; i < params.length; i++) {
+        const what = `argument ${i}`;
+        if (isNumeric(params[i])) writeRawBits(view, i * VAL_RAW_SIZE, params[i], args[i], what);
+        else writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, what);
+      }
+    } catch (error) {
+      releaseRoots(); // references made for the arguments before the bad one
+      throw error;
     }
     callFrame(store, sig, "Func.callBits");
     const out = new Array(results.length);
