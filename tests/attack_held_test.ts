@@ -145,3 +145,21 @@ Deno.test("a call whose later argument is bad releases the references made for e
   }
   assert.equal(live(), before, "externrefs of failed calls stayed rooted");
 });
+
+Deno.test("runWasi with a compiled Module uses the module's engine, and says what an engine lacks", async () => {
+  const probe = await compileC("probe");
+  using engine = new Engine({ epochInterruption: true });
+  using module = new Module(engine, await Deno.readFile(probe));
+  const result = await runWasi(module, { args: ["p", "args", "x"], timeoutMs: 5_000 });
+  assert.equal(result.stdoutText, "0=p\n1=args\n2=x\n");
+  await assert.rejects(
+    () => runWasi(module, { args: ["p"], fuel: 1_000 }),
+    (e: unknown) => e instanceof WasmtimeError && /consumeFuel: true/.test(e.message),
+  );
+  using plain = new Engine();
+  using plainModule = new Module(plain, await Deno.readFile(probe));
+  await assert.rejects(
+    () => runWasi(plainModule, { args: ["p"], timeoutMs: 100 }),
+    (e: unknown) => e instanceof WasmtimeError && /epochInterruption: true/.test(e.message),
+  );
+});

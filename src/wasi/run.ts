@@ -88,7 +88,10 @@ export interface RunWasiOptions {
    * skip compilation. Needs read and write permission for it.
    */
   cacheDir?: string;
-  /** Engine to compile with (its options must allow `fuel` / `timeoutMs` if given). */
+  /**
+   * Engine to compile with (its options must allow `fuel` / `timeoutMs` if given). Default: the
+   * module's own engine when a `Module` is given, else a new engine made for these options.
+   */
   engine?: Engine;
 }
 
@@ -292,6 +295,24 @@ export function instantiateWasi(
   return instantiateGuest(source, options, options.syncWasi !== true);
 }
 
+/** Says what to change when `engine` cannot carry out the run's fuel or deadline options. */
+function requireEngineFor(engine: Engine, options: RunWasiOptions): void {
+  const { consumeFuel, epochInterruption } = engine.options;
+  if (options.fuel !== undefined && !consumeFuel) {
+    throw new WasmtimeError(
+      "runWasi: `fuel` needs an engine with consumeFuel: true (the module's or options.engine); " +
+        "compile the module with new Engine({ consumeFuel: true }) or pass a path or bytes",
+    );
+  }
+  if ((options.timeoutMs !== undefined || options.nonBlocking) && !epochInterruption) {
+    throw new WasmtimeError(
+      "runWasi: `timeoutMs` and `nonBlocking` need an engine with epochInterruption: true (the " +
+        "module's or options.engine); compile the module with new Engine({ epochInterruption: " +
+        "true }) or pass a path or bytes",
+    );
+  }
+}
+
 /**
  * Instantiates a WASI guest with WASI linked asynchronously (`asyncWasi`), so that a deadline
  * stops it even inside a blocking WASI call; calls into the store, synchronous ones included,
@@ -302,11 +323,14 @@ async function instantiateGuest(
   options: RunWasiOptions,
   asyncWasi: boolean,
 ): Promise<WasiInstance> {
-  const engine = options.engine ?? new Engine({
+  // A compiled Module brings its engine (a store of another engine could not instantiate it).
+  const given = options.engine ?? (source instanceof Module ? source.engine : undefined);
+  if (given !== undefined) requireEngineFor(given, options);
+  const engine = given ?? new Engine({
     consumeFuel: options.fuel !== undefined,
     epochInterruption: options.timeoutMs !== undefined || options.nonBlocking === true,
   });
-  const ownsEngine = options.engine === undefined;
+  const ownsEngine = given === undefined;
   let limits: StoreLimits;
   try {
     limits = storeLimits(options);
