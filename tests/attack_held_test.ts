@@ -163,3 +163,13 @@ Deno.test("runWasi with a compiled Module uses the module's engine, and says wha
     (e: unknown) => e instanceof WasmtimeError && /epochInterruption: true/.test(e.message),
   );
 });
+
+Deno.test("a write that crosses maxCaptureBytes is cut at the cap, not dropped whole", async () => {
+  const probe = await compileC("probe");
+  // "big 1" writes 1 MiB in 64 KiB writes: the first one already crosses a 1000-byte cap.
+  for (const cap of [1000, 65_536 + 10]) {
+    const result = await runWasi(probe, { args: ["p", "big", "1"], maxCaptureBytes: cap });
+    assert.equal(result.stdout.length, cap);
+    assert.ok(result.stdout.every((b) => b === "x".charCodeAt(0)));
+  }
+});

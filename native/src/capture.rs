@@ -12,14 +12,31 @@ pub struct Capture {
     limit: usize,
 }
 impl Capture {
-    fn append(&self, data: &[u8]) -> Result<(), ()> {
-        let mut bytes = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
-        if bytes.len().saturating_add(data.len()) > self.limit {
-            return Err(()); // the guest sees an I/O error instead of the host running out of memory
-        }
-        bytes.extend_from_slice(data);
-        Ok(())
+    /// Bytes that may still be buffered before the limit.
+    fn room(&self) -> usize {
+        let bytes = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        self.limit.saturating_sub(bytes.len())
     }
+
+    /// Buffers as much of `data` as the limit allows and returns how much that was; once the
+    /// limit is reached, fails, so the guest sees an I/O error instead of the host running out of
+    /// memory (a write that crosses the limit is cut there, like a short write to a full disk).
+    fn append(&self, data: &[u8]) -> Result<usize, ()> {
+        let mut bytes = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        let room = self.limit.saturating_sub(bytes.len());
+        if room == 0 && !data.is_empty() {
+            return Err(());
+        }
+        let taken = room.min(data.len());
+        bytes.extend_from_slice(&data[..taken]);
+        Ok(taken)
+    }
+}
+
+fn limit_reached() -> wasmtime_wasi::p2::StreamError {
+    wasmtime_wasi::p2::StreamError::LastOperationFailed(wasmtime::format_err!(
+        "captured output reached its limit"
+    ))
 }
 
 #[derive(Clone)]
@@ -47,17 +64,20 @@ impl wasmtime_wasi::p2::Pollable for CaptureStream {
 
 impl wasmtime_wasi::p2::OutputStream for CaptureStream {
     fn write(&mut self, bytes: bytes::Bytes) -> wasmtime_wasi::p2::StreamResult<()> {
-        self.0.append(&bytes).map_err(|()| {
-            wasmtime_wasi::p2::StreamError::LastOperationFailed(wasmtime::format_err!(
-                "captured output exceeds its limit"
-            ))
-        })
+        // Callers write at most what check_write permitted; anything beyond the limit is cut.
+        self.0
+            .append(&bytes)
+            .map(|_| ())
+            .map_err(|()| limit_reached())
     }
     fn flush(&mut self) -> wasmtime_wasi::p2::StreamResult<()> {
         Ok(())
     }
     fn check_write(&mut self) -> wasmtime_wasi::p2::StreamResult<usize> {
-        Ok(1 << 20)
+        match self.0.room() {
+            0 => Err(limit_reached()),
+            room => Ok(room.min(1 << 20)),
+        }
     }
 }
 
@@ -70,8 +90,7 @@ impl tokio::io::AsyncWrite for CaptureStream {
         std::task::Poll::Ready(
             self.0
                 .append(buf)
-                .map(|()| buf.len())
-                .map_err(|()| std::io::Error::other("captured output exceeds its limit")),
+                .map_err(|()| std::io::Error::other("captured output reached its limit")),
         )
     }
     fn poll_flush(

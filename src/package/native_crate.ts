@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "c40dd97cfc88e8bbce51f1dcad04188ddb054adcdd38dc58aef92993d1fc2d53",
+  hash: "d09a2203325a7a0b80192407e55209b1a2eaed3817f981df1f684be6d6d10ee5",
 } as const;
