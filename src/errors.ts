@@ -23,10 +23,16 @@ import { WASMTIME_TRAP_CODE } from "./ffi/layout.ts";
  * ```
  */
 export class WasmtimeError extends Error {
+  /**
+   * Wasmtime's whole report when the message gives only its cause (e.g. a compile error's
+   * chain of contexts); undefined otherwise.
+   */
+  readonly details?: string;
   /** Creates an error with a message that says what went wrong and what to do next. */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorOptions & { details?: string }) {
     super(message, options);
     this.name = "WasmtimeError";
+    if (options?.details !== undefined) this.details = options.details;
   }
 }
 
@@ -181,7 +187,7 @@ export class Trap extends WasmtimeError {
   /** The wasm backtrace, innermost frame first. */
   readonly frames: Frame[];
   /** Wasmtime's full report, including its rendering of the backtrace. */
-  readonly details: string;
+  override readonly details: string;
 
   /** Creates a trap; normally made by the binding, not by users. */
   constructor(

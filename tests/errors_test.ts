@@ -328,3 +328,17 @@ Deno.test("an InstancePre is only made by a Linker", () => {
   using store = new Store(engine);
   assert.ok(pre.instantiate(store) instanceof Instance);
 });
+
+Deno.test("compile errors lead with their cause and keep Wasmtime's whole report in details", () => {
+  using engine = new Engine();
+  assert.throws(
+    () => new Module(engine, "(module (func (result i32) i64.const 1))"),
+    (e: unknown) => {
+      assert.ok(e instanceof WasmtimeError);
+      assert.match(e.message, /^cannot compile the module: [^\n]*type mismatch: expected i32/);
+      assert.doesNotMatch(e.message, /\n/);
+      assert.match(e.details ?? "", /Caused by:[\s\S]*type mismatch/);
+      return true;
+    },
+  );
+});

@@ -94,7 +94,15 @@ export function takeError(error: Deno.PointerObject, context: string): WasmtimeE
     ffi().wasmtime_error_wasm_trace(error, trace);
     const frames = readFrames(trace);
     if (frames.length > 0) return new Trap(shortReason(report), undefined, frames, report);
-    return new WasmtimeError(`${context}: ${report}`);
+    // Wasmtime's report is a chain of contexts with the cause last: lead with the cause, keep the
+    // chain in `details`.
+    const at = report.indexOf("Caused by:");
+    if (at < 0) return new WasmtimeError(`${context}: ${report.trim()}`);
+    // The causes are numbered ("0: ...", "1: ...") when there are several; the last is the root.
+    const causes = report.slice(at + "Caused by:".length).split(/\n\s*\d+:\s/);
+    const cause = causes[causes.length - 1].replace(/^\s*\d+:\s/, "").replace(/\s+/g, " ").trim();
+    const head = report.slice(0, at).replace(/\s+/g, " ").trim().replace(/:$/, "");
+    return new WasmtimeError(`${context}: ${cause} (${head})`, { details: report });
   } finally {
     ffi().wasmtime_error_delete(error);
   }
