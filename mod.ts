@@ -33,7 +33,7 @@ export { Instance } from "./src/core/instance.ts";
 export { InstancePre } from "./src/core/instance_pre.ts";
 export { Caller } from "./src/core/caller.ts";
 export type { HostFunction } from "./src/core/host.ts";
-export { Func } from "./src/core/func.ts";
+export { Func, type JsValueOf, type TypedParams, type TypedResult } from "./src/core/func.ts";
 export type { CallOptions } from "./src/core/async.ts";
 export { Memory } from "./src/core/memory.ts";
 export { Table } from "./src/core/table.ts";

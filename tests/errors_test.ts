@@ -66,6 +66,7 @@ Deno.test("wrong argument count and types are rejected before reaching wasm", ()
   );
   assert.throws(() => new FuncType(["i33" as never], []), /"i33" is not a value type/);
   const fast = f.typed(["i32", "i64", "f64", "funcref"], ["i32"]);
+  // @ts-expect-error: an i64 parameter takes a bigint (the runtime check is for JS callers)
   assert.throws(() => fast(1, 2, 3, null), /expected i64/);
   assert.equal(fast(9, 2n, 3, null), 9);
 });
@@ -341,4 +342,19 @@ Deno.test("compile errors lead with their cause and keep Wasmtime's whole report
       return true;
     },
   );
+});
+
+Deno.test("typed() functions get TypeScript types from their value types", () => {
+  const { engine, store, module } = setup(
+    `(module (func (export "pair") (param i32 i64) (result f64 i64)
+      (f64.convert_i32_s (local.get 0)) (local.get 1)))`,
+  );
+  void engine;
+  const pair = new Instance(store, module, []).getFunc("pair")!.typed(["i32", "i64"], [
+    "f64",
+    "i64",
+  ]);
+  const [x, y]: [number, bigint] = pair(2, 3n);
+  assert.equal(x, 2);
+  assert.equal(y, 3n);
 });
