@@ -305,6 +305,25 @@ console.log("live", live < 10 ? "few" : live);
   assertClean(result, "live few\n");
 });
 
+/** A linker defining `peek(address)`: a host function reading the caller's memory "m". */
+function peekLinker(engine: Engine): Linker {
+  const linker = new Linker(engine);
+  linker.defineFunc("", "peek", new FuncType(["i32"], ["i32"]), (caller, address) => {
+    return (caller.getExport("m") as Memory).getUint8(address);
+  });
+  return linker;
+}
+
+/** How many views `run(calls)` (one `peek` per iteration) revalidates in a fresh store. */
+function countRevalidations(linker: Linker, module: Module, calls: number): number {
+  using store = new Store(linker.engine);
+  const instance = linker.instantiate(store, module);
+  instance.getMemory("m")!.setUint8(0, 1);
+  const before = viewStats.revalidated;
+  assert.equal(instance.getFunc("run")!.call(calls), calls);
+  return viewStats.revalidated - before;
+}
+
 Deno.test("a host call revalidates only views of stores inside a call", () => {
   using engine = new Engine();
   using module = new Module(
@@ -316,20 +335,10 @@ Deno.test("a host call revalidates only views of stores inside a call", () => {
         (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
       (local.get $sum)))`,
   );
-  using linker = new Linker(engine);
-  linker.defineFunc("", "peek", new FuncType(["i32"], ["i32"]), (caller, address) => {
-    return (caller.getExport("m") as Memory).getUint8(address);
-  });
+  using linker = peekLinker(engine);
   using plain = new Module(engine, `(module (memory (export "m") 1))`);
   const idle: Store[] = [];
-  const measure = (): number => {
-    using store = new Store(engine);
-    const instance = linker.instantiate(store, module);
-    instance.getMemory("m")!.setUint8(0, 1);
-    const before = viewStats.revalidated;
-    assert.equal(instance.getFunc("run")!.call(500), 500);
-    return viewStats.revalidated - before;
-  };
+  const measure = () => countRevalidations(linker, module, 500);
   const alone = measure();
   for (let i = 0; i < 300; i++) {
     const store = new Store(engine);
@@ -355,18 +364,8 @@ Deno.test("stores whose async calls end out of order are not revalidated afterwa
     (func (export "spin") (param $n i32)
       (loop $l (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`,
   );
-  using linker = new Linker(engine);
-  linker.defineFunc("", "peek", new FuncType(["i32"], ["i32"]), (caller, address) => {
-    return (caller.getExport("m") as Memory).getUint8(address);
-  });
-  const measure = (): number => {
-    using store = new Store(engine);
-    const instance = linker.instantiate(store, module);
-    instance.getMemory("m")!.setUint8(0, 1);
-    const before = viewStats.revalidated;
-    assert.equal(instance.getFunc("run")!.call(100), 100);
-    return viewStats.revalidated - before;
-  };
+  using linker = peekLinker(engine);
+  const measure = () => countRevalidations(linker, module, 100);
   const alone = measure();
   using first = new Store(engine);
   using second = new Store(engine);

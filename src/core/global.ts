@@ -9,7 +9,7 @@ import { GLOBAL_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { contextOf, type Store, type StructFields } from "./store.ts";
 import { type GlobalType, newGlobalType, readGlobalType } from "./types.ts";
-import { readVal, unrootVal, writeVal } from "./values.ts";
+import { readVal, withVal } from "./values.ts";
 
 /** Internal: wraps a `wasmtime_global_t` of `store`. */
 export let globalFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Global;
@@ -51,12 +51,17 @@ export class Global {
     const context = contextOf(store, "new Global");
     const nativeType = newGlobalType(type);
     this.#struct = new Uint8Array(GLOBAL_SIZE);
-    const val = new Uint8Array(VAL_SIZE);
     try {
-      writeVal(val, type.content, value, store, context, "new Global value");
-      check(ffi().wasmtime_global_new(context, nativeType, val, this.#struct), "new Global");
+      withVal(
+        type.content,
+        value,
+        store,
+        context,
+        "new Global value",
+        (val) =>
+          check(ffi().wasmtime_global_new(context, nativeType, val, this.#struct), "new Global"),
+      );
     } finally {
-      unrootVal(val);
       ffi().wasm_globaltype_delete(nativeType);
     }
     this.#type = { content: type.content, mutable: type.mutable };
@@ -109,12 +114,14 @@ export class Global {
 
   #set(value: unknown, bits: boolean, action: string): void {
     const context = contextOf(this.#store, action);
-    const val = new Uint8Array(VAL_SIZE);
-    try {
-      writeVal(val, this.type.content, value, this.#store, context, `Global.${action}`, bits);
-      check(ffi().wasmtime_global_set(context, this.#struct, val), `Global.${action}`);
-    } finally {
-      unrootVal(val);
-    }
+    withVal(
+      this.type.content,
+      value,
+      this.#store,
+      context,
+      `Global.${action}`,
+      (val) => check(ffi().wasmtime_global_set(context, this.#struct, val), `Global.${action}`),
+      bits,
+    );
   }
 }

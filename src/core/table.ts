@@ -11,7 +11,7 @@ import { TABLE_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { contextOf, type Store, type StructFields } from "./store.ts";
 import { newTableType, readTableType, type TableType } from "./types.ts";
-import { readVal, unrootVal, writeVal } from "./values.ts";
+import { readVal, withVal } from "./values.ts";
 
 /** The previous-size out-parameter of `wasmtime_table_grow` (no guest code runs). */
 const previousOut = new OutCell();
@@ -63,12 +63,17 @@ export class Table {
     const context = contextOf(store, "new Table");
     const nativeType = newTableType(type);
     this.#struct = new Uint8Array(TABLE_SIZE);
-    const val = new Uint8Array(VAL_SIZE);
     try {
-      writeVal(val, type.element, init, store, context, "new Table initial value");
-      check(ffi().wasmtime_table_new(context, nativeType, val, this.#struct), "new Table");
+      withVal(
+        type.element,
+        init,
+        store,
+        context,
+        "new Table initial value",
+        (val) =>
+          check(ffi().wasmtime_table_new(context, nativeType, val, this.#struct), "new Table"),
+      );
     } finally {
-      unrootVal(val);
       ffi().wasm_tabletype_delete(nativeType);
     }
     this.#element = type.element;
@@ -111,21 +116,21 @@ export class Table {
   /** Sets the element at `i`. */
   set(i: number, value: unknown): void {
     const context = contextOf(this.#store, "set");
-    const val = new Uint8Array(VAL_SIZE);
-    try {
-      writeVal(val, this.#elementType(), value, this.#store, context, "Table.set");
-      check(ffi().wasmtime_table_set(context, this.#struct, index(i, "set"), val), "Table.set");
-    } finally {
-      unrootVal(val);
-    }
+    withVal(
+      this.#elementType(),
+      value,
+      this.#store,
+      context,
+      "Table.set",
+      (val) =>
+        check(ffi().wasmtime_table_set(context, this.#struct, index(i, "set"), val), "Table.set"),
+    );
   }
 
   /** Grows by `delta` elements set to `init`; returns the previous size. */
   grow(delta: number, init: unknown = null): number {
     const context = contextOf(this.#store, "grow");
-    const val = new Uint8Array(VAL_SIZE);
-    try {
-      writeVal(val, this.#elementType(), init, this.#store, context, "Table.grow");
+    withVal(this.#elementType(), init, this.#store, context, "Table.grow", (val) =>
       check(
         ffi().wasmtime_table_grow(
           context,
@@ -135,10 +140,7 @@ export class Table {
           previousOut.bytes,
         ),
         "Table.grow",
-      );
-    } finally {
-      unrootVal(val);
-    }
+      ));
     return Number(previousOut.takeU64());
   }
 }

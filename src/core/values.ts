@@ -390,6 +390,28 @@ export function unrootVal(val: Uint8Array<ArrayBuffer>): void {
   ffi().wasmtime_val_unroot(val);
 }
 
+/**
+ * Writes `value` as a `wasmtime_val_t` of `type` (see {@linkcode writeVal}), runs `use` with it
+ * (the native call that consumes it), and releases its root whatever happens.
+ */
+export function withVal<T>(
+  type: ValType,
+  value: unknown,
+  store: Store,
+  context: Deno.PointerObject,
+  what: string,
+  use: (val: Uint8Array<ArrayBuffer>) => T,
+  bits = false,
+): T {
+  const val = new Uint8Array(VAL_SIZE);
+  try {
+    writeVal(val, type, value, store, context, what, bits);
+    return use(val);
+  } finally {
+    unrootVal(val);
+  }
+}
+
 /** The value type of each `wasmtime_valkind_t` the binding reads, indexed by kind. */
 const VAL_TYPES: (ValType | undefined)[] = [];
 for (const [type, kind] of Object.entries(VAL_KIND)) VAL_TYPES[kind!] = type as ValType;
