@@ -3,8 +3,12 @@
  * crate contents and target. A valid cache entry is reused without invoking cargo.
  *
  * Flags: `--force` rebuilds even when the cache is valid; `--print-path` prints only the
- * library path; `--quiet` prints nothing but errors. `WASMTIME_DENO_CACHE` overrides the cache
- * directory (default: Deno's cache directory + `/wasmtime-deno`).
+ * library path; `--print-flags` prints only the permission flags an app needs to load it on
+ * this machine (`--allow-env=<the lookup variables> --allow-read=<cache root> --allow-ffi`,
+ * stable across upgrades); `--quiet` prints nothing but errors. Both print options reuse a
+ * cached library without running cargo, and build it first when it is not cached (progress
+ * on stderr, so stdout holds only the answer). The cache is found like the loader finds it:
+ * `WASMTIME_DENO_CACHE`, else `DENO_DIR`, else Deno's cache directory, + `/wasmtime-deno`.
  *
  * The crate sources are read next to this module, whether it was loaded from disk or from a
  * URL (JSR, an HTTP server), and must hash to the value this package was published with.
@@ -25,12 +29,15 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
+  appFlags,
   cacheEntryName,
+  CacheLocationError,
   type CacheManifest,
   cacheRoot,
   libraryFileName,
+  untrustedEntry,
 } from "../src/package/cache.ts";
 import { NATIVE_CRATE } from "../src/package/native_crate.ts";
 import { CRATE_FILES, describeCrate } from "../src/package/native_source.ts";
@@ -60,6 +67,12 @@ export interface BuildResult {
   cached: boolean;
   /** The entry's manifest. */
   manifest: CacheManifest;
+  /**
+   * The permission flags an app needs to load this library from the cache on this machine
+   * (what `--print-flags` prints), e.g. `["--allow-env=WASMTIME_LIB,…,HOME",
+   * "--allow-read=/home/me/.cache/deno/wasmtime-deno", "--allow-ffi"]`.
+   */
+  permissionFlags: string[];
 }
 
 /** A failure with a message meant for the user, printed without a stack trace. */
@@ -101,7 +114,7 @@ async function materializeCrate(root: string): Promise<string> {
   const crateDir = join(root, "crates", NATIVE_CRATE.hash.slice(0, 16));
   for (const file of CRATE_FILES) {
     const target = join(crateDir, file);
-    await Deno.mkdir(dirname(target), { recursive: true });
+    await Deno.mkdir(dirname(target), { recursive: true, mode: 0o755 });
     await Deno.writeFile(target, files.get(file)!);
   }
   return crateDir;
@@ -111,7 +124,14 @@ async function sha256File(path: string): Promise<string> {
   return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
 }
 
+/** Throws unless only the cache's owner can have written the entry (see src/package/cache.ts). */
+function requireTrusted(root: string, entry: string): void {
+  const untrusted = untrustedEntry(root, entry, ["manifest.json", libraryFileName()]);
+  if (untrusted) throw new BuildError(`refusing the cache entry ${entry}: ${untrusted}`);
+}
+
 async function readValidManifest(
+  root: string,
   entry: string,
   log: (line: string) => void,
 ): Promise<CacheManifest | undefined> {
@@ -123,6 +143,15 @@ async function readValidManifest(
       log(`cache manifest in ${entry} is unreadable (${(error as Error).message}): rebuilding`);
     }
     return undefined;
+  }
+  try {
+    requireTrusted(root, entry);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      log(`cached library in ${entry} is missing (${error.message}): rebuilding`);
+      return undefined;
+    }
+    throw error;
   }
   try {
     const actual = await sha256File(join(entry, manifest.library));
@@ -229,17 +258,34 @@ async function pruneStaleEntries(
   }
 }
 
+/** The cache root of the loader's lookup, or a {@linkcode BuildError} saying what to grant. */
+function locateCache(): string {
+  try {
+    return cacheRoot();
+  } catch (error) {
+    if (!(error instanceof CacheLocationError)) throw error;
+    throw new BuildError(
+      error.unreadable.length > 0
+        ? `${error.message}; run again with --allow-env=${error.unreadable.join(",")} (or -A)`
+        : `${error.message}; set one of them`,
+    );
+  }
+}
+
 /** Builds (or finds in the cache) the library; see the module documentation. */
 export async function buildNative(options: BuildOptions = {}): Promise<BuildResult> {
   const log = options.log ?? (() => {});
-  const root = options.cacheDir ?? cacheRoot();
+  const root = resolve(options.cacheDir ?? locateCache());
+  // 0755 whatever the umask: the loader refuses a cache others can write.
+  await Deno.mkdir(root, { recursive: true, mode: 0o755 });
   const crateDir = await materializeCrate(root);
   const entry = join(root, cacheEntryName());
   const libraryPath = join(entry, libraryFileName());
+  const permissionFlags = appFlags(root);
 
   if (!options.force) {
-    const manifest = await readValidManifest(entry, log);
-    if (manifest) return { libraryPath, crateDir, cached: true, manifest };
+    const manifest = await readValidManifest(root, entry, log);
+    if (manifest) return { libraryPath, crateDir, cached: true, manifest, permissionFlags };
   }
 
   const rustc = await checkToolchain();
@@ -270,10 +316,11 @@ export async function buildNative(options: BuildOptions = {}): Promise<BuildResu
   }
   const built = join(targetDir, "release", libraryFileName());
 
-  await Deno.mkdir(entry, { recursive: true });
+  await Deno.mkdir(entry, { recursive: true, mode: 0o755 });
   // Copy then rename, so a concurrent loader never sees a half-written library.
   const partial = `${libraryPath}.partial-${Deno.pid}`;
   await Deno.copyFile(built, partial);
+  await Deno.chmod(partial, 0o755);
   await Deno.rename(partial, libraryPath);
   await copyHeaders(libraryPath, join(entry, "include"));
 
@@ -291,19 +338,32 @@ export async function buildNative(options: BuildOptions = {}): Promise<BuildResu
     builtAt: new Date().toISOString(),
     buildSeconds,
   };
-  await Deno.writeTextFile(join(entry, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  await Deno.writeTextFile(join(entry, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n", {
+    mode: 0o644,
+  });
+  await Deno.chmod(join(entry, "manifest.json"), 0o644);
+  requireTrusted(root, entry);
   log(`built in ${buildSeconds} s`);
   await pruneStaleEntries(root, entry, log);
-  return { libraryPath, crateDir, cached: false, manifest };
+  return { libraryPath, crateDir, cached: false, manifest, permissionFlags };
+}
+
+/** Quotes `word` for a POSIX shell when it holds anything but safe characters. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 async function main(args: string[]): Promise<number> {
-  const unknown = args.filter((a) => !["--force", "--print-path", "--quiet"].includes(a));
+  const known = ["--force", "--print-path", "--print-flags", "--quiet"];
+  const unknown = args.filter((a) => !known.includes(a));
   if (unknown.length > 0) {
-    console.error(`unknown argument ${unknown[0]}; use --force, --print-path or --quiet`);
+    console.error(
+      `unknown argument ${unknown[0]}; use --force, --print-path, --print-flags or --quiet`,
+    );
     return 2;
   }
   const printPath = args.includes("--print-path");
+  const printFlags = args.includes("--print-flags");
   const quiet = args.includes("--quiet");
   const started = performance.now();
   try {
@@ -311,9 +371,9 @@ async function main(args: string[]): Promise<number> {
       force: args.includes("--force"),
       log: quiet ? undefined : (line) => console.error(`build-native: ${line}`),
     });
-    if (printPath) {
-      console.log(result.libraryPath);
-    } else if (!quiet) {
+    if (printPath) console.log(result.libraryPath);
+    if (printFlags) console.log(result.permissionFlags.map(shellQuote).join(" "));
+    if (!printPath && !printFlags && !quiet) {
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       console.error(
         `build-native: ${
@@ -329,8 +389,9 @@ async function main(args: string[]): Promise<number> {
     }
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       console.error(
-        `build-native: ${(error as Error).message}\nRun it with -A (it runs cargo, reads and ` +
-          "writes the cache, and opens the built library).",
+        `build-native: ${(error as Error).message}\nRun it with -A: it runs cargo (whose ` +
+          "build scripts run any program), writes the cache and opens the built library, so " +
+          "narrower flags would not confine it.",
       );
       return 1;
     }

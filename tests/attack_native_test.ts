@@ -13,8 +13,8 @@ import { Engine, Func, FuncType, Instance, Module, Store, Trap, TrapCode } from 
 import { runWasi, WasiConfig } from "../wasi.ts";
 import { CRATE_FILES } from "../src/package/native_source.ts";
 import {
+  appFlags,
   assertClean,
-  cacheEntry,
   MOD_URL,
   ROOT,
   runDeno,
@@ -77,15 +77,12 @@ console.log(JSON.stringify({ wrong, ok: ok > 0 }));`);
 
 /** Runs `body` under narrow flags (read: the library cache + `read`, write: `write`). */
 async function narrow(body: string, read: string[], write: string[] = []) {
-  const entry = await cacheEntry();
   const script = await tempScript(`import * as wasi from ${JSON.stringify(WASI_URL)};
 try { ${body} } catch (e) { console.log(e.name + ": " + e.message); }`);
   const result = await runDeno([
     "run",
     "--no-prompt",
-    "--allow-ffi",
-    "--allow-env=HOME,WASMTIME_DENO_CACHE",
-    `--allow-read=${[entry, probe, ...read].join(",")}`,
+    ...await appFlags([probe, ...read]),
     ...(write.length ? [`--allow-write=${write.join(",")}`] : []),
     script,
   ]);
@@ -140,7 +137,7 @@ try {
     "run",
     "--no-prompt",
     "--allow-ffi",
-    "--allow-env=HOME,WASMTIME_DENO_CACHE",
+    (await appFlags())[0], // the lookup's --allow-env
     "--allow-read",
     `--allow-write=${sandbox}`,
     `--deny-write=${locked}`,
@@ -159,7 +156,6 @@ Deno.test("E3: a preopen whose symlink flips between an allowed and a forbidden 
   const link = join(sandbox, "link");
   Deno.symlinkSync(allowed, link);
   const racer = await startSymlinkRacer(link, allowed, forbidden);
-  const entry = await cacheEntry();
   const script = await tempScript(`
 import { Engine, Linker, Module, Store } from ${JSON.stringify(MOD_URL)};
 import { WasiConfig } from ${JSON.stringify(WASI_URL)};
@@ -181,9 +177,7 @@ console.log(JSON.stringify(counts));`);
   const result = await runDeno([
     "run",
     "--no-prompt",
-    "--allow-ffi",
-    "--allow-env=HOME,WASMTIME_DENO_CACHE",
-    `--allow-read=${entry},${probe},${sandbox}`,
+    ...await appFlags([probe, sandbox]),
     script,
   ]);
   await racer.stop();
@@ -475,7 +469,7 @@ for (const spec of [{ stdin: { file: "/proc/self/environ" } }, { stdin: { file: 
   } catch (e) { console.log(e.name); }
 }`;
   const narrow = await runIsolated(body, {
-    flags: ["--allow-read", "--allow-ffi", "--allow-env=HOME,WASMTIME_DENO_CACHE"],
+    flags: ["--allow-read", "--allow-ffi", (await appFlags())[0]],
   });
   assertClean(narrow);
   assert.deepEqual(narrow.stdout.trim().split("\n"), [

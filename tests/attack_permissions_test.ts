@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Engine, Instance, Module, Store, WasmtimeError, wat2wasm } from "../mod.ts";
 import {
+  appFlags,
   cacheEntry,
   MOD_URL,
   runDeno,
@@ -36,14 +37,19 @@ try {
 } catch (e) {
   console.log(e.name + ": " + e.message);
 }`);
+  // The README's line (build-native --print-flags), with the env and read grants replaced or
+  // widened as asked.
+  const flags = (await appFlags(options.read === "all" ? [] : [probe, ...(options.read ?? [])]))
+    .filter((flag) =>
+      !(options.env && flag.startsWith("--allow-env")) &&
+      !(options.read === "all" && flag.startsWith("--allow-read"))
+    );
   return await runDeno([
     "run",
     "--no-prompt",
-    "--allow-ffi",
-    options.env ?? "--allow-env=HOME,WASMTIME_DENO_CACHE",
-    options.read === "all"
-      ? "--allow-read"
-      : `--allow-read=${[ENTRY, probe, ...(options.read ?? [])].join(",")}`,
+    ...flags,
+    ...(options.env ? [options.env] : []),
+    ...(options.read === "all" ? ["--allow-read"] : []),
     ...(options.flags ?? []),
     script,
   ], { cwd: options.cwd });

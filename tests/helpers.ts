@@ -25,9 +25,17 @@ export async function runDeno(
     NO_COLOR: "1",
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.env.get("HOME") ?? "",
-    // Keep a relocated library cache and toolchain (CI, cold runs) visible to subprocesses.
+    // Keep a relocated library cache (every variable of its lookup, so that a subprocess never
+    // builds into or prunes another cache than this process uses) and the toolchain visible.
     ...Object.fromEntries(
-      ["WASMTIME_DENO_CACHE", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"]
+      [
+        "WASMTIME_DENO_CACHE",
+        "DENO_DIR",
+        "XDG_CACHE_HOME",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "RUSTUP_TOOLCHAIN",
+      ]
         .map((name) => [name, Deno.env.get(name)])
         .filter((entry): entry is [string, string] => entry[1] !== undefined),
     ),
@@ -54,6 +62,22 @@ export async function libraryPath(): Promise<string> {
   const result = await runDeno(["run", "-A", "tasks/build_native.ts", "--print-path"]);
   if (result.code !== 0) throw new Error(`build-native failed: ${result.stderr}`);
   return result.stdout.trim();
+}
+
+let printedFlags: Promise<string[]> | undefined;
+
+/**
+ * The README's narrow line for an app: the flags `build-native --print-flags` prints
+ * (`--allow-env=<lookup variables> --allow-read=<cache root> --allow-ffi`), plus read access to
+ * `read` when given (Deno merges repeated `--allow-read` flags).
+ */
+export async function appFlags(read: string[] = []): Promise<string[]> {
+  printedFlags ??= runDeno(["run", "-A", "tasks/build_native.ts", "--print-flags"]).then((r) => {
+    if (r.code !== 0) throw new Error(`build-native --print-flags failed: ${r.stderr}`);
+    return r.stdout.trim().split(" ");
+  });
+  const flags = await printedFlags;
+  return read.length > 0 ? [...flags, `--allow-read=${read.join(",")}`] : [...flags];
 }
 
 /** The cache entry directory holding the library, its headers and manifest. */

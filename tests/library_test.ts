@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { version } from "../mod.ts";
 import { NATIVE_CRATE } from "../src/package/native_crate.ts";
 import { CRATE_FILES, describeCrate, parseManifest } from "../src/package/native_source.ts";
-import { cacheEntry, libraryPath, MOD_URL, ROOT, runDeno, tempScript } from "./helpers.ts";
+import { lookupVariables } from "../src/package/cache.ts";
+import {
+  appFlags,
+  cacheEntry,
+  libraryPath,
+  MOD_URL,
+  ROOT,
+  runDeno,
+  tempScript,
+} from "./helpers.ts";
 
 const VERSION_SCRIPT = `import { version } from ${JSON.stringify(MOD_URL)};
 try {
@@ -14,16 +23,24 @@ try {
 }
 `;
 
-/** A cache dir holding a copy of the real cache entry, so tests can damage it freely. */
-async function copiedCache(): Promise<{ root: string; entry: string; library: string }> {
+/**
+ * A cache dir holding a copy (no links) of the real cache entry, so tests can damage it freely;
+ * `under` puts the cache root below a fresh directory `base` (e.g. `deno/wasmtime-deno` for
+ * XDG_CACHE_HOME).
+ */
+async function copiedCache(
+  under?: string,
+): Promise<{ base: string; root: string; entry: string; library: string }> {
   const source = await cacheEntry();
-  const root = await Deno.makeTempDir({ prefix: "wasmtime-deno-cache-" });
+  const base = await Deno.makeTempDir({ prefix: "wasmtime-deno-cache-" });
+  const root = under ? join(base, under) : base;
   const entry = join(root, source.split("/").pop()!);
-  await Deno.mkdir(entry);
+  // 0755 whatever the umask of the test run: the loader refuses a cache others can write.
+  await Deno.mkdir(entry, { recursive: true, mode: 0o755 });
   for (const file of ["libwasmtime.so", "manifest.json"]) {
     await Deno.copyFile(join(source, file), join(entry, file));
   }
-  return { root, entry, library: join(entry, "libwasmtime.so") };
+  return { base, root, entry, library: join(entry, "libwasmtime.so") };
 }
 
 /** A PATH holding only deno and the given tools, to prove which commands a task runs. */
@@ -144,12 +161,13 @@ Deno.test("build-native detects a corrupt cached library and explains a missing 
   assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
 });
 
-Deno.test("build-native explains a missing cmake", async () => {
+Deno.test("build-native explains a missing cmake (--print-flags builds first when not cached)", async () => {
   const root = await Deno.makeTempDir({ prefix: "wasmtime-deno-cache-" });
-  const result = await runDeno(["run", "-A", "tasks/build_native.ts"], {
+  const result = await runDeno(["run", "-A", "tasks/build_native.ts", "--print-flags"], {
     env: { WASMTIME_DENO_CACHE: root, PATH: await pathWith(["cargo", "rustc"]) },
   });
   assert.equal(result.code, 1);
+  assert.equal(result.stdout, "", "nothing printed for a library that does not exist");
   assert.match(result.stderr, /cmake is needed.*\n.*apt-get install cmake/);
   assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
 });
@@ -247,33 +265,37 @@ Deno.test("loader: WASMTIME_LIB wins and bad values get clear errors", async () 
 
 Deno.test("loader: missing permissions name the flag to add", async () => {
   const library = await libraryPath();
-  const entry = await cacheEntry();
+  const [env, read] = await appFlags();
+  const root = read.slice("--allow-read=".length);
   const script = await tempScript(VERSION_SCRIPT);
-  const home = Deno.env.get("HOME")!;
 
-  const noFfi = await runDeno(["run", "--allow-env=HOME", `--allow-read=${entry}`, script]);
+  const noFfi = await runDeno(["run", "--no-prompt", env, read, script]);
   assert.equal(noFfi.code, 3, noFfi.stderr);
   assert.match(noFfi.stderr, /PermissionError: .*run again with --allow-ffi$/m);
 
   const scopedFfi = await runDeno([
     "run",
-    "--allow-env=HOME",
-    `--allow-read=${entry}`,
+    "--no-prompt",
+    env,
+    read,
     `--allow-ffi=${library}`,
     script,
   ]);
   assert.equal(scopedFfi.code, 3, scopedFfi.stderr);
   assert.match(scopedFfi.stderr, /needs unscoped FFI access.*run again with --allow-ffi$/m);
 
-  const noRead = await runDeno(["run", "--allow-env=HOME", "--allow-ffi", script]);
+  // The root is suggested, not the versioned entry, so that the grant survives upgrades.
+  const noRead = await runDeno(["run", "--no-prompt", env, "--allow-ffi", script]);
   assert.equal(noRead.code, 3, noRead.stderr);
-  assert.match(noRead.stderr, new RegExp(`run again with --allow-read=${entry}`));
+  assert.match(noRead.stderr, new RegExp(`run again with --allow-read=${root}$`, "m"));
+  const entryOnly = await runDeno(
+    ["run", "--no-prompt", env, `--allow-read=${dirname(library)}`, "--allow-ffi", script],
+  );
+  assert.match(entryOnly.stderr, new RegExp(`run again with --allow-read=${root}$`, "m"));
 
-  const noEnv = await runDeno(["run", `--allow-read=${entry}`, "--allow-ffi", script], {
-    env: { HOME: home },
-  });
+  const noEnv = await runDeno(["run", "--no-prompt", read, "--allow-ffi", script]);
   assert.equal(noEnv.code, 3, noEnv.stderr);
-  assert.match(noEnv.stderr, /run again with --allow-env=HOME/);
+  assert.match(noEnv.stderr, new RegExp(`run again with ${env}$`, "m"));
 });
 
 Deno.test("importing mod.ts needs no permission at all", async () => {
@@ -287,20 +309,18 @@ Deno.test("importing mod.ts needs no permission at all", async () => {
 
 Deno.test("the README example runs with exactly the README's narrow flags", async () => {
   const library = await libraryPath();
-  const entry = await cacheEntry();
+  const flags = await appFlags();
   const example = join(ROOT, "tests/fixtures/readme_example.ts");
   const readme = await Deno.readTextFile(join(ROOT, "README.md"));
-  // The README documents these two command lines; run both verbatim (with paths filled in).
-  assert.ok(readme.includes('--allow-env=HOME --allow-read="$(dirname "$LIB")" --allow-ffi app'));
+  // The README documents these command lines; run them verbatim (with paths filled in).
+  const line = `deno run ${
+    flags[0]
+  } --allow-read=$HOME/.cache/deno/wasmtime-deno --allow-ffi app.ts`;
+  assert.ok(readme.includes(line), `the README shows ${line}`);
+  assert.ok(readme.includes("build-native --print-flags"));
   assert.ok(readme.includes("deno run --allow-env=WASMTIME_LIB --allow-ffi app.ts"));
-  const viaCache = await runDeno([
-    "run",
-    "--no-prompt",
-    "--allow-env=HOME",
-    `--allow-read=${entry}`,
-    "--allow-ffi",
-    example,
-  ]);
+  assert.deepEqual(flags.slice(0, 1), [`--allow-env=${lookupVariables().join(",")}`]);
+  const viaCache = await runDeno(["run", "--no-prompt", ...flags, example]);
   assert.equal(viaCache.code, 0, viaCache.stderr);
   assert.equal(viaCache.stdout.trim(), "add(40, 2) = 42");
   const viaEnv = await runDeno(
@@ -309,4 +329,162 @@ Deno.test("the README example runs with exactly the README's narrow flags", asyn
   );
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
   assert.equal(viaEnv.stdout.trim(), "add(40, 2) = 42");
+});
+
+const EXAMPLE = join(ROOT, "tests/fixtures/readme_example.ts");
+const BUILD_NATIVE = join(ROOT, "tasks/build_native.ts");
+/** Every variable of the lookup emptied (an empty value counts as unset), for `env` overrides. */
+const UNSET = Object.fromEntries(lookupVariables().map((name) => [name, ""]));
+
+for (
+  const [variable, under, extra, relative] of [
+    ["WASMTIME_DENO_CACHE", undefined, {}, false],
+    ["WASMTIME_DENO_CACHE", undefined, {}, true],
+    ["DENO_DIR", "wasmtime-deno", {}, false],
+    ["XDG_CACHE_HOME", "deno/wasmtime-deno", {}, false],
+    // A relative XDG_CACHE_HOME is ignored (XDG spec; Deno's own lookup does the same).
+    ["HOME", ".cache/deno/wasmtime-deno", { XDG_CACHE_HOME: "relative/cache" }, false],
+  ] as const
+) {
+  const how = `${relative ? "a relative " : ""}${variable}${
+    "XDG_CACHE_HOME" in extra ? " (and a relative XDG_CACHE_HOME)" : ""
+  }`;
+  Deno.test(`${how}: build-native and the loader use one cache; --print-flags loads it`, async () => {
+    const { base, root, library } = await copiedCache(under);
+    const cwd = dirname(base);
+    const env = {
+      ...UNSET,
+      HOME: Deno.env.get("HOME") ?? "",
+      ...extra,
+      [variable]: relative ? base.slice(cwd.length + 1) : base,
+      // Only deno on PATH: a cached library is printed without running cargo.
+      PATH: await pathWith([]),
+    };
+    const printed = await runDeno(["run", "-A", BUILD_NATIVE, "--print-path", "--print-flags"], {
+      env,
+      cwd,
+    });
+    assert.equal(printed.code, 0, printed.stderr);
+    const [path, line] = printed.stdout.trim().split("\n");
+    assert.equal(path, library);
+    assert.equal(
+      line,
+      `--allow-env=${lookupVariables().join(",")} --allow-read=${root} --allow-ffi`,
+    );
+    // The line survives upgrades: it names neither the Wasmtime version nor the crate hash.
+    assert.ok(!line.includes(NATIVE_CRATE.wasmtimeVersion), line);
+    assert.ok(!line.includes(NATIVE_CRATE.hash.slice(0, 16)), line);
+
+    const app = await runDeno(["run", "--no-prompt", ...line.split(" "), EXAMPLE], { env, cwd });
+    assert.equal(app.code, 0, app.stderr);
+    assert.equal(app.stdout.trim(), "add(40, 2) = 42");
+    // It was this copy that the app loaded: damaged, it is reported by its path.
+    await Deno.truncate(library, 4096);
+    const damaged = await runDeno(["run", "--no-prompt", ...line.split(" "), EXAMPLE], {
+      env,
+      cwd,
+    });
+    assert.equal(damaged.code, 1);
+    assert.ok(damaged.stderr.includes(`the cached library ${library} is corrupt`), damaged.stderr);
+  });
+}
+
+Deno.test("loader: a lookup variable it may not read is reported with the flag, never skipped", async () => {
+  const { base, root } = await copiedCache("wasmtime-deno");
+  const script = await tempScript(VERSION_SCRIPT);
+  const env = { ...UNSET, HOME: Deno.env.get("HOME") ?? "", DENO_DIR: base };
+  const run = (...flags: string[]) =>
+    runDeno(["run", "--no-prompt", ...flags, `--allow-read=${root}`, "--allow-ffi", script], {
+      env,
+    });
+  const suggested = (stderr: string) => stderr.match(/run again with (--allow-env=\S+)$/m)?.[1];
+
+  // The old narrow line: DENO_DIR may be set (it is), so HOME's cache is not used instead.
+  const homeOnly = await run("--allow-env=HOME");
+  assert.equal(homeOnly.code, 3, homeOnly.stderr);
+  assert.match(
+    homeOnly.stderr,
+    /^PermissionError: libwasmtime: finding the library reads WASMTIME_LIB, WASMTIME_DENO_CACHE, DENO_DIR, XDG_CACHE_HOME, HOME in this order .*does not let it read WASMTIME_LIB, WASMTIME_DENO_CACHE, DENO_DIR, XDG_CACHE_HOME, which may be set .*--print-flags/m,
+  );
+  const flag = suggested(homeOnly.stderr);
+  assert.equal(flag, "--allow-env=WASMTIME_LIB,WASMTIME_DENO_CACHE,DENO_DIR,XDG_CACHE_HOME");
+  // Adding the flag the error names is enough.
+  const fixed = await run("--allow-env=HOME", flag!);
+  assert.equal(fixed.code, 0, fixed.stderr);
+  assert.equal(fixed.stdout.trim(), NATIVE_CRATE.wasmtimeVersion);
+
+  // Only what the lookup reaches is needed: DENO_DIR is set, so XDG_CACHE_HOME and HOME are not.
+  const upToDenoDir = await run("--allow-env=WASMTIME_LIB,WASMTIME_DENO_CACHE,DENO_DIR");
+  assert.equal(upToDenoDir.code, 0, upToDenoDir.stderr);
+  const gap = await run("--allow-env=WASMTIME_LIB,WASMTIME_DENO_CACHE,HOME");
+  assert.equal(gap.code, 3);
+  assert.equal(suggested(gap.stderr), "--allow-env=DENO_DIR,XDG_CACHE_HOME");
+
+  // A deny rule is named as such, with the way out.
+  const denied = await run("--allow-env", "--deny-env=DENO_DIR");
+  assert.equal(denied.code, 3);
+  assert.match(denied.stderr, /a --deny-env rule \(or a refused prompt\) covers DENO_DIR, so drop/);
+
+  // Everything granted and unset: nothing is ambiguous, and the error says so.
+  const none = await runDeno(["run", "--no-prompt", "--allow-env", "--allow-ffi", script], {
+    env: { ...UNSET, HOME: "" },
+  });
+  assert.equal(none.code, 3);
+  assert.match(
+    none.stderr,
+    /LibraryError: .*WASMTIME_DENO_CACHE, DENO_DIR, XDG_CACHE_HOME, HOME are all unset/,
+  );
+});
+
+Deno.test("loader and build-native refuse a cache entry others could have written", async () => {
+  const { root, entry, library } = await copiedCache();
+  const script = await tempScript(VERSION_SCRIPT);
+  const env = { ...UNSET, WASMTIME_DENO_CACHE: root, PATH: await pathWith([]) };
+  const line = [
+    `--allow-env=${lookupVariables().join(",")}`,
+    `--allow-read=${root}`,
+    "--allow-ffi",
+  ];
+  const load = () => runDeno(["run", "--no-prompt", ...line, script], { env });
+  const build = () => runDeno(["run", "-A", BUILD_NATIVE, "--print-path"], { env });
+  assert.equal((await load()).code, 0);
+
+  for (const [path, mode] of [[root, 0o770], [entry, 0o775], [library, 0o757]] as const) {
+    const before = (await Deno.stat(path)).mode! & 0o7777;
+    await Deno.chmod(path, mode);
+    const loaded = await load();
+    assert.equal(loaded.code, 3, loaded.stderr);
+    assert.ok(
+      loaded.stderr.includes(
+        `refusing the cached library: ${path} is writable by other users (mode 0${
+          mode.toString(8)
+        })`,
+      ),
+      loaded.stderr,
+    );
+    assert.match(loaded.stderr, /Run chmod go-w /);
+    const built = await build();
+    assert.equal(built.code, 1, built.stderr);
+    assert.ok(built.stderr.includes(`refusing the cache entry ${entry}: ${path} is writable`));
+    assert.equal(built.stdout, "");
+    await Deno.chmod(path, before);
+  }
+
+  // A library that is a link (here to an identical copy) is refused, whoever may write it.
+  const elsewhere = join(await Deno.makeTempDir(), "libwasmtime.so");
+  await Deno.rename(library, elsewhere);
+  await Deno.symlink(elsewhere, library);
+  const linked = await load();
+  assert.equal(linked.code, 3);
+  assert.ok(linked.stderr.includes(`${library} is a symlink`), linked.stderr);
+  await Deno.remove(library);
+  await Deno.rename(elsewhere, library);
+
+  if (Deno.uid() === 0) {
+    // A file someone else owns (chown needs root) is refused too.
+    await Deno.chown(library, 65534, 65534);
+    const foreign = await load();
+    assert.equal(foreign.code, 3);
+    assert.ok(foreign.stderr.includes(`${library} belongs to user 65534`), foreign.stderr);
+  }
 });

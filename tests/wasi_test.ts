@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Engine, Linker, Module, Store, Trap, TrapCode } from "../mod.ts";
 import { instantiateWasi, runWasi, WasiConfig, WasiExit } from "../wasi.ts";
-import { ROOT, runDeno, tempScript } from "./helpers.ts";
+import { appFlags, ROOT, runDeno, tempScript } from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
 
 const probe = await compileC("probe");
@@ -234,8 +234,7 @@ try {
   const result = await runDeno([
     "run",
     "--no-prompt",
-    "--allow-ffi",
-    "--allow-env=HOME",
+    ...await appFlags(),
     ...flags,
     script,
   ]);
@@ -244,8 +243,7 @@ try {
 
 Deno.test("capabilities never exceed Deno's permissions (narrow flags in a subprocess)", async () => {
   const { root, data } = sandboxTree();
-  const cache = (await runDeno(["task", "-q", "build-native", "--print-path"])).stdout.trim();
-  const base = [`--allow-read=${probe},${cache.replace(/\/[^/]+$/, "")}`];
+  const base = [`--allow-read=${probe}`];
   const read = await runScript(
     `await runWasi(${JSON.stringify(probe)}, { args: ["p", "args"], preopens: { "/d": ${
       JSON.stringify(data)

@@ -10,18 +10,22 @@ import {
   cacheEntryName,
   CacheLocationError,
   type CacheManifest,
-  cacheRoot,
   LIB_ENV,
   libraryFileName,
-  optionalEnv,
+  locate,
+  untrustedEntry,
 } from "../package/cache.ts";
 import { LibraryError, PermissionError } from "../errors.ts";
 import { NATIVE_CRATE } from "../package/native_crate.ts";
-import { isGranted, requirePermission } from "../permissions.ts";
+import { requirePermission } from "../permissions.ts";
 
 /** The commands that build the library, for error messages. */
 export const BUILD_HINT = "`deno task build-native` (in a clone of wasmtime-deno) or " +
   "`deno run -A jsr:@wasmtime-deno/wasmtime/build-native` (in your project)";
+
+/** The command that prints the flags an app needs, for error messages. */
+const FLAGS_HINT = "`deno run -A jsr:@wasmtime-deno/wasmtime/build-native --print-flags` " +
+  "prints the whole line";
 
 /** Where the library was found. */
 export interface LibraryLocation {
@@ -36,38 +40,51 @@ function isPermissionError(error: unknown): boolean {
       error instanceof (Deno.errors as unknown as { NotCapable: ErrorConstructor }).NotCapable);
 }
 
-/** Resolves the library path without opening it. */
-export function locateLibrary(): LibraryLocation {
-  const explicit = optionalEnv(LIB_ENV);
-  if (explicit) return { path: explicit, source: "env" };
-
-  let root: string;
+/** The lookup's answer, or the error that says which variables to grant or set. */
+function lookup(): ReturnType<typeof locate> {
   try {
-    root = cacheRoot();
+    return locate();
   } catch (error) {
     if (!(error instanceof CacheLocationError)) throw error;
-    const last = error.variables[error.variables.length - 1];
-    if (!isGranted({ name: "env", variable: last })) {
-      throw new PermissionError(
-        `libwasmtime: finding the library cache needs the ${last} variable ` +
-          `(or set ${LIB_ENV} and grant --allow-env=${LIB_ENV})`,
-        `--allow-env=${last}`,
+    if (error.unreadable.length === 0) {
+      throw new LibraryError(
+        `libwasmtime: cannot locate the library cache because ${error.variables.join(", ")} ` +
+          `are all unset; set one of them (${LIB_ENV} names the library itself)`,
       );
     }
-    throw new LibraryError(
-      `libwasmtime: cannot locate the library cache because ${error.variables.join(", ")} ` +
-        `are all unset; set one of them or ${LIB_ENV}`,
+    const denied = error.denied.length === 0
+      ? ""
+      : `; a --deny-env rule (or a refused prompt) covers ${error.denied.join(", ")}, so drop ` +
+        `it or set ${LIB_ENV} (granted) instead`;
+    // Unset and unreadable look alike from here: a variable we may not read could name
+    // another cache (build-native, run with -A, would have built there), so none is skipped.
+    throw new PermissionError(
+      `libwasmtime: finding the library reads ${error.variables.join(", ")} in this order ` +
+        `(the first one set decides), and Deno does not let it read ${
+          error.unreadable.join(", ")
+        }, which may be set${denied} (${FLAGS_HINT})`,
+      `--allow-env=${error.unreadable.join(",")}`,
     );
   }
+}
 
+/** Resolves the library path without opening it. */
+export function locateLibrary(): LibraryLocation {
+  const where = lookup();
+  if (where.kind === "library") return { path: where.path, source: "env" };
+  const root = where.root;
   const entry = join(root, cacheEntryName());
-  // The loader reads these two files (Deno checks the reads too; this says what to grant).
-  // A --deny-read rule elsewhere in the entry (e.g. on its C headers) does not matter.
-  for (const file of ["manifest.json", libraryFileName()]) {
+  const path = join(entry, libraryFileName());
+  // The loader stats the root and reads the entry's two files (Deno checks the reads too; this
+  // says what to grant). The root, not the entry, is suggested: it holds every version's entry,
+  // so the grant survives upgrades. A --deny-read rule elsewhere (e.g. on the entry's C headers
+  // or the build directory) does not matter, as no native code reads through this grant.
+  for (const target of [root, join(entry, "manifest.json"), path]) {
     requirePermission(
-      { name: "read", path: join(entry, file) },
-      `libwasmtime: reading the library cache at ${entry} needs read access`,
-      { suggest: entry },
+      { name: "read", path: target },
+      `libwasmtime: reading the library cache at ${root} (found through ${where.variable}) ` +
+        "needs read access",
+      { suggest: root },
     );
   }
   let manifest: CacheManifest;
@@ -77,7 +94,8 @@ export function locateLibrary(): LibraryLocation {
     if (error instanceof Deno.errors.NotFound) {
       throw new LibraryError(
         `libwasmtime ${NATIVE_CRATE.wasmtimeVersion} is not built yet (nothing cached at ` +
-          `${entry}). Run ${BUILD_HINT}, or set ${LIB_ENV} to a library built from native/.`,
+          `${entry}, found through ${where.variable}). Run ${BUILD_HINT} with the same ` +
+          `${where.variable}, or set ${LIB_ENV} to a library built from native/.`,
       );
     }
     throw new LibraryError(
@@ -87,16 +105,17 @@ export function locateLibrary(): LibraryLocation {
       { cause: error },
     );
   }
-  const path = join(entry, libraryFileName());
-  let size: number;
+  let untrusted: string | undefined;
   try {
-    size = Deno.statSync(path).size;
+    untrusted = untrustedEntry(root, entry, ["manifest.json", libraryFileName()]);
   } catch (error) {
     throw new LibraryError(
       `libwasmtime: the cached library ${path} is missing; run ${BUILD_HINT} to rebuild it`,
       { cause: error },
     );
   }
+  if (untrusted) throw new LibraryError(`libwasmtime: refusing the cached library: ${untrusted}`);
+  const size = Deno.statSync(path).size;
   if (size !== manifest.size) {
     throw new LibraryError(
       `libwasmtime: the cached library ${path} is corrupt (${size} bytes, the manifest says ` +
