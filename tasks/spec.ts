@@ -9,13 +9,20 @@
  * The suite is read from `dir`, else `$WASMTIME_DENO_SPEC_DIR`, else `../shared/spec-testsuite`
  * beside the clone. Prints one line per file (unless `--quiet`) and
  * `spec: N passed, M failed, K skipped`, writes a JSON report (default `.spec-out/report.json`),
- * and exits with 1 if anything failed or the suite is missing.
+ * and exits with 1 if anything failed or the suite (or `wast2json`) is missing, saying where it
+ * looked and how to get it.
  *
  * @module
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { missingSuite, runSpec, suiteDir, summarize } from "../tests/support/wast.ts";
+import {
+  missingConverter,
+  missingSuite,
+  runSpec,
+  suiteDir,
+  summarize,
+} from "../tests/support/wast.ts";
 
 async function main(args: string[]): Promise<number> {
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -30,7 +37,7 @@ async function main(args: string[]): Promise<number> {
     else dir = resolve(args[i]);
   }
   dir ??= suiteDir();
-  const missing = missingSuite(dir);
+  const missing = missingSuite(dir) ?? missingConverter();
   if (missing) {
     console.error(`spec: ${missing}`);
     return 1;

@@ -4,11 +4,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Engine } from "../mod.ts";
 import { runDeno } from "./helpers.ts";
-import { missingSuite, runWast, SPEC_2_0_ENGINE, suiteDir } from "./support/wast.ts";
+import {
+  missingConverter,
+  missingSuite,
+  runWast,
+  SPEC_2_0_ENGINE,
+  suiteDir,
+} from "./support/wast.ts";
 
 const SUITE = suiteDir();
 const FILES = ["i32", "f32", "f64_bitwise", "simd_lane", "linking", "exports", "ref_func"];
-const missing = missingSuite(SUITE);
+const missing = missingSuite(SUITE) ?? missingConverter();
 
 if (missing) {
   // One visible "ignored" line whose name says why, instead of passing without running anything.
@@ -36,5 +42,26 @@ Deno.test("deno task spec fails with what to do when the testsuite is missing", 
     }
   } finally {
     await Deno.remove(empty, { recursive: true });
+  }
+});
+
+Deno.test("deno task spec fails with what to do when wast2json is missing", async () => {
+  // A PATH holding only deno.
+  const bin = await Deno.makeTempDir({ prefix: "wasmtime-deno-bin-" });
+  try {
+    await Deno.symlink(Deno.execPath(), join(bin, "deno"));
+    const result = await runDeno(["run", "-A", "tasks/spec.ts", "--quiet", SUITE], {
+      env: { PATH: bin },
+    });
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      missingSuite(SUITE)
+        ? /spec: no WebAssembly spec testsuite at /
+        : /spec: wast2json is not on PATH: install wabt/,
+    );
+    assert.doesNotMatch(result.stdout, /passed/);
+  } finally {
+    await Deno.remove(bin, { recursive: true });
   }
 });

@@ -473,6 +473,22 @@ export function missingSuite(dir: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why the .wast files cannot be converted (a sentence that says what to do), or undefined when
+ * `wast2json` runs.
+ */
+export function missingConverter(): string | undefined {
+  try {
+    new Deno.Command("wast2json", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    return "wast2json is not on PATH: install wabt (Debian/Ubuntu: sudo apt-get install wabt; " +
+      "macOS: brew install wabt), which converts the .wast files";
+  }
+}
+
 /** Totals over the files of a run. */
 export interface SpecSummary {
   passed: number;
