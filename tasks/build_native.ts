@@ -22,8 +22,9 @@
  * @example From a script (a setup step that needs the library path)
  * ```ts
  * import { buildNative } from "@wasmtime-deno/wasmtime/build-native";
- * const { libraryPath, cached } = await buildNative({ log: console.error });
+ * const { libraryPath, cached, permissionFlags } = await buildNative({ log: console.error });
  * console.log(cached ? "reused" : "built", libraryPath);
+ * console.log(`run your app with: deno run ${permissionFlags.join(" ")} app.ts`);
  * ```
  *
  * @module
