@@ -479,7 +479,12 @@ async function run(command: CliCommand): Promise<number> {
     }
     throw error;
   } finally {
-    if (tmpDir !== undefined) await Deno.remove(tmpDir, { recursive: true });
+    if (tmpDir !== undefined) {
+      // Links the guest made inside are removed, never followed.
+      await Deno.remove(tmpDir, { recursive: true }).catch((error) =>
+        console.error(`warning: could not remove the --tmp directory ${tmpDir}: ${error.message}`)
+      );
+    }
   }
 }
 
