@@ -65,8 +65,8 @@ const HELLO_WASI = `(module
 console.log(`Wasmtime ${version()} in Deno ${Deno.version.deno}\n`);
 const hello = await Deno.makeTempFile({ suffix: ".wasm" });
 await Deno.writeFile(hello, wat2wasm(HELLO_WASI));
-console.log(`$ cli.ts run hello.wasm --fuel 1000000 --timeout 5s`);
-const status = await cli(["run", hello, "--fuel", "1000000", "--timeout", "5s"]);
+console.log(`$ wasmtime-deno --fuel 1000000 --timeout 5s hello.wasm`);
+const status = await cli(["--fuel", "1000000", "--timeout", "5s", hello]);
 console.log(`exit status ${status}\n`);
 await Deno.remove(hello);
 

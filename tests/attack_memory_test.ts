@@ -25,7 +25,7 @@ import { instantiateWasi, runWasi, WASI_DEFAULT_LIMITS, WasiTrap } from "../wasi
 import { ffi } from "../src/ffi/symbols.ts";
 import { memoryStruct } from "../src/core/memory.ts";
 import { contextOf, viewStats } from "../src/core/store.ts";
-import { parseArgs, runCli } from "../src/wasi/command_line.ts";
+import { parseArgs, runCli, runOptions } from "../src/wasi/command_line.ts";
 import { MOD_URL, runIsolated as runIsolatedScript, tempScript } from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
 
@@ -444,9 +444,8 @@ Deno.test("runWasi caps instances, tables and memories", async () => {
 });
 
 Deno.test("the CLI caps tables, instances, tables and memories", async () => {
-  const { options } = parseArgs([
+  const request = parseArgs([
     "run",
-    "a.wasm",
     "--max-table-elements",
     "5000",
     "--max-instances",
@@ -455,18 +454,21 @@ Deno.test("the CLI caps tables, instances, tables and memories", async () => {
     "3",
     "--max-memories",
     "4",
+    "a.wasm",
     "constructor",
   ]);
+  assert.ok(request.kind === "run");
+  const options = runOptions(request.command, {});
   assert.equal(options.maxTableElements, 5000);
   assert.equal(options.maxInstances, 2);
   assert.equal(options.maxTables, 3);
   assert.equal(options.maxMemories, 4);
   assert.deepEqual(options.args, ["a.wasm", "constructor"]);
-  assert.throws(() => parseArgs(["run", "a.wasm", "--max-tables", "-1"]), /non-negative integer/);
+  assert.throws(() => parseArgs(["run", "--max-tables", "-1", "a.wasm"]), /non-negative integer/);
   const dir = await Deno.makeTempDir({ prefix: "wasmtime-deno-cli-" });
   const path = join(dir, "grow.wasm");
   await Deno.writeFile(path, TABLE_GROWER);
-  assert.equal(await runCli(["run", path, "--max-table-elements", "200000"]), 3);
+  assert.equal(await runCli(["run", "--max-table-elements", "200000", path]), 3);
 });
 
 // ---- traps carry the output ------------------------------------------------------------------

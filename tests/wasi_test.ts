@@ -315,12 +315,12 @@ Deno.test("the CLI runs a module, passes the exit code and prints traps", async 
     "-A",
     cli,
     "run",
-    probe,
-    "--dir",
+    "--dir-ro",
     `${data}::/data`,
     "--env",
     "K=V",
     "--",
+    probe,
     "env",
     "K",
   ]);
@@ -331,9 +331,9 @@ Deno.test("the CLI runs a module, passes the exit code and prints traps", async 
     "-A",
     cli,
     "run",
-    probe,
-    "--dir",
+    "--dir-ro",
     `${data}::/data`,
+    probe,
     "ro",
     "/data",
   ]);
@@ -349,18 +349,18 @@ Deno.test("the CLI runs a module, passes the exit code and prints traps", async 
     "-A",
     cli,
     "run",
-    probe,
     "--timeout",
     "200ms",
     "--max-memory",
     "64M",
     "--fuel",
     "100000000000",
+    probe,
     "spin",
   ]);
   assert.equal(timeout.code, 134);
   assert.match(timeout.stderr, /interrupt/);
-  const usage = await runDeno(["run", "-A", cli, "frobnicate"]);
+  const usage = await runDeno(["run", "-A", cli, "--frobnicate", probe]);
   assert.equal(usage.code, 2);
-  assert.match(usage.stderr, /usage: cli\.ts run/);
+  assert.match(usage.stderr, /Usage: wasmtime-deno/);
 });

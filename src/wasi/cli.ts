@@ -1,30 +1,49 @@
 /**
- * A `wasmtime run`-like command line for Deno: runs a WASI preview 1 command with exactly the
- * directories, environment and budgets given on the command line (each within Deno's grant).
+ * `wasmtime-deno`: a command line like `wasmtime run` for Deno. Runs a WASI preview 1 module
+ * with exactly the directories, environment and budgets given on the command line, each
+ * within Deno's grant. Options come before the module; every argument after the module goes
+ * to the guest unchanged (`--` and flags such as `--env` included); `--` before the module
+ * ends the options. The guest's argv[0] is the module's file name (or `--argv0`).
  *
- * It exits with the guest's exit code. A trap is printed like the wasmtime CLI prints it
- * (`Error: failed to run main module` and the wasm backtrace) and exits with status 134 on
- * Unix (128 + SIGABRT, as the wasmtime CLI does) or 3 on Windows. A usage error exits with 2,
- * any other failure with 1.
+ * Exit status, as `wasmtime run`: the guest's `proc_exit` status (0 when `_start` returns);
+ * 134 on Unix (128 + SIGABRT) or 3 on Windows when the guest traps, runs out of fuel or times
+ * out, printed as `Error: failed to run main module …` with the wasm backtrace; 1 for any
+ * other failure (unreadable module, missing permission, a `proc_exit` status outside
+ * `[0, 126)`); 2 for a usage error.
  *
  * Options:
  * ```text
- * --dir HOST[::GUEST]     preopen a host directory (read-only), as GUEST (default: HOST)
- * --dir-rw HOST[::GUEST]  preopen a host directory with write access
- * --env NAME=VALUE        set an environment variable (repeatable)
+ * --dir HOST[::GUEST]     preopen a host directory, read-write, as GUEST (default: HOST)
+ * --dir-ro HOST[::GUEST]  preopen a host directory read-only (wasmtime run has no such flag)
+ * --tmp                   preopen a fresh, empty, private directory as /tmp (removed after)
+ * --env NAME=VALUE        set an environment variable for the guest (repeatable)
+ * --env NAME              pass the host's NAME through, if set (needs --allow-env=NAME)
  * --inherit-env           pass the whole host environment (needs --allow-env)
+ * --argv0 NAME            the guest's argv[0] (default: the module's file name)
+ * --invoke NAME           call export NAME (after `_initialize`) instead of `_start`; the
+ *                         arguments after the module are its parameters, each result is
+ *                         printed on its own line
  * --fuel N                fuel budget (instructions, roughly)
- * --timeout DURATION      wall-clock limit, e.g. 500ms, 5s, 2m
- * --max-memory SIZE       cap on linear memory, e.g. 64M, 1G
+ * --timeout DURATION      wall-clock limit, e.g. 500ms, 5s, 2m (a bare number is seconds)
+ * --max-memory SIZE       cap on each linear memory, e.g. 64MiB, 1G
  * --max-table-elements N  cap on the elements of any one table (default 1000000)
  * --max-instances N       cap on instances; --max-tables N, --max-memories N likewise (default 10)
- * --cache DIR             cache compiled code in DIR (needs read/write access to it)
+ * --cache DIR             keep compiled code in DIR (needs --allow-read=DIR --allow-write=DIR)
+ * -h, --help / -V, --version
  * ```
  *
- * @example Run a module with one read-only directory, an environment variable and budgets
+ * Installed as a command (the library flags are those of the README's Permissions section;
+ * each module and directory is then asked for at a terminal):
  * ```sh
- * deno run --allow-ffi --allow-env=HOME --allow-read jsr:@wasmtime-deno/wasmtime/cli \
- *   run app.wasm --dir ./data::/data --env K=V --fuel 100000000 --timeout 5s --max-memory 64M -- args...
+ * deno install -g -n wasmtime-deno --allow-ffi --allow-env=HOME --allow-read="$LIB_DIR" \
+ *   jsr:@wasmtime-deno/wasmtime/cli
+ * ```
+ *
+ * @example Run a module with a read-only directory, a private /tmp, a variable and budgets
+ * ```sh
+ * deno run --allow-ffi --allow-env=HOME --allow-read --allow-write=/tmp \
+ *   jsr:@wasmtime-deno/wasmtime/cli --dir-ro ./data::/data --tmp --env K=V \
+ *   --fuel 100000000 --timeout 5s --max-memory 64MiB app.wasm --guest-flag input.txt
  * ```
  *
  * @module
