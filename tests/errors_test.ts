@@ -358,3 +358,55 @@ Deno.test("typed() functions get TypeScript types from their value types", () =>
   assert.equal(x, 2);
   assert.equal(y, 3n);
 });
+
+Deno.test("trap frames carry demangled Rust and C++ names, and the stored name beside them", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module
+      (func $_ZN4core9panicking5panic17h0123456789abcdefE unreachable)
+      (func $_RNvC7mycrate3foo call $_ZN4core9panicking5panic17h0123456789abcdefE)
+      (func $_Z3fooi call $_RNvC7mycrate3foo)
+      (func $_ZZZZ call $_Z3fooi)
+      (func $plain (export "run") call $_ZZZZ))`,
+  );
+  const run = new Instance(store, module, []).getFunc("run")!;
+  assert.throws(() => run.call(), (e) => {
+    assert.ok(e instanceof Trap);
+    assert.deepEqual(
+      e.frames.map((f) => [f.funcName, f.mangledFuncName]),
+      [
+        ["core::panicking::panic", "_ZN4core9panicking5panic17h0123456789abcdefE"],
+        ["mycrate::foo", "_RNvC7mycrate3foo"],
+        ["foo(int)", "_Z3fooi"],
+        ["_ZZZZ", undefined], // not a valid mangling: kept as stored
+        ["plain", undefined],
+      ],
+    );
+    assert.ok(!("mangledFuncName" in e.frames[4]));
+    return true;
+  });
+});
+
+Deno.test("hostile symbol names in the name section are demangled or kept, never crash", () => {
+  // Deep nesting and huge names: the demanglers' recursion limits must hold.
+  const names = [
+    "_Z" + "P".repeat(100_000) + "i",
+    "_ZN" + "1a".repeat(50_000) + "E",
+    "_R" + "B_".repeat(30_000),
+    "_Z" + "A1_".repeat(20_000) + "i",
+    "_Z1f" + "I".repeat(5_000),
+  ];
+  using engine = new Engine();
+  for (const name of names) {
+    using store = new Store(engine);
+    using module = new Module(engine, `(module (func $${name} (export "run") unreachable))`);
+    assert.throws(() => new Instance(store, module, []).getFunc("run")!.call(), (e) => {
+      assert.ok(e instanceof Trap);
+      const frame = e.frames[0];
+      assert.equal(frame.mangledFuncName ?? frame.funcName, name);
+      return true;
+    });
+  }
+});
