@@ -93,7 +93,7 @@ export class Instance {
 
   /** The export called `name`, or undefined. */
   getExport(name: string): Extern | undefined {
-    const context = contextOf(this.#store, "getExport");
+    const context = contextOf(this.#store, "Instance.getExport");
     const bytes = utf8(name);
     const item = new Uint8Array(EXTERN_SIZE);
     if (
@@ -143,7 +143,7 @@ export class Instance {
   /** All exports by name. */
   get exports(): Record<string, Extern> {
     if (this.#exports === undefined) {
-      const context = contextOf(this.#store, "exports");
+      const context = contextOf(this.#store, "Instance.exports");
       const exports: Record<string, Extern> = {};
       const namePointer = new OutCell();
       const nameLength = new OutCell();

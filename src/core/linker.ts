@@ -161,7 +161,7 @@ export class Linker {
   }
 
   /**
-   * Defines a host function `module.name` with signature `type`, usable by every store that
+   * Defines a host function `module.field` with signature `type`, usable by every store that
    * instantiates through this linker.
    */
   defineFunc(module: string, field: string, type: FuncType, fn: HostFunction): this {
@@ -272,7 +272,7 @@ export class Linker {
   }
 
   /**
-   * Defines `module`'s exports under `name`, instantiating it as needed (commands are
+   * Defines `module`'s exports under the module name `moduleName`, instantiating it as needed (commands are
    * instantiated afresh for every call of an export; reactors once).
    */
   defineModule(store: Store, moduleName: string, module: Module): this {

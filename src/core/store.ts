@@ -276,7 +276,7 @@ export class Store {
     enterStore = (store, viaFuture = false) => {
       const blocked = viaFuture ? store.#futureBlocked : store.#syncBlocked;
       if (blocked !== null) throw new WasmtimeError(blocked());
-      if (store.#context === null) throw disposedError("Store", "call");
+      if (store.#context === null) throw disposedError("Store", "a call into wasm");
       if (store.#depth++ === 0 && store.#views.size > 0 && !store.#inCall) {
         store.#inCall = true;
         storesInCall.push(store);
@@ -335,7 +335,7 @@ export class Store {
         return null;
       }
       try {
-        contextOf(store, "callAsync");
+        contextOf(store, "Func.callAsync");
       } catch (error) {
         done(); // let later waiters see the disposal too
         throw error;
