@@ -22,7 +22,7 @@ import { createHostCallback, type HostFunction } from "./host.ts";
 import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { contextOf, futureDriven, type Store, type StructFields } from "./store.ts";
-import { FuncType, type ValType } from "./types.ts";
+import { FuncType, funcTypePointer, readFuncType, type ValType } from "./types.ts";
 import {
   isNumeric,
   isSimpleNumeric,
@@ -148,7 +148,7 @@ export class Func {
     const struct = new Uint8Array(FUNC_SIZE);
     ffi().wasmtime_func_new_unchecked(
       context,
-      type.pointer("new Func"),
+      funcTypePointer(type, "new Func"),
       host.callback,
       host.data,
       host.finalizer,
@@ -177,7 +177,7 @@ export class Func {
   #readType(action: string): FuncType {
     const native = ffi().wasmtime_func_type(contextOf(this.#store, `Func.${action}`), this.#struct);
     try {
-      return FuncType.fromNative(native!);
+      return readFuncType(native!);
     } finally {
       ffi().wasm_functype_delete(native!);
     }
