@@ -26,7 +26,6 @@ export {
   type Profiler,
 } from "./src/core/engine.ts";
 export { Store, type StoreLimits, type StoreOptions } from "./src/core/store.ts";
-export { WASI_INTO_NATIVE, type WasiSource } from "./src/internal.ts";
 export { Module } from "./src/core/module.ts";
 export { Linker } from "./src/core/linker.ts";
 export { Instance } from "./src/core/instance.ts";

@@ -152,8 +152,14 @@ const trapCodeNames = new Map<number, string>(
 export interface Frame {
   /** Index of the function in its module's function index space. */
   funcIndex: number;
-  /** The function's name from the name section, if any. */
+  /**
+   * The function's name from the name section, if any; a mangled Rust or C++ symbol is
+   * demangled (`core::panicking::panic`, `std::vector<int>::push_back(int const&)`), as
+   * Wasmtime's backtrace text shows it.
+   */
   funcName?: string;
+  /** The name as the name section stores it, present only when `funcName` was demangled. */
+  mangledFuncName?: string;
   /** The module's name from the name section, if any. */
   moduleName?: string;
   /** Byte offset of the instruction within the function body. */

@@ -111,22 +111,38 @@ Deno.test("use after dispose throws clear errors, never crashes", () => {
   store[Symbol.dispose]();
   store[Symbol.dispose](); // idempotent
   assert.equal(view.length, 0, "zero-copy views are detached when the store goes away");
-  assert.throws(() => f.call(), /Store\.call: the Store was disposed/);
-  assert.throws(() => fast(), /the Store was disposed/);
-  assert.throws(() => memory.read(0, 1), /the Store was disposed/);
-  assert.throws(() => memory.buffer, /the Store was disposed/);
-  assert.throws(() => global.value, /the Store was disposed/);
-  assert.throws(() => table.size, /the Store was disposed/);
-  assert.throws(() => instance.getExport("f"), /the Store was disposed/);
-  assert.throws(() => new Instance(store, module, []), /the Store was disposed/);
+  assert.throws(
+    () => f.call(),
+    /(?:^|Error: )Func\.call: the Store was disposed; create a new Store/,
+  );
+  assert.throws(() => fast(), /(?:^|Error: )a call into wasm: the Store was disposed/);
+  assert.throws(() => memory.read(0, 1), /(?:^|Error: )Memory\.read: the Store was disposed/);
+  assert.throws(() => memory.byteLength, /(?:^|Error: )Memory\.byteLength: the Store was disposed/);
+  assert.throws(() => memory.grow(1), /(?:^|Error: )Memory\.grow: the Store was disposed/);
+  assert.throws(() => memory.buffer, /(?:^|Error: )Memory\.buffer: the Store was disposed/);
+  assert.throws(() => global.value, /(?:^|Error: )Global\.value: the Store was disposed/);
+  assert.throws(() => table.size, /(?:^|Error: )Table\.size: the Store was disposed/);
+  assert.throws(() => f.callWith({}), /(?:^|Error: )Func\.callWith: the Store was disposed/);
+  assert.throws(() => store.fuel, /(?:^|Error: )Store\.fuel: the Store was disposed/);
+  assert.throws(
+    () => instance.getExport("f"),
+    /(?:^|Error: )Instance\.getExport: the Store was disposed/,
+  );
+  assert.throws(
+    () => new Instance(store, module, []),
+    /(?:^|Error: )new Instance: the Store was disposed/,
+  );
   module[Symbol.dispose]();
   assert.throws(() => module.serialize(), /Module\.serialize: the Module was disposed/);
   engine[Symbol.dispose]();
   engine[Symbol.dispose]();
-  assert.throws(() => new Store(engine), /Engine\.new Store: the Engine was disposed/);
+  assert.throws(() => new Store(engine), /(?:^|Error: )new Store: the Engine was disposed/);
   const linker = new Linker(new Engine());
   linker[Symbol.dispose]();
-  assert.throws(() => linker.defineWasi(), /the Linker was disposed/);
+  assert.throws(
+    () => linker.defineWasi(),
+    /(?:^|Error: )Linker\.defineWasi: the Linker was disposed/,
+  );
 });
 
 Deno.test("values and imports cannot cross stores", () => {
@@ -357,4 +373,56 @@ Deno.test("typed() functions get TypeScript types from their value types", () =>
   const [x, y]: [number, bigint] = pair(2, 3n);
   assert.equal(x, 2);
   assert.equal(y, 3n);
+});
+
+Deno.test("trap frames carry demangled Rust and C++ names, and the stored name beside them", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module
+      (func $_ZN4core9panicking5panic17h0123456789abcdefE unreachable)
+      (func $_RNvC7mycrate3foo call $_ZN4core9panicking5panic17h0123456789abcdefE)
+      (func $_Z3fooi call $_RNvC7mycrate3foo)
+      (func $_ZZZZ call $_Z3fooi)
+      (func $plain (export "run") call $_ZZZZ))`,
+  );
+  const run = new Instance(store, module, []).getFunc("run")!;
+  assert.throws(() => run.call(), (e) => {
+    assert.ok(e instanceof Trap);
+    assert.deepEqual(
+      e.frames.map((f) => [f.funcName, f.mangledFuncName]),
+      [
+        ["core::panicking::panic", "_ZN4core9panicking5panic17h0123456789abcdefE"],
+        ["mycrate::foo", "_RNvC7mycrate3foo"],
+        ["foo(int)", "_Z3fooi"],
+        ["_ZZZZ", undefined], // not a valid mangling: kept as stored
+        ["plain", undefined],
+      ],
+    );
+    assert.ok(!("mangledFuncName" in e.frames[4]));
+    return true;
+  });
+});
+
+Deno.test("hostile symbol names in the name section are demangled or kept, never crash", () => {
+  // Deep nesting and huge names: the demanglers' recursion limits must hold.
+  const names = [
+    "_Z" + "P".repeat(100_000) + "i",
+    "_ZN" + "1a".repeat(50_000) + "E",
+    "_R" + "B_".repeat(30_000),
+    "_Z" + "A1_".repeat(20_000) + "i",
+    "_Z1f" + "I".repeat(5_000),
+  ];
+  using engine = new Engine();
+  for (const name of names) {
+    using store = new Store(engine);
+    using module = new Module(engine, `(module (func $${name} (export "run") unreachable))`);
+    assert.throws(() => new Instance(store, module, []).getFunc("run")!.call(), (e) => {
+      assert.ok(e instanceof Trap);
+      const frame = e.frames[0];
+      assert.equal(frame.mangledFuncName ?? frame.funcName, name);
+      return true;
+    });
+  }
 });

@@ -11,6 +11,7 @@
 //! * [`dropped`]: ids of JS objects that Wasmtime has dropped, queued for JS to collect;
 //! * [`externref`]: externref values that carry a JS object's id;
 //! * [`copy`]: raw copies into memory JS did not allocate;
+//! * [`demangle`]: readable Rust and C++ names for trap frames;
 //! * [`capture`]: the in-memory stdout/stderr stream for WASI guests;
 //! * [`thread`]: the thread-local state (fiber depth, current caller, pending async call);
 //! * [`call`]: the packed call frame behind the fast call path;
@@ -25,6 +26,7 @@ pub mod async_host;
 pub mod call;
 pub mod capture;
 pub mod copy;
+pub mod demangle;
 pub mod dropped;
 pub mod engine;
 pub mod epoch;

@@ -190,14 +190,14 @@ export function withTimeout<T>(
   store: Store,
   options: CallOptions,
   run: () => T,
-  action = "callWith",
+  action: string,
   viaFuture = false,
 ): T {
   checkOptions(store, options, action, false);
+  const context = contextOf(store, action);
   if (options.signal?.aborted) throw interrupted("the call was aborted", options.signal.reason);
   const timeoutMs = options.timeoutMs;
   if (timeoutMs === undefined || timeoutMs === Infinity) return run();
-  const context = contextOf(store, action);
   const control = epochControlOf(store)!;
   const outer = syncDeadlines.get(store);
   const deadline = Math.min(performance.now() + timeoutMs, outer ?? Infinity);

@@ -188,6 +188,9 @@ const tickerEngines = new FinalizationRegistry<Deno.PointerObject>((pointer) =>
  * Internal: starts the engine's native epoch ticker (shared, reference counted). The ticker is
  * a native thread, so it keeps ticking while a synchronous guest blocks the JS thread.
  */
+/** Package-private: the native `wasm_engine_t *` (borrowed); throws if the engine was disposed. */
+export let enginePointer: (engine: Engine, action: string) => Deno.PointerObject;
+
 export let acquireTicker: (engine: Engine) => void;
 /** Internal: releases a reference taken by {@linkcode acquireTicker}. */
 export let releaseTicker: (engine: Engine) => void;
@@ -398,6 +401,7 @@ export class Engine {
   #tickerEngine: Deno.PointerObject | null = null;
 
   static {
+    enginePointer = (engine, action) => engine.#handle.pointer(action);
     acquireTicker = (engine) => {
       if (engine.#tickerUsers === 0) {
         const native = engine.#handle.raw ?? engine.#tickerEngine;
@@ -452,11 +456,6 @@ export class Engine {
   /** The options this engine was created with. */
   get options(): Readonly<EngineOptions> {
     return this.#options;
-  }
-
-  /** The native `wasm_engine_t *` (borrowed). */
-  pointer(action: string): Deno.PointerObject {
-    return this.#handle.pointer(action);
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   OutCell,
   readName,
   readPointers,
+  readSymbolName,
   takeByteVec,
   utf8,
   vecParts,
@@ -26,13 +27,17 @@ import { ffi } from "../ffi/symbols.ts";
 const codeOut = new OutCell();
 
 function readFrames(vec: Uint8Array<ArrayBuffer>): Frame[] {
-  const frames = readPointers(vecParts(vec)).map((frame): Frame => ({
-    funcIndex: ffi().wasm_frame_func_index(frame),
-    funcName: readName(ffi().wasmtime_frame_func_name(frame)),
-    moduleName: readName(ffi().wasmtime_frame_module_name(frame)),
-    funcOffset: Number(ffi().wasm_frame_func_offset(frame)),
-    moduleOffset: Number(ffi().wasm_frame_module_offset(frame)),
-  }));
+  const frames = readPointers(vecParts(vec)).map((frame): Frame => {
+    const { name, mangled } = readSymbolName(ffi().wasmtime_frame_func_name(frame));
+    return {
+      funcIndex: ffi().wasm_frame_func_index(frame),
+      funcName: name,
+      ...(mangled === undefined ? {} : { mangledFuncName: mangled }),
+      moduleName: readName(ffi().wasmtime_frame_module_name(frame)),
+      funcOffset: Number(ffi().wasm_frame_func_offset(frame)),
+      moduleOffset: Number(ffi().wasm_frame_module_offset(frame)),
+    };
+  });
   ffi().wasm_frame_vec_delete(vec);
   return frames;
 }

@@ -22,7 +22,7 @@ import { createHostCallback, type HostFunction } from "./host.ts";
 import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { contextOf, futureDriven, type Store, type StructFields } from "./store.ts";
-import { FuncType, type ValType } from "./types.ts";
+import { FuncType, funcTypePointer, readFuncType, type ValType } from "./types.ts";
 import {
   isNumeric,
   isSimpleNumeric,
@@ -148,7 +148,7 @@ export class Func {
     const struct = new Uint8Array(FUNC_SIZE);
     ffi().wasmtime_func_new_unchecked(
       context,
-      type.pointer("new Func"),
+      funcTypePointer(type, "new Func"),
       host.callback,
       host.data,
       host.finalizer,
@@ -167,7 +167,7 @@ export class Func {
     if (this.#signature === undefined) {
       this.#signature = signatureOf(
         this.#readType(action),
-        contextOf(this.#store, action),
+        contextOf(this.#store, `Func.${action}`),
         this.#struct,
       );
     }
@@ -175,9 +175,9 @@ export class Func {
   }
 
   #readType(action: string): FuncType {
-    const native = ffi().wasmtime_func_type(contextOf(this.#store, action), this.#struct);
+    const native = ffi().wasmtime_func_type(contextOf(this.#store, `Func.${action}`), this.#struct);
     try {
-      return FuncType.fromNative(native!);
+      return readFuncType(native!);
     } finally {
       ffi().wasm_functype_delete(native!);
     }
@@ -207,7 +207,7 @@ export class Func {
   call(...args: unknown[]): unknown {
     const store = this.#store;
     if (futureDriven(store)) return this.#callBlocking({}, args, "Func.call");
-    const context = contextOf(store, "call");
+    const context = contextOf(store, "Func.call");
     const sig = this.#sig("call");
     this.#checkArity(sig, args.length, "Func.call");
     const { view, params, results } = sig;
@@ -236,7 +236,7 @@ export class Func {
    */
   callBits(...args: unknown[]): unknown[] {
     const store = this.#store;
-    const context = contextOf(store, "callBits");
+    const context = contextOf(store, "Func.callBits");
     const sig = this.#sig("callBits");
     this.#checkArity(sig, args.length, "Func.callBits");
     const { view, params, results } = sig;
@@ -268,7 +268,7 @@ export class Func {
    */
   callWith(options: CallOptions, ...args: unknown[]): unknown {
     if (futureDriven(this.#store)) return this.#callBlocking(options, args, "Func.callWith");
-    return withTimeout(this.#store, options, () => this.call(...args));
+    return withTimeout(this.#store, options, () => this.call(...args), "Func.callWith");
   }
 
   /**
@@ -302,7 +302,7 @@ export class Func {
     results(): unknown;
   } {
     const store = this.#store;
-    const context = contextOf(store, action);
+    const context = contextOf(store, `Func.${action}`);
     const sig = this.#sig(action);
     this.#checkArity(sig, args.length, `Func.${action}`);
     const { params, results } = sig;
@@ -374,7 +374,11 @@ export class Func {
     }
     return <(...args: TypedParams<P>) => TypedResult<R>> makeTyped(
       this,
-      signatureOf(new FuncType(params, results), contextOf(this.#store, "typed"), this.#struct),
+      signatureOf(
+        new FuncType(params, results),
+        contextOf(this.#store, "Func.typed"),
+        this.#struct,
+      ),
     );
   }
 }
@@ -391,7 +395,7 @@ function makeTyped(
   if (!isSimpleNumeric(params, results)) {
     // References, v128 and multi-value: the generic marshalling, still without type lookups.
     return (...args: unknown[]) => {
-      const context = contextOf(store, "typed call");
+      const context = contextOf(store, "a call into wasm");
       if (args.length !== params.length) {
         throw new WasmtimeError(
           `typed call: expected ${params.length} argument(s), got ${args.length}`,

@@ -75,7 +75,10 @@ export class Global {
   /** The global's type. */
   get type(): GlobalType {
     if (this.#type === undefined) {
-      const native = ffi().wasmtime_global_type(contextOf(this.#store, "type"), this.#struct)!;
+      const native = ffi().wasmtime_global_type(
+        contextOf(this.#store, "Global.type"),
+        this.#struct,
+      )!;
       try {
         this.#type = readGlobalType(native);
       } finally {
@@ -106,14 +109,14 @@ export class Global {
   }
 
   #get(bits: boolean, action: string): unknown {
-    const context = contextOf(this.#store, action);
+    const context = contextOf(this.#store, `Global.${action}`);
     const val = new Uint8Array(VAL_SIZE);
     ffi().wasmtime_global_get(context, this.#struct, val);
     return readVal(val, this.#store, context, bits);
   }
 
   #set(value: unknown, bits: boolean, action: string): void {
-    const context = contextOf(this.#store, action);
+    const context = contextOf(this.#store, `Global.${action}`);
     withVal(
       this.type.content,
       value,

@@ -12,7 +12,7 @@ import { Func } from "./func.ts";
 import { Global } from "./global.ts";
 import { EXTERN_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import { Memory } from "./memory.ts";
-import type { Module } from "./module.ts";
+import { type Module, modulePointer } from "./module.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { contextOf, type Store, type StructFields } from "./store.ts";
 import { Table } from "./table.ts";
@@ -74,11 +74,11 @@ export class Instance {
       items.set(externToStruct(item, store, what), i * EXTERN_SIZE);
     });
     this.#struct = new Uint8Array(INSTANCE_SIZE);
-    const modulePointer = module.pointer("new Instance");
+    const native = modulePointer(module, "new Instance");
     runGuest(store, "new Instance", (trap) =>
       ffi().wasmtime_instance_new(
         context,
-        modulePointer,
+        native,
         items,
         BigInt(imports.length),
         this.#struct,
@@ -93,7 +93,7 @@ export class Instance {
 
   /** The export called `name`, or undefined. */
   getExport(name: string): Extern | undefined {
-    const context = contextOf(this.#store, "getExport");
+    const context = contextOf(this.#store, "Instance.getExport");
     const bytes = utf8(name);
     const item = new Uint8Array(EXTERN_SIZE);
     if (
@@ -143,7 +143,7 @@ export class Instance {
   /** All exports by name. */
   get exports(): Record<string, Extern> {
     if (this.#exports === undefined) {
-      const context = contextOf(this.#store, "exports");
+      const context = contextOf(this.#store, "Instance.exports");
       const exports: Record<string, Extern> = {};
       const namePointer = new OutCell();
       const nameLength = new OutCell();

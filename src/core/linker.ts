@@ -16,10 +16,10 @@ import { type CallOptions, driveFuture, driveFutureBlocking } from "./async.ts";
 import { type InstancePre, instancePreFromPointer } from "./instance_pre.ts";
 import { HOST_OWNER, registerHost } from "./registry.ts";
 import { Handle } from "../ffi/handle.ts";
-import type { Engine } from "./engine.ts";
+import { type Engine, enginePointer } from "./engine.ts";
 import { Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
 import { EXTERN_SIZE, FUNC_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
-import type { Module } from "./module.ts";
+import { type Module, modulePointer } from "./module.ts";
 import {
   contextOf,
   futureDriven,
@@ -28,7 +28,7 @@ import {
   type Store,
   storeHasWasi,
 } from "./store.ts";
-import { FuncType } from "./types.ts";
+import { FuncType, funcTypePointer } from "./types.ts";
 
 /** Module names under which WASI preview 1 functions are imported. */
 const WASI_MODULES: readonly string[] = ["wasi_snapshot_preview1", "wasi_unstable"];
@@ -90,7 +90,7 @@ export class Linker {
     this.#handle = new Handle(
       this,
       "Linker",
-      ffi().wasmtime_linker_new(engine.pointer("new Linker")),
+      ffi().wasmtime_linker_new(enginePointer(engine, "new Linker")),
       (p) => ffi().wasmtime_linker_delete(p),
     );
   }
@@ -161,7 +161,7 @@ export class Linker {
   }
 
   /**
-   * Defines a host function `module.name` with signature `type`, usable by every store that
+   * Defines a host function `module.field` with signature `type`, usable by every store that
    * instantiates through this linker.
    */
   defineFunc(module: string, field: string, type: FuncType, fn: HostFunction): this {
@@ -180,7 +180,7 @@ export class Linker {
       BigInt(moduleBytes.length),
       fieldBytes,
       BigInt(fieldBytes.length),
-      type.pointer("defineFunc"),
+      funcTypePointer(type, "defineFunc"),
       host.callback,
       host.data,
       host.finalizer,
@@ -216,7 +216,7 @@ export class Linker {
         BigInt(moduleBytes.length),
         fieldBytes,
         BigInt(fieldBytes.length),
-        type.pointer("defineAsyncFunc"),
+        funcTypePointer(type, "defineAsyncFunc"),
         HOST_OWNER,
         id,
       ),
@@ -272,7 +272,7 @@ export class Linker {
   }
 
   /**
-   * Defines `module`'s exports under `name`, instantiating it as needed (commands are
+   * Defines `module`'s exports under the module name `moduleName`, instantiating it as needed (commands are
    * instantiated afresh for every call of an export; reactors once).
    */
   defineModule(store: Store, moduleName: string, module: Module): this {
@@ -280,7 +280,7 @@ export class Linker {
     this.#prepareStore(store, "defineModule");
     assertWasiReady(store, module, "Linker.defineModule");
     const nameBytes = name(moduleName, "module name");
-    const modulePointer = module.pointer("Linker.defineModule");
+    const native = modulePointer(module, "Linker.defineModule");
     const linker = this.#pointer("defineModule");
     let exports: string[] | null;
     try {
@@ -294,7 +294,7 @@ export class Linker {
         context,
         nameBytes,
         BigInt(nameBytes.length),
-        modulePointer,
+        native,
       ));
     // A command (exports _start) is defined as functions that instantiate it afresh in the
     // calling store; a reactor is instantiated once, in `store`.
@@ -309,7 +309,7 @@ export class Linker {
     check(
       ffi().wasmtime_linker_define_unknown_imports_as_traps(
         this.#pointer("defineUnknownImportsAsTraps"),
-        module.pointer("defineUnknownImportsAsTraps"),
+        modulePointer(module, "Linker.defineUnknownImportsAsTraps"),
       ),
       "Linker.defineUnknownImportsAsTraps",
     );
@@ -357,7 +357,7 @@ export class Linker {
     assertWasiReady(store, module, "Linker.instantiate");
     const struct = new Uint8Array(INSTANCE_SIZE);
     const linker = this.#pointer("instantiate");
-    const modulePointer = module.pointer("Linker.instantiate");
+    const native = modulePointer(module, "Linker.instantiate");
     if (futureDriven(store)) {
       // Async WASI: the start function runs as a call future polled on this thread.
       driveFutureBlocking(
@@ -368,7 +368,7 @@ export class Linker {
           ffi().wasmtime_linker_instantiate_async(
             linker,
             context,
-            modulePointer,
+            native,
             struct,
             trap,
             error,
@@ -379,7 +379,7 @@ export class Linker {
     runGuest(
       store,
       "Linker.instantiate",
-      (trap) => ffi().wasmtime_linker_instantiate(linker, context, modulePointer, struct, trap),
+      (trap) => ffi().wasmtime_linker_instantiate(linker, context, native, struct, trap),
     );
     return instanceFromStruct(store, struct);
   }
@@ -397,7 +397,7 @@ export class Linker {
     this.#prepareStore(store, "instantiateAsync");
     assertWasiReady(store, module, "Linker.instantiateAsync");
     this.#pointer("instantiateAsync");
-    module.pointer("Linker.instantiateAsync");
+    modulePointer(module, "Linker.instantiateAsync");
     const struct = new Uint8Array(INSTANCE_SIZE);
     await driveFuture(
       store,
@@ -409,7 +409,7 @@ export class Linker {
         ffi().wasmtime_linker_instantiate_async(
           this.#pointer("instantiateAsync"),
           context,
-          module.pointer("Linker.instantiateAsync"),
+          modulePointer(module, "Linker.instantiateAsync"),
           struct,
           trap,
           error,
@@ -428,7 +428,7 @@ export class Linker {
     check(
       ffi().wasmtime_linker_instantiate_pre(
         this.#pointer("instantiatePre"),
-        module.pointer("Linker.instantiatePre"),
+        modulePointer(module, "Linker.instantiatePre"),
         out.bytes,
       ),
       "Linker.instantiatePre",

@@ -99,10 +99,10 @@ class MemoryView implements ViewOwner {
   /** The private view for accessors, attached to the memory's current bytes. */
   data(action: string): DataView {
     if (this.#dataView !== null) {
-      contextOf(this.#store, action); // use after dispose throws even mid-call
+      contextOf(this.#store, `Memory.${action}`); // use after dispose throws even mid-call
       return this.#dataView;
     }
-    const buffer = this.#make(contextOf(this.#store, action));
+    const buffer = this.#make(contextOf(this.#store, `Memory.${action}`));
     this.#private = buffer;
     this.#dataView = new DataView(buffer);
     trackView(this.#store, this, true);
@@ -111,7 +111,7 @@ class MemoryView implements ViewOwner {
 
   /** The public zero-copy buffer (see `Memory.buffer`). */
   publicBuffer(): ArrayBuffer {
-    const context = contextOf(this.#store, "buffer");
+    const context = contextOf(this.#store, "Memory.buffer");
     this.#whyMoves ??= whyItMayMove(this.#store, this.#type(context));
     if (this.#whyMoves !== null) {
       throw new WasmtimeError(
@@ -261,7 +261,7 @@ export class Memory {
 
   /** The memory's type (limits, 64-bit, shared, page size). */
   get type(): MemoryType {
-    const native = ffi().wasmtime_memory_type(contextOf(this.#store, "type"), this.#struct)!;
+    const native = ffi().wasmtime_memory_type(contextOf(this.#store, "Memory.type"), this.#struct)!;
     try {
       return readMemoryType(native);
     } finally {
@@ -271,13 +271,13 @@ export class Memory {
 
   /** Current size in pages. */
   get pages(): number {
-    return Number(ffi().wasmtime_memory_size(contextOf(this.#store, "pages"), this.#struct));
+    return Number(ffi().wasmtime_memory_size(contextOf(this.#store, "Memory.pages"), this.#struct));
   }
 
   /** Current size in bytes. */
   get byteLength(): number {
     return Number(
-      ffi().wasmtime_memory_data_size(contextOf(this.#store, "byteLength"), this.#struct),
+      ffi().wasmtime_memory_data_size(contextOf(this.#store, "Memory.byteLength"), this.#struct),
     );
   }
 
@@ -294,7 +294,7 @@ export class Memory {
     if (!Number.isSafeInteger(deltaPages) || deltaPages < 0) {
       throw new WasmtimeError(`Memory.grow: delta must be a non-negative integer`);
     }
-    const context = contextOf(this.#store, "grow");
+    const context = contextOf(this.#store, "Memory.grow");
     try {
       check(
         ffi().wasmtime_memory_grow(

@@ -10,10 +10,13 @@ import { loadCached } from "./module_cache.ts";
 import { check, takeError } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
-import type { Engine } from "./engine.ts";
+import { type Engine, enginePointer } from "./engine.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { type ExportType, type ImportType, takeExportTypes, takeImportTypes } from "./types.ts";
 import { moduleBytes } from "./wat.ts";
+
+/** Package-private: the native `wasmtime_module_t *` (borrowed); throws if the module was disposed. */
+export let modulePointer: (module: Module, action: string) => Deno.PointerObject;
 
 /** The `wasmtime_module_t **` out-parameter of compile and deserialize. */
 const moduleOut = new OutCell();
@@ -57,7 +60,7 @@ export class Module {
     this.#engine = engine;
     const bytes = moduleBytes(source, "new Module");
     const error = ffi().wasmtime_module_new(
-      engine.pointer("new Module"),
+      enginePointer(engine, "new Module"),
       bytes as Uint8Array<ArrayBuffer>,
       BigInt(bytes.length),
       moduleOut.bytes,
@@ -69,6 +72,10 @@ export class Module {
       moduleOut.takePointer()!,
       (p) => ffi().wasmtime_module_delete(p),
     );
+  }
+
+  static {
+    modulePointer = (module, action) => module.#handle.pointer(action);
   }
 
   static #fromPointer(engine: Engine, pointer: Deno.PointerObject): Module {
@@ -88,7 +95,7 @@ export class Module {
     const bytes = moduleBytes(source, "Module.validate");
     check(
       ffi().wasmtime_module_validate(
-        engine.pointer("Module.validate"),
+        enginePointer(engine, "Module.validate"),
         bytes as Uint8Array<ArrayBuffer>,
         BigInt(bytes.length),
       ),
@@ -119,7 +126,7 @@ export class Module {
       throw new WasmtimeError("Module.deserialize(engine, bytes): bytes must be a Uint8Array");
     }
     const error = ffi().wasmtime_module_deserialize(
-      engine.pointer("Module.deserialize"),
+      enginePointer(engine, "Module.deserialize"),
       bytes as Uint8Array<ArrayBuffer>,
       BigInt(bytes.length),
       moduleOut.bytes,
@@ -152,10 +159,10 @@ export class Module {
     if (typeof path !== "string") {
       throw new WasmtimeError("Module.deserializeFile(engine, path): path must be a string");
     }
-    engine.pointer("Module.deserializeFile");
+    enginePointer(engine, "Module.deserializeFile");
     const { bytes } = readChecked(path, "Module.deserializeFile");
     const error = ffi().wasmtime_module_deserialize(
-      engine.pointer("Module.deserializeFile"),
+      enginePointer(engine, "Module.deserializeFile"),
       bytes,
       BigInt(bytes.length),
       moduleOut.bytes,
@@ -201,16 +208,11 @@ export class Module {
     return this.#engine;
   }
 
-  /** The native `wasmtime_module_t *` (borrowed). */
-  pointer(action: string): Deno.PointerObject {
-    return this.#handle.pointer(action);
-  }
-
   /** What the module imports, in order. */
   get imports(): ImportType[] {
     if (this.#imports === undefined) {
       const vec = newVec();
-      ffi().wasmtime_module_imports(this.pointer("imports"), vec);
+      ffi().wasmtime_module_imports(this.#handle.pointer("imports"), vec);
       this.#imports = takeImportTypes(vec);
     }
     return this.#imports;
@@ -220,7 +222,7 @@ export class Module {
   get exports(): ExportType[] {
     if (this.#exports === undefined) {
       const vec = newVec();
-      ffi().wasmtime_module_exports(this.pointer("exports"), vec);
+      ffi().wasmtime_module_exports(this.#handle.pointer("exports"), vec);
       this.#exports = takeExportTypes(vec);
     }
     return this.#exports;
@@ -229,7 +231,10 @@ export class Module {
   /** The compiled module as bytes for {@linkcode Module.deserialize}. */
   serialize(): Uint8Array<ArrayBuffer> {
     const vec = newVec();
-    check(ffi().wasmtime_module_serialize(this.pointer("serialize"), vec), "Module.serialize");
+    check(
+      ffi().wasmtime_module_serialize(this.#handle.pointer("serialize"), vec),
+      "Module.serialize",
+    );
     return takeByteVec(vec);
   }
 

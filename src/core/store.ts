@@ -9,8 +9,10 @@ import { check, takeErrorMessage } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { OutCell, pointerBits, pointerFromBits } from "../ffi/raw.ts";
 import { disposedError, Handle } from "../ffi/handle.ts";
-import type { Engine } from "./engine.ts";
-import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
+import { type Engine, enginePointer } from "./engine.ts";
+import { wasiBridge } from "../internal.ts";
+// Type only (erased): StoreOptions names the class users pass; core never loads src/wasi.
+import type { WasiConfig } from "../wasi/config.ts";
 
 /**
  * Resource limits enforced by Wasmtime for one store.
@@ -56,7 +58,7 @@ export interface StoreOptions {
    */
   epochDeadline?: number;
   /** WASI context for guests that import WASI (see `@wasmtime-deno/wasmtime/wasi`). */
-  wasi?: WasiSource;
+  wasi?: WasiConfig;
 }
 
 /**
@@ -276,7 +278,7 @@ export class Store {
     enterStore = (store, viaFuture = false) => {
       const blocked = viaFuture ? store.#futureBlocked : store.#syncBlocked;
       if (blocked !== null) throw new WasmtimeError(blocked());
-      if (store.#context === null) throw disposedError("Store", "call");
+      if (store.#context === null) throw disposedError("Store", "a call into wasm");
       if (store.#depth++ === 0 && store.#views.size > 0 && !store.#inCall) {
         store.#inCall = true;
         storesInCall.push(store);
@@ -335,7 +337,7 @@ export class Store {
         return null;
       }
       try {
-        contextOf(store, "callAsync");
+        contextOf(store, "Func.callAsync");
       } catch (error) {
         done(); // let later waiters see the disposal too
         throw error;
@@ -358,7 +360,7 @@ export class Store {
   constructor(engine: Engine, options: StoreOptions = {}) {
     const id = nextStoreId++;
     const pointer = ffi().wasmtime_store_new(
-      engine.pointer("new Store"),
+      enginePointer(engine, "new Store"),
       pointerFromBits(BigInt(id)),
       null,
     );
@@ -398,7 +400,12 @@ export class Store {
       this.setEpochDeadline(FAR_DEADLINE);
     }
     if (options.wasi !== undefined) {
-      const config = options.wasi[WASI_INTO_NATIVE]();
+      const config = wasiBridge.intoNative?.(options.wasi);
+      if (config === undefined) {
+        throw new WasmtimeError(
+          "new Store: options.wasi must be a WasiConfig from @wasmtime-deno/wasmtime/wasi",
+        );
+      }
       check(
         ffi().wasmtime_context_set_wasi(this.#context!, config),
         "cannot attach the WASI configuration",

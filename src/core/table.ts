@@ -86,7 +86,7 @@ export class Table {
 
   /** The table's type. */
   get type(): TableType {
-    const native = ffi().wasmtime_table_type(contextOf(this.#store, "type"), this.#struct)!;
+    const native = ffi().wasmtime_table_type(contextOf(this.#store, "Table.type"), this.#struct)!;
     try {
       return readTableType(native);
     } finally {
@@ -100,12 +100,12 @@ export class Table {
 
   /** Current number of elements. */
   get size(): number {
-    return Number(ffi().wasmtime_table_size(contextOf(this.#store, "size"), this.#struct));
+    return Number(ffi().wasmtime_table_size(contextOf(this.#store, "Table.size"), this.#struct));
   }
 
   /** The element at `i` (a Func or null for funcref tables, a JS value for externref). */
   get(i: number): unknown {
-    const context = contextOf(this.#store, "get");
+    const context = contextOf(this.#store, "Table.get");
     const val = new Uint8Array(VAL_SIZE);
     if (!ffi().wasmtime_table_get(context, this.#struct, index(i, "get"), val)) {
       throw new WasmtimeError(`Table.get: index ${i} is out of bounds (size ${this.size})`);
@@ -115,7 +115,7 @@ export class Table {
 
   /** Sets the element at `i`. */
   set(i: number, value: unknown): void {
-    const context = contextOf(this.#store, "set");
+    const context = contextOf(this.#store, "Table.set");
     withVal(
       this.#elementType(),
       value,
@@ -129,7 +129,7 @@ export class Table {
 
   /** Grows by `delta` elements set to `init`; returns the previous size. */
   grow(delta: number, init: unknown = null): number {
-    const context = contextOf(this.#store, "grow");
+    const context = contextOf(this.#store, "Table.grow");
     withVal(this.#elementType(), init, this.#store, context, "Table.grow", (val) =>
       check(
         ffi().wasmtime_table_grow(

@@ -215,6 +215,12 @@ function newValTypeVec(types: readonly ValType[]): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * Package-private: the native `wasm_functype_t *` of a FuncType, created on first use
+ * (borrowed by the caller; freed with the FuncType).
+ */
+export let funcTypePointer: (type: FuncType, action: string) => Deno.PointerObject;
+
+/**
  * A function signature. Owns a native `wasm_functype_t`; dispose it when done, or let the
  * garbage collector do it.
  *
@@ -243,21 +249,6 @@ export class FuncType {
     this.results = Object.freeze([...results]);
   }
 
-  /** The native `wasm_functype_t *`, created on first use (borrowed by the caller). */
-  pointer(action: string): Deno.PointerObject {
-    if (this.#handle === undefined) {
-      const params = newValTypeVec(this.params);
-      const results = newValTypeVec(this.results);
-      this.#handle = new Handle(
-        this,
-        "FuncType",
-        ffi().wasm_functype_new(params, results),
-        (p) => ffi().wasm_functype_delete(p),
-      );
-    }
-    return this.#handle.pointer(action);
-  }
-
   /** A readable signature, e.g. `(i32, i32) -> (i32)`. */
   toString(): string {
     return `(${this.params.join(", ")}) -> (${this.results.join(", ")})`;
@@ -268,12 +259,20 @@ export class FuncType {
     this.#handle?.dispose();
   }
 
-  /** Reads a borrowed `wasm_functype_t *`. */
-  static fromNative(functype: Deno.PointerObject): FuncType {
-    return new FuncType(
-      readValTypeVec(ffi().wasm_functype_params(functype)),
-      readValTypeVec(ffi().wasm_functype_results(functype)),
-    );
+  static {
+    funcTypePointer = (type, action) => {
+      if (type.#handle === undefined) {
+        const params = newValTypeVec(type.params);
+        const results = newValTypeVec(type.results);
+        type.#handle = new Handle(
+          type,
+          "FuncType",
+          ffi().wasm_functype_new(params, results),
+          (p) => ffi().wasm_functype_delete(p),
+        );
+      }
+      return type.#handle.pointer(action);
+    };
   }
 }
 
@@ -399,6 +398,14 @@ export interface ExportType {
 }
 
 /** log2 of WebAssembly's default page size (64 KiB), also the largest page size allowed. */
+/** Reads a borrowed `wasm_functype_t *`. */
+export function readFuncType(functype: Deno.PointerObject): FuncType {
+  return new FuncType(
+    readValTypeVec(ffi().wasm_functype_params(functype)),
+    readValTypeVec(ffi().wasm_functype_results(functype)),
+  );
+}
+
 export const DEFAULT_PAGE_SIZE_LOG2 = 16;
 
 const maximumOut = new OutCell();
@@ -439,7 +446,7 @@ export function readGlobalType(type: Deno.PointerObject): GlobalType {
 export function readExternType(type: Deno.PointerObject): ExternType {
   switch (ffi().wasm_externtype_kind(type)) {
     case WASM_EXTERN_FUNC: {
-      const func = FuncType.fromNative(ffi().wasm_externtype_as_functype_const(type)!);
+      const func = readFuncType(ffi().wasm_externtype_as_functype_const(type)!);
       return { kind: "func", params: func.params, results: func.results };
     }
     case WASM_EXTERN_GLOBAL:

@@ -63,9 +63,14 @@ export class Handle {
   }
 }
 
-/** The error for using `what` after it was disposed. */
+/**
+ * The error for using `what` after it was disposed. `action` is the operation the user called,
+ * qualified by its class (`"Memory.grow"`, `"new Module"`); a bare method name is taken to be a
+ * method of `what` itself (`"fuel"` on a Store is `"Store.fuel"`).
+ */
 export function disposedError(what: string, action: string): WasmtimeError {
+  const operation = /^[A-Za-z_$][\w$]*$/.test(action) ? `${what}.${action}` : action;
   return new WasmtimeError(
-    `${what}.${action}: the ${what} was disposed; create a new one instead of reusing it`,
+    `${operation}: the ${what} was disposed; create a new ${what} instead of reusing it`,
   );
 }

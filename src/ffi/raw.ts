@@ -83,6 +83,23 @@ export function readName(name: Deno.PointerValue): string | undefined {
 }
 
 /**
+ * Reads a `const wasm_name_t *` (borrowed) as a symbol name, demangled if it is a mangled Rust
+ * or C++ name (as Wasmtime's backtrace text prints it); `mangled` is then the name as stored.
+ */
+export function readSymbolName(
+  name: Deno.PointerValue,
+): { name?: string; mangled?: string } {
+  if (name === null) return {};
+  const { size, data } = nativeVecParts(name);
+  const stored = decodeUtf8(copyBytes(size, data));
+  const out = newVec();
+  if (data === null || !ffi().wasmtime_deno_demangle(data, BigInt(size), out)) {
+    return { name: stored };
+  }
+  return { name: decodeUtf8(takeByteVec(out)), mangled: stored };
+}
+
+/**
  * A zero-copy ArrayBuffer over `length` native bytes at `data`. The caller must detach it
  * before the bytes are freed or moved (see src/core/memory.ts).
  */

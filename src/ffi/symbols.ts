@@ -327,6 +327,8 @@ export const symbols = {
   wasm_frame_module_offset: { parameters: ["pointer"], result: "usize" },
   // const wasm_name_t *wasmtime_frame_func_name(const wasm_frame_t *)
   wasmtime_frame_func_name: { parameters: ["pointer"], result: "pointer" },
+  // bool wasmtime_deno_demangle(const uint8_t *name, size_t len, wasm_byte_vec_t *out)
+  wasmtime_deno_demangle: { parameters: ["pointer", "usize", "buffer"], result: "bool" },
   // const wasm_name_t *wasmtime_frame_module_name(const wasm_frame_t *)
   wasmtime_frame_module_name: { parameters: ["pointer"], result: "pointer" },
   // void wasm_frame_vec_delete(wasm_frame_vec_t *)

@@ -26,5 +26,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "d09a2203325a7a0b80192407e55209b1a2eaed3817f981df1f684be6d6d10ee5",
+  hash: "b37608a52e6a70f363a7a4438afb3875a84f10ef93656d059e4851101f88ee29",
 } as const;

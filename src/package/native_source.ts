@@ -15,6 +15,7 @@ export const CRATE_FILES = [
   "src/call.rs",
   "src/capture.rs",
   "src/copy.rs",
+  "src/demangle.rs",
   "src/dropped.rs",
   "src/engine.rs",
   "src/epoch.rs",

@@ -21,6 +21,9 @@ import { Handle } from "../ffi/handle.ts";
  */
 export const DEFAULT_CAPTURE_LIMIT = 1 << 30;
 
+/** Package-private: the native capture (borrowed); throws if it was disposed. */
+export let capturePointer: (capture: CapturedOutput, action: string) => Deno.PointerObject;
+
 /**
  * Output captured from a guest stream. Bytes are buffered natively and moved to JS when read.
  *
@@ -48,9 +51,8 @@ export class CapturedOutput {
     );
   }
 
-  /** Internal: the native capture (borrowed). */
-  pointer(action: string): Deno.PointerObject {
-    return this.#handle.pointer(action);
+  static {
+    capturePointer = (capture, action) => capture.#handle.pointer(action);
   }
 
   #drain(): void {

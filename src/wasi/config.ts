@@ -9,10 +9,10 @@ import { cString, pointerArray, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../errors.ts";
 import { realTarget, requirePermission } from "../permissions.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { WASI_INTO_NATIVE, type WasiSource } from "../internal.ts";
+import { wasiBridge } from "../internal.ts";
 import { VEC_SIZE } from "../ffi/layout.ts";
 import { openForGuest } from "./open.ts";
-import { CapturedOutput, DEFAULT_CAPTURE_LIMIT } from "./capture.ts";
+import { CapturedOutput, capturePointer, DEFAULT_CAPTURE_LIMIT } from "./capture.ts";
 
 /**
  * Where a guest's standard input comes from.
@@ -110,7 +110,7 @@ interface Preopen {
  * console.log(wasi.stdout?.text());
  * ```
  */
-export class WasiConfig implements WasiSource {
+export class WasiConfig {
   #args: string[] = [];
   #env: Record<string, string> = {};
   #inheritEnv = false;
@@ -278,8 +278,13 @@ export class WasiConfig implements WasiSource {
     }
   }
 
-  /** Internal: checks permissions and builds the native `wasi_config_t *` (once). */
-  [WASI_INTO_NATIVE](): Deno.PointerObject {
+  static {
+    wasiBridge.intoNative = (config) =>
+      config instanceof WasiConfig ? config.#intoNative() : undefined;
+  }
+
+  /** Checks permissions and builds the native `wasi_config_t *` (once). */
+  #intoNative(): Deno.PointerObject {
     this.#mutate("use");
     this.checkPermissions();
     const config = ffi().wasi_config_new()!;
@@ -363,7 +368,7 @@ export class WasiConfig implements WasiSource {
     if (target === "capture") {
       const capture = new CapturedOutput(this.#captureLimit);
       this.#captures.push(capture);
-      ffi().wasmtime_deno_capture_attach(config, capture.pointer("attach"), stream);
+      ffi().wasmtime_deno_capture_attach(config, capturePointer(capture, "attach"), stream);
       return capture;
     }
     const why = `${stream === 1 ? "standard output" : "standard error"} to a file`;
