@@ -8,7 +8,7 @@ import {
   parseSize,
   runOptions,
 } from "../src/wasi/command_line.ts";
-import { cacheEntry, ROOT } from "./helpers.ts";
+import { appFlags, ROOT } from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
 
 const CLI = join(ROOT, "src/wasi/cli.ts");
@@ -144,14 +144,8 @@ Deno.test("CLI --invoke arguments and results are read and written as wasmtime r
 // ---------------------------------------------------------------------------------------------
 // The command itself, in subprocesses.
 
-/** Flags the library needs (the README's Permissions line). */
-async function libraryFlags(): Promise<string[]> {
-  return [
-    "--allow-ffi",
-    "--allow-env=HOME,WASMTIME_DENO_CACHE,DENO_DIR,XDG_CACHE_HOME",
-    `--allow-read=${await cacheEntry()}`,
-  ];
-}
+/** Flags the library needs: what build-native --print-flags prints (the README's line). */
+const libraryFlags = appFlags;
 
 interface CliResult {
   code: number;

@@ -35,13 +35,14 @@
  * Installed as a command (the library flags are those of the README's Permissions section;
  * each module and directory is then asked for at a terminal):
  * ```sh
- * deno install -g -n wasmtime-deno --allow-ffi --allow-env=HOME --allow-read="$LIB_DIR" \
- *   jsr:@wasmtime-deno/wasmtime/cli
+ * FLAGS="$(deno run -A jsr:@wasmtime-deno/wasmtime/build-native --print-flags)"
+ * deno install -g -n wasmtime-deno $FLAGS jsr:@wasmtime-deno/wasmtime/cli
  * ```
  *
  * @example Run a module with a read-only directory, a private /tmp, a variable and budgets
  * ```sh
- * deno run --allow-ffi --allow-env=HOME --allow-read --allow-write=/tmp \
+ * deno run --allow-ffi --allow-env=WASMTIME_LIB,WASMTIME_DENO_CACHE,DENO_DIR,XDG_CACHE_HOME,HOME \
+ *   --allow-read --allow-write=/tmp \
  *   jsr:@wasmtime-deno/wasmtime/cli --dir-ro ./data::/data --tmp --env K=V \
  *   --fuel 100000000 --timeout 5s --max-memory 64MiB app.wasm --guest-flag input.txt
  * ```
