@@ -11,6 +11,7 @@ export const NATIVE_CRATE = {
   wasmtimeVersion: "48.0.8",
   features: [
     "cranelift",
+    "winch",
     "wat",
     "wasi",
     "async",
@@ -26,5 +27,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "d09a2203325a7a0b80192407e55209b1a2eaed3817f981df1f684be6d6d10ee5",
+  hash: "eb0eb59d0a64fe24c8602793fe52189b3b2a5f34fc9eb66c172eabda2025f012",
 } as const;
