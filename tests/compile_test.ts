@@ -211,6 +211,38 @@ Deno.test("a winch engine runs real wasm with Cranelift's results and traps with
   assert.equal(trapCode(() => spin.call()), TrapCode.OutOfFuel);
 });
 
+Deno.test("winch runs SIMD, atomics on a shared memory and 64-bit memories", () => {
+  using engine = new Engine({
+    strategy: "winch",
+    threads: true,
+    sharedMemory: true,
+    memory64: true,
+    multiMemory: true,
+  });
+  using module = new Module(
+    engine,
+    `(module
+    (memory 1 1 shared)
+    (memory $wide i64 1)
+    (func (export "simd") (param i32) (result i32)
+      (i32x4.extract_lane 2 (i32x4.add (i32x4.splat (local.get 0)) (v128.const i32x4 1 2 3 4))))
+    (func (export "atomic") (param i32) (result i32)
+      (drop (i32.atomic.rmw.add (i32.const 0) (local.get 0))) (i32.atomic.load (i32.const 0)))
+    (func (export "wide") (param i64 i32) (result i32)
+      (i32.store $wide (local.get 0) (local.get 1)) (i32.load $wide (local.get 0))))`,
+  );
+  using store = new Store(engine);
+  const instance = new Instance(store, module, []);
+  assert.equal(instance.getFunc("simd")!.call(10), 13);
+  assert.equal(instance.getFunc("atomic")!.call(5), 5);
+  assert.equal(instance.getFunc("atomic")!.call(5), 10);
+  assert.equal(instance.getFunc("wide")!.call(65_532n, 7), 7);
+  assert.equal(
+    trapCode(() => instance.getFunc("wide")!.call(65_533n, 7)),
+    TrapCode.MemoryOutOfBounds,
+  );
+});
+
 Deno.test("what Winch cannot do fails with a clear error at new Engine or at compile", () => {
   for (const option of ["gc", "tailCall", "exceptions", "relaxedSimd", "functionReferences"]) {
     assert.throws(

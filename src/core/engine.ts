@@ -140,23 +140,26 @@ export interface EngineOptions {
    * time for compile time: for short runs or a fast first result (measured on the benchmark
    * module: see README). Winch in Wasmtime 48 has no GC, typed function references, tail calls,
    * exceptions or relaxed SIMD (a module using them fails to compile; enabling them here fails
-   * at `new Engine`), no `debugInfo`, needs `signalsBasedTraps`, and ignores `optLevel` and
-   * `craneliftFlags` other than the target's ISA flags.
+   * at `new Engine`), no `debugInfo`, needs `signalsBasedTraps`, and does not optimize
+   * (`optLevel` does not apply). Fuel, epoch deadlines, threads, SIMD and memory64 work.
    */
   strategy?: Strategy;
   /**
    * Cranelift settings by name, as `wasmtime --codegen` / wasmtime-py's `cranelift_flag_set`
    * take them: `true` enables a boolean setting, a string sets a value (`{ has_avx2: false,
-   * regalloc_algorithm: "single_pass" }`). Unknown names or values make `new Engine` throw, and
-   * so do ISA features this host lacks (for the host target). These change the machine code
-   * Wasmtime emits; set only settings whose effect you know.
+   * regalloc_algorithm: "single_pass" }`; `false` sets `"false"`). Unknown names or values make
+   * `new Engine` throw; an ISA feature this host lacks (`has_*: true`) makes compiling or loading
+   * code for this host throw (Wasmtime checks before it compiles). These change the machine
+   * code Wasmtime emits; set only settings whose effect you know.
    */
   craneliftFlags?: Record<string, string | boolean>;
   /**
-   * Compile for another platform, as a target triple (`"aarch64-unknown-linux-gnu"`). Such an
-   * engine cannot load code on this host: it only precompiles (`engine.precompile(wasm)`), and
+   * Compile for another platform, as a target triple (`"x86_64-pc-windows-msvc"`). The library
+   * has Cranelift's backend for its own architecture only, so the triple must name that
+   * architecture (any operating system); others throw at `new Engine`. An engine for another
+   * platform cannot load code on this host: it only precompiles (`engine.precompile(wasm)`), and
    * the result is loaded by `Module.deserialize` on a machine of that target with an engine of
-   * the same options. `new Module` and `Module.compile` throw for it.
+   * the same options. `new Module`, `Module.compile` and `Module.deserialize` throw for it.
    */
   target?: string;
   /** Cranelift optimization level. */
@@ -610,8 +613,8 @@ export class Engine {
    * @example
    * ```ts
    * import { Engine } from "@wasmtime-deno/wasmtime";
-   * using arm = new Engine({ target: "aarch64-unknown-linux-gnu" });
-   * Deno.writeFileSync("app.aarch64.cwasm", arm.precompile(await Deno.readFile("app.wasm")));
+   * using windows = new Engine({ target: "x86_64-pc-windows-msvc" });
+   * Deno.writeFileSync("app.win64.cwasm", windows.precompile(await Deno.readFile("app.wasm")));
    * ```
    */
   precompile(source: string | Uint8Array | ArrayBuffer): Uint8Array<ArrayBuffer> {
