@@ -24,6 +24,7 @@ export {
   type OptLevel,
   type PoolingOptions,
   type Profiler,
+  type Strategy,
 } from "./src/core/engine.ts";
 export { Store, type StoreLimits, type StoreOptions } from "./src/core/store.ts";
 export { Module } from "./src/core/module.ts";

@@ -255,12 +255,16 @@ console.error("bench: compute kernels");
   const bytes = await Deno.readFile(kernelsPath);
   using engine = new Engine();
   using asyncEngine = new Engine({ epochInterruption: true });
+  using winchEngine = new Engine({ strategy: "winch" });
   using module = new Module(engine, bytes);
   using asyncModule = new Module(asyncEngine, bytes);
+  using winchModule = new Module(winchEngine, bytes);
+  using winchStore = new Store(winchEngine);
   using store = new Store(engine);
   using asyncStore = new Store(asyncEngine);
   const instance = new Instance(store, module, []);
   const asyncInstance = new Instance(asyncStore, asyncModule, []);
+  const winchInstance = new Instance(winchStore, winchModule, []);
   const v8 = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as
     & Record<
       string,
@@ -273,6 +277,7 @@ console.error("bench: compute kernels");
   const at = instance.getFunc("buffer")!.call() as number;
   fill(new Uint8Array(instance.getMemory("memory")!.buffer), at);
   fill(new Uint8Array(asyncInstance.getMemory("memory")!.buffer), at);
+  fill(new Uint8Array(winchInstance.getMemory("memory")!.buffer), at);
   fill(new Uint8Array(v8.memory.buffer), (v8.buffer as () => number)());
   const cases: [string, unknown[]][] = [
     ["sha256", [KERNEL.sha256]],
@@ -284,6 +289,7 @@ console.error("bench: compute kernels");
     const group = `compute: ${name}`;
     const func = instance.getFunc(name)!;
     const asyncFunc = asyncInstance.getFunc(name)!;
+    const winchFunc = winchInstance.getFunc(name)!;
     add({ group, name: "native", value: nativeResults.get(`${name}: native`)!, unit: "ms" });
     add({
       group,
@@ -292,6 +298,14 @@ console.error("bench: compute kernels");
       unit: "ms",
       reference: "native",
       target: "<= 1.02x",
+    });
+    // Winch, the baseline compiler: faster to compile, slower to run (see start-up).
+    add({
+      group,
+      name: "binding (sync, winch)",
+      value: timed(() => winchFunc.call(...args)),
+      unit: "ms",
+      reference: "binding (sync)",
     });
     // Async calls need an engine with epoch interruption, whose instrumented loops cost time
     // of their own: measured separately from the cost of the async machinery.
@@ -373,6 +387,35 @@ console.error("bench: start-up");
     (Deno.statSync(cwasm).size / 1e6).toFixed(1)
   } MB compiled)`;
   add({ group, name: "compile", value: compileMs, unit: "ms" });
+  {
+    using winch = new Engine({ strategy: "winch" });
+    add({
+      group,
+      name: "compile (winch)",
+      value: timed(() => new Module(winch, big)[Symbol.dispose](), 3),
+      unit: "ms",
+      reference: "compile",
+      faster: true,
+    });
+  }
+  // Module.compile runs on Deno's blocking pool: the longest gap between 5 ms timer ticks.
+  for (const how of ["new Module", "Module.compile"] as const) {
+    let last = performance.now();
+    let gap = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      gap = Math.max(gap, now - last);
+      last = now;
+    }, 5);
+    last = performance.now();
+    const module = how === "new Module"
+      ? new Module(engine, big)
+      : await Module.compile(engine, big);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    clearInterval(timer);
+    module[Symbol.dispose]();
+    add({ group, name: `longest event-loop gap during ${how}`, value: gap, unit: "ms" });
+  }
   add({
     group,
     name: "Module.deserializeFile",

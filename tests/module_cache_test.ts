@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Engine, FuncType, Instance, Linker, Module, Store, WasmtimeError } from "../mod.ts";
+import {
+  Engine,
+  FuncType,
+  Instance,
+  Linker,
+  Module,
+  Store,
+  WasmtimeError,
+  wat2wasm,
+} from "../mod.ts";
 import { MOD_URL, runDeno, tempScript } from "./helpers.ts";
 
 const WAT = `(module (func (export "answer") (result i32) i32.const 42))`;
@@ -47,6 +56,51 @@ Deno.test("Module.cached keys entries by engine options and replaces corrupt ent
   using again = Module.cached(engine, WAT, { dir });
   assert.equal(new Instance(store, again, []).getFunc("answer")!.call(), 42);
   assert.throws(() => Module.cached(engine, WAT, { dir: "" }), WasmtimeError);
+});
+
+Deno.test("Module.cached keys entries by strategy, Cranelift flags and target", () => {
+  const dir = Deno.makeTempDirSync();
+  const engines = [
+    new Engine(),
+    new Engine({ strategy: "winch" }),
+    new Engine({ craneliftFlags: { regalloc_algorithm: "single_pass" } }),
+    new Engine({ target: Deno.build.target }),
+  ];
+  for (const engine of engines) Module.cached(engine, WAT, { dir })[Symbol.dispose]();
+  assert.equal(entries(dir).length, engines.length, "one entry per compiler configuration");
+  // Winch code loaded back from its entry is Winch code: it runs in a winch engine's store.
+  using winch = Module.cached(engines[1], WAT, { dir });
+  assert.equal(entries(dir).length, engines.length, "a hit");
+  using store = new Store(engines[1]);
+  assert.equal(new Instance(store, winch, []).getFunc("answer")!.call(), 42);
+  // Flags given in another order make the same key.
+  using reordered = new Engine({ craneliftFlags: { enable_verifier: true, opt_level: "none" } });
+  using ordered = new Engine({ craneliftFlags: { opt_level: "none", enable_verifier: true } });
+  Module.cached(reordered, WAT, { dir })[Symbol.dispose]();
+  Module.cached(ordered, WAT, { dir })[Symbol.dispose]();
+  assert.equal(entries(dir).length, engines.length + 1);
+  for (const engine of engines) engine[Symbol.dispose]();
+});
+
+Deno.test("Module.cachedAsync shares Module.cached's entries and compiles off the JS thread", async () => {
+  const dir = Deno.makeTempDirSync();
+  using engine = new Engine();
+  const bytes = wat2wasm(WAT);
+  const compiling = Module.cachedAsync(engine, bytes, { dir });
+  bytes.fill(0); // the key and the compile both used the bytes as they were at the call
+  using first = await compiling;
+  assert.equal(entries(dir).length, 1);
+  const file = join(dir, entries(dir)[0]);
+  const stamp = Deno.statSync(file).mtime;
+  using hit = await Module.cachedAsync(engine, WAT, { dir });
+  using syncHit = Module.cached(engine, WAT, { dir });
+  assert.deepEqual(Deno.statSync(file).mtime, stamp, "both hit the entry cachedAsync wrote");
+  using store = new Store(engine);
+  for (const module of [first, hit, syncHit]) {
+    assert.equal(new Instance(store, module, []).getFunc("answer")!.call(), 42);
+  }
+  await assert.rejects(Module.cachedAsync(engine, WAT, { dir: "" }), /options.dir/);
+  await assert.rejects(Module.cachedAsync(engine, "(module", { dir }), WasmtimeError);
 });
 
 Deno.test("Module.cached needs read and write permission for its directory", async () => {

@@ -6,7 +6,9 @@
 //! module's header says why it exists:
 //!
 //! * [`version`]: which Wasmtime release and headers this library was built from;
-//! * [`engine`]: engine creation that reports a rejected configuration instead of aborting;
+//! * [`engine`]: engine creation that reports a rejected configuration instead of aborting,
+//!   and precompilation for another target;
+//! * [`compile`]: compiling on Deno's blocking thread pool, from native copies only;
 //! * [`epoch`]: the native epoch ticker and the per-store deadline callback;
 //! * [`dropped`]: ids of JS objects that Wasmtime has dropped, queued for JS to collect;
 //! * [`externref`]: externref values that carry a JS object's id;
@@ -25,6 +27,7 @@ pub use wasmtime_c_api::*;
 pub mod async_host;
 pub mod call;
 pub mod capture;
+pub mod compile;
 pub mod copy;
 pub mod demangle;
 pub mod dropped;

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { cString, OutCell } from "../ffi/raw.ts";
+import { cString, newVec, OutCell, takeByteVec } from "../ffi/raw.ts";
 import { WasmtimeError } from "../errors.ts";
 import { requireOutputFile, requirePermission } from "../permissions.ts";
 import { join } from "node:path";
-import { check } from "./failure.ts";
+import { check, takeError } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
 import {
@@ -18,8 +18,10 @@ import {
   WASMTIME_PROFILING_STRATEGY_NONE,
   WASMTIME_PROFILING_STRATEGY_PERFMAP,
   WASMTIME_PROFILING_STRATEGY_VTUNE,
+  WASMTIME_STRATEGY_CRANELIFT,
+  WASMTIME_STRATEGY_WINCH,
 } from "../ffi/layout.ts";
-import { Module } from "./module.ts";
+import { moduleBytes } from "./wat.ts";
 
 /**
  * Cranelift optimization levels.
@@ -43,6 +45,21 @@ export type OptLevel = "none" | "speed" | "speed_and_size";
  * ```
  */
 export type Profiler = "none" | "jitdump" | "vtune" | "perfmap";
+
+/**
+ * Wasmtime's compilers. `"cranelift"` (the default) optimizes: slower to compile, faster code.
+ * `"winch"` is Wasmtime's baseline compiler: one pass per function, so it compiles several times
+ * faster and runs the code slower (see `EngineOptions.strategy` for the figures and for what it
+ * does not support).
+ *
+ * @example
+ * ```ts
+ * import { Engine, type Strategy } from "@wasmtime-deno/wasmtime";
+ * const strategy: Strategy = "winch";
+ * using engine = new Engine({ strategy });
+ * ```
+ */
+export type Strategy = "cranelift" | "winch";
 
 /**
  * Pooling allocator settings: preallocated slots that make instantiation cheap.
@@ -118,6 +135,33 @@ export interface EngineOptions {
   wideArithmetic?: boolean;
   /** Custom page sizes. */
   customPageSizes?: boolean;
+  /**
+   * The compiler (default `"cranelift"`). `"winch"`, Wasmtime's baseline compiler, trades run
+   * time for compile time: for short runs or a fast first result (measured on the benchmark
+   * module: see README). Winch in Wasmtime 48 has no GC, typed function references, tail calls,
+   * exceptions or relaxed SIMD (a module using them fails to compile; enabling them here fails
+   * at `new Engine`), no `debugInfo`, needs `signalsBasedTraps`, and does not optimize
+   * (`optLevel` does not apply). Fuel, epoch deadlines, threads, SIMD and memory64 work.
+   */
+  strategy?: Strategy;
+  /**
+   * Cranelift settings by name, as `wasmtime --codegen` / wasmtime-py's `cranelift_flag_set`
+   * take them: `true` enables a boolean setting, a string sets a value (`{ has_avx2: false,
+   * regalloc_algorithm: "single_pass" }`; `false` sets `"false"`). Unknown names or values make
+   * `new Engine` throw; an ISA feature this host lacks (`has_*: true`) makes compiling or loading
+   * code for this host throw (Wasmtime checks before it compiles). These change the machine
+   * code Wasmtime emits; set only settings whose effect you know.
+   */
+  craneliftFlags?: Record<string, string | boolean>;
+  /**
+   * Compile for another platform, as a target triple (`"x86_64-pc-windows-msvc"`). The library
+   * has Cranelift's backend for its own architecture only, so the triple must name that
+   * architecture (any operating system); others throw at `new Engine`. An engine for another
+   * platform cannot load code on this host: it only precompiles (`engine.precompile(wasm)`), and
+   * the result is loaded by `Module.deserialize` on a machine of that target with an engine of
+   * the same options. `new Module`, `Module.compile` and `Module.deserialize` throw for it.
+   */
+  target?: string;
   /** Cranelift optimization level. */
   optLevel?: OptLevel;
   /** Canonicalize NaNs produced by float operations (deterministic results). */
@@ -200,6 +244,10 @@ const OPT_LEVELS: Record<OptLevel, number> = {
   speed: WASMTIME_OPT_LEVEL_SPEED,
   speed_and_size: WASMTIME_OPT_LEVEL_SPEED_AND_SIZE,
 };
+const STRATEGIES: Record<Strategy, number> = {
+  cranelift: WASMTIME_STRATEGY_CRANELIFT,
+  winch: WASMTIME_STRATEGY_WINCH,
+};
 const PROFILERS: Record<Profiler, number> = {
   none: WASMTIME_PROFILING_STRATEGY_NONE,
   jitdump: WASMTIME_PROFILING_STRATEGY_JITDUMP,
@@ -268,6 +316,60 @@ function requireProfilerOutput(profiler: Profiler): void {
   }
 }
 
+/** `text` as a C string; a NUL inside would silently cut it short natively. */
+function nulFree(text: string, what: string): Uint8Array<ArrayBuffer> {
+  if (text.includes("\0")) {
+    throw new WasmtimeError(
+      `Engine option ${what} contains a NUL character: ${JSON.stringify(text)}`,
+    );
+  }
+  return cString(text);
+}
+
+function applyCraneliftFlags(config: Deno.PointerObject, flags: Record<string, unknown>): void {
+  if (typeof flags !== "object" || flags === null || Array.isArray(flags)) {
+    throw new WasmtimeError(
+      "Engine option craneliftFlags must be an object of setting names to true or a string",
+    );
+  }
+  // Wasmtime checks names and values only when the engine is built, and then names the setting.
+  for (const [name, value] of Object.entries(flags)) {
+    if (name.length === 0) throw new WasmtimeError("Engine option craneliftFlags: empty name");
+    const key = nulFree(name, "craneliftFlags name");
+    if (value === true) ffi().wasmtime_config_cranelift_flag_enable(config, key);
+    else if (value === false) {
+      ffi().wasmtime_config_cranelift_flag_set(config, key, cString("false"));
+    } else if (typeof value === "string") {
+      ffi().wasmtime_config_cranelift_flag_set(
+        config,
+        key,
+        nulFree(value, `craneliftFlags.${name}`),
+      );
+    } else {
+      throw new WasmtimeError(
+        `Engine option craneliftFlags.${name} must be true, false or a string, got ${typeof value}`,
+      );
+    }
+  }
+}
+
+/** The error for options Wasmtime rejected, saying what to change for the known causes. */
+function rejected(error: Deno.PointerObject, options: EngineOptions): WasmtimeError {
+  const converted = takeError(error, "Wasmtime rejected the engine options");
+  const { message, details } = converted;
+  const arch = Deno.build.arch;
+  let hint: string | undefined;
+  if (options.target !== undefined && message.includes("Support for this target is disabled")) {
+    hint = `this libwasmtime compiles for its own architecture (${arch}) only, for any ` +
+      `operating system (e.g. "${arch}-pc-windows-msvc", "${arch}-apple-darwin"); ` +
+      "precompile for another architecture on a machine of that architecture";
+  } else if (options.strategy === "winch" && /Winch|compiler configuration/.test(message)) {
+    hint = "Winch has no gc, functionReferences, tailCall, exceptions, relaxedSimd or " +
+      'debugInfo, and needs signalsBasedTraps; turn those off or use strategy "cranelift"';
+  }
+  return hint === undefined ? converted : new WasmtimeError(`${message}; ${hint}`, { details });
+}
+
 function applyOptions(config: Deno.PointerObject, options: EngineOptions): void {
   const known = new Set<string>([
     ...BOOLEAN_OPTIONS.map(([key]) => key as string),
@@ -280,6 +382,9 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
     "memoryReservationForGrowth",
     "pooling",
     "asyncStackSize",
+    "strategy",
+    "craneliftFlags",
+    "target",
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
@@ -322,6 +427,32 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
       throw new WasmtimeError(`optLevel must be one of ${Object.keys(OPT_LEVELS).join(", ")}`);
     }
     ffi().wasmtime_config_cranelift_opt_level_set(config, level);
+  }
+  if (options.strategy !== undefined) {
+    const strategy = Object.hasOwn(STRATEGIES, options.strategy)
+      ? STRATEGIES[options.strategy]
+      : undefined;
+    if (strategy === undefined) {
+      throw new WasmtimeError(
+        `Engine option strategy must be one of ${Object.keys(STRATEGIES).join(", ")}, got ${
+          JSON.stringify(options.strategy)
+        }`,
+      );
+    }
+    ffi().wasmtime_config_strategy_set(config, strategy);
+  }
+  if (options.craneliftFlags !== undefined) applyCraneliftFlags(config, options.craneliftFlags);
+  if (options.target !== undefined) {
+    if (typeof options.target !== "string" || options.target.length === 0) {
+      throw new WasmtimeError(
+        "Engine option target must be a target triple such as " +
+          '"x86_64-unknown-linux-gnu"',
+      );
+    }
+    check(
+      ffi().wasmtime_config_target_set(config, nulFree(options.target, "target")),
+      `Engine option target: ${JSON.stringify(options.target)} is not a target Wasmtime knows`,
+    );
   }
   if (options.profiler !== undefined) {
     const profiler = Object.hasOwn(PROFILERS, options.profiler)
@@ -440,17 +571,24 @@ export class Engine {
     }
     const out = new OutCell();
     // The shim takes the config whether or not it succeeds.
-    check(
-      ffi().wasmtime_deno_engine_new(config, out.bytes),
-      "Wasmtime rejected the engine options",
-    );
+    const error = ffi().wasmtime_deno_engine_new(config, out.bytes);
+    if (error !== null) throw rejected(error, options);
     this.#handle = new Handle(
       this,
       "Engine",
       out.takePointer(),
       (p) => ffi().wasm_engine_delete(p),
     );
-    this.#options = Object.freeze({ ...options });
+    this.#options = Object.freeze({
+      ...options,
+      // A copy with sorted names: later changes to the caller's object must not change what
+      // `options` (and the Module.cached key built from it) says about this engine.
+      ...(options.craneliftFlags === undefined ? {} : {
+        craneliftFlags: Object.freeze(Object.fromEntries(
+          Object.entries(options.craneliftFlags).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
+        )),
+      }),
+    });
   }
 
   /** The options this engine was created with. */
@@ -468,11 +606,29 @@ export class Engine {
 
   /**
    * Compiles `source` (WAT text or wasm bytes) ahead of time and returns the compiled code, to
-   * be loaded later with `Module.deserialize` by an engine with the same options.
+   * be loaded later with `Module.deserialize` by an engine with the same options. The only way
+   * to use an engine whose `target` is another platform: its code is made here and loaded there.
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "@wasmtime-deno/wasmtime";
+   * using windows = new Engine({ target: "x86_64-pc-windows-msvc" });
+   * Deno.writeFileSync("app.win64.cwasm", windows.precompile(await Deno.readFile("app.wasm")));
+   * ```
    */
   precompile(source: string | Uint8Array | ArrayBuffer): Uint8Array<ArrayBuffer> {
-    using module = new Module(this, source);
-    return module.serialize();
+    const bytes = moduleBytes(source, "Engine.precompile");
+    const out = newVec();
+    check(
+      ffi().wasmtime_deno_engine_precompile(
+        this.#handle.pointer("precompile"),
+        bytes as Uint8Array<ArrayBuffer>,
+        BigInt(bytes.length),
+        out,
+      ),
+      "cannot precompile the module",
+    );
+    return takeByteVec(out);
   }
 
   /** True once disposed. */

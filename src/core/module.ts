@@ -6,7 +6,7 @@
 import { newVec, OutCell, takeByteVec } from "../ffi/raw.ts";
 import { WasmtimeError } from "../errors.ts";
 import { readChecked } from "../permissions.ts";
-import { loadCached } from "./module_cache.ts";
+import { loadCached, loadCachedAsync } from "./module_cache.ts";
 import { check, takeError } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
@@ -20,6 +20,22 @@ export let modulePointer: (module: Module, action: string) => Deno.PointerObject
 
 /** The `wasmtime_module_t **` out-parameter of compile and deserialize. */
 const moduleOut = new OutCell();
+
+/** Converts and frees a compile error; says what to do when the engine targets elsewhere. */
+function compileError(error: Deno.PointerObject, engine: Engine): WasmtimeError {
+  const converted = takeError(error, "cannot compile the module");
+  const target = engine.options.target;
+  // Wasmtime checks this before compiling anything, so nothing was wasted.
+  if (target === undefined || !converted.message.includes("not compatible with the native host")) {
+    return converted;
+  }
+  return new WasmtimeError(
+    `cannot compile the module: the Engine compiles for ${JSON.stringify(target)}, not for this ` +
+      "host, so its code cannot be loaded here. Use engine.precompile(wasm) and load the " +
+      "result with Module.deserialize on a machine of that target",
+    { details: converted.details ?? converted.message },
+  );
+}
 
 /**
  * A compiled WebAssembly module, ready to be instantiated in any store of its engine.
@@ -65,7 +81,7 @@ export class Module {
       BigInt(bytes.length),
       moduleOut.bytes,
     );
-    if (error !== null) throw takeError(error, "cannot compile the module");
+    if (error !== null) throw compileError(error, engine);
     this.#handle = new Handle(
       this,
       "Module",
@@ -82,9 +98,50 @@ export class Module {
     return fromRaw(Module, { engine, pointer });
   }
 
-  /** Compiles the module in the file at `path` (read with Deno's permissions). */
+  /**
+   * Compiles a module like `new Module`, but off the JS thread: Wasmtime compiles on Deno's
+   * blocking thread pool while the event loop keeps running (timers, I/O, other calls), and the
+   * promise settles with the module or with the same {@linkcode WasmtimeError} `new Module`
+   * would throw. The bytes are copied first, so the caller may reuse, change or transfer its
+   * buffer at once; the compile holds its own reference to the engine, so disposing the Engine
+   * meanwhile is safe (the module still arrives and works, as modules of a disposed engine do).
+   * WAT text is converted to binary before the call returns.
+   *
+   * @example
+   * ```ts
+   * import { Engine, Module } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine();
+   * const wasm = await Deno.readFile("app.wasm");
+   * using module = await Module.compile(engine, wasm); // timers keep firing meanwhile
+   * ```
+   */
+  static async compile(engine: Engine, source: string | Uint8Array | ArrayBuffer): Promise<Module> {
+    const bytes = moduleBytes(source, "Module.compile");
+    const job = ffi().wasmtime_deno_compile_new(
+      enginePointer(engine, "Module.compile"),
+      bytes as Uint8Array<ArrayBuffer>,
+      BigInt(bytes.length),
+    )!;
+    await ffi().wasmtime_deno_compile_run(job);
+    const out = new OutCell();
+    const error = ffi().wasmtime_deno_compile_finish(job, out.bytes);
+    if (error !== null) throw compileError(error, engine);
+    return Module.#fromPointer(engine, out.takePointer()!);
+  }
+
+  /**
+   * Reads the file at `path` (with Deno's permissions) and compiles it off the JS thread, as
+   * {@linkcode Module.compile} does.
+   *
+   * @example
+   * ```ts
+   * import { Engine, Module } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine();
+   * using module = await Module.fromFile(engine, "app.wasm");
+   * ```
+   */
   static async fromFile(engine: Engine, path: string | URL): Promise<Module> {
-    return new Module(engine, await Deno.readFile(path));
+    return await Module.compile(engine, await Deno.readFile(path));
   }
 
   /**
@@ -201,6 +258,33 @@ export class Module {
     options: { dir: string },
   ): Module {
     return loadCached(Module, engine, moduleBytes(source, "Module.cached"), options?.dir);
+  }
+
+  /**
+   * {@linkcode Module.cached}, compiling off the JS thread (as {@linkcode Module.compile}) when
+   * the cache has no valid entry; the cache directory's checks and the entry's binding are
+   * the same. The bytes are copied before the promise is returned.
+   *
+   * @example
+   * ```ts
+   * import { Engine, Module } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine();
+   * const wasm = await Deno.readFile("app.wasm");
+   * using module = await Module.cachedAsync(engine, wasm, { dir: "./.wasm-cache" });
+   * ```
+   */
+  static async cachedAsync(
+    engine: Engine,
+    source: string | Uint8Array | ArrayBuffer,
+    options: { dir: string },
+  ): Promise<Module> {
+    // No await before loadCachedAsync hashes the bytes and Module.compile copies them.
+    return await loadCachedAsync(
+      Module,
+      engine,
+      moduleBytes(source, "Module.cachedAsync"),
+      options?.dir,
+    );
   }
 
   /** The engine the module was compiled for. */

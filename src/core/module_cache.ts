@@ -142,6 +142,13 @@ function trustedEntry(info: Deno.FileInfo, uid: number | undefined): boolean {
   return info.uid === uid && (info.mode & GROUP_OR_OTHER_WRITE) === 0;
 }
 
+/** A cache lookup: the entry's module if it was valid, and how to store a fresh compile. */
+interface Slot {
+  hit: Module | undefined;
+  /** Writes `module`'s code as the entry and returns `module` (disposed if writing fails). */
+  save(module: Module): Module;
+}
+
 /**
  * Loads `bytes` compiled for `engine` from the cache in `dir`, or compiles and stores it.
  * Modules are made through `modules` (the Module class, passed by `Module.cached`), so this
@@ -153,6 +160,26 @@ export function loadCached(
   bytes: Uint8Array,
   dir: string,
 ): Module {
+  const slot = lookup(modules, engine, bytes, dir);
+  return slot.hit ?? slot.save(new modules(engine, bytes));
+}
+
+/**
+ * {@linkcode loadCached}, compiling off the JS thread. The lookup and `Module.compile`'s copy
+ * of `bytes` happen before the first await, so the key and the compiled bytes agree even if
+ * the caller changes its buffer afterwards.
+ */
+export async function loadCachedAsync(
+  modules: typeof Module,
+  engine: Engine,
+  bytes: Uint8Array,
+  dir: string,
+): Promise<Module> {
+  const slot = lookup(modules, engine, bytes, dir);
+  return slot.hit ?? slot.save(await modules.compile(engine, bytes));
+}
+
+function lookup(modules: typeof Module, engine: Engine, bytes: Uint8Array, dir: string): Slot {
   if (typeof dir !== "string" || dir.length === 0) {
     throw new WasmtimeError("Module.cached: options.dir must name a directory");
   }
@@ -207,14 +234,18 @@ export function loadCached(
     const compiled = entry.bytes.subarray(MAGIC.length + DIGEST_SIZE);
     if (sameBytes(digest, sha256(keyText, separator, compiled))) {
       try {
-        return modules.deserialize(engine, compiled);
+        return { hit: modules.deserialize(engine, compiled), save: (module) => module };
       } catch {
         // Incompatible with this engine after all: fall through and recompile.
       }
     }
   }
 
-  const module = new modules(engine, bytes);
+  return { hit: undefined, save: (module) => save(module, keyText, path) };
+}
+
+function save(module: Module, keyText: Uint8Array, path: string): Module {
+  const separator = new Uint8Array(1);
   try {
     const compiled = module.serialize();
     const partial = `${path}.${randomUUID()}.partial`;

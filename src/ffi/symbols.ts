@@ -203,6 +203,17 @@ export const symbols = {
   wasmtime_config_cranelift_opt_level_set: { parameters: ["pointer", "u8"], result: "void" },
   // void wasmtime_config_profiler_set(wasm_config_t *, wasmtime_profiling_strategy_t)
   wasmtime_config_profiler_set: { parameters: ["pointer", "u8"], result: "void" },
+  // void wasmtime_config_strategy_set(wasm_config_t *, wasmtime_strategy_t)
+  wasmtime_config_strategy_set: { parameters: ["pointer", "u8"], result: "void" },
+  // void wasmtime_config_cranelift_flag_enable(wasm_config_t *, const char *flag)
+  wasmtime_config_cranelift_flag_enable: { parameters: ["pointer", "buffer"], result: "void" },
+  // void wasmtime_config_cranelift_flag_set(wasm_config_t *, const char *flag, const char *value)
+  wasmtime_config_cranelift_flag_set: {
+    parameters: ["pointer", "buffer", "buffer"],
+    result: "void",
+  },
+  // wasmtime_error_t *wasmtime_config_target_set(wasm_config_t *, const char *target)
+  wasmtime_config_target_set: { parameters: ["pointer", "buffer"], result: "pointer" },
   // void wasmtime_config_memory_may_move_set(wasm_config_t *, bool)
   wasmtime_config_memory_may_move_set: { parameters: ["pointer", "bool"], result: "void" },
   // void wasmtime_config_memory_reservation_set(wasm_config_t *, uint64_t)
@@ -252,6 +263,13 @@ export const symbols = {
   // wasmtime_error_t *wasmtime_deno_engine_new(wasm_config_t *config, wasm_engine_t **out)
   //   (takes the config; an error instead of wasm_engine_new_with_config's abort)
   wasmtime_deno_engine_new: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_deno_engine_precompile(const wasm_engine_t *, const uint8_t *wasm,
+  //                                                  size_t len, wasm_byte_vec_t *out)
+  //   (Engine::precompile_module: also for an engine that targets another platform)
+  wasmtime_deno_engine_precompile: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
   // void wasm_engine_delete(wasm_engine_t *)
   wasm_engine_delete: { parameters: ["pointer"], result: "void" },
   // wasm_engine_t *wasmtime_engine_clone(const wasm_engine_t *)
@@ -424,6 +442,16 @@ export const symbols = {
   // wasmtime_error_t *wasmtime_module_new(wasm_engine_t *, const uint8_t *wasm, size_t len,
   //                                       wasmtime_module_t **ret)
   wasmtime_module_new: { parameters: ["pointer", "buffer", "usize", "buffer"], result: "pointer" },
+  // wasmtime_deno_compile_job_t *wasmtime_deno_compile_new(const wasm_engine_t *,
+  //                                                        const uint8_t *wasm, size_t len)
+  //   (copies the bytes and clones the engine)
+  wasmtime_deno_compile_new: { parameters: ["pointer", "buffer", "usize"], result: "pointer" },
+  // void wasmtime_deno_compile_run(wasmtime_deno_compile_job_t *): on Deno's blocking pool, so
+  // the event loop keeps running while Wasmtime compiles
+  wasmtime_deno_compile_run: { parameters: ["pointer"], result: "void", nonblocking: true },
+  // wasmtime_error_t *wasmtime_deno_compile_finish(wasmtime_deno_compile_job_t *,
+  //                                                wasmtime_module_t **out)   (frees the job)
+  wasmtime_deno_compile_finish: { parameters: ["pointer", "buffer"], result: "pointer" },
   // void wasmtime_module_delete(wasmtime_module_t *)
   wasmtime_module_delete: { parameters: ["pointer"], result: "void" },
   // wasmtime_error_t *wasmtime_module_validate(wasm_engine_t *, const uint8_t *wasm, size_t len)

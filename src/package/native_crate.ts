@@ -11,6 +11,7 @@ export const NATIVE_CRATE = {
   wasmtimeVersion: "48.0.8",
   features: [
     "cranelift",
+    "winch",
     "wat",
     "wasi",
     "async",
@@ -26,5 +27,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "b37608a52e6a70f363a7a4438afb3875a84f10ef93656d059e4851101f88ee29",
+  hash: "7a6ea8015401c445ee7ca0c07f548a697629544f5a0c9b14a54ec897b9b2d33d",
 } as const;

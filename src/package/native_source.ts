@@ -14,6 +14,7 @@ export const CRATE_FILES = [
   "src/async_host.rs",
   "src/call.rs",
   "src/capture.rs",
+  "src/compile.rs",
   "src/copy.rs",
   "src/demangle.rs",
   "src/dropped.rs",

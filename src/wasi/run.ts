@@ -271,8 +271,8 @@ async function loadModule(
   if (source instanceof Module) return { module: source, owned: false };
   const bytes = source instanceof Uint8Array ? source : await Deno.readFile(source);
   const module = cacheDir === undefined
-    ? new Module(engine, bytes)
-    : Module.cached(engine, bytes, { dir: cacheDir });
+    ? await Module.compile(engine, bytes)
+    : await Module.cachedAsync(engine, bytes, { dir: cacheDir });
   return { module, owned: true };
 }
 
