@@ -39,10 +39,10 @@ Deno.test("CLI arguments map to runWasi options", () => {
   ]);
   assert.equal(module, "app.wasm");
   assert.deepEqual(options.args, ["app.wasm", "first", "--not-an-option"]);
-  assert.deepEqual(options.preopens, {
-    "/data": { path: "./data", mutable: false },
-    "./out": { path: "./out", mutable: true },
-  });
+  assert.deepEqual(options.preopens, [
+    ["./data", "/data", { mutable: false }],
+    ["./out", "./out", { mutable: true }],
+  ]);
   assert.deepEqual(options.env, { A: "1=2" });
   assert.equal(options.fuel, 1000);
   assert.equal(options.timeoutMs, 2000);

@@ -6,7 +6,7 @@
  * @module
  */
 import { Trap, WasmtimeError } from "../errors.ts";
-import { runWasi, type RunWasiOptions } from "./run.ts";
+import { type PreopenSpec, runWasi, type RunWasiOptions } from "./run.ts";
 
 const USAGE = `usage: cli.ts run <module.wasm> [options] [--] [args...]
 
@@ -72,10 +72,11 @@ export interface CliCommand {
 export function parseArgs(argv: readonly string[]): CliCommand {
   const [command, module, ...rest] = argv;
   if (command !== "run" || !module) throw new WasmtimeError(USAGE);
+  const preopens: PreopenSpec[] = [];
   const options: RunWasiOptions = {
     args: [module],
     env: {},
-    preopens: {},
+    preopens,
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
@@ -93,7 +94,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       break;
     } else if (arg === "--dir" || arg === "--dir-rw") {
       const [host, guest] = value().split("::");
-      options.preopens![guest ?? host] = { path: host, mutable: arg === "--dir-rw" };
+      preopens.push([host, guest ?? host, { mutable: arg === "--dir-rw" }]);
     } else if (arg === "--env") {
       const pair = value();
       const eq = pair.indexOf("=");
