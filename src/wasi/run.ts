@@ -214,10 +214,11 @@ function storeLimits(options: RunWasiOptions): StoreLimits {
  * counting and epoch checks into the code and refuses to load code compiled with other
  * settings, so one artifact for all limited runs means compiling both in; a run that does not
  * use one gets an unlimited fuel budget or a far deadline. Measured on the compute kernels of
- * bench/ (sync calls; x plain code): epoch alone 1.06-2.0x, fuel alone 1.06-1.9x, both
- * 1.09-2.0x; both cost at most ~17% more than either alone (an interpreter loop), so one
- * artifact is worth it. Runs with no limit use plain code: the instrumentation would cost them
- * up to 2x in tight loops for nothing.
+ * bench/ (sync calls, time relative to plain code): epoch alone 1.06-2.1x, fuel alone
+ * 1.06-1.9x, both 1.09-2.0x (matmul's tight loop is the 2x); both cost up to ~18% more than
+ * the costlier one alone on an interpreter loop and at most 7% more elsewhere, which one
+ * artifact (one compile, one cache entry) is worth. Runs with no limit use plain code: the
+ * instrumentation would cost them up to 2x for nothing.
  *
  * @example
  * ```ts
