@@ -21,12 +21,14 @@ export {
 } from "./src/wasi/config.ts";
 export {
   instantiateWasi,
+  limitedEngineOptions,
   type PreopenSpec,
   runWasi,
   type RunWasiOptions,
   WASI_DEFAULT_LIMITS,
   wasiConfigFrom,
   type WasiInstance,
+  type WasiLink,
   type WasiOutput,
   type WasiResult,
 } from "./src/wasi/run.ts";

@@ -117,7 +117,7 @@ Deno.test("WASI: paths through a second mutable preopen cannot reach outside", a
   Deno.writeTextFileSync(join(root, "secret.txt"), "secret");
   const result = await runWasi(probe, {
     args: ["p", "escape", "/a", "/b/../../secret.txt"],
-    preopens: { "/a": { path: a, mutable: true }, "/b": { path: b, mutable: true } },
+    preopens: [[a, "/a", { mutable: true }], [b, "/b", { mutable: true }]],
   });
   assert.equal(result.exitCode, 0, result.stdoutText);
   assert.doesNotMatch(result.stdoutText, /ESCAPED/);

@@ -83,7 +83,7 @@ const run = (args: string[], extra = "") =>
 Deno.test("a preopen holding a --deny-read child is refused; a narrower one works", async () => {
   const { dir, pub, secret } = tree();
   const flags = [`--deny-read=${secret}`];
-  const wide = await attempt(run(["p", "ro", "/d"], `preopens: { "/d": ${JSON.stringify(dir)} }`), {
+  const wide = await attempt(run(["p", "ro", "/d"], `preopens: [[${JSON.stringify(dir)}, "/d"]]`), {
     read: [dir],
     flags,
   });
@@ -96,12 +96,12 @@ Deno.test("a preopen holding a --deny-read child is refused; a narrower one work
     ),
   );
   const narrow = await attempt(
-    run(["p", "ro", "/d"], `preopens: { "/d": ${JSON.stringify(pub)} }`),
+    run(["p", "ro", "/d"], `preopens: [[${JSON.stringify(pub)}, "/d"]]`),
     { read: [dir], flags },
   );
   assert.match(out(narrow), /^exit 0: read: from the host/);
   const denied = await attempt(
-    run(["p", "ro", "/d"], `preopens: { "/d": ${JSON.stringify(secret)} }`),
+    run(["p", "ro", "/d"], `preopens: [[${JSON.stringify(secret)}, "/d"]]`),
     { read: [dir], flags },
   );
   assert.match(
@@ -113,7 +113,7 @@ Deno.test("a preopen holding a --deny-read child is refused; a narrower one work
 Deno.test("a mutable preopen holding a --deny-write child is refused", async () => {
   const { dir, protectedDir } = tree();
   const result = await attempt(
-    run(["p", "fs", "/d"], `preopens: { "/d": { path: ${JSON.stringify(dir)}, mutable: true } }`),
+    run(["p", "fs", "/d"], `preopens: [[${JSON.stringify(dir)}, "/d", { mutable: true }]]`),
     { read: [dir], flags: [`--allow-write=${dir}`, `--deny-write=${protectedDir}`] },
   );
   assert.match(
@@ -363,14 +363,14 @@ console.log("loaded " + [...Deno.readDirSync(${JSON.stringify(cacheDir)})].lengt
   const flags = [`--allow-write=${dir}`, `--deny-write=${protectedDir}`];
   // Only JS touches the cache, and Deno applies the deny rule to each file itself.
   Deno.chmodSync(dir, 0o700);
-  assert.equal(out(await attempt(cached(dir), { read: [dir], flags })), "loaded 4");
+  assert.equal(out(await attempt(cached(dir), { read: [dir], flags })), "loaded 5");
   assert.match(
     out(await attempt(cached(join(protectedDir, "cache")), { read: [dir], flags })),
     /^PermissionError: .*Deno denies it \(a --deny-write rule covers/,
   );
   assert.deepEqual([...Deno.readDirSync(protectedDir)].map((e) => e.name), ["p.txt"]);
   Deno.mkdirSync(join(pub, "cache"), { mode: 0o700 });
-  assert.equal(out(await attempt(cached(join(pub, "cache")), { read: [dir], flags })), "loaded 1");
+  assert.equal(out(await attempt(cached(join(pub, "cache")), { read: [dir], flags })), "loaded 2");
   // A link inside the grant that leads to a directory outside it.
   const outside = Deno.makeTempDirSync();
   Deno.symlinkSync(outside, join(pub, "cache-link"));
@@ -388,14 +388,18 @@ Deno.test("Module.cached never loads another module's entry swapped under this k
   using engine = new Engine();
   using store = new Store(engine);
   const answer = (m: Module) => new Instance(store, m, []).getFunc("answer")!.call();
+  const cwasm = () =>
+    [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".cwasm"));
   Module.cached(engine, A, { dir })[Symbol.dispose]();
-  const [keyA] = [...Deno.readDirSync(dir)].map((e) => e.name);
+  const [keyA] = cwasm();
   Module.cached(engine, B, { dir })[Symbol.dispose]();
-  const keyB = [...Deno.readDirSync(dir)].map((e) => e.name).find((n) => n !== keyA)!;
+  const keyB = cwasm().find((n) => n !== keyA)!;
   assert.ok(keyB, "B has its own entry");
 
-  // B's whole entry (code and digest) copied under A's name.
+  // B's whole entry (code and manifest) copied under A's name.
   Deno.copyFileSync(join(dir, keyB), join(dir, keyA));
+  const manifest = (key: string) => join(dir, key.replace(/\.cwasm$/, ".json"));
+  Deno.copyFileSync(manifest(keyB), manifest(keyA));
   using loaded = Module.cached(engine, A, { dir });
   assert.equal(answer(loaded), 42, "the swapped entry was loaded");
   assert.notDeepEqual(Deno.readFileSync(join(dir, keyA)), Deno.readFileSync(join(dir, keyB)));

@@ -91,11 +91,11 @@ Deno.test("CLI: options before the module, everything after it goes to the guest
   assert.deepEqual(parseArgs(["run", "-V"]), { kind: "version" });
   // The one place that builds runWasi's options.
   const options = runOptions(parsed, { A: "1=2" }, "/tmp/private");
-  assert.deepEqual(options.preopens, {
-    "/data": { path: "./data", mutable: true },
-    "./ro": { path: "./ro", mutable: false },
-    "/tmp": { path: "/tmp/private", mutable: true },
-  });
+  assert.deepEqual(options.preopens, [
+    ["./data", "/data", { mutable: true }],
+    ["./ro", "./ro", { mutable: false }],
+    ["/tmp/private", "/tmp", { mutable: true }],
+  ]);
   assert.deepEqual(options.args, parsed.args);
   assert.equal(options.stdout, "inherit");
 });

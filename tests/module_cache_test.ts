@@ -23,38 +23,114 @@ Deno.test("Module.cached compiles once, then loads from the cache", () => {
   using engine = new Engine();
   using first = Module.cached(engine, WAT, { dir });
   const files = entries(dir);
-  assert.equal(files.length, 1, "one file per entry: header, digest and code together");
-  assert.ok(files[0].endsWith(".cwasm"));
-  const stamp = Deno.statSync(join(dir, files[0])).mtime;
+  assert.equal(files.length, 2, "one entry: the compiled code and its manifest");
+  const [cwasm, manifest] = [
+    files.find((f) => f.endsWith(".cwasm"))!,
+    files.find((f) => f.endsWith(".json"))!,
+  ];
+  assert.equal(cwasm.replace(".cwasm", ""), manifest.replace(".json", ""));
+  const before = Deno.statSync(join(dir, cwasm));
   using second = Module.cached(engine, WAT, { dir });
-  assert.deepEqual(Deno.statSync(join(dir, files[0])).mtime, stamp, "a hit does not rewrite");
+  const after = Deno.statSync(join(dir, cwasm));
+  assert.deepEqual([after.ino, after.mtime], [before.ino, before.mtime], "a hit does not rewrite");
   using store = new Store(engine);
   assert.equal(new Instance(store, second, []).getFunc("answer")!.call(), 42);
   assert.equal(new Instance(store, first, []).getFunc("answer")!.call(), 42);
 });
 
-Deno.test("Module.cached keys entries by engine options and replaces corrupt entries", () => {
+/** The cache entry of WAT compiled by `engine` in `dir`: its two paths. */
+function entryOf(dir: string, engine: Engine): { cwasm: string; manifest: string } {
+  const known = new Set(entries(dir));
+  Module.cached(engine, WAT, { dir })[Symbol.dispose]();
+  const name = entries(dir).find((f) => f.endsWith(".cwasm") && !known.has(f)) ??
+    entries(dir).find((f) => f.endsWith(".cwasm"))!;
+  return { cwasm: join(dir, name), manifest: join(dir, name.replace(".cwasm", ".json")) };
+}
+
+/**
+ * Loads WAT through the cache after `tamper` and says whether the entry was recompiled (a new
+ * file renamed into place) or loaded; the module must answer 42 either way.
+ */
+async function afterTamper(tamper: (entry: { cwasm: string; manifest: string }) => void) {
+  const dir = Deno.makeTempDirSync();
+  using engine = new Engine();
+  const entry = entryOf(dir, engine);
+  // Let the clock move past the entry's mtime, so that a rewrite shows in it.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  tamper(entry);
+  const tampered = Deno.statSync(entry.cwasm);
+  using module = Module.cached(engine, WAT, { dir });
+  using store = new Store(engine);
+  assert.equal(new Instance(store, module, []).getFunc("answer")!.call(), 42);
+  const now = Deno.statSync(entry.cwasm);
+  const manifest = JSON.parse(Deno.readTextFileSync(entry.manifest));
+  assert.equal(manifest.entry.ino, now.ino, "the manifest describes the entry in place");
+  return now.ino !== tampered.ino ? "recompiled" : "loaded";
+}
+
+Deno.test("Module.cached refuses a modified, truncated or replaced entry and recompiles it", async () => {
+  assert.equal(await afterTamper(() => {}), "loaded", "an untouched entry is a hit");
+  // A byte changed in place (same inode, same size): its mtime moved.
+  assert.equal(
+    await afterTamper(({ cwasm }) => {
+      const bytes = Deno.readFileSync(cwasm);
+      bytes[bytes.length >> 1] ^= 0xff;
+      using file = Deno.openSync(cwasm, { write: true });
+      file.writeSync(bytes);
+    }),
+    "recompiled",
+  );
+  assert.equal(
+    await afterTamper(({ cwasm }) => Deno.truncateSync(cwasm, Deno.statSync(cwasm).size >> 1)),
+    "recompiled",
+  );
+  assert.equal(await afterTamper(({ cwasm }) => Deno.truncateSync(cwasm, 0)), "recompiled");
+  // Replaced by a copy of itself (another inode), and by a foreign file.
+  assert.equal(
+    await afterTamper(({ cwasm }) => {
+      const bytes = Deno.readFileSync(cwasm);
+      Deno.removeSync(cwasm);
+      Deno.writeFileSync(cwasm, bytes, { mode: 0o644 });
+    }),
+    "recompiled",
+  );
+  assert.equal(
+    await afterTamper(({ cwasm }) => Deno.writeFileSync(cwasm, new Uint8Array(64))),
+    "recompiled",
+  );
+  // The manifest missing, unreadable as JSON, or naming another key.
+  assert.equal(await afterTamper(({ manifest }) => Deno.removeSync(manifest)), "recompiled");
+  assert.equal(
+    await afterTamper(({ manifest }) => Deno.writeTextFileSync(manifest, "{")),
+    "recompiled",
+  );
+  assert.equal(
+    await afterTamper(({ manifest }) => {
+      const record = JSON.parse(Deno.readTextFileSync(manifest));
+      record.key = record.key.replace(/"source":"[0-9a-f]/, '"source":"_');
+      Deno.writeTextFileSync(manifest, JSON.stringify(record));
+    }),
+    "recompiled",
+  );
+});
+
+Deno.test("Module.cached keys entries by engine options; another entry copied in is recompiled", () => {
   const dir = Deno.makeTempDirSync();
   using engine = new Engine();
   using fuelEngine = new Engine({ consumeFuel: true });
-  Module.cached(engine, WAT, { dir })[Symbol.dispose]();
-  Module.cached(fuelEngine, WAT, { dir })[Symbol.dispose]();
-  assert.equal(entries(dir).length, 2, "one entry per engine configuration");
+  const plain = entryOf(dir, engine);
+  const fuel = entryOf(dir, fuelEngine);
+  assert.notEqual(plain.cwasm, fuel.cwasm, "one entry per engine configuration");
+  assert.equal(entries(dir).length, 4);
 
-  const cwasm = entries(dir).filter((f) => f.endsWith(".cwasm"));
-  for (const file of cwasm) {
-    const bytes = Deno.readFileSync(join(dir, file));
-    bytes[bytes.length >> 1] ^= 0xff;
-    Deno.writeFileSync(join(dir, file), bytes);
-  }
+  // Another configuration's entry, with its manifest, copied under this one's name.
+  Deno.copyFileSync(fuel.cwasm, plain.cwasm);
+  Deno.copyFileSync(fuel.manifest, plain.manifest);
+  const copied = Deno.statSync(plain.cwasm).ino;
   using store = new Store(engine);
   using recompiled = Module.cached(engine, WAT, { dir });
   assert.equal(new Instance(store, recompiled, []).getFunc("answer")!.call(), 42);
-
-  // A foreign file under the right name (e.g. from another build) is not trusted either.
-  for (const file of cwasm) Deno.writeFileSync(join(dir, file), new Uint8Array(64));
-  using again = Module.cached(engine, WAT, { dir });
-  assert.equal(new Instance(store, again, []).getFunc("answer")!.call(), 42);
+  assert.notEqual(Deno.statSync(plain.cwasm).ino, copied, "recompiled and replaced");
   assert.throws(() => Module.cached(engine, WAT, { dir: "" }), WasmtimeError);
 });
 

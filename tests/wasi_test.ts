@@ -1,12 +1,20 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Engine, Linker, Module, Store, Trap, TrapCode } from "../mod.ts";
-import { instantiateWasi, runWasi, WasiConfig, WasiExit } from "../wasi.ts";
+import { Engine, FuncType, Linker, Module, Store, Trap, TrapCode, WasmtimeError } from "../mod.ts";
+import {
+  instantiateWasi,
+  limitedEngineOptions,
+  runWasi,
+  WasiConfig,
+  WasiExit,
+  type WasiLink,
+} from "../wasi.ts";
 import { appFlags, ROOT, runDeno, tempScript } from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
 
 const probe = await compileC("probe");
 const reactor = await compileC("reactor", ["-mexec-model=reactor"]);
+const withImports = await compileC("imports");
 const WASI_URL = new URL("../wasi.ts", import.meta.url).href;
 
 /** A temp tree: root/secret.txt outside the preopen root/data, with escape hatches inside. */
@@ -58,7 +66,7 @@ Deno.test("stdin from a file and stdout to a file", async () => {
   const result = await runWasi(probe, {
     args: ["probe", "cat"],
     stdin: { file: join(dir, "in.txt") },
-    stdout: join(dir, "out.txt"),
+    stdout: { file: join(dir, "out.txt") },
   });
   assert.equal(result.exitCode, 0);
   assert.equal(result.stdout.length, 0);
@@ -69,7 +77,7 @@ Deno.test("files: open, read, write, seek, stat, readdir, rename, unlink in a mu
   const { data } = sandboxTree();
   const result = await runWasi(probe, {
     args: ["probe", "fs", "/data"],
-    preopens: { "/data": { path: data, mutable: true } },
+    preopens: [[data, "/data", { mutable: true }]],
   });
   assert.equal(result.exitCode, 0, result.stdoutText);
   assert.equal(
@@ -82,7 +90,7 @@ Deno.test("a read-only preopen allows reading and refuses every change", async (
   const { data } = sandboxTree();
   const result = await runWasi(probe, {
     args: ["probe", "ro", "/data"],
-    preopens: { "/data": data },
+    preopens: [[data, "/data"]],
   });
   assert.equal(result.exitCode, 0, result.stdoutText);
   assert.match(result.stdoutText, /read: from the host/);
@@ -90,7 +98,7 @@ Deno.test("a read-only preopen allows reading and refuses every change", async (
   assert.equal(Deno.readTextFileSync(join(data, "input.txt")), "from the host\n");
   const mutable = await runWasi(probe, {
     args: ["probe", "fs", "/data"],
-    preopens: { "/data": data },
+    preopens: [[data, "/data"]],
   });
   assert.notEqual(mutable.exitCode, 0, "writing fails in a read-only preopen");
 });
@@ -99,7 +107,7 @@ Deno.test("sandbox escapes fail: .., absolute paths, symlinks out of the preopen
   const { data, secret } = sandboxTree();
   const result = await runWasi(probe, {
     args: ["probe", "escape", "/data", secret],
-    preopens: { "/data": { path: data, mutable: true } },
+    preopens: [[data, "/data", { mutable: true }]],
   });
   assert.doesNotMatch(result.stdoutText, /ESCAPED/);
   assert.equal(result.exitCode, 0, result.stdoutText);
@@ -206,7 +214,7 @@ Deno.test("reactors are initialized and their exports usable", async () => {
   assert.equal(next.call(), 101, "the constructor ran in _initialize");
   assert.equal(next.call(), 102);
   guest.instance.getFunc("greet")!.call();
-  assert.equal(guest.wasi.stdout!.text(), "hello from the reactor, counter=102\n");
+  assert.equal(guest.wasi.stdout.text(), "hello from the reactor, counter=102\n");
   await assert.rejects(() => runWasi(reactor), /no _start export/);
 });
 
@@ -245,34 +253,34 @@ Deno.test("capabilities never exceed Deno's permissions (narrow flags in a subpr
   const { root, data } = sandboxTree();
   const base = [`--allow-read=${probe}`];
   const read = await runScript(
-    `await runWasi(${JSON.stringify(probe)}, { args: ["p", "args"], preopens: { "/d": ${
+    `await runWasi(${JSON.stringify(probe)}, { args: ["p", "args"], preopens: [[${
       JSON.stringify(data)
-    } } });`,
+    }, "/d"]] });`,
     base,
   );
   assert.match(read, new RegExp(`PermissionError: .*run again with --allow-read=${data}`));
 
   const granted = await runScript(
-    `await runWasi(${JSON.stringify(probe)}, { args: ["p", "args"], preopens: { "/d": ${
+    `await runWasi(${JSON.stringify(probe)}, { args: ["p", "args"], preopens: [[${
       JSON.stringify(data)
-    } } });`,
+    }, "/d"]] });`,
     [`${base[0]},${data}`],
   );
   assert.equal(granted.trim(), "ok");
 
   const write = await runScript(
-    `await runWasi(${JSON.stringify(probe)}, { args: ["p"], preopens: { "/d": { path: ${
+    `await runWasi(${JSON.stringify(probe)}, { args: ["p"], preopens: [[${
       JSON.stringify(data)
-    }, mutable: true } } });`,
+    }, "/d", { mutable: true }]] });`,
     [`${base[0]},${data}`],
   );
   assert.match(write, new RegExp(`run again with --allow-write=${data}`));
 
   const out = join(root, "out.txt");
   const file = await runScript(
-    `await runWasi(${JSON.stringify(probe)}, { args: ["p", "args"], stdout: ${
+    `await runWasi(${JSON.stringify(probe)}, { args: ["p", "args"], stdout: { file: ${
       JSON.stringify(out)
-    } });`,
+    } } });`,
     base,
   );
   assert.match(file, new RegExp(`run again with --allow-write=${out}`));
@@ -299,9 +307,9 @@ Deno.test("capabilities never exceed Deno's permissions (narrow flags in a subpr
   const outside = Deno.makeTempDirSync();
   Deno.symlinkSync(outside, join(data, "alias"));
   const alias = await runScript(
-    `await runWasi(${JSON.stringify(probe)}, { args: ["p"], preopens: { "/d": ${
+    `await runWasi(${JSON.stringify(probe)}, { args: ["p"], preopens: [[${
       JSON.stringify(join(data, "alias"))
-    } } });`,
+    }, "/d"]] });`,
     [`${base[0]},${data}`],
   );
   assert.match(alias, new RegExp(`run again with --allow-read=${outside}`));
@@ -363,4 +371,178 @@ Deno.test("the CLI runs a module, passes the exit code and prints traps", async 
   const usage = await runDeno(["run", "-A", cli, "--frobnicate", probe]);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /Usage: wasmtime-deno/);
+});
+
+Deno.test("extra imports through the link hook, with exit codes", async () => {
+  const starts: number[] = [];
+  let ticks = 0;
+  // A FuncType's native signature binds to the first engine it is used with (reusing one with
+  // another engine aborts the process in Wasmtime), and each run here makes its own engine.
+  const start = () => new FuncType(["i32"], []);
+  const tick = () => new FuncType([], ["i32"]);
+  const link: WasiLink = (linker) => {
+    linker.defineFunc("bench", "start", start(), (_caller, argc: number) => void starts.push(argc));
+    linker.defineFunc("bench", "tick", tick(), () => ++ticks);
+  };
+  const result = await runWasi(withImports, { args: ["imports", "5"], link, syncWasi: true });
+  assert.equal(result.exitCode, 5, "proc_exit from main's return value");
+  assert.equal(result.stdoutText, `sum=${(1000 * 1001) / 2}\n`);
+  assert.deepEqual(starts, [2]);
+  assert.equal(ticks, 1000);
+
+  // Under limits too; the hook may be async and gets the guest's store.
+  ticks = 0;
+  const limited = await runWasi(withImports, {
+    args: ["imports"],
+    fuel: 50_000_000,
+    timeoutMs: 5_000,
+    syncWasi: true,
+    link: async (linker, store) => {
+      await Promise.resolve();
+      assert.ok(store instanceof Store);
+      link(linker, store);
+    },
+  });
+  assert.equal(limited.exitCode, 0);
+  assert.equal(ticks, 1000);
+
+  // Async host functions run in a nonBlocking run, with async WASI.
+  ticks = 0;
+  const nonBlocking = await runWasi(withImports, {
+    args: ["imports", "3"],
+    nonBlocking: true,
+    timeoutMs: 5_000,
+    link: (linker) => {
+      linker.defineAsyncFunc("bench", "start", start(), async () => await Promise.resolve());
+      linker.defineAsyncFunc("bench", "tick", tick(), () => ++ticks);
+    },
+  });
+  assert.equal(nonBlocking.exitCode, 3);
+  assert.equal(ticks, 1000);
+
+  // A mismatch is refused before the guest runs, saying what to change.
+  ticks = 0;
+  await assert.rejects(
+    () => runWasi(withImports, { args: ["imports"], link }),
+    /synchronous host function bench\.start.*Pass syncWasi: true/,
+  );
+  await assert.rejects(
+    () => runWasi(withImports, { args: ["imports"], link, syncWasi: true, nonBlocking: true }),
+    /synchronous host function bench\.start, which cannot run in a nonBlocking run/,
+  );
+  assert.equal(ticks, 0, "the guest never started");
+  await assert.rejects(
+    () =>
+      runWasi(withImports, {
+        args: ["imports"],
+        link: (linker) => void linker.defineAsyncFunc("bench", "start", start(), () => {}),
+      }),
+    /async host functions.*nonBlocking: true/,
+  );
+
+  // A host function that throws ends the run with that error, not an exit code.
+  await assert.rejects(
+    () =>
+      runWasi(withImports, {
+        args: ["imports"],
+        syncWasi: true,
+        link: (linker) => {
+          linker.defineFunc("bench", "start", start(), () => {});
+          linker.defineFunc("bench", "tick", tick(), () => {
+            throw new RangeError("host says no");
+          });
+        },
+      }),
+    /host says no/,
+  );
+  await assert.rejects(() => runWasi(withImports, { args: ["imports"] }), /bench.*start/);
+});
+
+Deno.test("one compiled artifact serves limited runs with and without fuel and timeout", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const cwasm = () =>
+    [...Deno.readDirSync(cacheDir)].filter((e) => e.name.endsWith(".cwasm")).map((e) => e.name);
+  const args = ["probe", "args"];
+  const expected = "0=probe\n1=args\n";
+  for (
+    const options of [
+      { fuel: 10_000_000 },
+      { timeoutMs: 5_000 },
+      { fuel: 10_000_000, timeoutMs: 5_000 },
+      { nonBlocking: true },
+    ]
+  ) {
+    const result = await runWasi(probe, { args, cacheDir, ...options });
+    assert.equal(result.stdoutText, expected, JSON.stringify(options));
+  }
+  assert.equal(cwasm().length, 1, "every limited run loads the same entry");
+  await assert.rejects(
+    () => runWasi(probe, { args: ["probe", "spin"], cacheDir, fuel: 1_000_000 }),
+    (e) => e instanceof Trap && e.code === TrapCode.OutOfFuel,
+  );
+  await assert.rejects(
+    () => runWasi(probe, { args: ["probe", "spin"], cacheDir, timeoutMs: 200 }),
+    (e) => e instanceof Trap && e.code === TrapCode.Interrupt,
+  );
+  assert.equal(cwasm().length, 1);
+  // A run without limits gets plain code (the instrumentation would slow it for nothing).
+  assert.equal((await runWasi(probe, { args, cacheDir })).stdoutText, expected);
+  assert.equal(cwasm().length, 2);
+
+  // A module compiled once with both instrumentations runs with any limits or none: without
+  // `fuel` its store gets an unlimited budget (not zero, which would trap at once).
+  using engine = new Engine(limitedEngineOptions);
+  using module = new Module(engine, await Deno.readFile(probe));
+  assert.equal((await runWasi(module, { args })).stdoutText, expected);
+  assert.equal((await runWasi(module, { args: ["probe", "alloc", "20"] })).exitCode, 0);
+  await assert.rejects(
+    () => runWasi(module, { args: ["probe", "spin"], fuel: 1_000_000 }),
+    (e) => e instanceof Trap && e.code === TrapCode.OutOfFuel,
+  );
+  await assert.rejects(
+    () => runWasi(module, { args: ["probe", "spin"], timeoutMs: 200 }),
+    (e) => e instanceof Trap && e.code === TrapCode.Interrupt,
+  );
+});
+
+Deno.test("option shapes: host before guest, { file } for every stream, capture by default", async () => {
+  // Old shapes are refused with what to write instead.
+  await assert.rejects(
+    () => runWasi(probe, { preopens: { "/d": "." } as never }),
+    /preopens must be an array of \[hostDir, guestPath, options\?\]/,
+  );
+  await assert.rejects(
+    () => runWasi(probe, { stdout: "out.txt" as never }),
+    /expected "capture", "inherit" or \{ file: path \}, got "out.txt" \(write \{ file: "out.txt" \}\)/,
+  );
+  assert.throws(() => new WasiConfig().stderrTo("log" as never), WasmtimeError);
+
+  // WasiConfig captures by default, like runWasi; its captures exist before the store does.
+  using engine = new Engine();
+  using module = new Module(engine, await Deno.readFile(probe));
+  using wasi = new WasiConfig().args(["probe", "stderr", "x"]);
+  assert.equal(wasi.stdout.text(), "", "readable before the run, without a non-null assertion");
+  using store = new Store(engine, { wasi });
+  using linker = new Linker(engine).defineWasi();
+  linker.instantiate(store, module).getFunc("_start")!.call();
+  assert.equal(wasi.stdout.text(), "to stdout\n");
+  assert.equal(wasi.stderr.text(), "to stderr: x\n");
+
+  // Not captured: reading says where the stream went instead of returning nothing.
+  using inherited = new WasiConfig().stdoutTo("inherit");
+  assert.throws(() => inherited.stdout, /stdout is inherited, so nothing is captured/);
+  assert.equal(inherited.stderr.bytes().length, 0);
+  assert.throws(() => new WasiConfig().stdoutTo({ file: "x" }).stdout, /goes to x/);
+  using read = new WasiConfig();
+  read.stdout;
+  assert.throws(() => read.captureLimit(10), /set the limit first/);
+
+  // One preopen tuple is preopen()'s argument list; the same host directory may appear twice.
+  const { data } = sandboxTree();
+  const twice = await runWasi(probe, {
+    args: ["probe", "ro", "/b"],
+    preopens: [[data, "/a", { mutable: true }], [data, "/b"]],
+  });
+  assert.equal(twice.exitCode, 0, twice.stdoutText);
+  assert.match(twice.stdoutText, /denied: 4 of 4/, "/b is read-only although /a is mutable");
 });

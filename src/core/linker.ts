@@ -51,6 +51,12 @@ function name(value: string, what: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * Internal: the host functions defined on `linker` by name: the first synchronous JS one
+ * (`module.field`), and whether any is async (runWasi checks them against how it links WASI).
+ */
+export let hostFuncsOf: (linker: Linker) => { sync: string | undefined; async: boolean };
+
+/**
  * Resolves imports by module and field name, then instantiates modules.
  *
  * @example
@@ -72,6 +78,7 @@ export class Linker {
   readonly #engine: Engine;
   #wasi = false;
   #async = false;
+  #sync: string | undefined;
   #asyncWasi = false;
   /**
    * Definitions that belong to one store (`define`, `defineInstance`, `defineModule` of a
@@ -83,6 +90,10 @@ export class Linker {
     string,
     { fields: Map<string, WeakRef<Store>>; whole?: WeakRef<Store> }
   >();
+
+  static {
+    hostFuncsOf = (linker) => ({ sync: linker.#sync, async: linker.#async });
+  }
 
   /** Creates an empty linker for `engine`. */
   constructor(engine: Engine) {
@@ -186,6 +197,7 @@ export class Linker {
       host.finalizer,
     );
     check(error, `Linker.defineFunc(${module}.${field})`);
+    this.#sync ??= `${module}.${field}`;
     this.#unbind(module, field);
     return this;
   }

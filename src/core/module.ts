@@ -238,11 +238,14 @@ export class Module {
    * its parents (owned by the user or root; world-writable only with the sticky bit, like
    * /tmp), as far as Deno lets the process inspect them; otherwise this throws a
    * {@linkcode WasmtimeError} that says what to chmod. A missing directory is created with
-   * mode 0700. Each entry is bound to its source: it carries a SHA-256 over the key (SHA-256
-   * of the wasm bytes, Wasmtime version, target, engine options) and the compiled bytes, so a
-   * corrupt, truncated or foreign entry (e.g. another module's entry copied under this name)
-   * is recompiled and replaced, never loaded; so is an entry that is a link, not a regular
-   * file, owned by another user or writable by others.
+   * mode 0700. Each entry is bound to its source: its manifest (`<key>.json`, next to the
+   * compiled `<key>.cwasm`) names the key (SHA-256 of the wasm bytes, Wasmtime version, target,
+   * engine options) and records what `fstat` said of the `.cwasm` when it was written
+   * (device, inode, size, mtime, ctime). A hit opens the `.cwasm` once and loads it only if
+   * the opened file still matches, so it costs about a {@linkcode deserializeFile} (the
+   * compiled bytes are not hashed). An entry rewritten, truncated, replaced or copied in
+   * (even with its manifest), a foreign manifest, a link, a file that is not regular, owned
+   * by another user or writable by others: each is recompiled and replaced, never loaded.
    *
    * @example
    * ```ts

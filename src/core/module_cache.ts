@@ -12,10 +12,20 @@
  * not a link, owned by the user and not group/world-writable. On Windows, ACLs are not
  * inspected.
  *
- * Binding. Each entry holds a digest of (its key text, the compiled bytes); the key text names
- * the SHA-256 of the wasm bytes, the Wasmtime version, the target and the engine options. An
- * entry made for another module, copied under this module's name, has another key text and
- * fails the digest, so it is recompiled, never loaded.
+ * Binding. An entry is two files: `<key>.cwasm` (a header with the SHA-256 of the key text,
+ * then the compiled bytes) and `<key>.json`, its manifest: the key text (the SHA-256 of the
+ * wasm bytes, the Wasmtime version, the target and the engine options) and what `fstat` said
+ * of the `.cwasm` once it was written, synced and renamed into place (device, inode, size,
+ * mtime, ctime). A hit opens the `.cwasm` once, compares `fstat` of that descriptor with the
+ * manifest and deserializes the bytes read from it: no hash of the compiled bytes, so a hit
+ * costs about a `deserializeFile`. Whoever can write the directory is the user (see the
+ * trust model), so the check is against accidents, not attackers: a file rewritten in place
+ * (mtime and ctime move), truncated (size), replaced or copied in from elsewhere, another
+ * entry or a backup (inode), a manifest for another module (key text) all fail it and are
+ * recompiled and replaced, never loaded. Entries are synced before they are renamed into
+ * place, so a crash never leaves a named entry with unwritten blocks. A byte changed without
+ * moving mtime or ctime (bit rot below the file system, or the owner restoring the times on
+ * purpose) is not detected; Wasmtime still checks the header of what it loads.
  *
  * @module
  */
@@ -24,19 +34,42 @@ import { join, resolve } from "node:path";
 import type { Engine } from "./engine.ts";
 import { WasmtimeError } from "../errors.ts";
 import type { Module } from "./module.ts";
-import { readChecked, requirePermission } from "../permissions.ts";
+import { type CheckedFile, readChecked, requirePermission } from "../permissions.ts";
 import { version } from "../version.ts";
 
-/** Entry layout: MAGIC, 32-byte SHA-256 of (key text, 0, compiled bytes), compiled bytes. */
-const MAGIC = new TextEncoder().encode("wasmtime-deno module cache v2\n");
-const DIGEST_SIZE = 32;
+/** `.cwasm` layout: MAGIC, the 32-byte SHA-256 of the key text, the compiled bytes. */
+const MAGIC = new TextEncoder().encode("wasmtime-deno module cache v3\n");
+const HEADER_SIZE = MAGIC.length + 32;
 const GROUP_OR_OTHER_WRITE = 0o022;
 const STICKY = 0o1000;
 
-function sha256(...parts: Uint8Array[]): Uint8Array {
-  const hash = createHash("sha256");
-  for (const part of parts) hash.update(part);
-  return new Uint8Array(hash.digest());
+/** What the manifest records of its `.cwasm`: the fields of `fstat` a rewrite changes. */
+interface EntryStat {
+  dev: number;
+  ino: number | null;
+  size: number;
+  mtime: number | null;
+  ctime: number | null;
+}
+
+function entryStat(info: Deno.FileInfo): EntryStat {
+  return {
+    dev: info.dev,
+    ino: info.ino,
+    size: info.size,
+    mtime: info.mtime?.getTime() ?? null,
+    ctime: info.ctime?.getTime() ?? null,
+  };
+}
+
+function sameStat(a: EntryStat, b: unknown): boolean {
+  if (typeof b !== "object" || b === null) return false;
+  const record = b as Record<string, unknown>;
+  return (Object.keys(a) as (keyof EntryStat)[]).every((key) => record[key] === a[key]);
+}
+
+function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(bytes).digest());
 }
 
 function hex(bytes: Uint8Array): string {
@@ -142,6 +175,78 @@ function trustedEntry(info: Deno.FileInfo, uid: number | undefined): boolean {
   return info.uid === uid && (info.mode & GROUP_OR_OTHER_WRITE) === 0;
 }
 
+/** Reads a file of the cache, or undefined when it is missing, swapped or not trusted. */
+function readTrusted(path: string, uid: number | undefined): CheckedFile | undefined {
+  let file;
+  try {
+    file = readChecked(path, "Module.cached: reading a cache entry");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof WasmtimeError) return undefined;
+    throw error;
+  }
+  return file.realPath === path && trustedEntry(file.info, uid) ? file : undefined;
+}
+
+/**
+ * The compiled bytes of the entry at `path` if its manifest vouches for it (see the module
+ * documentation), else undefined.
+ */
+function readEntry(
+  path: string,
+  manifestPath: string,
+  keyText: string,
+  keyDigest: Uint8Array,
+  uid: number | undefined,
+): Uint8Array | undefined {
+  const manifestFile = readTrusted(manifestPath, uid);
+  if (manifestFile === undefined) return undefined;
+  let manifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(manifestFile.bytes));
+  } catch {
+    return undefined;
+  }
+  if (manifest?.key !== keyText) return undefined;
+  const entry = readTrusted(path, uid);
+  if (entry === undefined || !sameStat(entryStat(entry.info), manifest.entry)) return undefined;
+  const { bytes } = entry;
+  if (
+    bytes.length <= HEADER_SIZE || !sameBytes(bytes.subarray(0, MAGIC.length), MAGIC) ||
+    !sameBytes(bytes.subarray(MAGIC.length, HEADER_SIZE), keyDigest)
+  ) {
+    return undefined;
+  }
+  return bytes.subarray(HEADER_SIZE);
+}
+
+/** Writes `parts` to a new file beside `path`, syncs it and renames it to `path`. */
+function writeEntryFile(path: string, parts: Uint8Array[]): Deno.FileInfo {
+  const partial = `${path}.${randomUUID()}.partial`;
+  // createNew: never follow something placed under the temporary name.
+  const file = Deno.openSync(partial, { write: true, createNew: true, mode: 0o644 });
+  try {
+    for (const part of parts) {
+      for (let offset = 0; offset < part.length;) offset += file.writeSync(part.subarray(offset));
+    }
+    // Durable before it is named: a crash must not leave a named entry with unwritten blocks,
+    // which its manifest would vouch for.
+    file.syncSync();
+    // rename replaces whatever is at `path` (even a link) without following it.
+    Deno.renameSync(partial, path);
+    // fstat of the renamed file itself (rename moves its ctime), not of whatever `path` now is.
+    return file.statSync();
+  } catch (error) {
+    try {
+      Deno.removeSync(partial);
+    } catch {
+      // already renamed or never created
+    }
+    throw error;
+  } finally {
+    file.close();
+  }
+}
+
 /** A cache lookup: the entry's module if it was valid, and how to store a fresh compile. */
 interface Slot {
   hit: Module | undefined;
@@ -205,66 +310,43 @@ function lookup(modules: typeof Module, engine: Engine, bytes: Uint8Array, dir: 
   }
   const uid = requireTrustedDirectory(root, real);
 
-  const keyText = new TextEncoder().encode(JSON.stringify({
-    format: 2,
+  const keyText = JSON.stringify({
+    format: 3,
     source: hex(sha256(bytes)),
     wasmtime: version(),
     target: Deno.build.target,
     engine: engine.options,
-  }));
-  const name = `${hex(sha256(keyText)).slice(0, 32)}.cwasm`;
-  const path = join(real, name);
-  const separator = new Uint8Array(1);
+  });
+  const keyDigest = sha256(new TextEncoder().encode(keyText));
+  const name = hex(keyDigest).slice(0, 32);
+  const path = join(real, `${name}.cwasm`);
+  const manifestPath = join(real, `${name}.json`);
 
-  let entry;
-  try {
-    entry = readChecked(path, "Module.cached: reading a cache entry");
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound) && !(error instanceof WasmtimeError)) {
-      throw error;
-    }
-    // Missing, or swapped while it was opened: compile afresh and replace it.
-  }
-  if (
-    entry !== undefined && entry.realPath === path &&
-    trustedEntry(entry.info, uid) && entry.bytes.length > MAGIC.length + DIGEST_SIZE &&
-    sameBytes(entry.bytes.subarray(0, MAGIC.length), MAGIC)
-  ) {
-    const digest = entry.bytes.subarray(MAGIC.length, MAGIC.length + DIGEST_SIZE);
-    const compiled = entry.bytes.subarray(MAGIC.length + DIGEST_SIZE);
-    if (sameBytes(digest, sha256(keyText, separator, compiled))) {
-      try {
-        return { hit: modules.deserialize(engine, compiled), save: (module) => module };
-      } catch {
-        // Incompatible with this engine after all: fall through and recompile.
-      }
+  const compiled = readEntry(path, manifestPath, keyText, keyDigest, uid);
+  if (compiled !== undefined) {
+    try {
+      return { hit: modules.deserialize(engine, compiled), save: (module) => module };
+    } catch {
+      // Incompatible with this engine after all: fall through and recompile.
     }
   }
-
-  return { hit: undefined, save: (module) => save(module, keyText, path) };
+  return {
+    hit: undefined,
+    save: (module) => save(module, keyText, keyDigest, path, manifestPath),
+  };
 }
 
-function save(module: Module, keyText: Uint8Array, path: string): Module {
-  const separator = new Uint8Array(1);
+function save(
+  module: Module,
+  keyText: string,
+  keyDigest: Uint8Array,
+  path: string,
+  manifestPath: string,
+): Module {
   try {
-    const compiled = module.serialize();
-    const partial = `${path}.${randomUUID()}.partial`;
-    // createNew: never follow something placed under the temporary name.
-    const file = Deno.openSync(partial, { write: true, createNew: true, mode: 0o644 });
-    try {
-      for (const part of [MAGIC, sha256(keyText, separator, compiled), compiled]) {
-        for (let offset = 0; offset < part.length;) {
-          offset += file.writeSync(part.subarray(offset));
-        }
-      }
-    } catch (error) {
-      file.close();
-      Deno.removeSync(partial);
-      throw error;
-    }
-    file.close();
-    // rename replaces whatever is at `path` (even a link) without following it.
-    Deno.renameSync(partial, path);
+    const info = writeEntryFile(path, [MAGIC, keyDigest, module.serialize()]);
+    const manifest = JSON.stringify({ key: keyText, entry: entryStat(info) });
+    writeEntryFile(manifestPath, [new TextEncoder().encode(manifest)]);
   } catch (error) {
     module[Symbol.dispose]();
     throw error;

@@ -16,7 +16,7 @@ import { Handle } from "../ffi/handle.ts";
  * @example
  * ```ts
  * import { DEFAULT_CAPTURE_LIMIT, WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
- * const wasi = new WasiConfig().captureStdout().captureLimit(DEFAULT_CAPTURE_LIMIT / 4);
+ * const wasi = new WasiConfig().captureLimit(DEFAULT_CAPTURE_LIMIT / 4);
  * ```
  */
 export const DEFAULT_CAPTURE_LIMIT = 1 << 30;
@@ -32,7 +32,7 @@ export let capturePointer: (capture: CapturedOutput, action: string) => Deno.Poi
  * import { runWasi, instantiateWasi } from "@wasmtime-deno/wasmtime/wasi";
  * using guest = await instantiateWasi("reactor.wasm", { stdout: "capture" });
  * guest.instance.getFunc("greet")!.call();
- * console.log(guest.wasi.stdout!.text());
+ * console.log(guest.wasi.stdout.text());
  * ```
  */
 export class CapturedOutput {

@@ -10,7 +10,7 @@ import { PermissionError, Trap, WasiExit, WasmtimeError } from "../errors.ts";
 import type { ValType } from "../core/types.ts";
 import { wat2wasm } from "../core/wat.ts";
 import { version } from "../version.ts";
-import { instantiateWasi, runWasi, type RunWasiOptions } from "./run.ts";
+import { instantiateWasi, type PreopenSpec, runWasi, type RunWasiOptions } from "./run.ts";
 
 /** The one-line usage, shown with every usage error. */
 const USAGE_LINE = "Usage: wasmtime-deno [run] [OPTIONS] [--] <MODULE> [ARGS]...";
@@ -303,11 +303,10 @@ export function runOptions(
   env: Record<string, string>,
   tmpDir?: string,
 ): RunWasiOptions {
-  const preopens: NonNullable<RunWasiOptions["preopens"]> = {};
-  for (const { host, guest, readOnly } of command.preopens) {
-    preopens[guest] = { path: host, mutable: !readOnly };
-  }
-  if (tmpDir !== undefined) preopens["/tmp"] = { path: tmpDir, mutable: true };
+  const preopens: PreopenSpec[] = command.preopens.map((
+    { host, guest, readOnly },
+  ) => [host, guest, { mutable: !readOnly }]);
+  if (tmpDir !== undefined) preopens.push([tmpDir, "/tmp", { mutable: true }]);
   return {
     args: command.args,
     env,

@@ -76,6 +76,21 @@ function hostPath(value: unknown, what: string): string {
   return value;
 }
 
+/** Checks an {@linkcode OutputTarget}; a bare path is refused (it belongs in `{ file }`). */
+function outputTarget(target: OutputTarget, action: string): OutputTarget {
+  if (target === "capture" || target === "inherit") return target;
+  if (typeof target === "object" && target !== null) {
+    hostPath(target.file, `${action}({ file })`);
+    return { file: target.file };
+  }
+  throw new WasmtimeError(
+    `WasiConfig.${action}: expected "capture", "inherit" or { file: path }, got ` +
+      `${JSON.stringify(target)}${
+        typeof target === "string" ? ` (write { file: ${JSON.stringify(target)} })` : ""
+      }`,
+  );
+}
+
 /** C strings and the array of pointers to them, kept alive together. */
 function cStringArray(values: readonly string[]): {
   strings: Uint8Array[];
@@ -97,17 +112,31 @@ interface Preopen {
  * configuration is handed to a store, and refused with a {@linkcode PermissionError} naming
  * the missing flag.
  *
+ * Standard output and error are captured unless redirected (`stdoutTo`, `stderrTo`), as in
+ * `runWasi`: a guest's output is data by default, and a sandboxed guest does not write to the
+ * host's terminal unless told to. Read it from {@linkcode stdout} / {@linkcode stderr}.
+ *
+ * Calling a command's `_start` yourself: a guest that calls `proc_exit(n)` ends the call with
+ * a {@linkcode WasiExit} (`status` n, also for n = 0); a trap is a `Trap`. `runWasi` turns
+ * the first into its `exitCode`.
+ *
  * @example
  * ```ts
  * import { Engine, Linker, Module, Store } from "@wasmtime-deno/wasmtime";
- * import { WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
+ * import { WasiConfig, WasiExit } from "@wasmtime-deno/wasmtime/wasi";
  * using engine = new Engine();
- * using wasi = new WasiConfig().args(["app"]).preopen("./data", "/data").captureStdout();
+ * using wasi = new WasiConfig().args(["app"]).preopen("./data", "/data");
  * using store = new Store(engine, { wasi });
- * using linker = new Linker(engine);
- * linker.defineWasi();
- * // linker.instantiate(store, module).getFunc("_start")!.call();
- * console.log(wasi.stdout?.text());
+ * using linker = new Linker(engine).defineWasi();
+ * using module = await Module.fromFile(engine, "app.wasm");
+ * let exitCode = 0;
+ * try {
+ *   linker.instantiate(store, module).getFunc("_start")!.call();
+ * } catch (error) {
+ *   if (!(error instanceof WasiExit)) throw error;
+ *   exitCode = error.status;
+ * }
+ * console.log(exitCode, wasi.stdout.text());
  * ```
  */
 export class WasiConfig {
@@ -115,16 +144,37 @@ export class WasiConfig {
   #env: Record<string, string> = {};
   #inheritEnv = false;
   #stdin: StdinSource | undefined;
-  #stdout: OutputTarget = "inherit";
-  #stderr: OutputTarget = "inherit";
+  #stdout: OutputTarget = "capture";
+  #stderr: OutputTarget = "capture";
   #captureLimit = DEFAULT_CAPTURE_LIMIT;
   #preopens: Preopen[] = [];
   #consumed = false;
-  #captures: CapturedOutput[] = [];
-  /** Captured standard output, once the configuration was given to a store with capture on. */
-  stdout: CapturedOutput | undefined;
-  /** Captured standard error, likewise. */
-  stderr: CapturedOutput | undefined;
+  /** The captures of standard output and error, made on first use. */
+  readonly #captures: { 1?: CapturedOutput; 2?: CapturedOutput } = {};
+
+  /**
+   * Captured standard output (empty until the guest writes). Throws if standard output goes
+   * elsewhere (`stdoutTo("inherit")` or `{ file }`).
+   */
+  get stdout(): CapturedOutput {
+    return this.#capture(1, this.#stdout, "stdout");
+  }
+
+  /** Captured standard error, likewise (throws after `stderrTo("inherit")` or `{ file }`). */
+  get stderr(): CapturedOutput {
+    return this.#capture(2, this.#stderr, "stderr");
+  }
+
+  #capture(stream: 1 | 2, target: OutputTarget, name: string): CapturedOutput {
+    if (target !== "capture") {
+      const where = target === "inherit" ? "is inherited" : `goes to ${target.file}`;
+      throw new WasmtimeError(
+        `WasiConfig.${name}: the guest's ${name} ${where}, so nothing is captured; ` +
+          `capture it with ${name}To("capture") (the default)`,
+      );
+    }
+    return this.#captures[stream] ??= new CapturedOutput(this.#captureLimit);
+  }
 
   #mutate(action: string): void {
     if (this.#consumed) {
@@ -178,40 +228,39 @@ export class WasiConfig {
     return this;
   }
 
-  /** Captures standard output in memory (read it from {@linkcode stdout}). */
-  captureStdout(): this {
-    this.#mutate("captureStdout");
-    this.#stdout = "capture";
-    return this;
-  }
-
-  /** Captures standard error in memory (read it from {@linkcode stderr}). */
-  captureStderr(): this {
-    this.#mutate("captureStderr");
-    this.#stderr = "capture";
-    return this;
-  }
-
-  /** Caps captured bytes per stream (default 1 GiB); the guest gets EIO beyond it. */
+  /**
+   * Caps captured bytes per stream (default 1 GiB); the guest gets EIO beyond it. Set it before
+   * reading {@linkcode stdout} or {@linkcode stderr}, which make the captures.
+   */
   captureLimit(bytes: number): this {
     this.#mutate("captureLimit");
+    if (this.#captures[1] !== undefined || this.#captures[2] !== undefined) {
+      throw new WasmtimeError(
+        "WasiConfig.captureLimit: stdout or stderr was already read, which made its capture " +
+          "with the old limit; set the limit first",
+      );
+    }
     this.#captureLimit = bytes;
     return this;
   }
 
-  /** Where standard output goes: "capture", "inherit" or `{ file }` (needs write permission). */
+  /**
+   * Where standard output goes: "capture" (the default; read {@linkcode stdout}), "inherit" or
+   * `{ file }` (needs write permission).
+   */
   stdoutTo(target: OutputTarget): this {
     this.#mutate("stdoutTo");
-    if (typeof target === "object" && target !== null) hostPath(target.file, "stdoutTo({ file })");
-    this.#stdout = target;
+    this.#stdout = outputTarget(target, "stdoutTo");
     return this;
   }
 
-  /** Where standard error goes: "capture", "inherit" or `{ file }` (needs write permission). */
+  /**
+   * Where standard error goes: "capture" (the default; read {@linkcode stderr}), "inherit" or
+   * `{ file }` (needs write permission).
+   */
   stderrTo(target: OutputTarget): this {
     this.#mutate("stderrTo");
-    if (typeof target === "object" && target !== null) hostPath(target.file, "stderrTo({ file })");
-    this.#stderr = target;
+    this.#stderr = outputTarget(target, "stderrTo");
     return this;
   }
 
@@ -331,8 +380,8 @@ export class WasiConfig {
       const fd = openForGuest(stdin.file, "read", "standard input from a file");
       ffi().wasmtime_deno_wasi_stdio_fd(config, fd, 0);
     }
-    this.stdout = this.#output(config, this.#stdout, 1);
-    this.stderr = this.#output(config, this.#stderr, 2);
+    this.#output(config, this.#stdout, 1);
+    this.#output(config, this.#stderr, 2);
     for (const preopen of this.#preopens) {
       const why = `preopening ${resolve(preopen.host)} as ${preopen.guest}`;
       const fd = openForGuest(preopen.host, "directory", why, preopen.mutable);
@@ -355,29 +404,22 @@ export class WasiConfig {
     }
   }
 
-  #output(
-    config: Deno.PointerObject,
-    target: OutputTarget,
-    stream: 1 | 2,
-  ): CapturedOutput | undefined {
+  #output(config: Deno.PointerObject, target: OutputTarget, stream: 1 | 2): void {
     if (target === "inherit") {
       if (stream === 1) ffi().wasi_config_inherit_stdout(config);
       else ffi().wasi_config_inherit_stderr(config);
-      return undefined;
-    }
-    if (target === "capture") {
-      const capture = new CapturedOutput(this.#captureLimit);
-      this.#captures.push(capture);
+    } else if (target === "capture") {
+      const capture = this.#capture(stream, target, stream === 1 ? "stdout" : "stderr");
       ffi().wasmtime_deno_capture_attach(config, capturePointer(capture, "attach"), stream);
-      return capture;
+    } else {
+      const why = `${stream === 1 ? "standard output" : "standard error"} to a file`;
+      ffi().wasmtime_deno_wasi_stdio_fd(config, openForGuest(target.file, "write", why), stream);
     }
-    const why = `${stream === 1 ? "standard output" : "standard error"} to a file`;
-    ffi().wasmtime_deno_wasi_stdio_fd(config, openForGuest(target.file, "write", why), stream);
-    return undefined;
   }
 
-  /** Frees captured output buffers. Idempotent. */
+  /** Frees captured output buffers (bytes already read stay readable). Idempotent. */
   [Symbol.dispose](): void {
-    for (const capture of this.#captures) capture[Symbol.dispose]();
+    this.#captures[1]?.[Symbol.dispose]();
+    this.#captures[2]?.[Symbol.dispose]();
   }
 }

@@ -9,21 +9,47 @@ import { Trap, WasiExit, WasiTrap, WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { type Func, funcStruct } from "../core/func.ts";
 import type { Instance } from "../core/instance.ts";
-import { Linker } from "../core/linker.ts";
+import { hostFuncsOf, Linker } from "../core/linker.ts";
 import { Module } from "../core/module.ts";
 import { Store, type StoreLimits } from "../core/store.ts";
-import { type OutputTarget, type StdinSource, WasiConfig } from "./config.ts";
+import { type OutputTarget, type PreopenOptions, type StdinSource, WasiConfig } from "./config.ts";
 
 /**
- * A preopened directory: a host path, or a path with options.
+ * A preopened directory: the arguments of `WasiConfig.preopen`, host directory first, then the
+ * path the guest sees it at, then options.
  *
  * @example
  * ```ts
  * import { runWasi } from "@wasmtime-deno/wasmtime/wasi";
- * await runWasi("app.wasm", { preopens: { "/in": "./in", "/out": { path: "./out", mutable: true } } });
+ * await runWasi("app.wasm", { preopens: [["./in", "/in"], ["./out", "/out", { mutable: true }]] });
  * ```
  */
-export type PreopenSpec = string | { path: string; mutable?: boolean };
+export type PreopenSpec = readonly [hostDir: string, guestPath: string, options?: PreopenOptions];
+
+/**
+ * Defines a guest's extra imports on the linker of {@linkcode runWasi} or
+ * {@linkcode instantiateWasi}: called once WASI is defined, before the module is instantiated
+ * in `store` (the guest's store: instances it needs can be made there). `proc_exit` and traps
+ * are handled as for any command.
+ *
+ * How the guest runs decides which host functions can run: synchronous ones
+ * (`linker.defineFunc`) need `syncWasi: true`, since JS cannot run inside the call future that
+ * async WASI makes of the guest (a deadline then waits for a blocking WASI call, such as a
+ * sleep, to return); async ones (`linker.defineAsyncFunc`) need `nonBlocking: true`. A
+ * mismatch is refused before the guest starts, with what to change.
+ *
+ * @example
+ * ```ts
+ * import { FuncType } from "@wasmtime-deno/wasmtime";
+ * import { runWasi, type WasiLink } from "@wasmtime-deno/wasmtime/wasi";
+ * let started = 0;
+ * const link: WasiLink = (linker) => {
+ *   linker.defineFunc("bench", "start", new FuncType([], []), () => void (started = performance.now()));
+ * };
+ * const { exitCode } = await runWasi("bench.wasm", { link, syncWasi: true, timeoutMs: 10_000 });
+ * ```
+ */
+export type WasiLink = (linker: Linker, store: Store) => void | Promise<void>;
 
 /**
  * Options of {@linkcode runWasi} and {@linkcode instantiateWasi}.
@@ -42,15 +68,21 @@ export interface RunWasiOptions {
   env?: Record<string, string>;
   /** Pass the whole host environment (needs `--allow-env`). */
   inheritEnv?: boolean;
-  /** Guest path → host directory. */
-  preopens?: Record<string, PreopenSpec>;
+  /** Preopened directories, each `[hostDir, guestPath, options?]` as in `WasiConfig.preopen`. */
+  preopens?: readonly PreopenSpec[];
   /** Standard input: bytes, a string, `{ file }` or "inherit" (default: empty). */
   stdin?: StdinSource;
-  /** Standard output: "capture" (default), "inherit", or a file path. */
-  stdout?: "capture" | "inherit" | string;
-  /** Standard error: "capture" (default), "inherit", or a file path. */
-  stderr?: "capture" | "inherit" | string;
-  /** Fuel budget; the guest traps with OutOfFuel when it runs out. */
+  /** Standard output: "capture" (the default, as for `WasiConfig`), "inherit" or `{ file }`. */
+  stdout?: OutputTarget;
+  /** Standard error: "capture" (the default, as for `WasiConfig`), "inherit" or `{ file }`. */
+  stderr?: OutputTarget;
+  /** Extra imports, defined on the guest's linker before instantiation (see {@linkcode WasiLink}). */
+  link?: WasiLink;
+  /**
+   * Fuel budget; the guest traps with OutOfFuel when it runs out. Without it, a store of an
+   * engine that consumes fuel gets an unlimited budget, so one compiled module serves runs
+   * with and without fuel.
+   */
   fuel?: number;
   /** Wall-clock limit; the guest traps with Interrupt when it is reached. */
   timeoutMs?: number;
@@ -76,9 +108,10 @@ export interface RunWasiOptions {
    */
   nonBlocking?: boolean;
   /**
-   * Link WASI synchronously (`instantiateWasi` only; `runWasi` always links it asynchronously).
-   * Calls into the guest's exports then take the fast path (about 60 ns for a small export,
-   * measured, instead of about 2.4 µs as a call future), but a guest blocked in a WASI call
+   * Link WASI synchronously. Needed for synchronous host functions from `link` (JS cannot run
+   * inside the call future that async WASI makes of every call), and calls into an
+   * `instantiateWasi` guest's exports then take the fast path (about 60 ns for a small export,
+   * measured, instead of about 2.4 µs as a call future); but a guest blocked in a WASI call
    * (a sleep, a read from an idle pipe) is not interrupted by a deadline until that call
    * returns. Default: false (deadlines hold everywhere).
    */
@@ -90,7 +123,10 @@ export interface RunWasiOptions {
   cacheDir?: string;
   /**
    * Engine to compile with (its options must allow `fuel` / `timeoutMs` if given). Default: the
-   * module's own engine when a `Module` is given, else a new engine made for these options.
+   * module's own engine when a `Module` is given, else a new engine: a plain one for a run
+   * without `fuel`, `timeoutMs` or `nonBlocking`, else one with both fuel and epoch
+   * interruption ({@linkcode limitedEngineOptions}), so that every limited run of a program
+   * shares one compiled artifact (and one `cacheDir` entry).
    */
   engine?: Engine;
 }
@@ -172,11 +208,33 @@ function storeLimits(options: RunWasiOptions): StoreLimits {
   };
 }
 
-function outputTarget(value: string | undefined): OutputTarget {
-  if (value === undefined || value === "capture") return "capture";
-  if (value === "inherit") return "inherit";
-  return { file: value };
-}
+/**
+ * Options of the engine `runWasi` and `instantiateWasi` make for a run with `fuel`, `timeoutMs`
+ * or `nonBlocking`: both instrumentations, whichever the run asked for. Wasmtime compiles fuel
+ * counting and epoch checks into the code and refuses to load code compiled with other
+ * settings, so one artifact for all limited runs means compiling both in; a run that does not
+ * use one gets an unlimited fuel budget or a far deadline. Measured on the compute kernels of
+ * bench/ (sync calls, time relative to plain code): epoch alone 1.06-2.1x, fuel alone
+ * 1.06-1.9x, both 1.09-2.0x (matmul's tight loop is the 2x); both cost up to ~18% more than
+ * the costlier one alone on an interpreter loop and at most 7% more elsewhere, which one
+ * artifact (one compile, one cache entry) is worth. Runs with no limit use plain code: the
+ * instrumentation would cost them up to 2x for nothing.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Module } from "@wasmtime-deno/wasmtime";
+ * import { limitedEngineOptions, runWasi } from "@wasmtime-deno/wasmtime/wasi";
+ * using engine = new Engine(limitedEngineOptions);
+ * using module = Module.cached(engine, await Deno.readFile("app.wasm"), { dir: ".cache" });
+ * await runWasi(module, { fuel: 1e9 });
+ * await runWasi(module, { timeoutMs: 500 }); // same compiled code
+ * ```
+ */
+export const limitedEngineOptions: Readonly<{ consumeFuel: true; epochInterruption: true }> = Object
+  .freeze({ consumeFuel: true, epochInterruption: true });
+
+/** The fuel of a run without `fuel` on an engine that consumes fuel: more than ever runs out. */
+const UNLIMITED_FUEL = 2n ** 63n - 1n;
 
 /**
  * Runs `_start` or `_initialize` with the run's deadline: as an async call with `nonBlocking`;
@@ -222,7 +280,7 @@ const NO_VALUES = new Uint8Array(16);
  * @example
  * ```ts
  * import { wasiConfigFrom } from "@wasmtime-deno/wasmtime/wasi";
- * using wasi = wasiConfigFrom({ args: ["app"], env: { K: "V" }, stdout: "capture" });
+ * using wasi = wasiConfigFrom({ args: ["app"], env: { K: "V" }, stdout: "inherit" });
  * ```
  */
 export function wasiConfigFrom(options: RunWasiOptions): WasiConfig {
@@ -231,11 +289,22 @@ export function wasiConfigFrom(options: RunWasiOptions): WasiConfig {
   if (options.inheritEnv) config.inheritEnv();
   if (options.stdin !== undefined) config.stdin(options.stdin);
   if (options.maxCaptureBytes !== undefined) config.captureLimit(options.maxCaptureBytes);
-  config.stdoutTo(outputTarget(options.stdout));
-  config.stderrTo(outputTarget(options.stderr));
-  for (const [guest, spec] of Object.entries(options.preopens ?? {})) {
-    const { path, mutable } = typeof spec === "string" ? { path: spec, mutable: false } : spec;
-    config.preopen(path, guest, { mutable });
+  if (options.stdout !== undefined) config.stdoutTo(options.stdout);
+  if (options.stderr !== undefined) config.stderrTo(options.stderr);
+  const preopens = options.preopens ?? [];
+  if (!Array.isArray(preopens)) {
+    throw new WasmtimeError(
+      "runWasi: preopens must be an array of [hostDir, guestPath, options?], e.g. " +
+        '[["./data", "/data"]]',
+    );
+  }
+  for (const spec of preopens) {
+    if (!Array.isArray(spec)) {
+      throw new WasmtimeError(
+        `runWasi: each preopen is [hostDir, guestPath, options?], got ${JSON.stringify(spec)}`,
+      );
+    }
+    config.preopen(spec[0], spec[1], spec[2]);
   }
   return config;
 }
@@ -285,7 +354,7 @@ async function loadModule(
  * import { instantiateWasi } from "@wasmtime-deno/wasmtime/wasi";
  * using guest = await instantiateWasi("reactor.wasm", { env: { MODE: "fast" } });
  * guest.instance.getFunc("greet")!.call();
- * console.log(guest.wasi.stdout?.text());
+ * console.log(guest.wasi.stdout.text());
  * ```
  */
 export function instantiateWasi(
@@ -314,6 +383,36 @@ function requireEngineFor(engine: Engine, options: RunWasiOptions): void {
 }
 
 /**
+ * Says what to change when host functions from `link` cannot run the way the guest runs: a
+ * synchronous JS host function cannot run inside a call future (async WASI), an async one
+ * only inside an async call (`nonBlocking`).
+ */
+function requireRunnable(
+  defined: { sync: string | undefined; async: boolean },
+  options: RunWasiOptions,
+  asyncWasi: boolean,
+): void {
+  if (defined.sync !== undefined && (asyncWasi || options.nonBlocking)) {
+    const how = options.nonBlocking
+      ? "in a nonBlocking run (an async call, where JS cannot run on the guest's stack)"
+      : "while WASI is linked asynchronously (the guest then runs as a call future, where JS " +
+        "cannot run)";
+    throw new WasmtimeError(
+      `runWasi: link defined the synchronous host function ${defined.sync}, which cannot run ` +
+        `${how}. Pass syncWasi: true without nonBlocking (a deadline then waits for a ` +
+        "blocking WASI call to return), or define it with linker.defineAsyncFunc and pass " +
+        "nonBlocking: true",
+    );
+  }
+  if (defined.async && !options.nonBlocking && asyncWasi) {
+    throw new WasmtimeError(
+      "runWasi: link defined async host functions, which run only in async calls; pass " +
+        "nonBlocking: true",
+    );
+  }
+}
+
+/**
  * Instantiates a WASI guest with WASI linked asynchronously (`asyncWasi`), so that a deadline
  * stops it even inside a blocking WASI call; calls into the store, synchronous ones included,
  * then run as call futures.
@@ -326,10 +425,9 @@ async function instantiateGuest(
   // A compiled Module brings its engine (a store of another engine could not instantiate it).
   const given = options.engine ?? (source instanceof Module ? source.engine : undefined);
   if (given !== undefined) requireEngineFor(given, options);
-  const engine = given ?? new Engine({
-    consumeFuel: options.fuel !== undefined,
-    epochInterruption: options.timeoutMs !== undefined || options.nonBlocking === true,
-  });
+  const limited = options.fuel !== undefined || options.timeoutMs !== undefined ||
+    options.nonBlocking === true;
+  const engine = given ?? new Engine(limited ? limitedEngineOptions : {});
   const ownsEngine = given === undefined;
   let limits: StoreLimits;
   try {
@@ -344,11 +442,16 @@ async function instantiateGuest(
   try {
     store = new Store(engine, {
       wasi,
-      fuel: options.fuel,
+      fuel: options.fuel ?? (engine.options.consumeFuel ? UNLIMITED_FUEL : undefined),
       limits,
     });
     using linker = new Linker(engine);
     linker.defineWasi({ async: asyncWasi });
+    // Where an `imports` object (as for `new Instance`) would be defined too, once it exists.
+    if (options.link !== undefined) {
+      await options.link(linker, store);
+      requireRunnable(hostFuncsOf(linker), options, asyncWasi);
+    }
     const instance = asyncWasi
       ? await linker.instantiateAsync(store, module)
       : linker.instantiate(store, module);
@@ -376,6 +479,13 @@ async function instantiateGuest(
   }
 }
 
+/** What a stream captured, or nothing when it was not captured. */
+function capturedBytes(guest: WasiInstance, options: RunWasiOptions, stream: "stdout" | "stderr") {
+  return (options[stream] ?? "capture") === "capture"
+    ? guest.wasi[stream].bytes()
+    : new Uint8Array(0);
+}
+
 /**
  * Runs a WASI command (its `_start`) to completion, like `wasmtime run`. `proc_exit(n)` is
  * reported as `exitCode: n`; a trap (including fuel exhaustion and timeouts) is thrown as a
@@ -392,7 +502,7 @@ async function instantiateGuest(
  * const result = await runWasi("app.wasm", {
  *   args: ["app", "--flag"],
  *   env: { GREETING: "hi" },
- *   preopens: { "/data": { path: "./data", mutable: false } },
+ *   preopens: [["./data", "/data"]],
  *   stdin: new TextEncoder().encode("input"),
  *   fuel: 50_000_000,
  *   timeoutMs: 5_000,
@@ -405,7 +515,8 @@ export async function runWasi(
   source: string | URL | Uint8Array | Module,
   options: RunWasiOptions = {},
 ): Promise<WasiResult> {
-  using guest = await instantiateGuest(source, options, true);
+  const asyncWasi = options.syncWasi !== true;
+  using guest = await instantiateGuest(source, options, asyncWasi);
   const start = guest.instance.getFunc("_start");
   if (start === undefined) {
     throw new WasmtimeError(
@@ -414,20 +525,20 @@ export async function runWasi(
   }
   let exitCode = 0;
   try {
-    await runExport(guest.store, start, options, true);
+    await runExport(guest.store, start, options, asyncWasi);
   } catch (error) {
     if (error instanceof Trap) {
       throw new WasiTrap(
         error,
-        guest.wasi.stdout?.bytes() ?? new Uint8Array(0),
-        guest.wasi.stderr?.bytes() ?? new Uint8Array(0),
+        capturedBytes(guest, options, "stdout"),
+        capturedBytes(guest, options, "stderr"),
       );
     }
     if (!(error instanceof WasiExit)) throw error;
     exitCode = error.status;
   }
-  const stdout = guest.wasi.stdout?.bytes() ?? new Uint8Array(0);
-  const stderr = guest.wasi.stderr?.bytes() ?? new Uint8Array(0);
+  const stdout = capturedBytes(guest, options, "stdout");
+  const stderr = capturedBytes(guest, options, "stderr");
   return {
     exitCode,
     stdout,
