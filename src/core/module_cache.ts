@@ -181,7 +181,7 @@ export function loadCached(
   const keyText = new TextEncoder().encode(JSON.stringify({
     format: 2,
     source: hex(sha256(bytes)),
-    wasmtime: version(),
+    wasmtime: version,
     target: Deno.build.target,
     engine: engine.options,
   }));

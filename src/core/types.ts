@@ -290,7 +290,10 @@ export class FuncType {
  * ```
  */
 export interface MemoryType {
-  /** Initial size in pages. */
+  /**
+   * Initial size in pages (V8's `initial`; `minimum` is the name Wasmtime and the JS API's
+   * type-reflection proposal use, and the one `module.imports` reports).
+   */
   minimum: number;
   /** Maximum size in pages, if bounded. */
   maximum?: number;
@@ -317,7 +320,7 @@ export interface MemoryType {
 export interface TableType {
   /** The element type. */
   element: ValType;
-  /** Initial size in elements. */
+  /** Initial size in elements (V8's `initial`). */
   minimum: number;
   /** Maximum size in elements, if bounded. */
   maximum?: number;
@@ -480,6 +483,14 @@ function checkLimits(
   unit: string,
   limit: number,
 ): { minimum: number; maximum: number | undefined } {
+  if ("initial" in type) {
+    // One name, the one module.imports / exports report (and the type-reflection proposal
+    // uses), so a type read from a module can be passed back as it is.
+    throw new WasmtimeError(
+      `${what}: \`initial\` is V8's name for the initial size; here it is \`minimum\` ` +
+        `(${unit}), as in the types module.imports and module.exports report`,
+    );
+  }
   const minimum = checkLimit(type.minimum, what, `minimum (${unit})`, limit);
   if (type.maximum === undefined) return { minimum, maximum: undefined };
   const maximum = checkLimit(type.maximum, what, `maximum (${unit})`, limit);
@@ -532,6 +543,9 @@ export function newMemoryType(type: MemoryType): Deno.PointerObject {
 
 /** A new owned `wasm_tabletype_t *`. */
 export function newTableType(type: TableType): Deno.PointerObject {
+  if ((type?.element as string) === "anyfunc") {
+    throw new WasmtimeError('table type: `element` "anyfunc" is V8\'s old name; use "funcref"');
+  }
   assertValType(type?.element, "table element type");
   if (type.element !== "funcref" && type.element !== "externref") {
     throw new WasmtimeError(`tables hold funcref or externref, not ${type.element}`);
