@@ -33,7 +33,6 @@ import {
   readVal,
   releaseRoots,
   unrootVal,
-  type Writer,
   writeRaw,
   writeRawBits,
   writeVal,
@@ -446,8 +445,9 @@ export class Func {
 /**
  * The plain JS function behind `typed()` and `instance.exports`, calling through `sig`'s frame.
  * `exported` functions also serve stores whose calls must run as call futures (async WASI):
- * there they take Func.call's future path (one flag read per call on the fast path); typed()
- * refuses such stores instead, so its calls stay exactly the frame and the FFI call.
+ * there they take Func.call's future path (one flag read per call on the fast path; measured
+ * no slower than typed(), whose calls stay exactly the frame and the FFI call and which refuses
+ * such stores instead).
  */
 function makeTyped(
   func: Func,
@@ -487,22 +487,22 @@ function makeTyped(
     numericWriter(t, frame.buffer, FRAME_VALUES + i * VAL_RAW_SIZE, what(i))
   );
   const read = numericReader(results[0], frame.buffer, FRAME_VALUES);
-  const run = (): unknown => {
+  const fast = (): unknown => {
     if (!enterGuest(store, invoke)) frameFailure(frameWords, label);
     return read();
   };
+  // The arguments are already checked and in the frame: read them back for Func.call.
+  const args = params.map((t, i) =>
+    numericReader(t, frame.buffer, FRAME_VALUES + i * VAL_RAW_SIZE)
+  );
+  const run = exported
+    ? (): unknown => futureDriven(store) ? func.call(...args.map((r) => r())) : fast()
+    : fast;
   // `arguments.length` is read without materializing an arguments object, so the arity check
   // costs a compare (extra arguments would otherwise be ignored silently).
   const arity = (count: number): never => {
     throw arityError(count);
   };
-  if (exported) {
-    // The arguments are already checked and in the frame: read back for Func.call's futures.
-    const readers = params.map((t, i) =>
-      numericReader(t, frame.buffer, FRAME_VALUES + i * VAL_RAW_SIZE)
-    );
-    return numericExport(store, w, run, () => func.call(...readers.map((r) => r())), arity);
-  }
   switch (params.length) {
     case 0:
       return function () {
@@ -541,62 +541,6 @@ function makeTyped(
         if (args.length !== w.length) arity(args.length);
         for (let i = 0; i < w.length; i++) w[i](args[i]);
         return run();
-      };
-  }
-}
-
-/**
- * The numeric fast path of a function of `instance.exports`: typed()'s, plus one check for
- * stores whose calls must run as call futures (`viaFuture`, ~µs, taken by async WASI). Its
- * own function literals on purpose: V8 shares type feedback and optimized code between the
- * closures of one literal, so sharing typed()'s would make every typed() call site see two
- * kinds of `run` (measured: typed add(i32, i32) 25 ns alone, 41 ns with exports sharing it).
- */
-function numericExport(
-  store: Store,
-  w: Writer[],
-  run: () => unknown,
-  viaFuture: () => unknown,
-  arity: (count: number) => never,
-): ExportFunction {
-  switch (w.length) {
-    case 0:
-      return function () {
-        if (arguments.length !== 0) arity(arguments.length);
-        return futureDriven(store) ? viaFuture() : run();
-      };
-    case 1: {
-      const [w0] = w;
-      return function (a: unknown) {
-        if (arguments.length !== 1) arity(arguments.length);
-        w0(a);
-        return futureDriven(store) ? viaFuture() : run();
-      };
-    }
-    case 2: {
-      const [w0, w1] = w;
-      return function (a: unknown, b: unknown) {
-        if (arguments.length !== 2) arity(arguments.length);
-        w0(a);
-        w1(b);
-        return futureDriven(store) ? viaFuture() : run();
-      };
-    }
-    case 3: {
-      const [w0, w1, w2] = w;
-      return function (a: unknown, b: unknown, c: unknown) {
-        if (arguments.length !== 3) arity(arguments.length);
-        w0(a);
-        w1(b);
-        w2(c);
-        return futureDriven(store) ? viaFuture() : run();
-      };
-    }
-    default:
-      return (...args: unknown[]) => {
-        if (args.length !== w.length) arity(args.length);
-        for (let i = 0; i < w.length; i++) w[i](args[i]);
-        return futureDriven(store) ? viaFuture() : run();
       };
   }
 }
