@@ -108,6 +108,24 @@ Deno.test("callable exports: every value type, multi-value, and the exported obj
   assert.equal(e.i32(1), 1, "usable after a trap");
 });
 
+Deno.test("exports are listed in module order, also when the module was disposed first", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  const wat = `(module (func (export "b") (result i32) i32.const 2) (memory (export "m") 1)
+    (func (export "a") (result i32) i32.const 1))`;
+  const module = new Module(engine, wat);
+  const named = new Instance(store, module);
+  const enumerated = new Instance(store, module);
+  assert.deepEqual(Object.keys(named.exports), ["b", "m", "a"]); // by name, from module.exports
+  const fresh = new Module(engine, wat);
+  const orphan = new Instance<{ a(): number; b(): number }>(store, fresh);
+  fresh[Symbol.dispose](); // its export list was never read: the instance enumerates instead
+  module[Symbol.dispose]();
+  assert.deepEqual(Object.keys(orphan.exports), ["b", "m", "a"]);
+  assert.equal(orphan.exports.a() + orphan.exports.b(), 3);
+  assert.deepEqual(Object.keys(enumerated.exports), ["b", "m", "a"]);
+});
+
 Deno.test("callable exports check their arguments and name the export", () => {
   using engine = new Engine();
   using store = new Store(engine);

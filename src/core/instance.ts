@@ -18,8 +18,12 @@ import { fromRaw, takeRaw } from "../internal.ts";
 import { contextOf, type Store, type StructFields } from "./store.ts";
 import { Table } from "./table.ts";
 
-/** Internal: wraps a `wasmtime_instance_t` of `store`. */
-export let instanceFromStruct: (store: Store, struct: Uint8Array<ArrayBuffer>) => Instance;
+/** Internal: wraps a `wasmtime_instance_t` of `store` made from `module`. */
+export let instanceFromStruct: (
+  store: Store,
+  struct: Uint8Array<ArrayBuffer>,
+  module: Module,
+) => Instance;
 /** Internal: the `wasmtime_instance_t` bytes of an Instance. */
 export let instanceStruct: (instance: Instance) => Uint8Array<ArrayBuffer>;
 
@@ -87,11 +91,13 @@ export let exportNames: (instance: Instance) => string[];
 export class Instance<E extends { readonly [K in keyof E]: ExportValue } = Exports> {
   readonly #store: Store;
   readonly #struct: Uint8Array<ArrayBuffer>;
+  /** For its export names: Wasmtime finds the nth export in O(n), an export by name in O(1). */
+  readonly #module: Module;
   #externs: Map<string, Extern> | undefined;
   #exports: E | undefined;
 
   static {
-    instanceFromStruct = (store, struct) => fromRaw(Instance, { store, struct });
+    instanceFromStruct = (store, struct, module) => fromRaw(Instance, { store, struct, module });
     instanceStruct = (instance) => instance.#struct;
     exportNames = (instance) => [...instance.#externList().keys()];
   }
@@ -104,17 +110,20 @@ export class Instance<E extends { readonly [K in keyof E]: ExportValue } = Expor
    * Func, Memory, Table, Global and functions of another instance's `exports` are used as
    * they are; a number or bigint stands for an immutable numeric global. Only own properties
    * are read; entries the module does not import are ignored. A missing import or a value of
-   * the wrong kind is a {@linkcode LinkError} naming it. `imports` may also be an array of
+   * the wrong kind is a {@linkcode LinkError} naming it (one whose type does not fit, a
+   * {@linkcode WasmtimeError} from Wasmtime naming `module::field`). `imports` may also be an array of
    * externs in the order of `module.imports` (the explicit form).
    */
   constructor(store: Store, module: Module, imports?: Imports | readonly Extern[]) {
-    const raw = takeRaw<StructFields>();
+    const raw = takeRaw<StructFields & { module: Module }>();
     if (raw !== undefined) {
       this.#store = raw.store;
       this.#struct = raw.struct;
+      this.#module = raw.module;
       return;
     }
     this.#store = store;
+    this.#module = module;
     const context = contextOf(store, "new Instance");
     const expected = module.imports;
     const externs = Array.isArray(imports)
@@ -203,12 +212,35 @@ export class Instance<E extends { readonly [K in keyof E]: ExportValue } = Expor
 
   /** The instance's externs by export name, read once. */
   #externList(): Map<string, Extern> {
-    if (this.#externs === undefined) {
-      const context = contextOf(this.#store, "exports");
-      const externs = new Map<string, Extern>();
+    if (this.#externs !== undefined) return this.#externs;
+    const context = contextOf(this.#store, "exports");
+    const externs = new Map<string, Extern>();
+    let names: string[] | undefined;
+    try {
+      names = this.#module.exports.map((item) => item.name);
+    } catch {
+      // The module was disposed before its exports were read: enumerate them (O(n²)).
+    }
+    const item = new Uint8Array(EXTERN_SIZE);
+    if (names !== undefined) {
+      for (const name of names) {
+        const bytes = utf8(name);
+        if (
+          ffi().wasmtime_instance_export_get(
+            context,
+            this.#struct,
+            bytes,
+            BigInt(bytes.length),
+            item,
+          )
+        ) {
+          const value = externFromStruct(this.#store, item.slice());
+          if (value !== undefined) externs.set(name, value);
+        }
+      }
+    } else {
       const namePointer = new OutCell();
       const nameLength = new OutCell();
-      const item = new Uint8Array(EXTERN_SIZE);
       for (let i = 0;; i++) {
         const found = ffi().wasmtime_instance_export_nth(
           context,
@@ -223,9 +255,9 @@ export class Instance<E extends { readonly [K in keyof E]: ExportValue } = Expor
         const value = externFromStruct(this.#store, item.slice());
         if (value !== undefined) externs.set(decodeUtf8(name), value);
       }
-      this.#externs = externs;
     }
-    return this.#externs;
+    this.#externs = externs;
+    return externs;
   }
 
   /**

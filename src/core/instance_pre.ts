@@ -89,7 +89,7 @@ export class InstancePre {
       "InstancePre.instantiate",
       (trap) => ffi().wasmtime_instance_pre_instantiate(pointer, context, struct, trap),
     );
-    return instanceFromStruct(store, struct) as Instance<E>;
+    return instanceFromStruct(store, struct, this.#module) as Instance<E>;
   }
 
   /** Instantiates in `store` as an async call (see `Linker.instantiateAsync`). */
@@ -116,7 +116,7 @@ export class InstancePre {
           error,
         ),
     );
-    return instanceFromStruct(store, struct) as Instance<E>;
+    return instanceFromStruct(store, struct, this.#module) as Instance<E>;
   }
 
   /** Frees the pre-instantiated module; instances made from it keep working. Idempotent. */

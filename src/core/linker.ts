@@ -385,14 +385,14 @@ export class Linker {
             error,
           ),
       );
-      return instanceFromStruct(store, struct) as Instance<E>;
+      return instanceFromStruct(store, struct, module) as Instance<E>;
     }
     runGuest(
       store,
       "Linker.instantiate",
       (trap) => ffi().wasmtime_linker_instantiate(linker, context, modulePointer, struct, trap),
     );
-    return instanceFromStruct(store, struct) as Instance<E>;
+    return instanceFromStruct(store, struct, module) as Instance<E>;
   }
 
   /**
@@ -426,7 +426,7 @@ export class Linker {
           error,
         ),
     );
-    return instanceFromStruct(store, struct) as Instance<E>;
+    return instanceFromStruct(store, struct, module) as Instance<E>;
   }
 
   /**
