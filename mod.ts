@@ -11,8 +11,8 @@
  * using store = new Store(engine, { fuel: 1_000_000 });
  * using module = new Module(engine, `(module
  *   (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))`);
- * const instance = new Instance(store, module, []);
- * console.log(instance.getFunc("add")!.call(40, 2)); // 42
+ * const instance = new Instance<{ add(a: number, b: number): number }>(store, module);
+ * console.log(instance.exports.add(40, 2)); // 42
  * ```
  *
  * @module
@@ -29,11 +29,18 @@ export {
 export { Store, type StoreLimits, type StoreOptions } from "./src/core/store.ts";
 export { Module } from "./src/core/module.ts";
 export { Linker } from "./src/core/linker.ts";
-export { Instance } from "./src/core/instance.ts";
+export { type Exports, type ExportValue, Instance } from "./src/core/instance.ts";
+export type { Imports, ImportValue } from "./src/core/imports.ts";
 export { InstancePre } from "./src/core/instance_pre.ts";
 export { Caller } from "./src/core/caller.ts";
-export type { HostFunction } from "./src/core/host.ts";
-export { Func, type JsValueOf, type TypedParams, type TypedResult } from "./src/core/func.ts";
+export type { HostFunction, PlainHostFunction } from "./src/core/host.ts";
+export {
+  type ExportFunction,
+  Func,
+  type JsValueOf,
+  type TypedParams,
+  type TypedResult,
+} from "./src/core/func.ts";
 export type { CallOptions } from "./src/core/async.ts";
 export { Memory } from "./src/core/memory.ts";
 export { Table } from "./src/core/table.ts";
@@ -52,6 +59,7 @@ export {
 export {
   type Frame,
   LibraryError,
+  LinkError,
   PermissionError,
   Trap,
   TrapCode,

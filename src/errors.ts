@@ -42,9 +42,9 @@ export class WasmtimeError extends Error {
  *
  * @example
  * ```ts
- * import { LibraryError, version } from "@wasmtime-deno/wasmtime";
+ * import { Engine, LibraryError } from "@wasmtime-deno/wasmtime";
  * try {
- *   version();
+ *   using _engine = new Engine(); // opens libwasmtime on first use
  * } catch (e) {
  *   if (e instanceof LibraryError) console.error(e.message); // e.g. "run deno task build-native"
  * }
@@ -59,14 +59,45 @@ export class LibraryError extends WasmtimeError {
 }
 
 /**
+ * An import the module needs was not supplied, or was supplied as the wrong kind of value (an
+ * imports object given to `new Instance`). `module` and `field` say which import.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Instance, LinkError, Module, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using store = new Store(engine);
+ * using module = new Module(engine, `(module (import "env" "log" (func (param i32))))`);
+ * try {
+ *   new Instance(store, module, { env: {} });
+ * } catch (e) {
+ *   if (e instanceof LinkError) console.error(`${e.module}.${e.field}: ${e.message}`);
+ * }
+ * ```
+ */
+export class LinkError extends WasmtimeError {
+  /** The module name of the import. */
+  readonly module: string;
+  /** The field name of the import. */
+  readonly field: string;
+  /** Creates the error for the import `module.field`. */
+  constructor(message: string, module: string, field: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LinkError";
+    this.module = module;
+    this.field = field;
+  }
+}
+
+/**
  * Deno did not grant a permission the binding needs (to open libwasmtime, or to hand a host
  * resource to a guest). `flag` is the command-line flag that grants it.
  *
  * @example
  * ```ts
- * import { PermissionError, version } from "@wasmtime-deno/wasmtime";
+ * import { Engine, PermissionError } from "@wasmtime-deno/wasmtime";
  * try {
- *   version();
+ *   using _engine = new Engine(); // opens libwasmtime on first use
  * } catch (e) {
  *   if (e instanceof PermissionError) console.error(`run again with ${e.flag}`);
  * }

@@ -1,21 +1,19 @@
 /**
- * Version of the loaded library.
+ * Version of Wasmtime this package runs.
  *
  * @module
  */
-import { readCString } from "./ffi/raw.ts";
-import { ffi } from "./ffi/symbols.ts";
+import { NATIVE_CRATE } from "./package/native_crate.ts";
 
 /**
- * The Wasmtime release of the loaded libwasmtime, e.g. `"48.0.8"`. Opens the library on first
- * use, so it is also the quickest way to check that the binding can find it.
+ * The Wasmtime release this package runs, e.g. `"48.0.8"`. A constant: the loader refuses a
+ * libwasmtime of any other release, so it is also the version of the loaded library. (Creating
+ * an `Engine` is the way to check that the library can be found and opened.)
  *
  * @example
  * ```ts
  * import { version } from "@wasmtime-deno/wasmtime";
- * console.log(`Wasmtime ${version()}`);
+ * console.log(`Wasmtime ${version}`);
  * ```
  */
-export function version(): string {
-  return readCString(ffi().wasmtime_deno_version()!);
-}
+export const version: string = NATIVE_CRATE.wasmtimeVersion;

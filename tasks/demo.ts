@@ -62,7 +62,7 @@ const HELLO_WASI = `(module
     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
     (call $exit (i32.const 0))))`;
 
-console.log(`Wasmtime ${version()} in Deno ${Deno.version.deno}\n`);
+console.log(`Wasmtime ${version} in Deno ${Deno.version.deno}\n`);
 const hello = await Deno.makeTempFile({ suffix: ".wasm" });
 await Deno.writeFile(hello, wat2wasm(HELLO_WASI));
 console.log(`$ wasmtime-deno --fuel 1000000 --timeout 5s hello.wasm`);

@@ -543,11 +543,12 @@ Deno.test("profilers: output files need write permission; links there are refuse
 Deno.test("the loader checks the files it reads: deny rules elsewhere do not block it", async () => {
   // Only manifest.json and the library are read; Deno's pointer APIs accept --allow-ffi next
   // to a --deny-ffi rule for another path, so the binding does too.
-  const ok = await attempt(`console.log(wasmtime.version());`, {
+  const load = `new wasmtime.Engine()[Symbol.dispose](); console.log(wasmtime.version);`;
+  const ok = await attempt(load, {
     flags: [`--deny-read=${join(ENTRY, "include")}`, "--deny-ffi=/nonexistent/lib.so"],
   });
   assert.match(out(ok), /^\d+\.\d+\.\d+$/);
-  const denied = await attempt(`console.log(wasmtime.version());`, {
+  const denied = await attempt(load, {
     flags: [`--deny-read=${join(ENTRY, "manifest.json")}`],
   });
   assert.match(denied.stdout + denied.stderr, /PermissionError: .*Deno denies it/);

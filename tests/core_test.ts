@@ -52,7 +52,7 @@ Deno.test("the issue's usage example works as written", () => {
     return true;
   });
   assert.ok(store.fuel < 10_000_000 && store.fuel > 0);
-  assert.equal(typeof version(), "string");
+  assert.match(version, /^\d+\.\d+\.\d+$/);
   assert.ok(wat2wasm("(module)") instanceof Uint8Array);
   assert.ok(new WasmtimeError("x") instanceof Error);
   assert.ok(Func && Table && Global);
@@ -290,7 +290,7 @@ Deno.test("instance exports map and typed getters", () => {
   assert.ok(exports.mem instanceof Memory);
   assert.ok(exports.tab instanceof Table);
   assert.ok(exports.glob instanceof Global);
-  assert.ok(exports.fn instanceof Func);
+  assert.equal(typeof exports.fn, "function");
   assert.ok(instance.getMemory("mem") instanceof Memory);
   assert.throws(() => instance.getFunc("mem"), /is a Memory, not a Func/);
   assert.equal(instance.getFunc("nope"), undefined);

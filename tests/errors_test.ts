@@ -13,6 +13,7 @@ import {
   TrapCode,
   WasmtimeError,
 } from "../mod.ts";
+import { assertClean, MOD_URL, runIsolated } from "./helpers.ts";
 
 function setup(wat: string, options: ConstructorParameters<typeof Engine>[0] = {}) {
   const engine = new Engine(options);
@@ -425,4 +426,39 @@ Deno.test("hostile symbol names in the name section are demangled or kept, never
       return true;
     });
   }
+});
+
+Deno.test("one FuncType serves linkers and functions of several engines (no abort)", async () => {
+  // Wasmtime binds a native function type to the first engine that uses it and aborts the
+  // process on another: the binding makes one native type per engine. In a subprocess, as a
+  // regression would kill the test runner.
+  const result = await runIsolated(`
+    import { Engine, Func, FuncType, Linker, Module, Store } from ${JSON.stringify(MOD_URL)};
+    const type = new FuncType(["i32"], ["i32"]);
+    const results = [];
+    for (let round = 0; round < 3; round++) {
+      const engine = new Engine();
+      const store = new Store(engine);
+      const linker = new Linker(engine);
+      linker.defineFunc("env", "twice", type, (_caller, x) => 2 * x);
+      const module = new Module(engine, '(module (import "env" "twice" (func $t (param i32) (result i32))) ' +
+        '(func (export "run") (param i32) (result i32) (call $t (local.get 0))))');
+      results.push(linker.instantiate(store, module).getFunc("run").call(round + 1));
+      const direct = new Func(store, type, (_caller, x) => x + 100);
+      results.push(direct.call(round));
+    }
+    type[Symbol.dispose]();
+    try { new Linker(new Engine()).defineFunc("env", "f", type, () => 0); } catch (e) { results.push(e.message); }
+    console.log(JSON.stringify(results));
+  `);
+  assertClean(result);
+  assert.deepEqual(JSON.parse(result.stdout), [
+    2,
+    100,
+    4,
+    101,
+    6,
+    102,
+    "Linker.defineFunc: the FuncType was disposed; create a new FuncType instead of reusing it",
+  ]);
 });

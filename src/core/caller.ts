@@ -8,6 +8,7 @@ import { WasmtimeError } from "../errors.ts";
 import { type Extern, externFromStruct } from "./extern.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { EXTERN_SIZE } from "../ffi/layout.ts";
+import { Memory } from "./memory.ts";
 import { type Store, storeFromContext } from "./store.ts";
 
 /** What a Caller points at: a native caller, CURRENT, or null outside a call. */
@@ -47,10 +48,9 @@ export const CURRENT: unique symbol = Symbol("wasmtime-deno.currentCaller");
  *
  * @example
  * ```ts
- * import { type Caller, Memory } from "@wasmtime-deno/wasmtime";
+ * import type { Caller } from "@wasmtime-deno/wasmtime";
  * function log(caller: Caller, ptr: number, len: number): void {
- *   const memory = caller.getExport("memory") as Memory;
- *   console.log(memory.readString(ptr, len));
+ *   console.log(caller.memory!.readString(ptr, len));
  * }
  * ```
  */
@@ -102,6 +102,29 @@ export class Caller {
     const store = storeFromContext(ffi().wasmtime_caller_context(this.#live("store"))!);
     if (store === undefined) throw new WasmtimeError("Caller.store: the store is gone");
     return store;
+  }
+
+  /**
+   * The calling instance's export named `"memory"` (the name toolchains give a module's linear
+   * memory, and Wasmtime's examples look up), or undefined if it exports none; throws if
+   * `"memory"` is not a memory. A new Memory object for each call of the host function: its
+   * `buffer` follows the usual rules (detached when the memory grows or the store is freed).
+   *
+   * @example
+   * ```ts
+   * import { type Caller } from "@wasmtime-deno/wasmtime";
+   * function log(caller: Caller, ptr: number, len: number): void {
+   *   console.log(caller.memory?.readString(ptr, len));
+   * }
+   * ```
+   */
+  get memory(): Memory | undefined {
+    const item = this.getExport("memory");
+    if (item === undefined || item instanceof Memory) return item;
+    throw new WasmtimeError(
+      `Caller.memory: the calling instance's export "memory" is a ${item.constructor.name}, ` +
+        "not a Memory; use caller.getExport(name) for the memory you mean",
+    );
   }
 
   /** An export of the calling instance (typically its memory), or undefined. */

@@ -57,8 +57,29 @@ export interface HostCallback {
   finalizer: Deno.PointerObject;
 }
 
-/** Creates the native trampoline for a JS host function of signature `type`. */
-export function createHostCallback(type: FuncType, fn: HostFunction, name: string): HostCallback {
+/**
+ * A host function as V8 takes it in an imports object: one JS value per parameter, no Caller.
+ *
+ * @example
+ * ```ts
+ * import type { PlainHostFunction } from "@wasmtime-deno/wasmtime";
+ * const add: PlainHostFunction = (a: number, b: number) => a + b;
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type PlainHostFunction = (...args: any[]) => unknown;
+
+/**
+ * Creates the native trampoline for a JS host function of signature `type`. `fn` receives the
+ * Caller first unless `passCaller` is false (functions of an imports object, called as V8
+ * calls them: wasm arguments only, `this` undefined).
+ */
+export function createHostCallback(
+  type: FuncType,
+  fn: HostFunction | PlainHostFunction,
+  name: string,
+  passCaller = true,
+): HostCallback {
   const ok = hostOk ??= ffi().wasmtime_deno_host_ok()!;
   measureJsStackFloor();
   const { params, results } = type;
@@ -116,13 +137,22 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
       if (result instanceof Promise) throw promiseError(result, name);
       store(result);
     };
-    const invoke = params.length === 0
-      ? (c: Caller) => fn(c)
+    const f = fn as PlainHostFunction;
+    const invoke = !passCaller
+      ? params.length === 0
+        ? () => f()
+        : params.length === 1
+        ? () => f(r0())
+        : params.length === 2
+        ? () => f(r0(), r1())
+        : () => f(r0(), r1(), r2())
+      : params.length === 0
+      ? (c: Caller) => f(c)
       : params.length === 1
-      ? (c: Caller) => fn(c, r0())
+      ? (c: Caller) => f(c, r0())
       : params.length === 2
-      ? (c: Caller) => fn(c, r0(), r1())
-      : (c: Caller) => fn(c, r0(), r1(), r2());
+      ? (c: Caller) => f(c, r0(), r1())
+      : (c: Caller) => f(c, r0(), r1(), r2());
     return register(newHostCallback(bracket((active) => write(invoke(active)))));
   }
 
@@ -138,23 +168,28 @@ export function createHostCallback(type: FuncType, fn: HostFunction, name: strin
         args[i] = readRaw(view, i * VAL_RAW_SIZE, params[i], store!, context!);
       }
       let result: unknown;
-      switch (params.length) {
-        case 0:
-          result = fn(active);
-          break;
-        case 1:
-          result = fn(active, args[0]);
-          break;
-        case 2:
-          result = fn(active, args[0], args[1]);
-          break;
-        case 3:
-          result = fn(active, args[0], args[1], args[2]);
-          break;
-        default:
-          applyArgs[0] = active;
-          for (let i = 0; i < params.length; i++) applyArgs[i + 1] = args[i];
-          result = fn.apply(undefined, applyArgs as Parameters<HostFunction>);
+      if (!passCaller) {
+        // apply copies the scratch `args` array onto the stack: nothing is allocated.
+        result = Reflect.apply(fn, undefined, args);
+      } else {
+        switch (params.length) {
+          case 0:
+            result = fn(active);
+            break;
+          case 1:
+            result = fn(active, args[0]);
+            break;
+          case 2:
+            result = fn(active, args[0], args[1]);
+            break;
+          case 3:
+            result = fn(active, args[0], args[1], args[2]);
+            break;
+          default:
+            applyArgs[0] = active;
+            for (let i = 0; i < params.length; i++) applyArgs[i + 1] = args[i];
+            result = fn.apply(undefined, applyArgs as Parameters<HostFunction>);
+        }
       }
       if (result instanceof Promise) throw promiseError(result, name);
       if (results.length === 1) {

@@ -6,7 +6,7 @@
 import { ffi } from "../ffi/symbols.ts";
 import { runGuest } from "./call.ts";
 import { Handle } from "../ffi/handle.ts";
-import { type Instance, instanceFromStruct } from "./instance.ts";
+import { type Exports, type ExportValue, type Instance, instanceFromStruct } from "./instance.ts";
 import { INSTANCE_SIZE } from "../ffi/layout.ts";
 import type { Module } from "./module.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
@@ -76,8 +76,10 @@ export class InstancePre {
     return this.#module;
   }
 
-  /** Instantiates in `store` (runs the start function). */
-  instantiate(store: Store): Instance {
+  /** Instantiates in `store` (runs the start function); `E` names the exports' types. */
+  instantiate<E extends { readonly [K in keyof E]: ExportValue } = Exports>(
+    store: Store,
+  ): Instance<E> {
     const context = contextOf(store, "InstancePre.instantiate");
     this.#prepare(store, "InstancePre.instantiate");
     const struct = new Uint8Array(INSTANCE_SIZE);
@@ -87,11 +89,14 @@ export class InstancePre {
       "InstancePre.instantiate",
       (trap) => ffi().wasmtime_instance_pre_instantiate(pointer, context, struct, trap),
     );
-    return instanceFromStruct(store, struct);
+    return instanceFromStruct(store, struct, this.#module) as Instance<E>;
   }
 
   /** Instantiates in `store` as an async call (see `Linker.instantiateAsync`). */
-  async instantiateAsync(store: Store, options: CallOptions = {}): Promise<Instance> {
+  async instantiateAsync<E extends { readonly [K in keyof E]: ExportValue } = Exports>(
+    store: Store,
+    options: CallOptions = {},
+  ): Promise<Instance<E>> {
     contextOf(store, "InstancePre.instantiateAsync");
     this.#prepare(store, "InstancePre.instantiateAsync");
     this.#handle.pointer("instantiateAsync");
@@ -111,7 +116,7 @@ export class InstancePre {
           error,
         ),
     );
-    return instanceFromStruct(store, struct);
+    return instanceFromStruct(store, struct, this.#module) as Instance<E>;
   }
 
   /** Frees the pre-instantiated module; instances made from it keep working. Idempotent. */

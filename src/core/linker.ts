@@ -17,7 +17,14 @@ import { type InstancePre, instancePreFromPointer } from "./instance_pre.ts";
 import { HOST_OWNER, registerHost } from "./registry.ts";
 import { Handle } from "../ffi/handle.ts";
 import { type Engine, enginePointer } from "./engine.ts";
-import { Instance, instanceFromStruct, instanceStruct } from "./instance.ts";
+import {
+  exportNames,
+  type Exports,
+  type ExportValue,
+  Instance,
+  instanceFromStruct,
+  instanceStruct,
+} from "./instance.ts";
 import { EXTERN_SIZE, FUNC_SIZE, INSTANCE_SIZE } from "../ffi/layout.ts";
 import { type Module, modulePointer } from "./module.ts";
 import {
@@ -191,7 +198,7 @@ export class Linker {
       BigInt(moduleBytes.length),
       fieldBytes,
       BigInt(fieldBytes.length),
-      funcTypePointer(type, "defineFunc"),
+      funcTypePointer(type, this.#engine, "Linker.defineFunc"),
       host.callback,
       host.data,
       host.finalizer,
@@ -228,7 +235,7 @@ export class Linker {
         BigInt(moduleBytes.length),
         fieldBytes,
         BigInt(fieldBytes.length),
-        funcTypePointer(type, "defineAsyncFunc"),
+        funcTypePointer(type, this.#engine, "Linker.defineAsyncFunc"),
         HOST_OWNER,
         id,
       ),
@@ -279,7 +286,7 @@ export class Linker {
       ),
       `Linker.defineInstance(${module})`,
     );
-    for (const field of Object.keys(instance.exports)) this.#bind(store, module, field);
+    for (const field of exportNames(instance)) this.#bind(store, module, field);
     return this;
   }
 
@@ -361,9 +368,13 @@ export class Linker {
   /**
    * Instantiates `module` in `store`, resolving its imports from this linker. Throws a
    * {@linkcode WasmtimeError} naming the first unresolved import, or a {@linkcode Trap} if the
-   * start function traps.
+   * start function traps. Name the exports' types with `instantiate<E>` (see
+   * {@linkcode Instance}).
    */
-  instantiate(store: Store, module: Module): Instance {
+  instantiate<E extends { readonly [K in keyof E]: ExportValue } = Exports>(
+    store: Store,
+    module: Module,
+  ): Instance<E> {
     const context = contextOf(store, "Linker.instantiate");
     this.#prepareStore(store, "instantiate");
     assertWasiReady(store, module, "Linker.instantiate");
@@ -386,25 +397,25 @@ export class Linker {
             error,
           ),
       );
-      return instanceFromStruct(store, struct);
+      return instanceFromStruct(store, struct, module) as Instance<E>;
     }
     runGuest(
       store,
       "Linker.instantiate",
       (trap) => ffi().wasmtime_linker_instantiate(linker, context, native, struct, trap),
     );
-    return instanceFromStruct(store, struct);
+    return instanceFromStruct(store, struct, module) as Instance<E>;
   }
 
   /**
    * Like {@linkcode instantiate}, but the start function runs as an async call (it may use
    * async host functions and does not block the event loop).
    */
-  async instantiateAsync(
+  async instantiateAsync<E extends { readonly [K in keyof E]: ExportValue } = Exports>(
     store: Store,
     module: Module,
     options: CallOptions = {},
-  ): Promise<Instance> {
+  ): Promise<Instance<E>> {
     contextOf(store, "Linker.instantiateAsync");
     this.#prepareStore(store, "instantiateAsync");
     assertWasiReady(store, module, "Linker.instantiateAsync");
@@ -427,7 +438,7 @@ export class Linker {
           error,
         ),
     );
-    return instanceFromStruct(store, struct);
+    return instanceFromStruct(store, struct, module) as Instance<E>;
   }
 
   /**

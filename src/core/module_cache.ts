@@ -313,7 +313,7 @@ function lookup(modules: typeof Module, engine: Engine, bytes: Uint8Array, dir: 
   const keyText = JSON.stringify({
     format: 3,
     source: hex(sha256(bytes)),
-    wasmtime: version(),
+    wasmtime: version,
     target: Deno.build.target,
     engine: engine.options,
   });

@@ -253,11 +253,13 @@ export class Store {
     } else if (this.#asyncOnly) {
       this.#syncBlocked = () =>
         "the store uses async host functions (Linker.defineAsyncFunc), so calls into it must " +
-        "be async: use callAsync / instantiateAsync";
+        "be async: use callAsync / instantiateAsync (for a function of instance.exports: " +
+        "instance.getFunc(name)!.callAsync(...args))";
     } else if (this.#futuresOnly) {
       this.#syncBlocked = () =>
         "the store uses WASI linked with defineWasi({ async: true }), so only call futures may " +
-        "enter it: use call / callWith / callAsync and Linker.instantiate / instantiateAsync " +
+        "enter it: use call / callWith / callAsync (or the functions of instance.exports) and " +
+        "Linker.instantiate / instantiateAsync " +
         "(typed(), callBits, new Instance, defineModule and InstancePre.instantiate need a store " +
         "whose linker uses defineWasi() or instantiateWasi's syncWasi: true)";
     } else {

@@ -18,7 +18,7 @@ import {
 import { WasmtimeError } from "../errors.ts";
 import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { Handle } from "../ffi/handle.ts";
+import { disposedError, Handle } from "../ffi/handle.ts";
 import {
   LIMITS_MAX_OFFSET,
   LIMITS_MIN_OFFSET,
@@ -215,10 +215,16 @@ function newValTypeVec(types: readonly ValType[]): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Package-private: the native `wasm_functype_t *` of a FuncType, created on first use
- * (borrowed by the caller; freed with the FuncType).
+ * Package-private: the native `wasm_functype_t *` of a FuncType for use with `engine`, created
+ * on first use (borrowed by the caller; freed with the FuncType). One per engine: Wasmtime binds
+ * a native function type to the first engine it is used with and aborts the process if it
+ * later meets another.
  */
-export let funcTypePointer: (type: FuncType, action: string) => Deno.PointerObject;
+export let funcTypePointer: (
+  type: FuncType,
+  engine: object,
+  action: string,
+) => Deno.PointerObject;
 
 /**
  * A function signature. Owns a native `wasm_functype_t`; dispose it when done, or let the
@@ -236,7 +242,10 @@ export class FuncType {
   readonly params: readonly ValType[];
   /** Result types. */
   readonly results: readonly ValType[];
-  #handle: Handle | undefined;
+  /** The native types made so far, one per engine (see funcTypePointer). */
+  readonly #handles = new WeakMap<object, Handle>();
+  readonly #allHandles: Handle[] = [];
+  #disposed = false;
 
   /** Creates a signature from parameter and result types. */
   constructor(params: readonly ValType[], results: readonly ValType[]) {
@@ -256,22 +265,28 @@ export class FuncType {
 
   /** Frees the native signature. Idempotent. */
   [Symbol.dispose](): void {
-    this.#handle?.dispose();
+    this.#disposed = true;
+    for (const handle of this.#allHandles) handle.dispose();
+    this.#allHandles.length = 0;
   }
 
   static {
-    funcTypePointer = (type, action) => {
-      if (type.#handle === undefined) {
+    funcTypePointer = (type, engine, action) => {
+      if (type.#disposed) throw disposedError("FuncType", action);
+      let handle = type.#handles.get(engine);
+      if (handle === undefined) {
         const params = newValTypeVec(type.params);
         const results = newValTypeVec(type.results);
-        type.#handle = new Handle(
+        handle = new Handle(
           type,
           "FuncType",
           ffi().wasm_functype_new(params, results),
           (p) => ffi().wasm_functype_delete(p),
         );
+        type.#handles.set(engine, handle);
+        type.#allHandles.push(handle);
       }
-      return type.#handle.pointer(action);
+      return handle.pointer(action);
     };
   }
 }
@@ -289,7 +304,10 @@ export class FuncType {
  * ```
  */
 export interface MemoryType {
-  /** Initial size in pages. */
+  /**
+   * Initial size in pages (V8's `initial`; `minimum` is the name Wasmtime and the JS API's
+   * type-reflection proposal use, and the one `module.imports` reports).
+   */
   minimum: number;
   /** Maximum size in pages, if bounded. */
   maximum?: number;
@@ -316,7 +334,7 @@ export interface MemoryType {
 export interface TableType {
   /** The element type. */
   element: ValType;
-  /** Initial size in elements. */
+  /** Initial size in elements (V8's `initial`). */
   minimum: number;
   /** Maximum size in elements, if bounded. */
   maximum?: number;
@@ -487,6 +505,14 @@ function checkLimits(
   unit: string,
   limit: number,
 ): { minimum: number; maximum: number | undefined } {
+  if ("initial" in type) {
+    // One name, the one module.imports / exports report (and the type-reflection proposal
+    // uses), so a type read from a module can be passed back as it is.
+    throw new WasmtimeError(
+      `${what}: \`initial\` is V8's name for the initial size; here it is \`minimum\` ` +
+        `(${unit}), as in the types module.imports and module.exports report`,
+    );
+  }
   const minimum = checkLimit(type.minimum, what, `minimum (${unit})`, limit);
   if (type.maximum === undefined) return { minimum, maximum: undefined };
   const maximum = checkLimit(type.maximum, what, `maximum (${unit})`, limit);
@@ -539,6 +565,9 @@ export function newMemoryType(type: MemoryType): Deno.PointerObject {
 
 /** A new owned `wasm_tabletype_t *`. */
 export function newTableType(type: TableType): Deno.PointerObject {
+  if ((type?.element as string) === "anyfunc") {
+    throw new WasmtimeError('table type: `element` "anyfunc" is V8\'s old name; use "funcref"');
+  }
   assertValType(type?.element, "table element type");
   if (type.element !== "funcref" && type.element !== "externref") {
     throw new WasmtimeError(`tables hold funcref or externref, not ${type.element}`);

@@ -5,7 +5,7 @@
  * - `i32`, `f32`, `f64`: number; `i64`: bigint (a number is rejected: precision would be lost);
  * - `v128`: bigint, the 128-bit value read as an unsigned little-endian integer (lane 0 in the
  *   low bits); negative bigints down to -2^127 are accepted as two's complement;
- * - `funcref`: a `Func` of the same store, or null;
+ * - `funcref`: a `Func` of the same store (or a function of its `instance.exports`), or null;
  * - `externref`: any JS value (null is the null reference). The value is kept alive while wasm
  *   holds the reference and released once Wasmtime has collected it.
  *
@@ -33,7 +33,7 @@ import {
 } from "../ffi/layout.ts";
 import type { ValType } from "./types.ts";
 import type { Store } from "./store.ts";
-import { Func, funcFromStruct, funcStruct } from "./func.ts";
+import { Func, funcFromStruct, funcOfExport, funcStruct } from "./func.ts";
 import { EXTERN_OWNER, externrefById, registerExternref, unregisterExternref } from "./registry.ts";
 
 const MASK_64 = 0xffff_ffff_ffff_ffffn;
@@ -116,13 +116,17 @@ export function toV128(value: unknown, what: string): bigint {
 
 function toFunc(value: unknown, what: string, store: Store): Func | null {
   if (value === null || value === undefined) return null;
-  if (!(value instanceof Func)) throw typeError(what, "funcref", value, " (a Func or null)");
-  if (value.store !== store) {
+  // A function of `instance.exports` stands for its Func, as in V8.
+  const func = value instanceof Func ? value : funcOfExport(value);
+  if (func === undefined) {
+    throw typeError(what, "funcref", value, " (a Func, a function of instance.exports or null)");
+  }
+  if (func.store !== store) {
     throw new WasmtimeError(
       `${what}: the Func belongs to another Store; wasm values cannot cross stores`,
     );
   }
-  return value;
+  return func;
 }
 
 // ---- raw slots (wasmtime_val_raw_t) ----------------------------------------------------------

@@ -529,7 +529,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
   try {
     if (request.kind === "version") {
-      console.log(`wasmtime-deno (Wasmtime ${version()})`);
+      console.log(`wasmtime-deno (Wasmtime ${version})`);
       return 0;
     }
     return await run(request.command);
