@@ -214,6 +214,9 @@ function newValTypeVec(types: readonly ValType[]): Uint8Array<ArrayBuffer> {
   return vec;
 }
 
+/** True while {@linkcode FuncType.fromNative} constructs a signature Wasmtime described. */
+let fromWasmtime = false;
+
 /**
  * A function signature. Owns a native `wasm_functype_t`; dispose it when done, or let the
  * garbage collector do it.
@@ -237,8 +240,12 @@ export class FuncType {
     if (!Array.isArray(params) || !Array.isArray(results)) {
       throw new WasmtimeError("new FuncType(params, results): both must be arrays of value types");
     }
-    params.forEach((p, i) => assertValType(p, `FuncType parameter ${i}`));
-    results.forEach((r, i) => assertValType(r, `FuncType result ${i}`));
+    // Types read from Wasmtime may be any reference type (typed and GC references); only the
+    // types the binding can create natively are accepted from callers.
+    if (!fromWasmtime) {
+      params.forEach((p, i) => assertValType(p, `FuncType parameter ${i}`));
+      results.forEach((r, i) => assertValType(r, `FuncType result ${i}`));
+    }
     this.params = Object.freeze([...params]);
     this.results = Object.freeze([...results]);
   }
@@ -270,10 +277,14 @@ export class FuncType {
 
   /** Reads a borrowed `wasm_functype_t *`. */
   static fromNative(functype: Deno.PointerObject): FuncType {
-    return new FuncType(
-      readValTypeVec(ffi().wasm_functype_params(functype)),
-      readValTypeVec(ffi().wasm_functype_results(functype)),
-    );
+    const params = readValTypeVec(ffi().wasm_functype_params(functype));
+    const results = readValTypeVec(ffi().wasm_functype_results(functype));
+    fromWasmtime = true;
+    try {
+      return new FuncType(params, results);
+    } finally {
+      fromWasmtime = false;
+    }
   }
 }
 
