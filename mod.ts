@@ -20,6 +20,7 @@
 export {
   Engine,
   type EngineOptions,
+  type FeatureSet,
   MAX_WASM_STACK,
   type OptLevel,
   type PoolingOptions,
@@ -45,6 +46,7 @@ export type { CallOptions } from "./src/core/async.ts";
 export { Memory } from "./src/core/memory.ts";
 export { Table } from "./src/core/table.ts";
 export { Global } from "./src/core/global.ts";
+export { AnyRef, ArrayRef, ExnRef, ExternalizedRef, StructRef } from "./src/core/gc.ts";
 export type { Extern } from "./src/core/extern.ts";
 export {
   type ExportType,

@@ -8,7 +8,9 @@ import {
   missingConverter,
   missingSuite,
   runWast,
+  spec3Config,
   SPEC_2_0_ENGINE,
+  suite3Dir,
   suiteDir,
 } from "./support/wast.ts";
 
@@ -24,6 +26,26 @@ if (missing) {
     Deno.test(`spec testsuite: ${file}.wast passes every assertion`, async () => {
       using engine = new Engine(SPEC_2_0_ENGINE);
       const report = await runWast(engine, join(SUITE, `${file}.wast`));
+      assert.equal(report.failed, 0, report.firstFailure);
+      assert.equal(report.skipped, 0);
+      assert.ok(report.passed > 0);
+    });
+  }
+}
+
+// 3.0 files that exercise GC references, exceptions and the 3.0 runner's commands.
+const SUITE_3 = suite3Dir();
+const FILES_3 = ["struct", "i31", "extern", "ref_null", "throw", "try_table", "instance"];
+const missing3 = missingSuite(SUITE_3);
+if (missing3) {
+  Deno.test({ name: `spec testsuite 3.0: ignored, ${missing3}`, ignore: true, fn() {} });
+} else {
+  for (const file of FILES_3) {
+    Deno.test(`spec testsuite 3.0: ${file}.wast passes every assertion`, async () => {
+      const config = spec3Config(file);
+      assert.ok("options" in config);
+      using engine = new Engine(config.options);
+      const report = await runWast(engine, join(SUITE_3, `${file}.wast`), "3.0", file);
       assert.equal(report.failed, 0, report.firstFailure);
       assert.equal(report.skipped, 0);
       assert.ok(report.passed > 0);

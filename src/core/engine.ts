@@ -162,6 +162,19 @@ export interface EngineOptions {
    * the same options. `new Module`, `Module.compile` and `Module.deserialize` throw for it.
    */
   target?: string;
+  /** Stack switching (typed continuations; x86_64 Unix only). */
+  stackSwitching?: boolean;
+  /** Branch hints (the `metadata.code.branch_hint` custom section). */
+  branchHinting?: boolean;
+  /**
+   * A WebAssembly version's feature set, as a base the flags above override: `"2.0"` turns
+   * off every proposal standardized after 2.0 (GC, typed function references, tail calls,
+   * exceptions, multiple memories, memory64, relaxed SIMD) and the ones outside the standard
+   * (threads, wide arithmetic, custom page sizes, stack switching); `"3.0"` turns 3.0's on and
+   * the others off. Extended constant expressions (3.0) stay on in both: the C API has no
+   * switch for them.
+   */
+  features?: FeatureSet;
   /** Cranelift optimization level. */
   optLevel?: OptLevel;
   /** Canonicalize NaNs produced by float operations (deterministic results). */
@@ -202,6 +215,48 @@ export interface EngineOptions {
   /** Stack size for async calls, in bytes. */
   asyncStackSize?: number;
 }
+
+/**
+ * A WebAssembly version's feature set, for `EngineOptions.features`.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ features: "3.0", threads: true });
+ * ```
+ */
+export type FeatureSet = "2.0" | "3.0";
+
+const WASM_2_0: EngineOptions = {
+  referenceTypes: true,
+  simd: true,
+  bulkMemory: true,
+  multiValue: true,
+  multiMemory: false,
+  memory64: false,
+  gc: false,
+  functionReferences: false,
+  tailCall: false,
+  exceptions: false,
+  relaxedSimd: false,
+  threads: false,
+  wideArithmetic: false,
+  customPageSizes: false,
+  stackSwitching: false,
+};
+const FEATURE_SETS: Record<FeatureSet, EngineOptions> = {
+  "2.0": WASM_2_0,
+  "3.0": {
+    ...WASM_2_0,
+    multiMemory: true,
+    memory64: true,
+    gc: true,
+    functionReferences: true,
+    tailCall: true,
+    exceptions: true,
+    relaxedSimd: true,
+  },
+};
 
 /** Interval of the native epoch ticker that drives timeouts and async yielding. */
 export const EPOCH_TICK_US = 1000;
@@ -277,6 +332,8 @@ const BOOLEAN_OPTIONS: [keyof EngineOptions, () => BoolSetter][] = [
   ["exceptions", () => ffi().wasmtime_config_wasm_exceptions_set],
   ["wideArithmetic", () => ffi().wasmtime_config_wasm_wide_arithmetic_set],
   ["customPageSizes", () => ffi().wasmtime_config_wasm_custom_page_sizes_set],
+  ["stackSwitching", () => ffi().wasmtime_config_wasm_stack_switching_set],
+  ["branchHinting", () => ffi().wasmtime_config_wasm_branch_hinting_set],
   ["nanCanonicalization", () => ffi().wasmtime_config_cranelift_nan_canonicalization_set],
   ["parallelCompilation", () => ffi().wasmtime_config_parallel_compilation_set],
   ["memoryMayMove", () => ffi().wasmtime_config_memory_may_move_set],
@@ -385,6 +442,7 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
     "strategy",
     "craneliftFlags",
     "target",
+    "features",
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
@@ -393,8 +451,19 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
       );
     }
   }
+  let preset: EngineOptions = {};
+  if (options.features !== undefined) {
+    if (!Object.hasOwn(FEATURE_SETS, options.features)) {
+      throw new WasmtimeError(
+        `Engine option features must be one of ${
+          Object.keys(FEATURE_SETS).map((k) => JSON.stringify(k)).join(", ")
+        }, got ${JSON.stringify(options.features)}`,
+      );
+    }
+    preset = FEATURE_SETS[options.features];
+  }
   for (const [key, setter] of BOOLEAN_OPTIONS) {
-    const value = options[key];
+    const value = options[key] ?? preset[key];
     if (value === undefined) continue;
     if (typeof value !== "boolean") {
       throw new WasmtimeError(`Engine option ${key} must be a boolean, got ${typeof value}`);

@@ -214,6 +214,9 @@ function newValTypeVec(types: readonly ValType[]): Uint8Array<ArrayBuffer> {
   return vec;
 }
 
+/** True while {@linkcode readFuncType} constructs a signature Wasmtime described. */
+let fromWasmtime = false;
+
 /**
  * Package-private: the native `wasm_functype_t *` of a FuncType for use with `engine`, created
  * on first use (borrowed by the caller; freed with the FuncType). One per engine: Wasmtime binds
@@ -252,8 +255,12 @@ export class FuncType {
     if (!Array.isArray(params) || !Array.isArray(results)) {
       throw new WasmtimeError("new FuncType(params, results): both must be arrays of value types");
     }
-    params.forEach((p, i) => assertValType(p, `FuncType parameter ${i}`));
-    results.forEach((r, i) => assertValType(r, `FuncType result ${i}`));
+    // Types read from Wasmtime may be any reference type (typed and GC references); only the
+    // types the binding can create natively are accepted from callers.
+    if (!fromWasmtime) {
+      params.forEach((p, i) => assertValType(p, `FuncType parameter ${i}`));
+      results.forEach((r, i) => assertValType(r, `FuncType result ${i}`));
+    }
     this.params = Object.freeze([...params]);
     this.results = Object.freeze([...results]);
   }
@@ -418,10 +425,14 @@ export interface ExportType {
 /** log2 of WebAssembly's default page size (64 KiB), also the largest page size allowed. */
 /** Reads a borrowed `wasm_functype_t *`. */
 export function readFuncType(functype: Deno.PointerObject): FuncType {
-  return new FuncType(
-    readValTypeVec(ffi().wasm_functype_params(functype)),
-    readValTypeVec(ffi().wasm_functype_results(functype)),
-  );
+  const params = readValTypeVec(ffi().wasm_functype_params(functype));
+  const results = readValTypeVec(ffi().wasm_functype_results(functype));
+  fromWasmtime = true;
+  try {
+    return new FuncType(params, results);
+  } finally {
+    fromWasmtime = false;
+  }
 }
 
 export const DEFAULT_PAGE_SIZE_LOG2 = 16;

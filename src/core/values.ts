@@ -7,7 +7,14 @@
  *   low bits); negative bigints down to -2^127 are accepted as two's complement;
  * - `funcref`: a `Func` of the same store (or a function of its `instance.exports`), or null;
  * - `externref`: any JS value (null is the null reference). The value is kept alive while wasm
- *   holds the reference and released once Wasmtime has collected it.
+ *   holds the reference and released once Wasmtime has collected it. An externref that wasm
+ *   made from an internal reference (`extern.convert_any`) arrives as an `ExternalizedRef`;
+ * - the `any` hierarchy (`anyref`, `eqref`, `i31ref`, `structref`, `arrayref`, concrete struct
+ *   and array types): an i31 as a number, a struct as a `StructRef`, an array as an `ArrayRef`,
+ *   anything else as an `AnyRef`; `exnref`: an `ExnRef`. Each object roots its GC object (see
+ *   gc.ts). Arguments of the unchecked call paths are checked here against the parameter's
+ *   abstract type; concrete types take null only, or go through Wasmtime's checked paths.
+ * - the null reference of any type is null.
  *
  * In "bits" mode (`Func.callBits`, `Global.getBits`) numbers travel as raw bit patterns in
  * bigints, so NaN payloads survive exactly.
@@ -18,11 +25,15 @@ import { WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { pointerBits, pointerFromBits } from "../ffi/raw.ts";
 import {
+  ANYREF_SIZE,
+  EXNREF_SIZE,
   EXTERNREF_SIZE,
   FUNC_SIZE,
   VAL_KIND_OFFSET,
   VAL_OF_OFFSET,
   VAL_SIZE,
+  WASMTIME_ANYREF,
+  WASMTIME_EXNREF,
   WASMTIME_EXTERNREF,
   WASMTIME_F32,
   WASMTIME_F64,
@@ -35,6 +46,20 @@ import type { ValType } from "./types.ts";
 import type { Store } from "./store.ts";
 import { Func, funcFromStruct, funcOfExport, funcStruct } from "./func.ts";
 import { EXTERN_OWNER, externrefById, registerExternref, unregisterExternref } from "./registry.ts";
+import {
+  AnyRef,
+  anyrefBytes,
+  anyrefIsEq,
+  anyrefValue,
+  ArrayRef,
+  ExnRef,
+  exnrefBytes,
+  exnrefValue,
+  externalizedBytes,
+  ExternalizedRef,
+  externalizedValue,
+  StructRef,
+} from "./gc.ts";
 
 const MASK_64 = 0xffff_ffff_ffff_ffffn;
 const TWO_128 = 1n << 128n;
@@ -43,10 +68,13 @@ const TWO_128 = 1n << 128n;
 
 /** Rooted externrefs made for an in-flight call, unrooted by {@linkcode releaseRoots}. */
 const rooted: Uint8Array<ArrayBuffer>[] = [];
+/** Rooted i31 anyrefs made for an in-flight call, unrooted by {@linkcode releaseRoots}. */
+const rootedAny: Uint8Array<ArrayBuffer>[] = [];
 
-/** Unroots the externrefs created while marshalling a call's arguments. */
+/** Unroots the references created while marshalling a call's arguments. */
 export function releaseRoots(): void {
   while (rooted.length > 0) ffi().wasmtime_externref_unroot(rooted.pop()!);
+  while (rootedAny.length > 0) ffi().wasmtime_anyref_unroot(rootedAny.pop()!);
 }
 
 /** Writes a new rooted externref for `value` into `out` (EXTERNREF_SIZE bytes at offset 0). */
@@ -58,10 +86,153 @@ function newExternref(context: Deno.PointerObject, value: unknown, out: Uint8Arr
   }
 }
 
-function externrefValue(context: Deno.PointerObject, ref: Uint8Array): unknown {
+/**
+ * The JS value of a non-null externref `ref` (borrowed: the caller still unroots it). An id of
+ * 0 is an externref this binding did not make (`extern.convert_any`): it gets its own root.
+ */
+function externrefValue(store: Store, context: Deno.PointerObject, ref: Uint8Array): unknown {
   const id = ffi().wasmtime_deno_externref_id(context, ref);
-  // An id of 0 is an externref this binding did not make (e.g. `extern.convert_any`).
-  return id === 0n ? undefined : externrefById(id);
+  if (id !== 0n) return externrefById(id);
+  const owned = new Uint8Array(EXTERNREF_SIZE);
+  ffi().wasmtime_externref_clone(ref, owned);
+  return externalizedValue(store, owned);
+}
+
+// ---- reference types --------------------------------------------------------------------------
+
+/** The hierarchy a reference type belongs to, with what the unchecked paths may accept. */
+interface RefInfo {
+  family: "func" | "extern" | "any" | "exn";
+  nullable: boolean;
+  /** The abstract heap type (`any`, `eq`, `i31`, `struct`, `array`, `none`, ...) or "concrete". */
+  heap: string;
+}
+
+const HEAP_FAMILY: Record<string, RefInfo["family"]> = {
+  func: "func",
+  nofunc: "func",
+  extern: "extern",
+  noextern: "extern",
+  any: "any",
+  eq: "any",
+  i31: "any",
+  struct: "any",
+  array: "any",
+  none: "any",
+  exn: "exn",
+  noexn: "exn",
+  "(concrete func)": "func",
+  "(concrete struct)": "any",
+  "(concrete array)": "any",
+  "(concrete exn)": "exn",
+};
+const SHORTHAND_HEAP: Record<string, string> = {
+  funcref: "func",
+  nullfuncref: "nofunc",
+  externref: "extern",
+  nullexternref: "noextern",
+  anyref: "any",
+  eqref: "eq",
+  i31ref: "i31",
+  structref: "struct",
+  arrayref: "array",
+  nullref: "none",
+  exnref: "exn",
+  nullexnref: "noexn",
+};
+const refInfos = new Map<string, RefInfo | null>();
+
+/** What kind of reference `type` is, or null for numbers and v128. */
+export function refInfo(type: ValType): RefInfo | null {
+  let info = refInfos.get(type);
+  if (info !== undefined) return info;
+  let heap: string | undefined = SHORTHAND_HEAP[type];
+  let nullable = true;
+  if (heap === undefined) {
+    const match = /^\(ref (null )?(.+)\)$/.exec(type);
+    if (match) {
+      nullable = match[1] !== undefined;
+      heap = match[2];
+    }
+  }
+  const family = heap === undefined ? undefined : HEAP_FAMILY[heap];
+  info = family === undefined
+    ? null
+    : { family, nullable, heap: heap!.startsWith("(concrete") ? "concrete" : heap! };
+  refInfos.set(type, info);
+  return info;
+}
+
+/** Throws unless `value` is null and the reference type takes null. */
+function nullRef(value: unknown, type: ValType, info: RefInfo, what: string): boolean {
+  // undefined is a JS value an externref can carry; for the other hierarchies it means null.
+  if (value !== null && (value !== undefined || info.family === "extern")) return false;
+  if (!info.nullable) throw typeError(what, type, value, " (the type is not nullable)");
+  return true;
+}
+
+function sameStore(value: { store: Store }, store: Store, what: string): void {
+  if (value.store !== store) {
+    throw new WasmtimeError(
+      `${what}: the reference belongs to another Store; wasm values cannot cross stores`,
+    );
+  }
+}
+
+/**
+ * Checks an `any`-hierarchy argument against its abstract type and returns its root (owned by
+ * the AnyRef, or a new i31 root pushed to `rootedAny` when `keep` is given). Concrete struct or
+ * array types take null only on the unchecked paths: their subtyping is Wasmtime's to check.
+ */
+function anyArgument(
+  value: unknown,
+  type: ValType,
+  info: RefInfo,
+  store: Store,
+  context: Deno.PointerObject,
+  what: string,
+  out: Uint8Array<ArrayBuffer> | null,
+): Uint8Array<ArrayBuffer> | null {
+  if (nullRef(value, type, info, what)) return null;
+  const heap = info.heap;
+  if (typeof value === "number") {
+    if (heap !== "any" && heap !== "eq" && heap !== "i31" && !(heap === "concrete" && out)) {
+      throw typeError(what, type, value, " (a number is an i31 reference)");
+    }
+    if (!Number.isInteger(value) || value < -0x4000_0000 || value > 0x7fff_ffff) {
+      throw new WasmtimeError(
+        `${what}: ${value} is not an i31 value (an integer in [-2^30, 2^31))`,
+      );
+    }
+    const ref = out ?? new Uint8Array(ANYREF_SIZE);
+    ffi().wasmtime_anyref_from_i31(context, value & 0x7fff_ffff, ref);
+    if (out === null) rootedAny.push(ref);
+    return ref;
+  }
+  if (!(value instanceof AnyRef)) {
+    throw typeError(what, type, value, " (an AnyRef, an i31 number or null)");
+  }
+  sameStore(value, store, what);
+  const ok = heap === "any" ||
+    (heap === "eq" && anyrefIsEq(value, context)) ||
+    (heap === "struct" && value instanceof StructRef) ||
+    (heap === "array" && value instanceof ArrayRef) ||
+    // Wasmtime's checked paths (out !== null) check concrete types themselves.
+    (heap === "concrete" && out !== null);
+  if (!ok) {
+    throw typeError(
+      what,
+      type,
+      value,
+      heap === "concrete"
+        ? " (arguments of concrete reference types take null here)"
+        : " (the reference is not of this type)",
+    );
+  }
+  const ref = anyrefBytes(value, what);
+  if (out === null) return ref;
+  ffi().wasmtime_anyref_clone(ref, out);
+  return out;
 }
 
 // ---- argument checking ------------------------------------------------------------------
@@ -176,14 +347,88 @@ export function writeRaw(
         view.setBigUint64(offset, 0n, true);
         return;
       }
-      const ref = new Uint8Array(EXTERNREF_SIZE);
-      newExternref(context, value, ref);
-      rooted.push(ref);
-      view.setBigUint64(offset, BigInt(ffi().wasmtime_externref_to_raw(context, ref)), true);
+      view.setBigUint64(offset, BigInt(externArgument(value, store, context, what)), true);
       return;
     }
     default:
-      throw new WasmtimeError(`${what}: values of type ${type} cannot be passed from JS yet`);
+      writeRef(view, offset, type, value, store, context, what);
+  }
+}
+
+/** The raw externref of a non-null externref argument (rooted until releaseRoots). */
+function externArgument(
+  value: unknown,
+  store: Store,
+  context: Deno.PointerObject,
+  what: string,
+): number {
+  if (value instanceof ExternalizedRef) {
+    sameStore(value, store, what);
+    return ffi().wasmtime_externref_to_raw(context, externalizedBytes(value, what));
+  }
+  const ref = new Uint8Array(EXTERNREF_SIZE);
+  newExternref(context, value, ref);
+  rooted.push(ref);
+  return ffi().wasmtime_externref_to_raw(context, ref);
+}
+
+/** writeRaw for the reference types other than funcref and externref. */
+function writeRef(
+  view: DataView,
+  offset: number,
+  type: ValType,
+  value: unknown,
+  store: Store,
+  context: Deno.PointerObject,
+  what: string,
+): void {
+  const info = refInfo(type);
+  if (info === null) {
+    throw new WasmtimeError(`${what}: values of type ${type} cannot be passed from JS yet`);
+  }
+  view.setBigUint64(offset + 8, 0n, true);
+  if (nullRef(value, type, info, what)) {
+    view.setBigUint64(offset, 0n, true);
+    return;
+  }
+  const onlyNull = info.heap === "none" || info.heap === "nofunc" || info.heap === "noextern" ||
+    info.heap === "noexn";
+  if (onlyNull) throw typeError(what, type, value, " (only null has this type)");
+  switch (info.family) {
+    case "func":
+      if (info.heap === "concrete") {
+        throw typeError(
+          what,
+          type,
+          value,
+          " (arguments of concrete function types take null here)",
+        );
+      }
+      writeRaw(view, offset, "funcref", value, store, context, what);
+      return;
+    case "extern":
+      view.setBigUint64(offset, BigInt(externArgument(value, store, context, what)), true);
+      return;
+    case "any": {
+      const ref = anyArgument(value, type, info, store, context, what, null)!;
+      view.setBigUint64(offset, BigInt(ffi().wasmtime_anyref_to_raw(context, ref)), true);
+      return;
+    }
+    case "exn": {
+      if (!(value instanceof ExnRef)) throw typeError(what, type, value, " (an ExnRef or null)");
+      if (info.heap === "concrete") {
+        throw typeError(
+          what,
+          type,
+          value,
+          " (arguments of concrete exception types take null here)",
+        );
+      }
+      sameStore(value, store, what);
+      const raw = ffi().wasmtime_exnref_to_raw(context, exnrefBytes(value, what));
+      view.setBigUint64(offset, BigInt(raw), true);
+      return;
+    }
   }
 }
 
@@ -219,12 +464,28 @@ export function readRaw(
       const raw = view.getUint32(offset, true);
       if (raw === 0) return null;
       ffi().wasmtime_externref_from_raw(context, raw, refScratch);
-      const value = externrefValue(context, refScratch);
+      const value = externrefValue(store, context, refScratch);
       ffi().wasmtime_externref_unroot(refScratch);
       return value;
     }
-    default:
-      throw new WasmtimeError(`values of type ${type} cannot be read into JS yet`);
+    default: {
+      const info = refInfo(type);
+      if (info === null) {
+        throw new WasmtimeError(`values of type ${type} cannot be read into JS yet`);
+      }
+      if (info.family === "func") return readRaw(view, offset, "funcref", store, context);
+      if (info.family === "extern") return readRaw(view, offset, "externref", store, context);
+      const raw = view.getUint32(offset, true);
+      if (raw === 0) return null;
+      if (info.family === "any") {
+        const ref = new Uint8Array(ANYREF_SIZE);
+        ffi().wasmtime_anyref_from_raw(context, raw, ref);
+        return anyrefValue(store, context, ref);
+      }
+      const ref = new Uint8Array(EXNREF_SIZE);
+      ffi().wasmtime_exnref_from_raw(context, raw, ref);
+      return exnrefValue(store, ref);
+    }
   }
 }
 
@@ -370,24 +631,46 @@ export function writeVal(
   what: string,
   bits = false,
 ): void {
-  const kind = VAL_KIND[type];
+  const info = VAL_KIND[type] === undefined ? refInfo(type) : null;
+  const kind = VAL_KIND[type] ?? (info === null ? undefined : FAMILY_KIND[info.family]);
   if (kind === undefined) {
     throw new WasmtimeError(`${what}: values of type ${type} cannot be passed from JS yet`);
   }
   val.fill(0);
   val[VAL_KIND_OFFSET] = kind;
   const view = new DataView(val.buffer, val.byteOffset, VAL_SIZE);
+  const of = val.subarray(VAL_OF_OFFSET);
   if (bits && isNumeric(type)) {
     writeRawBits(view, VAL_OF_OFFSET, type, value, what);
-  } else if (type === "funcref") {
+  } else if (info === null && type !== "funcref" && type !== "externref") {
+    writeRaw(view, VAL_OF_OFFSET, type, value, store, context, what);
+  } else if (nullRef(value, type, info ?? refInfo(type)!, what)) {
+    // store_id 0: the null reference. A nullable type is checked by Wasmtime's checked paths.
+  } else if (kind === WASMTIME_FUNCREF) {
     const func = toFunc(value, what, store);
     if (func !== null) val.set(funcStruct(func), VAL_OF_OFFSET);
-  } else if (type === "externref") {
-    if (value !== null) newExternref(context, value, val.subarray(VAL_OF_OFFSET));
+  } else if (kind === WASMTIME_EXTERNREF) {
+    if (value instanceof ExternalizedRef) {
+      sameStore(value, store, what);
+      ffi().wasmtime_externref_clone(externalizedBytes(value, what), of);
+    } else newExternref(context, value, of);
+  } else if (kind === WASMTIME_ANYREF) {
+    // Every consumer of a wasmtime_val_t (globals, tables, fields, checked calls) checks the
+    // exact type, so concrete types are accepted here.
+    anyArgument(value, type, info!, store, context, what, of);
   } else {
-    writeRaw(view, VAL_OF_OFFSET, type, value, store, context, what);
+    if (!(value instanceof ExnRef)) throw typeError(what, type, value, " (an ExnRef or null)");
+    sameStore(value, store, what);
+    ffi().wasmtime_exnref_clone(exnrefBytes(value, what), of);
   }
 }
+
+const FAMILY_KIND: Record<RefInfo["family"], number> = {
+  func: WASMTIME_FUNCREF,
+  extern: WASMTIME_EXTERNREF,
+  any: WASMTIME_ANYREF,
+  exn: WASMTIME_EXNREF,
+};
 
 /** Releases the root a `wasmtime_val_t` may hold. */
 export function unrootVal(val: Uint8Array<ArrayBuffer>): void {
@@ -419,6 +702,15 @@ export function withVal<T>(
 /** The value type of each `wasmtime_valkind_t` the binding reads, indexed by kind. */
 const VAL_TYPES: (ValType | undefined)[] = [];
 for (const [type, kind] of Object.entries(VAL_KIND)) VAL_TYPES[kind!] = type as ValType;
+VAL_TYPES[WASMTIME_ANYREF] = "anyref";
+VAL_TYPES[WASMTIME_EXNREF] = "exnref";
+
+/** The top value type of a `wasmtime_val_t`'s kind (for writing a value of the same kind). */
+export function valKindType(val: Uint8Array<ArrayBuffer>): ValType {
+  const type = VAL_TYPES[val[VAL_KIND_OFFSET]];
+  if (type === undefined) throw new WasmtimeError(`unknown value kind ${val[VAL_KIND_OFFSET]}`);
+  return type;
+}
 
 /**
  * Reads a `wasmtime_val_t` filled by Wasmtime, then unroots it unless `borrowed` (a value still
@@ -447,9 +739,22 @@ export function readVal(
   if (type === "externref") {
     const ref = val.subarray(VAL_OF_OFFSET, VAL_OF_OFFSET + EXTERNREF_SIZE);
     const isNull = view.getBigUint64(VAL_OF_OFFSET, true) === 0n;
-    const value = isNull ? null : externrefValue(context, ref);
+    const value = isNull ? null : externrefValue(store, context, ref);
     if (!borrowed) unrootVal(val);
     return value;
+  }
+  if (type === "anyref" || type === "exnref") {
+    if (view.getBigUint64(VAL_OF_OFFSET, true) === 0n) return null;
+    // The root moves into the JS object (a clone when Wasmtime keeps the value).
+    const ref = new Uint8Array(ANYREF_SIZE);
+    const of = val.subarray(VAL_OF_OFFSET, VAL_OF_OFFSET + ANYREF_SIZE);
+    const clone = type === "anyref" ? ffi().wasmtime_anyref_clone : ffi().wasmtime_exnref_clone;
+    if (borrowed) clone(of, ref);
+    else {
+      ref.set(of);
+      val.fill(0);
+    }
+    return type === "anyref" ? anyrefValue(store, context, ref) : exnrefValue(store, ref);
   }
   return readRaw(view, VAL_OF_OFFSET, type, store, context);
 }

@@ -40,6 +40,10 @@ export const TABLE_SIZE = 24;
 export const GLOBAL_SIZE = 24;
 /** `sizeof(wasmtime_externref_t)` */
 export const EXTERNREF_SIZE = 24;
+/** `sizeof(wasmtime_anyref_t)`; `wasmtime_eqref_t`, `_structref_t`, `_arrayref_t` alike. */
+export const ANYREF_SIZE = 24;
+/** `sizeof(wasmtime_exnref_t)` */
+export const EXNREF_SIZE = 24;
 /** `sizeof(wasm_byte_vec_t)`; every `wasm_*_vec_t` has this shape. */
 export const VEC_SIZE = 16;
 /** `offsetof(wasm_byte_vec_t, size)` */
@@ -89,6 +93,10 @@ export const WASMTIME_V128 = 4;
 export const WASMTIME_FUNCREF = 5;
 /** `WASMTIME_EXTERNREF` */
 export const WASMTIME_EXTERNREF = 6;
+/** `WASMTIME_ANYREF` */
+export const WASMTIME_ANYREF = 7;
+/** `WASMTIME_EXNREF` */
+export const WASMTIME_EXNREF = 8;
 
 // ---- wasm_valkind_t (wasm.h): what wasm_valtype_new takes ---------------------------------------
 

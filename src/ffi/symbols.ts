@@ -187,6 +187,10 @@ export const symbols = {
   wasmtime_config_wasm_wide_arithmetic_set: { parameters: ["pointer", "bool"], result: "void" },
   // void wasmtime_config_wasm_exceptions_set(wasm_config_t *, bool)
   wasmtime_config_wasm_exceptions_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_stack_switching_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_stack_switching_set: { parameters: ["pointer", "bool"], result: "void" },
+  // void wasmtime_config_wasm_branch_hinting_set(wasm_config_t *, bool)
+  wasmtime_config_wasm_branch_hinting_set: { parameters: ["pointer", "bool"], result: "void" },
   // void wasmtime_config_wasm_custom_page_sizes_set(wasm_config_t *, bool)
   wasmtime_config_wasm_custom_page_sizes_set: {
     parameters: ["pointer", "bool"],
@@ -616,6 +620,78 @@ export const symbols = {
   wasmtime_externref_unroot: { parameters: ["buffer"], result: "void" },
   // void wasmtime_val_unroot(wasmtime_val_t *)
   wasmtime_val_unroot: { parameters: ["buffer"], result: "void" },
+  // void wasmtime_externref_clone(const wasmtime_externref_t *, wasmtime_externref_t *out)
+  wasmtime_externref_clone: { parameters: ["buffer", "buffer"], result: "void" },
+  // void wasmtime_anyref_from_raw(wasmtime_context_t *, uint32_t raw, wasmtime_anyref_t *out)
+  wasmtime_anyref_from_raw: { parameters: ["pointer", "u32", "buffer"], result: "void" },
+  // uint32_t wasmtime_anyref_to_raw(wasmtime_context_t *, const wasmtime_anyref_t *)
+  wasmtime_anyref_to_raw: { parameters: ["pointer", "buffer"], result: "u32" },
+  // void wasmtime_anyref_clone(const wasmtime_anyref_t *, wasmtime_anyref_t *out)
+  wasmtime_anyref_clone: { parameters: ["buffer", "buffer"], result: "void" },
+  // void wasmtime_anyref_unroot(wasmtime_anyref_t *)
+  wasmtime_anyref_unroot: { parameters: ["buffer"], result: "void" },
+  // void wasmtime_anyref_from_i31(wasmtime_context_t *, uint32_t i31val, wasmtime_anyref_t *out)
+  wasmtime_anyref_from_i31: { parameters: ["pointer", "u32", "buffer"], result: "void" },
+  // bool wasmtime_anyref_i31_get_s(wasmtime_context_t *, const wasmtime_anyref_t *, int32_t *dst)
+  wasmtime_anyref_i31_get_s: { parameters: ["pointer", "buffer", "buffer"], result: "bool" },
+  // bool wasmtime_anyref_is_eqref(wasmtime_context_t *, const wasmtime_anyref_t *)
+  wasmtime_anyref_is_eqref: { parameters: ["pointer", "buffer"], result: "bool" },
+  // bool wasmtime_anyref_as_struct(wasmtime_context_t *, const wasmtime_anyref_t *,
+  //                                wasmtime_structref_t *out)
+  wasmtime_anyref_as_struct: { parameters: ["pointer", "buffer", "buffer"], result: "bool" },
+  // bool wasmtime_anyref_as_array(wasmtime_context_t *, const wasmtime_anyref_t *,
+  //                               wasmtime_arrayref_t *out)
+  wasmtime_anyref_as_array: { parameters: ["pointer", "buffer", "buffer"], result: "bool" },
+  // void wasmtime_structref_unroot(wasmtime_structref_t *)
+  wasmtime_structref_unroot: { parameters: ["buffer"], result: "void" },
+  // wasmtime_error_t *wasmtime_structref_field(wasmtime_context_t *,
+  //     const wasmtime_structref_t *, size_t index, wasmtime_val_t *out)
+  wasmtime_structref_field: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_structref_set_field(wasmtime_context_t *,
+  //     const wasmtime_structref_t *, size_t index, const wasmtime_val_t *val)
+  wasmtime_structref_set_field: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_struct_type_t *wasmtime_structref_type(wasmtime_context_t *,
+  //     const wasmtime_structref_t *)
+  wasmtime_structref_type: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // size_t wasmtime_struct_type_num_fields(const wasmtime_struct_type_t *)
+  wasmtime_struct_type_num_fields: { parameters: ["pointer"], result: "usize" },
+  // void wasmtime_struct_type_delete(wasmtime_struct_type_t *)
+  wasmtime_struct_type_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_arrayref_unroot(wasmtime_arrayref_t *)
+  wasmtime_arrayref_unroot: { parameters: ["buffer"], result: "void" },
+  // wasmtime_error_t *wasmtime_arrayref_len(wasmtime_context_t *, const wasmtime_arrayref_t *,
+  //     uint32_t *out)
+  wasmtime_arrayref_len: { parameters: ["pointer", "buffer", "buffer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_arrayref_get(wasmtime_context_t *, const wasmtime_arrayref_t *,
+  //     uint32_t index, wasmtime_val_t *out)
+  wasmtime_arrayref_get: { parameters: ["pointer", "buffer", "u32", "buffer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_arrayref_set(wasmtime_context_t *, const wasmtime_arrayref_t *,
+  //     uint32_t index, const wasmtime_val_t *val)
+  wasmtime_arrayref_set: { parameters: ["pointer", "buffer", "u32", "buffer"], result: "pointer" },
+  // void wasmtime_exnref_from_raw(wasmtime_context_t *, uint32_t raw, wasmtime_exnref_t *out)
+  wasmtime_exnref_from_raw: { parameters: ["pointer", "u32", "buffer"], result: "void" },
+  // uint32_t wasmtime_exnref_to_raw(wasmtime_context_t *, const wasmtime_exnref_t *)
+  wasmtime_exnref_to_raw: { parameters: ["pointer", "buffer"], result: "u32" },
+  // void wasmtime_exnref_clone(const wasmtime_exnref_t *, wasmtime_exnref_t *out)
+  wasmtime_exnref_clone: { parameters: ["buffer", "buffer"], result: "void" },
+  // void wasmtime_exnref_unroot(wasmtime_exnref_t *)
+  wasmtime_exnref_unroot: { parameters: ["buffer"], result: "void" },
+  // size_t wasmtime_exnref_field_count(wasmtime_context_t *, const wasmtime_exnref_t *)
+  wasmtime_exnref_field_count: { parameters: ["pointer", "buffer"], result: "usize" },
+  // wasmtime_error_t *wasmtime_exnref_field(wasmtime_context_t *, const wasmtime_exnref_t *,
+  //     size_t index, wasmtime_val_t *val_ret)
+  wasmtime_exnref_field: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // bool wasmtime_context_take_exception(wasmtime_context_t *, wasmtime_exnref_t *exn_ret)
+  wasmtime_context_take_exception: { parameters: ["pointer", "buffer"], result: "bool" },
 
   // wasmtime_call_future_t *wasmtime_func_call_async(wasmtime_context_t *,
   //     const wasmtime_func_t *, const wasmtime_val_t *args, size_t nargs,

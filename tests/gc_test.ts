@@ -1,0 +1,192 @@
+// GC references in JS: anyref/structref/arrayref/exnref values, i31 numbers, externalized
+// references, and the `features` engine preset.
+import assert from "node:assert/strict";
+import {
+  AnyRef,
+  ArrayRef,
+  Engine,
+  ExnRef,
+  ExternalizedRef,
+  Instance,
+  Module,
+  Store,
+  StructRef,
+  Trap,
+  WasmtimeError,
+} from "../mod.ts";
+
+const GC_WAT = `(module
+  (type $point (struct (field $x (mut i32)) (field $y i64)))
+  (type $bytes (array (mut i8)))
+  (global $kept (mut anyref) (ref.null any))
+  (func (export "point") (param i32 i64) (result (ref $point))
+    (struct.new $point (local.get 0) (local.get 1)))
+  (func (export "bytes") (param i32) (result anyref)
+    (array.new $bytes (i32.const 200) (local.get 0)))
+  (func (export "i31") (param i32) (result anyref) (ref.i31 (local.get 0)))
+  (func (export "x") (param structref) (result i32)
+    (struct.get $point $x (ref.cast (ref $point) (local.get 0))))
+  (func (export "same") (param eqref eqref) (result i32) (ref.eq (local.get 0) (local.get 1)))
+  (func (export "i31_get") (param anyref) (result i32)
+    (i31.get_s (ref.cast (ref i31) (local.get 0))))
+  (func (export "keep") (param anyref) (global.set $kept (local.get 0)))
+  (func (export "kept") (result anyref) (global.get $kept))
+  (func (export "non_null") (param (ref any)) (result i32) (i32.const 1))
+  (func (export "externalize") (param anyref) (result externref)
+    (extern.convert_any (local.get 0)))
+  (func (export "internalize") (param externref) (result anyref)
+    (any.convert_extern (local.get 0))))`;
+
+function setup(engine: Engine, store: Store) {
+  using module = new Module(engine, GC_WAT);
+  const instance = new Instance(store, module, []);
+  return (name: string) => instance.getFunc(name)!;
+}
+
+Deno.test("GC structs and arrays arrive as rooted StructRef / ArrayRef with typed access", () => {
+  using engine = new Engine({ features: "3.0" });
+  using store = new Store(engine);
+  const f = setup(engine, store);
+  using point = f("point").call(3, 4n) as StructRef;
+  assert.ok(point instanceof StructRef && point instanceof AnyRef);
+  assert.equal(point.fieldCount, 2);
+  assert.equal(point.get(0), 3);
+  assert.equal(point.get(1), 4n);
+  point.set(0, 10);
+  assert.equal(f("x").call(point), 10, "wasm sees the field written from JS");
+  assert.throws(() => point.set(1, 5n), WasmtimeError, "an immutable field cannot be set");
+  assert.throws(() => point.get(2), WasmtimeError);
+  using bytes = f("bytes").call(3) as ArrayRef;
+  assert.ok(bytes instanceof ArrayRef);
+  assert.equal(bytes.length, 3);
+  assert.equal(bytes.get(0), 200);
+  bytes.set(1, 7);
+  assert.equal(bytes.get(1), 7);
+  assert.throws(() => bytes.get(3), WasmtimeError);
+  // The same object passed back is the same wasm reference.
+  assert.equal(f("same").call(point, point), 1);
+  assert.equal(f("same").call(point, bytes), 0);
+});
+
+Deno.test("i31 references are numbers both ways; null is null", () => {
+  using engine = new Engine({ features: "3.0" });
+  using store = new Store(engine);
+  const f = setup(engine, store);
+  assert.equal(f("i31").call(-5), -5);
+  assert.equal(f("i31").call(0x3fff_ffff), 0x3fff_ffff);
+  assert.equal(f("i31_get").call(-123), -123);
+  assert.equal(f("kept").call(), null);
+  assert.throws(() => f("i31_get").call(1.5), WasmtimeError);
+  assert.throws(() => f("i31_get").call("7"), WasmtimeError);
+});
+
+Deno.test("reference arguments are checked against the parameter type, store and nullability", () => {
+  using engine = new Engine({ features: "3.0" });
+  using store = new Store(engine);
+  using other = new Store(engine);
+  const f = setup(engine, store);
+  const g = setup(engine, other);
+  using bytes = f("bytes").call(1) as ArrayRef;
+  assert.throws(() => f("x").call(bytes), /not of this type/, "an array is not a structref");
+  assert.throws(() => f("x").call(5), WasmtimeError, "an i31 is not a structref");
+  assert.throws(() => f("non_null").call(null), /not nullable/);
+  using foreign = g("point").call(1, 1n) as StructRef;
+  assert.throws(() => f("x").call(foreign), /another Store/);
+  assert.throws(() => f("keep").call({}), WasmtimeError, "a plain object is not an anyref");
+  assert.equal(f("non_null").call(bytes), 1);
+});
+
+Deno.test("a rooted GC object survives store.gc(); dispose and store disposal make uses throw", () => {
+  using engine = new Engine({ features: "3.0" });
+  const store = new Store(engine);
+  const f = setup(engine, store);
+  const point = f("point").call(9, 9n) as StructRef;
+  for (let i = 0; i < 1000; i++) f("point").call(i, 0n); // garbage the collector may reclaim
+  store.gc();
+  assert.equal(point.get(0), 9, "JS's reference keeps the struct alive across a collection");
+  f("keep").call(point);
+  point[Symbol.dispose]();
+  point[Symbol.dispose](); // idempotent
+  assert.throws(() => point.get(0), /disposed/);
+  store.gc();
+  using kept = f("kept").call() as StructRef;
+  assert.equal(kept.get(0), 9, "wasm's own reference (a global) keeps it alive after dispose");
+  store[Symbol.dispose]();
+  assert.throws(() => kept.get(0), /disposed/);
+  kept[Symbol.dispose](); // releasing a root after the store is gone is safe
+});
+
+Deno.test("externalized internal references round-trip as ExternalizedRef; host values as themselves", () => {
+  using engine = new Engine({ features: "3.0" });
+  using store = new Store(engine);
+  const f = setup(engine, store);
+  using point = f("point").call(1, 2n) as StructRef;
+  using ext = f("externalize").call(point) as ExternalizedRef;
+  assert.ok(ext instanceof ExternalizedRef);
+  using back = f("internalize").call(ext) as StructRef;
+  assert.equal(f("same").call(back, point), 1);
+  const host = { mine: true };
+  using inner = f("internalize").call(host) as AnyRef;
+  assert.ok(inner instanceof AnyRef && !(inner instanceof StructRef));
+  assert.equal(f("externalize").call(inner), host);
+});
+
+Deno.test("an uncaught wasm exception is a Trap, and its ExnRef can be taken from the store", () => {
+  using engine = new Engine({ features: "3.0" });
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module
+      (tag $oops (param i32 i64))
+      (func (export "fail") (throw $oops (i32.const 42) (i64.const -1)))
+      (func (export "catch") (result exnref)
+        (block $caught (result exnref)
+          (try_table (catch_all_ref $caught) (call 0))
+          (unreachable)))
+      (func (export "rethrow") (param exnref) (throw_ref (local.get 0))))`,
+  );
+  const instance = new Instance(store, module, []);
+  assert.equal(ExnRef.takePending(store), null);
+  assert.throws(() => instance.getFunc("fail")!.call(), Trap);
+  using pending = ExnRef.takePending(store)!;
+  assert.ok(pending instanceof ExnRef);
+  assert.equal(pending.fieldCount, 2);
+  assert.equal(pending.field(0), 42);
+  assert.equal(pending.field(1), -1n);
+  assert.equal(ExnRef.takePending(store), null, "taken once");
+  using caught = instance.getFunc("catch")!.call() as ExnRef;
+  assert.equal(caught.field(0), 42);
+  assert.throws(() => instance.getFunc("rethrow")!.call(caught), Trap);
+  using again = ExnRef.takePending(store)!;
+  assert.equal(again.field(0), 42);
+  assert.throws(() => instance.getFunc("rethrow")!.call(null), Trap, "throw_ref of null traps");
+});
+
+Deno.test("GC reference classes cannot be constructed from JS", () => {
+  for (const cls of [AnyRef, StructRef, ArrayRef, ExnRef, ExternalizedRef]) {
+    assert.throws(() => new cls(), WasmtimeError);
+  }
+});
+
+Deno.test("features presets: 2.0 rejects 3.0 modules, 3.0 accepts them, flags override", () => {
+  const gcModule = `(module (type (struct)) (func (result anyref) (ref.null any)))`;
+  const multiMemory = `(module (memory 1) (memory 1))`;
+  using v2 = new Engine({ features: "2.0" });
+  assert.throws(() => new Module(v2, gcModule), WasmtimeError);
+  assert.throws(() => new Module(v2, multiMemory), WasmtimeError);
+  new Module(v2, `(module (func (result v128) (v128.const i64x2 0 0)))`)[Symbol.dispose]();
+  using v3 = new Engine({ features: "3.0" });
+  new Module(v3, gcModule)[Symbol.dispose]();
+  new Module(v3, multiMemory)[Symbol.dispose]();
+  assert.throws(
+    () => new Module(v3, `(module (memory 1 1 shared))`),
+    WasmtimeError,
+    "threads are not part of 3.0",
+  );
+  using v2multi = new Engine({ features: "2.0", multiMemory: true });
+  new Module(v2multi, multiMemory)[Symbol.dispose]();
+  assert.throws(
+    () => new Engine({ features: "4.0" as "3.0" }),
+    /features must be one of "2.0", "3.0"/,
+  );
+});
