@@ -59,7 +59,7 @@ Deno.test("wrong argument count and types are rejected before reaching wasm", ()
   assert.throws(() => f.call(1, 1n, "x", null), /argument 2: expected f64/);
   assert.throws(
     () => f.call(1, 1n, 1, {}),
-    /argument 3: expected funcref, got Object \(a Func or null\)/,
+    /argument 3: expected funcref, got Object \(a Func, a function of instance.exports or null\)/,
   );
   assert.throws(
     () => f.typed(["i32"], ["i32"]),
