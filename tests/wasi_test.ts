@@ -373,13 +373,65 @@ Deno.test("the CLI runs a module, passes the exit code and prints traps", async 
   assert.match(usage.stderr, /Usage: wasmtime-deno/);
 });
 
+Deno.test("extra imports as an imports object, typed from the module", async () => {
+  const starts: number[] = [];
+  let ticks = 0;
+  const imports = {
+    bench: { start: (argc: number) => void starts.push(argc), tick: () => ++ticks },
+  };
+  const result = await runWasi(withImports, { args: ["imports", "4"], imports, syncWasi: true });
+  assert.equal(result.exitCode, 4);
+  assert.equal(result.stdoutText, `sum=${(1000 * 1001) / 2}\n`);
+  assert.deepEqual(starts, [2]);
+  // The object wins over what link defined for the same name; link supplies the rest.
+  ticks = 0;
+  const mixed = await runWasi(withImports, {
+    args: ["imports"],
+    syncWasi: true,
+    imports: { bench: { tick: () => 2 } },
+    link: (linker) => {
+      linker.defineFunc("bench", "start", new FuncType(["i32"], []), () => {});
+      linker.defineFunc("bench", "tick", new FuncType([], ["i32"]), () => ++ticks);
+    },
+  });
+  assert.equal(mixed.stdoutText, "sum=2000\n");
+  assert.equal(ticks, 0);
+  // JS functions need synchronous WASI; a missing import names itself; a throw traps.
+  await assert.rejects(
+    () => runWasi(withImports, { args: ["imports"], imports }),
+    /synchronous host function bench\.start \(from link or imports\).*Pass syncWasi: true/,
+  );
+  await assert.rejects(
+    () => runWasi(withImports, { args: ["imports"], imports: { bench: {} }, syncWasi: true }),
+    /bench::start/,
+  );
+  const boom = new Error("boom");
+  await assert.rejects(
+    () =>
+      runWasi(withImports, {
+        args: ["imports"],
+        syncWasi: true,
+        imports: {
+          bench: {
+            start: () => {},
+            tick: () => {
+              throw boom;
+            },
+          },
+        },
+      }),
+    (e) => e === boom,
+  );
+});
+
 Deno.test("extra imports through the link hook, with exit codes", async () => {
   const starts: number[] = [];
   let ticks = 0;
-  // A FuncType's native signature binds to the first engine it is used with (reusing one with
-  // another engine aborts the process in Wasmtime), and each run here makes its own engine.
-  const start = () => new FuncType(["i32"], []);
-  const tick = () => new FuncType([], ["i32"]);
+  // One FuncType serves every run's engine (each run makes its own engine).
+  const startType = new FuncType(["i32"], []);
+  const tickType = new FuncType([], ["i32"]);
+  const start = () => startType;
+  const tick = () => tickType;
   const link: WasiLink = (linker) => {
     linker.defineFunc("bench", "start", start(), (_caller, argc: number) => void starts.push(argc));
     linker.defineFunc("bench", "tick", tick(), () => ++ticks);
@@ -428,7 +480,7 @@ Deno.test("extra imports through the link hook, with exit codes", async () => {
   );
   await assert.rejects(
     () => runWasi(withImports, { args: ["imports"], link, syncWasi: true, nonBlocking: true }),
-    /synchronous host function bench\.start, which cannot run in a nonBlocking run/,
+    /synchronous host function bench\.start \(from link or imports\) cannot run in a nonBlocking run/,
   );
   assert.equal(ticks, 0, "the guest never started");
   await assert.rejects(

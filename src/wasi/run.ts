@@ -10,6 +10,7 @@ import { ffi } from "../ffi/symbols.ts";
 import { type Func, funcStruct } from "../core/func.ts";
 import type { Instance } from "../core/instance.ts";
 import { hostFuncsOf, Linker } from "../core/linker.ts";
+import { defineImports, type Imports } from "../core/imports.ts";
 import { Module } from "../core/module.ts";
 import { Store, type StoreLimits } from "../core/store.ts";
 import { type OutputTarget, type PreopenOptions, type StdinSource, WasiConfig } from "./config.ts";
@@ -78,6 +79,14 @@ export interface RunWasiOptions {
   stderr?: OutputTarget;
   /** Extra imports, defined on the guest's linker before instantiation (see {@linkcode WasiLink}). */
   link?: WasiLink;
+  /**
+   * Extra imports as an object, like `new Instance`'s: JS functions get the types the module
+   * declares (`{ bench: { start() {} } }`), numbers and bigints stand for immutable globals.
+   * Defined after `link`, over anything it defined for the same names. JS functions run
+   * synchronously, so they need `syncWasi: true` (without `nonBlocking`), as synchronous host
+   * functions from `link` do.
+   */
+  imports?: Imports;
   /**
    * Fuel budget; the guest traps with OutOfFuel when it runs out. Without it, a store of an
    * engine that consumes fuel gets an unlimited budget, so one compiled module serves runs
@@ -382,6 +391,19 @@ function requireEngineFor(engine: Engine, options: RunWasiOptions): void {
   }
 }
 
+/** The first `module.field` for which `imports` supplies a function, if any. */
+function importedFunction(module: Module, imports: Imports | undefined): string | undefined {
+  if (imports === undefined) return undefined;
+  for (const item of module.imports) {
+    const fields = Object.hasOwn(imports, item.module) ? imports[item.module] : undefined;
+    if (item.type.kind !== "func" || typeof fields !== "object" || fields === null) continue;
+    if (Object.hasOwn(fields, item.name) && typeof fields[item.name] === "function") {
+      return `${item.module}.${item.name}`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Says what to change when host functions from `link` cannot run the way the guest runs: a
  * synchronous JS host function cannot run inside a call future (async WASI), an async one
@@ -398,7 +420,7 @@ function requireRunnable(
       : "while WASI is linked asynchronously (the guest then runs as a call future, where JS " +
         "cannot run)";
     throw new WasmtimeError(
-      `runWasi: link defined the synchronous host function ${defined.sync}, which cannot run ` +
+      `runWasi: the synchronous host function ${defined.sync} (from link or imports) cannot run ` +
         `${how}. Pass syncWasi: true without nonBlocking (a deadline then waits for a ` +
         "blocking WASI call to return), or define it with linker.defineAsyncFunc and pass " +
         "nonBlocking: true",
@@ -447,10 +469,18 @@ async function instantiateGuest(
     });
     using linker = new Linker(engine);
     linker.defineWasi({ async: asyncWasi });
-    // Where an `imports` object (as for `new Instance`) would be defined too, once it exists.
-    if (options.link !== undefined) {
-      await options.link(linker, store);
-      requireRunnable(hostFuncsOf(linker), options, asyncWasi);
+    if (options.link !== undefined) await options.link(linker, store);
+    if (options.imports !== undefined) {
+      linker.allowShadowing(true);
+      defineImports(linker, store, module, options.imports, "runWasi");
+    }
+    if (options.link !== undefined || options.imports !== undefined) {
+      const defined = hostFuncsOf(linker);
+      requireRunnable(
+        { sync: defined.sync ?? importedFunction(module, options.imports), async: defined.async },
+        options,
+        asyncWasi,
+      );
     }
     const instance = asyncWasi
       ? await linker.instantiateAsync(store, module)
