@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { WasmtimeError } from "../errors.ts";
 import { measureJsStackFloor } from "../core/host.ts";
 import { ffi } from "../ffi/symbols.ts";
 import type { Store } from "../core/store.ts";

@@ -391,8 +391,8 @@ export function lowerer(type: ComponentValType): Lower {
     }
     case "option": {
       const inner = lowerer(type.type);
-      // jco: option<T> is T or undefined, except that an option directly inside an option (or
-      // an option of a result of nothing) is written { tag: "some", val } / { tag: "none" }.
+      // jco: option<T> is T or undefined, except that an option whose payload is itself an
+      // option is written { tag: "some", val } / { tag: "none" } (undefined would be ambiguous).
       const nested = maybeNone(type.type);
       return (v, arena, view, o) => {
         view.setUint8(o, WASMTIME_COMPONENT_OPTION);
@@ -626,7 +626,7 @@ export function lifter(type: ComponentValType): Lift {
       const nested = maybeNone(type.type);
       return (view, o) => {
         const payload = getAddress(view, o + OF);
-        if (payload === 0) return nested ? undefined : undefined;
+        if (payload === 0) return nested ? { tag: "none" } : undefined;
         const value = inner(nativeValues(payload, 1), 0);
         return nested ? { tag: "some", val: value } : value;
       };

@@ -102,6 +102,7 @@ const TRAP_REASONS: [string, TrapCode][] = [
   ["wasm `unreachable` instruction executed", TrapCodes.UnreachableCodeReached],
   ["interrupt", TrapCodes.Interrupt],
   ["all fuel consumed by WebAssembly", TrapCodes.OutOfFuel],
+  ["cannot enter component instance", TrapCodes.CannotEnterComponent],
 ];
 
 function trapCodeOfReason(reason: string): TrapCode | undefined {
@@ -123,10 +124,10 @@ export function takeError(error: Deno.PointerObject, context: string): WasmtimeE
     const trace = newVec();
     ffi().wasmtime_error_wasm_trace(error, trace);
     const frames = readFrames(trace);
-    if (frames.length > 0) {
-      const reason = shortReason(report);
-      return new Trap(reason, trapCodeOfReason(reason), frames, report);
-    }
+    const reason = shortReason(report);
+    const code = trapCodeOfReason(reason);
+    // A trap reported as an error (component calls): a backtrace, or a trap's own wording.
+    if (frames.length > 0 || code !== undefined) return new Trap(reason, code, frames, report);
     // Wasmtime's report is a chain of contexts with the cause last: lead with the cause, keep the
     // chain in `details`.
     const at = report.indexOf("Caused by:");
