@@ -12,7 +12,7 @@ import { type CallOptions, withTimeout } from "../core/async.ts";
 import { failure } from "../core/failure.ts";
 import { contextOf, type Store } from "../core/store.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { releaseArena, takeArena } from "../ffi/component_raw.ts";
+import { Arena, releaseArena, takeArena } from "../ffi/component_raw.ts";
 import { COMPONENT_VAL_SIZE as VAL } from "../ffi/layout.ts";
 import { type ComponentFuncType, witFunc } from "./types.ts";
 import { type Lift, lifter, type Lower, lowerer, ownsMemory, ValuePathError } from "./values.ts";
@@ -188,6 +188,11 @@ export class ComponentFunc {
 export function plainFunction(func: ComponentFunc): (...args: unknown[]) => unknown {
   const store = func.store;
   const { struct, name, marshal, guardStack } = funcParts(func);
+  const scalar = marshal.type.params.every((p) => !ownsMemory(p.type)) &&
+    !marshal.resultOwnsMemory && !marshal.unwrapResult;
+  if (scalar && marshal.lowers.length <= 3) {
+    return scalarFunction(func, struct, name, marshal, guardStack);
+  }
   switch (marshal.lowers.length) {
     case 0:
       return function () {
@@ -205,6 +210,76 @@ export function plainFunction(func: ComponentFunc): (...args: unknown[]) => unkn
       };
     default:
       return (...args: unknown[]) => func.call(...args);
+  }
+}
+
+/**
+ * The fast path of functions whose parameters and result are scalars: lowering a scalar runs
+ * no user code (no getters, no coercion), so one frame per function serves every call, and
+ * Wasmtime has copied the arguments before guest code (and a nested call) can run. No
+ * allocation but the call's closure-free bracket.
+ */
+function scalarFunction(
+  func: ComponentFunc,
+  struct: Uint8Array<ArrayBuffer>,
+  name: string,
+  marshal: Marshal,
+  guardStack: boolean,
+): (...args: unknown[]) => unknown {
+  const store = func.store;
+  const { lowers, lift } = marshal;
+  const frame = new Arena((lowers.length + 1) * VAL);
+  const view = frame.firstView;
+  const resultsAt = frame.alloc(VAL);
+  const argsAt = frame.alloc(lowers.length * VAL);
+  const resultsPointer = frame.firstPointer(resultsAt);
+  const argsPointer = frame.firstPointer(argsAt);
+  const call = ffi().wasmtime_component_func_call;
+  let context: Deno.PointerObject | null = null;
+  const invoke = () =>
+    call(struct, context, argsPointer, marshal.paramCount, resultsPointer, marshal.resultCount);
+  const run = (): unknown => {
+    context = contextOf(store, name);
+    if (guardStack) checkJsStack(store, name);
+    view.setUint8(resultsAt, 0);
+    const error = enterGuest(store, invoke);
+    if (error !== null) throw failure(error, null, `${name} failed`);
+    return lift === undefined ? undefined : lift(view, resultsAt);
+  };
+  const lowerAt = (i: number, value: unknown) => {
+    try {
+      lowers[i](value, frame, view, argsAt + i * VAL);
+    } catch (error) {
+      throw valueError(name, `arg ${i}`, error);
+    }
+  };
+  switch (lowers.length) {
+    case 0:
+      return function () {
+        if (arguments.length !== 0) return func.call(...arguments);
+        return run();
+      };
+    case 1:
+      return function (a: unknown) {
+        if (arguments.length !== 1) return func.call(...arguments);
+        lowerAt(0, a);
+        return run();
+      };
+    case 2:
+      return function (a: unknown, b: unknown) {
+        if (arguments.length !== 2) return func.call(...arguments);
+        lowerAt(0, a);
+        lowerAt(1, b);
+        return run();
+      };
+    default:
+      return function (a: unknown, b: unknown, c: unknown) {
+        if (arguments.length !== 3) return func.call(...arguments);
+        lowerAt(0, a);
+        lowerAt(1, b);
+        lowerAt(2, c);
+        return run();
+      };
   }
 }
 

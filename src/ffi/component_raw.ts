@@ -37,18 +37,26 @@ function newChunk(size: number): Chunk {
  * can never overwrite bytes an outer activation still points to.
  */
 export class Arena {
-  readonly #first: Chunk = newChunk(CHUNK);
+  readonly #first: Chunk;
   #chunks: Chunk[] = [];
-  #current: Chunk = this.#first;
+  #current: Chunk;
   #used = 0;
   /** Pointers to offsets of the first chunk, made once (a call's values start there). */
   readonly #firstPointers: (Deno.PointerObject | undefined)[] = [];
   /** The chunk of the last allocation (bytes, view, base address). */
-  bytes: Uint8Array<ArrayBuffer> = this.#first.bytes;
+  bytes: Uint8Array<ArrayBuffer>;
   /** A DataView of the chunk of the last allocation. */
-  view: DataView = this.#first.view;
+  view: DataView;
   /** The address of the chunk of the last allocation. */
-  base: number = this.#first.base;
+  base: number;
+
+  /** An arena whose first chunk has `size` bytes (small for a function's scalar frame). */
+  constructor(size: number = CHUNK) {
+    this.#first = this.#current = newChunk(size);
+    this.bytes = this.#first.bytes;
+    this.view = this.#first.view;
+    this.base = this.#first.base;
+  }
 
   /** Allocates `size` bytes (8-aligned); returns the offset in {@linkcode view}. */
   alloc(size: number): number {
