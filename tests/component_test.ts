@@ -138,7 +138,7 @@ Deno.test("a component's imports and exports are described with their types, WIT
   assert.match(text, /^import now: func\(\) -> u64;$/m);
   assert.match(
     text,
-    /^export local:hello\/api: interface \{\n  area: func\(dims: tuple<f64, f64>\) -> f64;\n\}$/m,
+    /^export local:hello\/api: interface \{\n {2}area: func\(dims: tuple<f64, f64>\) -> f64;\n\}$/m,
   );
   assert.equal(
     witType({ kind: "result", err: { kind: "list", element: { kind: "u8" } } }),
@@ -284,7 +284,6 @@ Deno.test("a value that does not fit its type is a TypeError naming the argument
 
 Deno.test("a host function's result is checked; its exceptions reach the caller unchanged", () => {
   using engine = new Engine();
-  using store = new Store(engine);
   using component = new Component(engine, echoComponent({ u32: "u32", string: "string" }));
   using linker = new ComponentLinker(engine);
   const oops = new RangeError("oops");

@@ -106,7 +106,9 @@ export type ComponentValType =
  * ```
  */
 export interface ComponentFuncType {
+  /** The parameters, in order, with their WIT names. */
   params: { name: string; type: ComponentValType }[];
+  /** The result type; absent for a function without a result. */
   result?: ComponentValType;
 }
 
