@@ -434,3 +434,23 @@ Deno.test("a call too deep in the JS stack for a host function is refused, not a
     ran: true,
   });
 });
+
+Deno.test("an export with a resource type throws when called; the other exports work", () => {
+  using engine = new Engine();
+  using component = new Component(
+    engine,
+    `(component
+    (type $r (resource (rep i32)))
+    (export $re "r" (type $r))
+    (core module $m (func (export "n") (result i32) i32.const 1)
+      (func (export "k") (result i32) i32.const 7))
+    (core instance $i (instantiate $m))
+    (func (export "make") (result (own $re)) (canon lift (core func $i "n")))
+    (func (export "seven") (result u32) (canon lift (core func $i "k"))))`,
+  );
+  using linker = new ComponentLinker(engine);
+  using store = new Store(engine);
+  const { exports } = linker.instantiate(store, component);
+  assert.equal(exports.seven(), 7);
+  assert.throws(() => exports.make(), /resources \(own\/borrow\) are not supported yet/);
+});

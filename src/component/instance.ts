@@ -15,6 +15,10 @@ import type { ComponentItem } from "./types.ts";
 import { type ComponentFunc, componentFunc, plainFunction } from "./func.ts";
 import { camelCase } from "./values.ts";
 
+function asFunction(func: ComponentFunc | (() => never)): (...args: unknown[]) => unknown {
+  return typeof func === "function" ? func : plainFunction(func);
+}
+
 /**
  * The exports of a component instance: each root function under its lowerCamelCase name, each
  * exported interface under its full name (`"local:hello/api"`) as an object of lowerCamelCase
@@ -114,9 +118,17 @@ export class ComponentInstance {
       if (!ffi().wasmtime_component_instance_get_func(struct, context, index, func)) {
         return undefined;
       }
-      const made = componentFunc(this.#store, func, name, item.type, guardStack);
-      this.#funcs.set(key, made);
-      return made;
+      try {
+        const made = componentFunc(this.#store, func, name, item.type, guardStack);
+        this.#funcs.set(key, made);
+        return made;
+      } catch (error) {
+        // A type the binding cannot marshal yet (resources): the other exports stay usable,
+        // this one throws when called.
+        return () => {
+          throw error;
+        };
+      }
     };
     const out: ComponentExports = {};
     for (const item of items) {
@@ -126,7 +138,7 @@ export class ComponentInstance {
       try {
         if (item.kind === "func") {
           const func = makeFunc(index, item.name, item.name, item);
-          if (func) out[camelCase(item.name)] = plainFunction(func);
+          if (func) out[camelCase(item.name)] = asFunction(func);
           continue;
         }
         const members: ComponentExports = {};
@@ -141,7 +153,7 @@ export class ComponentInstance {
               `${item.name}#${member.name}`,
               member,
             );
-            if (func) members[camelCase(member.name)] = plainFunction(func);
+            if (func) members[camelCase(member.name)] = asFunction(func);
           } finally {
             ffi().wasmtime_component_export_index_delete(inner);
           }
