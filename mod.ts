@@ -69,4 +69,18 @@ export {
   WasmtimeError,
 } from "./src/errors.ts";
 export { wat2wasm } from "./src/core/wat.ts";
+// The component model.
+export { Component } from "./src/component/component.ts";
+export { type ComponentHostFunction, ComponentLinker } from "./src/component/linker.ts";
+export { type ComponentExports, ComponentInstance } from "./src/component/instance.ts";
+export { ComponentFunc } from "./src/component/func.ts";
+export {
+  type ComponentFuncType,
+  type ComponentItem,
+  type ComponentPrimitive,
+  type ComponentValType,
+  witFunc,
+  witType,
+} from "./src/component/types.ts";
+export { ComponentError } from "./src/errors.ts";
 export { version } from "./src/version.ts";

@@ -316,3 +316,42 @@ export class WasiTrap extends Trap {
     return new TextDecoder().decode(this.stderr);
   }
 }
+
+/**
+ * The `err` case of a component function's `result<T, E>`, as jco throws it: the function
+ * returned `err(payload)`. A component host function throws one to return `err(payload)`.
+ *
+ * @example
+ * ```ts
+ * import { ComponentError } from "@wasmtime-deno/wasmtime";
+ * try {
+ *   throw new ComponentError({ tag: "not-found", val: "user 7" });
+ * } catch (e) {
+ *   if (e instanceof ComponentError) console.log(e.payload); // { tag: "not-found", val: "user 7" }
+ * }
+ * ```
+ */
+export class ComponentError extends WasmtimeError {
+  /** The `err` value, mapped to JS like any component value (undefined for `result<T>`). */
+  readonly payload: unknown;
+
+  /** Creates the error for `err(payload)`. */
+  constructor(payload: unknown, options?: ErrorOptions) {
+    super(
+      typeof payload === "string" ? payload : `${payloadText(payload)} (see error.payload)`,
+      options,
+    );
+    this.name = "ComponentError";
+    this.payload = payload;
+  }
+}
+
+function payloadText(payload: unknown): string {
+  try {
+    return typeof payload === "object" && payload !== null
+      ? JSON.stringify(payload, (_, v) => (typeof v === "bigint" ? `${v}n` : v)) ?? String(payload)
+      : String(payload);
+  } catch {
+    return "the component returned an error";
+  }
+}

@@ -35,6 +35,18 @@ const STRUCTS: Partial<Record<Name, string>> = {
   VALTYPE_SIZE: "sizeof(wasmtime_valtype_t)",
   VALTYPE_NULLABLE_OFFSET: "offsetof(wasmtime_valtype_t, reftype.nullable)",
   VALTYPE_HEAP_KIND_OFFSET: "offsetof(wasmtime_valtype_t, reftype.heaptype.kind)",
+  COMPONENT_VAL_SIZE: "sizeof(wasmtime_component_val_t)",
+  COMPONENT_VAL_OF_OFFSET: "offsetof(wasmtime_component_val_t, of)",
+  COMPONENT_VARIANT_VAL_OFFSET: "offsetof(wasmtime_component_val_t, of.variant.val)",
+  COMPONENT_RESULT_VAL_OFFSET: "offsetof(wasmtime_component_val_t, of.result.val)",
+  COMPONENT_RECORD_ENTRY_SIZE: "sizeof(wasmtime_component_valrecord_entry_t)",
+  COMPONENT_RECORD_ENTRY_VAL_OFFSET: "offsetof(wasmtime_component_valrecord_entry_t, val)",
+  COMPONENT_VALTYPE_SIZE: "sizeof(wasmtime_component_valtype_t)",
+  COMPONENT_VALTYPE_OF_OFFSET: "offsetof(wasmtime_component_valtype_t, of)",
+  COMPONENT_ITEM_SIZE: "sizeof(wasmtime_component_item_t)",
+  COMPONENT_ITEM_OF_OFFSET: "offsetof(wasmtime_component_item_t, of)",
+  COMPONENT_FUNC_SIZE: "sizeof(wasmtime_component_func_t)",
+  COMPONENT_INSTANCE_SIZE: "sizeof(wasmtime_component_instance_t)",
 };
 
 /** errno values the binding names, checked against <errno.h> of the machine running the test. */
@@ -121,6 +133,7 @@ Deno.test("struct layouts and C codes in src/ffi/layout.ts match the crate's hea
 #include <stddef.h>
 #include <stdio.h>
 #include <wasmtime.h>
+#include <wasmtime/component.h>
 int main(void) {
 ${checks.map(([name, , expr]) => `  printf("${name} %lld\\n", (long long)(${expr}));`).join("\n")}
 ${INVARIANTS.map((expr, i) => `  printf("INVARIANT_${i} %d\\n", (int)(${expr}));`).join("\n")}

@@ -18,7 +18,14 @@ import {
   utf8,
   vecParts,
 } from "../ffi/raw.ts";
-import { type Frame, Trap, type TrapCode, WasiExit, WasmtimeError } from "../errors.ts";
+import {
+  type Frame,
+  Trap,
+  type TrapCode,
+  TrapCode as TrapCodes,
+  WasiExit,
+  WasmtimeError,
+} from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 
 // ---- native errors and traps ----------------------------------------------------------------
@@ -85,6 +92,30 @@ export function takeErrorMessage(error: Deno.PointerObject): string {
 }
 
 /**
+ * Wasmtime's rendering of a trap code (`wasmtime_environ::Trap`'s Display), for errors that
+ * carry a trap without its code (component calls report traps as `wasmtime_error_t`).
+ */
+const TRAP_REASONS: [string, TrapCode][] = [
+  ["call stack exhausted", TrapCodes.StackOverflow],
+  ["out of bounds memory access", TrapCodes.MemoryOutOfBounds],
+  ["undefined element: out of bounds table access", TrapCodes.TableOutOfBounds],
+  ["uninitialized element", TrapCodes.IndirectCallToNull],
+  ["indirect call type mismatch", TrapCodes.BadSignature],
+  ["integer overflow", TrapCodes.IntegerOverflow],
+  ["integer divide by zero", TrapCodes.IntegerDivisionByZero],
+  ["invalid conversion to integer", TrapCodes.BadConversionToInteger],
+  ["wasm `unreachable` instruction executed", TrapCodes.UnreachableCodeReached],
+  ["interrupt", TrapCodes.Interrupt],
+  ["all fuel consumed by WebAssembly", TrapCodes.OutOfFuel],
+  ["cannot enter component instance", TrapCodes.CannotEnterComponent],
+];
+
+function trapCodeOfReason(reason: string): TrapCode | undefined {
+  const text = reason.replace(/^wasm trap:\s*/, "");
+  return TRAP_REASONS.find(([r]) => text === r)?.[1];
+}
+
+/**
  * Converts and frees a `wasmtime_error_t *`. A WASI exit becomes {@linkcode WasiExit}; an
  * error carrying a wasm backtrace becomes a {@linkcode Trap}; anything else a
  * {@linkcode WasmtimeError} whose message starts with `context`.
@@ -98,7 +129,10 @@ export function takeError(error: Deno.PointerObject, context: string): WasmtimeE
     const trace = newVec();
     ffi().wasmtime_error_wasm_trace(error, trace);
     const frames = readFrames(trace);
-    if (frames.length > 0) return new Trap(shortReason(report), undefined, frames, report);
+    const reason = shortReason(report);
+    const code = trapCodeOfReason(reason);
+    // A trap reported as an error (component calls): a backtrace, or a trap's own wording.
+    if (frames.length > 0 || code !== undefined) return new Trap(reason, code, frames, report);
     // Wasmtime's report is a chain of contexts with the cause last: lead with the cause, keep the
     // chain in `details`.
     const at = report.indexOf("Caused by:");
@@ -171,4 +205,15 @@ export function newTrap(message: string): Deno.PointerValue {
 export function hostFailure(error: unknown, name: string): Deno.PointerValue {
   pendingHostError = { error };
   return newTrap(`host function ${name} threw: ${describe(error)}`);
+}
+
+/**
+ * A `wasmtime_error_t *` for Wasmtime that stands for a JS exception (component host functions
+ * fail with an error, not a trap); the exception itself is kept aside like in
+ * {@linkcode hostFailure}.
+ */
+export function hostErrorPointer(error: unknown, name: string): Deno.PointerValue {
+  pendingHostError = { error };
+  const message = `host function ${name} threw: ${describe(error)}`.replaceAll("\0", " ");
+  return ffi().wasmtime_error_new(utf8(`${message}\0`));
 }

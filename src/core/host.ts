@@ -224,17 +224,16 @@ export function createHostCallback(
   })));
 }
 
-let stackFloorMeasured = false;
+let jsStackFloor = 0;
 
 /**
- * Measures, once per thread, the lowest stack address JS can reach, for the native trampoline:
- * V8 aborts the process when JS is entered below its stack region, and deep wasm frames (which
- * V8 does not see) can take a host call there. Recursing until V8's RangeError costs about a
- * millisecond.
+ * Measures, once per thread, the lowest stack address JS can reach, for the native trampoline
+ * (and returns it): V8 aborts the process when JS is entered below its stack region, and deep
+ * wasm frames (which V8 does not see) can take a host call there. Recursing until V8's
+ * RangeError costs about a millisecond.
  */
-function measureJsStackFloor(): void {
-  if (stackFloorMeasured) return;
-  stackFloorMeasured = true;
+export function measureJsStackFloor(): number {
+  if (jsStackFloor !== 0) return jsStackFloor;
   const here = ffi().wasmtime_deno_stack_here;
   let lowest = Number.MAX_SAFE_INTEGER;
   const dive = (): void => {
@@ -247,7 +246,9 @@ function measureJsStackFloor(): void {
   } catch {
     // RangeError: the bottom of V8's stack region.
   }
+  jsStackFloor = lowest;
   ffi().wasmtime_deno_set_js_stack_floor(BigInt(lowest));
+  return lowest;
 }
 
 function promiseError(result: Promise<unknown>, name: string): WasmtimeError {

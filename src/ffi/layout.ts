@@ -285,3 +285,143 @@ export const OPEN_WRITE_EXISTING = 2;
 export const FS_KIND_FILE = 1;
 /** `FS_KIND_DIRECTORY`: a directory. */
 export const FS_KIND_DIRECTORY = 2;
+
+// ---- the component model (wasmtime/component/*.h) ----------------------------------------------
+
+/** `sizeof(wasmtime_component_val_t)`: a kind byte, padding, then a 24-byte union. */
+export const COMPONENT_VAL_SIZE = 32;
+/** `offsetof(wasmtime_component_val_t, of)` */
+export const COMPONENT_VAL_OF_OFFSET = 8;
+/** `offsetof(wasmtime_component_val_t, of.variant.val)`: the payload pointer of a variant. */
+export const COMPONENT_VARIANT_VAL_OFFSET = 24;
+/** `offsetof(wasmtime_component_val_t, of.result.val)`: the payload pointer of a result. */
+export const COMPONENT_RESULT_VAL_OFFSET = 16;
+/** `sizeof(wasmtime_component_valrecord_entry_t)`: a name vec, then a value. */
+export const COMPONENT_RECORD_ENTRY_SIZE = 48;
+/** `offsetof(wasmtime_component_valrecord_entry_t, val)` */
+export const COMPONENT_RECORD_ENTRY_VAL_OFFSET = 16;
+/** `sizeof(wasmtime_component_valtype_t)` */
+export const COMPONENT_VALTYPE_SIZE = 16;
+/** `offsetof(wasmtime_component_valtype_t, of)` */
+export const COMPONENT_VALTYPE_OF_OFFSET = 8;
+/** `sizeof(wasmtime_component_item_t)` */
+export const COMPONENT_ITEM_SIZE = 24;
+/** `offsetof(wasmtime_component_item_t, of)` */
+export const COMPONENT_ITEM_OF_OFFSET = 8;
+/** `sizeof(wasmtime_component_func_t)` */
+export const COMPONENT_FUNC_SIZE = 24;
+/** `sizeof(wasmtime_component_instance_t)` */
+export const COMPONENT_INSTANCE_SIZE = 16;
+
+/** `WASMTIME_COMPONENT_BOOL`: the kind byte of a `wasmtime_component_val_t` (val.h). */
+export const WASMTIME_COMPONENT_BOOL = 0;
+/** `WASMTIME_COMPONENT_S8` */
+export const WASMTIME_COMPONENT_S8 = 1;
+/** `WASMTIME_COMPONENT_U8` */
+export const WASMTIME_COMPONENT_U8 = 2;
+/** `WASMTIME_COMPONENT_S16` */
+export const WASMTIME_COMPONENT_S16 = 3;
+/** `WASMTIME_COMPONENT_U16` */
+export const WASMTIME_COMPONENT_U16 = 4;
+/** `WASMTIME_COMPONENT_S32` */
+export const WASMTIME_COMPONENT_S32 = 5;
+/** `WASMTIME_COMPONENT_U32` */
+export const WASMTIME_COMPONENT_U32 = 6;
+/** `WASMTIME_COMPONENT_S64` */
+export const WASMTIME_COMPONENT_S64 = 7;
+/** `WASMTIME_COMPONENT_U64` */
+export const WASMTIME_COMPONENT_U64 = 8;
+/** `WASMTIME_COMPONENT_F32` */
+export const WASMTIME_COMPONENT_F32 = 9;
+/** `WASMTIME_COMPONENT_F64` */
+export const WASMTIME_COMPONENT_F64 = 10;
+/** `WASMTIME_COMPONENT_CHAR` */
+export const WASMTIME_COMPONENT_CHAR = 11;
+/** `WASMTIME_COMPONENT_STRING` */
+export const WASMTIME_COMPONENT_STRING = 12;
+/** `WASMTIME_COMPONENT_LIST` */
+export const WASMTIME_COMPONENT_LIST = 13;
+/** `WASMTIME_COMPONENT_RECORD` */
+export const WASMTIME_COMPONENT_RECORD = 14;
+/** `WASMTIME_COMPONENT_TUPLE` */
+export const WASMTIME_COMPONENT_TUPLE = 15;
+/** `WASMTIME_COMPONENT_VARIANT` */
+export const WASMTIME_COMPONENT_VARIANT = 16;
+/** `WASMTIME_COMPONENT_ENUM` */
+export const WASMTIME_COMPONENT_ENUM = 17;
+/** `WASMTIME_COMPONENT_OPTION` */
+export const WASMTIME_COMPONENT_OPTION = 18;
+/** `WASMTIME_COMPONENT_RESULT` */
+export const WASMTIME_COMPONENT_RESULT = 19;
+/** `WASMTIME_COMPONENT_FLAGS` */
+export const WASMTIME_COMPONENT_FLAGS = 20;
+
+/** `WASMTIME_COMPONENT_VALTYPE_BOOL`: the kind byte of a `wasmtime_component_valtype_t`. */
+export const WASMTIME_COMPONENT_VALTYPE_BOOL = 0;
+/** `WASMTIME_COMPONENT_VALTYPE_S8` */
+export const WASMTIME_COMPONENT_VALTYPE_S8 = 1;
+/** `WASMTIME_COMPONENT_VALTYPE_S16` */
+export const WASMTIME_COMPONENT_VALTYPE_S16 = 2;
+/** `WASMTIME_COMPONENT_VALTYPE_S32` */
+export const WASMTIME_COMPONENT_VALTYPE_S32 = 3;
+/** `WASMTIME_COMPONENT_VALTYPE_S64` */
+export const WASMTIME_COMPONENT_VALTYPE_S64 = 4;
+/** `WASMTIME_COMPONENT_VALTYPE_U8` */
+export const WASMTIME_COMPONENT_VALTYPE_U8 = 5;
+/** `WASMTIME_COMPONENT_VALTYPE_U16` */
+export const WASMTIME_COMPONENT_VALTYPE_U16 = 6;
+/** `WASMTIME_COMPONENT_VALTYPE_U32` */
+export const WASMTIME_COMPONENT_VALTYPE_U32 = 7;
+/** `WASMTIME_COMPONENT_VALTYPE_U64` */
+export const WASMTIME_COMPONENT_VALTYPE_U64 = 8;
+/** `WASMTIME_COMPONENT_VALTYPE_F32` */
+export const WASMTIME_COMPONENT_VALTYPE_F32 = 9;
+/** `WASMTIME_COMPONENT_VALTYPE_F64` */
+export const WASMTIME_COMPONENT_VALTYPE_F64 = 10;
+/** `WASMTIME_COMPONENT_VALTYPE_CHAR` */
+export const WASMTIME_COMPONENT_VALTYPE_CHAR = 11;
+/** `WASMTIME_COMPONENT_VALTYPE_STRING` */
+export const WASMTIME_COMPONENT_VALTYPE_STRING = 12;
+/** `WASMTIME_COMPONENT_VALTYPE_LIST` */
+export const WASMTIME_COMPONENT_VALTYPE_LIST = 13;
+/** `WASMTIME_COMPONENT_VALTYPE_RECORD` */
+export const WASMTIME_COMPONENT_VALTYPE_RECORD = 14;
+/** `WASMTIME_COMPONENT_VALTYPE_TUPLE` */
+export const WASMTIME_COMPONENT_VALTYPE_TUPLE = 15;
+/** `WASMTIME_COMPONENT_VALTYPE_VARIANT` */
+export const WASMTIME_COMPONENT_VALTYPE_VARIANT = 16;
+/** `WASMTIME_COMPONENT_VALTYPE_ENUM` */
+export const WASMTIME_COMPONENT_VALTYPE_ENUM = 17;
+/** `WASMTIME_COMPONENT_VALTYPE_OPTION` */
+export const WASMTIME_COMPONENT_VALTYPE_OPTION = 18;
+/** `WASMTIME_COMPONENT_VALTYPE_RESULT` */
+export const WASMTIME_COMPONENT_VALTYPE_RESULT = 19;
+/** `WASMTIME_COMPONENT_VALTYPE_FLAGS` */
+export const WASMTIME_COMPONENT_VALTYPE_FLAGS = 20;
+/** `WASMTIME_COMPONENT_VALTYPE_OWN` */
+export const WASMTIME_COMPONENT_VALTYPE_OWN = 21;
+/** `WASMTIME_COMPONENT_VALTYPE_BORROW` */
+export const WASMTIME_COMPONENT_VALTYPE_BORROW = 22;
+/** `WASMTIME_COMPONENT_VALTYPE_FUTURE` */
+export const WASMTIME_COMPONENT_VALTYPE_FUTURE = 23;
+/** `WASMTIME_COMPONENT_VALTYPE_STREAM` */
+export const WASMTIME_COMPONENT_VALTYPE_STREAM = 24;
+/** `WASMTIME_COMPONENT_VALTYPE_ERROR_CONTEXT` */
+export const WASMTIME_COMPONENT_VALTYPE_ERROR_CONTEXT = 25;
+/** `WASMTIME_COMPONENT_VALTYPE_MAP` */
+export const WASMTIME_COMPONENT_VALTYPE_MAP = 26;
+
+/** `WASMTIME_COMPONENT_ITEM_COMPONENT`: the kind byte of a `wasmtime_component_item_t`. */
+export const WASMTIME_COMPONENT_ITEM_COMPONENT = 0;
+/** `WASMTIME_COMPONENT_ITEM_COMPONENT_INSTANCE` */
+export const WASMTIME_COMPONENT_ITEM_COMPONENT_INSTANCE = 1;
+/** `WASMTIME_COMPONENT_ITEM_MODULE` */
+export const WASMTIME_COMPONENT_ITEM_MODULE = 2;
+/** `WASMTIME_COMPONENT_ITEM_COMPONENT_FUNC` */
+export const WASMTIME_COMPONENT_ITEM_COMPONENT_FUNC = 3;
+/** `WASMTIME_COMPONENT_ITEM_RESOURCE` */
+export const WASMTIME_COMPONENT_ITEM_RESOURCE = 4;
+/** `WASMTIME_COMPONENT_ITEM_CORE_FUNC` */
+export const WASMTIME_COMPONENT_ITEM_CORE_FUNC = 5;
+/** `WASMTIME_COMPONENT_ITEM_TYPE` */
+export const WASMTIME_COMPONENT_ITEM_TYPE = 6;

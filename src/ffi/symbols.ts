@@ -810,6 +810,192 @@ export const symbols = {
     parameters: ["pointer", "buffer", "buffer", "bool"],
     result: "bool",
   },
+  // ---- the component model (wasmtime/component/*.h) ----------------------------------------
+  // wasmtime_error_t *wasmtime_component_new(const wasm_engine_t *, const uint8_t *buf,
+  //                                          size_t len, wasmtime_component_t **out)
+  wasmtime_component_new: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_component_serialize(const wasmtime_component_t *,
+  //                                                wasm_byte_vec_t *ret)
+  wasmtime_component_serialize: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_component_deserialize(const wasm_engine_t *, const uint8_t *buf,
+  //                                                  size_t len, wasmtime_component_t **out)
+  wasmtime_component_deserialize: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // void wasmtime_component_delete(wasmtime_component_t *)
+  wasmtime_component_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_component_type_t *wasmtime_component_type(const wasmtime_component_t *)
+  wasmtime_component_type: { parameters: ["pointer"], result: "pointer" },
+  // void wasmtime_component_type_delete(wasmtime_component_type_t *)
+  wasmtime_component_type_delete: { parameters: ["pointer"], result: "void" },
+  // size_t wasmtime_component_type_import_count(const wasmtime_component_type_t *,
+  //                                             const wasm_engine_t *)
+  wasmtime_component_type_import_count: { parameters: ["pointer", "pointer"], result: "usize" },
+  // bool wasmtime_component_type_import_nth(const wasmtime_component_type_t *,
+  //   const wasm_engine_t *, size_t nth, const char **name, size_t *name_len,
+  //   wasmtime_component_item_t *type_ret)
+  wasmtime_component_type_import_nth: {
+    parameters: ["pointer", "pointer", "usize", "buffer", "buffer", "buffer"],
+    result: "bool",
+  },
+  // size_t wasmtime_component_type_export_count(const wasmtime_component_type_t *,
+  //                                             const wasm_engine_t *)
+  wasmtime_component_type_export_count: { parameters: ["pointer", "pointer"], result: "usize" },
+  // bool wasmtime_component_type_export_nth(...)  (as import_nth)
+  wasmtime_component_type_export_nth: {
+    parameters: ["pointer", "pointer", "usize", "buffer", "buffer", "buffer"],
+    result: "bool",
+  },
+  // void wasmtime_component_item_delete(wasmtime_component_item_t *)
+  wasmtime_component_item_delete: { parameters: ["buffer"], result: "void" },
+  // size_t wasmtime_component_instance_type_export_count(
+  //   const wasmtime_component_instance_type_t *, const wasm_engine_t *)
+  wasmtime_component_instance_type_export_count: {
+    parameters: ["pointer", "pointer"],
+    result: "usize",
+  },
+  // bool wasmtime_component_instance_type_export_nth(const wasmtime_component_instance_type_t *,
+  //   const wasm_engine_t *, size_t nth, const char **name, size_t *name_len,
+  //   wasmtime_component_item_t *type_ret)
+  wasmtime_component_instance_type_export_nth: {
+    parameters: ["pointer", "pointer", "usize", "buffer", "buffer", "buffer"],
+    result: "bool",
+  },
+  // size_t wasmtime_component_func_type_param_count(const wasmtime_component_func_type_t *)
+  wasmtime_component_func_type_param_count: { parameters: ["pointer"], result: "usize" },
+  // bool wasmtime_component_func_type_param_nth(const wasmtime_component_func_type_t *,
+  //   size_t nth, const char **name, size_t *name_len, wasmtime_component_valtype_t *type_ret)
+  wasmtime_component_func_type_param_nth: {
+    parameters: ["pointer", "usize", "buffer", "buffer", "buffer"],
+    result: "bool",
+  },
+  // bool wasmtime_component_func_type_result(const wasmtime_component_func_type_t *,
+  //                                          wasmtime_component_valtype_t *type_ret)
+  wasmtime_component_func_type_result: { parameters: ["pointer", "buffer"], result: "bool" },
+  // void wasmtime_component_valtype_delete(wasmtime_component_valtype_t *)
+  wasmtime_component_valtype_delete: { parameters: ["buffer"], result: "void" },
+  // void wasmtime_component_list_type_element(const wasmtime_component_list_type_t *,
+  //                                           wasmtime_component_valtype_t *type_ret)
+  wasmtime_component_list_type_element: { parameters: ["pointer", "buffer"], result: "void" },
+  // size_t wasmtime_component_record_type_field_count(const wasmtime_component_record_type_t *)
+  wasmtime_component_record_type_field_count: { parameters: ["pointer"], result: "usize" },
+  // bool wasmtime_component_record_type_field_nth(const wasmtime_component_record_type_t *,
+  //   size_t nth, const char **name, size_t *name_len, wasmtime_component_valtype_t *type_ret)
+  wasmtime_component_record_type_field_nth: {
+    parameters: ["pointer", "usize", "buffer", "buffer", "buffer"],
+    result: "bool",
+  },
+  // size_t wasmtime_component_tuple_type_types_count(const wasmtime_component_tuple_type_t *)
+  wasmtime_component_tuple_type_types_count: { parameters: ["pointer"], result: "usize" },
+  // bool wasmtime_component_tuple_type_types_nth(const wasmtime_component_tuple_type_t *,
+  //   size_t nth, wasmtime_component_valtype_t *type_ret)
+  wasmtime_component_tuple_type_types_nth: {
+    parameters: ["pointer", "usize", "buffer"],
+    result: "bool",
+  },
+  // size_t wasmtime_component_variant_type_case_count(const wasmtime_component_variant_type_t *)
+  wasmtime_component_variant_type_case_count: { parameters: ["pointer"], result: "usize" },
+  // bool wasmtime_component_variant_type_case_nth(const wasmtime_component_variant_type_t *,
+  //   size_t nth, const char **name, size_t *name_len, bool *has_payload,
+  //   wasmtime_component_valtype_t *payload_ret)
+  wasmtime_component_variant_type_case_nth: {
+    parameters: ["pointer", "usize", "buffer", "buffer", "buffer", "buffer"],
+    result: "bool",
+  },
+  // size_t wasmtime_component_enum_type_names_count(const wasmtime_component_enum_type_t *)
+  wasmtime_component_enum_type_names_count: { parameters: ["pointer"], result: "usize" },
+  // bool wasmtime_component_enum_type_names_nth(const wasmtime_component_enum_type_t *,
+  //   size_t nth, const char **name, size_t *name_len)
+  wasmtime_component_enum_type_names_nth: {
+    parameters: ["pointer", "usize", "buffer", "buffer"],
+    result: "bool",
+  },
+  // void wasmtime_component_option_type_ty(const wasmtime_component_option_type_t *,
+  //                                        wasmtime_component_valtype_t *type_ret)
+  wasmtime_component_option_type_ty: { parameters: ["pointer", "buffer"], result: "void" },
+  // bool wasmtime_component_result_type_ok(const wasmtime_component_result_type_t *,
+  //                                        wasmtime_component_valtype_t *type_ret)
+  wasmtime_component_result_type_ok: { parameters: ["pointer", "buffer"], result: "bool" },
+  // bool wasmtime_component_result_type_err(const wasmtime_component_result_type_t *,
+  //                                         wasmtime_component_valtype_t *type_ret)
+  wasmtime_component_result_type_err: { parameters: ["pointer", "buffer"], result: "bool" },
+  // size_t wasmtime_component_flags_type_names_count(const wasmtime_component_flags_type_t *)
+  wasmtime_component_flags_type_names_count: { parameters: ["pointer"], result: "usize" },
+  // bool wasmtime_component_flags_type_names_nth(const wasmtime_component_flags_type_t *,
+  //   size_t nth, const char **name, size_t *name_len)
+  wasmtime_component_flags_type_names_nth: {
+    parameters: ["pointer", "usize", "buffer", "buffer"],
+    result: "bool",
+  },
+  // wasmtime_component_linker_t *wasmtime_component_linker_new(const wasm_engine_t *)
+  wasmtime_component_linker_new: { parameters: ["pointer"], result: "pointer" },
+  // void wasmtime_component_linker_delete(wasmtime_component_linker_t *)
+  wasmtime_component_linker_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_component_linker_allow_shadowing(wasmtime_component_linker_t *, bool)
+  wasmtime_component_linker_allow_shadowing: { parameters: ["pointer", "bool"], result: "void" },
+  // wasmtime_component_linker_instance_t *wasmtime_component_linker_root(
+  //   wasmtime_component_linker_t *)
+  wasmtime_component_linker_root: { parameters: ["pointer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_component_linker_instance_add_instance(
+  //   wasmtime_component_linker_instance_t *, const char *name, size_t len,
+  //   wasmtime_component_linker_instance_t **out)
+  wasmtime_component_linker_instance_add_instance: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_component_linker_instance_add_func(
+  //   wasmtime_component_linker_instance_t *, const char *name, size_t len,
+  //   wasmtime_component_func_callback_t cb, void *data, void (*finalizer)(void *))
+  wasmtime_component_linker_instance_add_func: {
+    parameters: ["pointer", "buffer", "usize", "function", "pointer", "function"],
+    result: "pointer",
+  },
+  // void wasmtime_component_linker_instance_delete(wasmtime_component_linker_instance_t *)
+  wasmtime_component_linker_instance_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_error_t *wasmtime_component_linker_instantiate(const wasmtime_component_linker_t *,
+  //   wasmtime_context_t *, const wasmtime_component_t *, wasmtime_component_instance_t *out)
+  wasmtime_component_linker_instantiate: {
+    parameters: ["pointer", "pointer", "pointer", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_component_linker_define_unknown_imports_as_traps(
+  //   wasmtime_component_linker_t *, const wasmtime_component_t *)
+  wasmtime_component_linker_define_unknown_imports_as_traps: {
+    parameters: ["pointer", "pointer"],
+    result: "pointer",
+  },
+  // wasmtime_component_export_index_t *wasmtime_component_instance_get_export_index(
+  //   const wasmtime_component_instance_t *, wasmtime_context_t *,
+  //   const wasmtime_component_export_index_t *parent, const char *name, size_t len)
+  wasmtime_component_instance_get_export_index: {
+    parameters: ["buffer", "pointer", "pointer", "buffer", "usize"],
+    result: "pointer",
+  },
+  // bool wasmtime_component_instance_get_func(const wasmtime_component_instance_t *,
+  //   wasmtime_context_t *, const wasmtime_component_export_index_t *,
+  //   wasmtime_component_func_t *out)
+  wasmtime_component_instance_get_func: {
+    parameters: ["buffer", "pointer", "pointer", "buffer"],
+    result: "bool",
+  },
+  // void wasmtime_component_export_index_delete(wasmtime_component_export_index_t *)
+  wasmtime_component_export_index_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_error_t *wasmtime_component_func_call(const wasmtime_component_func_t *,
+  //   wasmtime_context_t *, const wasmtime_component_val_t *args, size_t nargs,
+  //   wasmtime_component_val_t *results, size_t nresults)
+  wasmtime_component_func_call: {
+    parameters: ["buffer", "pointer", "pointer", "usize", "pointer", "usize"],
+    result: "pointer",
+  },
+  // void wasmtime_component_val_delete(wasmtime_component_val_t *)
+  wasmtime_component_val_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_component_val_clone(const wasmtime_component_val_t *src,
+  //                                   wasmtime_component_val_t *dst)
+  wasmtime_component_val_clone: { parameters: ["pointer", "pointer"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /**
@@ -832,6 +1018,19 @@ export type HostCallbackHandle = Deno.UnsafeCallback<typeof HOST_CALLBACK>;
 export function newHostCallback(body: () => Deno.PointerValue): HostCallbackHandle {
   return new Deno.UnsafeCallback(HOST_CALLBACK, body);
 }
+
+/**
+ * A component host function, `wasmtime_component_func_callback_t`: `(env, context, type, args,
+ * nargs, results, nresults) -> wasmtime_error_t *`. Wasmtime owns `args` and `results`; results
+ * must be filled with values Wasmtime allocated (`wasmtime_component_val_clone`).
+ */
+export const COMPONENT_HOST_CALLBACK = {
+  parameters: ["pointer", "pointer", "pointer", "pointer", "usize", "pointer", "usize"],
+  result: "pointer",
+} as const satisfies Deno.UnsafeCallbackDefinition;
+
+/** A component host function's JS body, callable from native code. */
+export type ComponentHostCallbackHandle = Deno.UnsafeCallback<typeof COMPONENT_HOST_CALLBACK>;
 
 /** The symbols of the opened library. */
 export type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];

@@ -1,0 +1,351 @@
+/**
+ * Calling component functions: arguments lowered into a per-call arena, the call made through
+ * the core call bracket (store held, views revalidated, host errors rethrown as themselves),
+ * results lifted and their native memory freed; `result<T, E>` returned or thrown as a
+ * {@linkcode ComponentError}.
+ *
+ * @module
+ */
+import { ComponentError, WasmtimeError } from "../errors.ts";
+import { enterGuest } from "../core/call.ts";
+import { type CallOptions, withTimeout } from "../core/async.ts";
+import { failure } from "../core/failure.ts";
+import { contextOf, type Store } from "../core/store.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { Arena, releaseArena, takeArena } from "../ffi/component_raw.ts";
+import { COMPONENT_VAL_SIZE as VAL } from "../ffi/layout.ts";
+import { type ComponentFuncType, witFunc } from "./types.ts";
+import { type Lift, lifter, type Lower, lowerer, ownsMemory, ValuePathError } from "./values.ts";
+import { checkJsStack } from "./stack.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+
+/** The marshalling of one function type, compiled once. */
+export interface Marshal {
+  type: ComponentFuncType;
+  lowers: Lower[];
+  lift: Lift | undefined;
+  /** Host direction: the parameters' liftings and the result's lowering. */
+  paramLifts: Lift[];
+  resultLower: Lower | undefined;
+  /** The result is a `result<T, E>`: returned as T, or thrown as a ComponentError. */
+  unwrapResult: boolean;
+  resultOwnsMemory: boolean;
+  /** The parameter and result counts as the C call takes them. */
+  paramCount: bigint;
+  resultCount: bigint;
+}
+
+/** Compiles the marshalling of `type`. */
+export function marshalOf(type: ComponentFuncType): Marshal {
+  return {
+    type,
+    lowers: type.params.map((p) => lowerer(p.type)),
+    lift: type.result ? lifter(type.result) : undefined,
+    paramLifts: type.params.map((p) => lifter(p.type)),
+    resultLower: type.result ? lowerer(type.result) : undefined,
+    unwrapResult: type.result?.kind === "result",
+    resultOwnsMemory: type.result !== undefined && ownsMemory(type.result),
+    paramCount: BigInt(type.params.length),
+    resultCount: type.result ? 1n : 0n,
+  };
+}
+
+/** The message of a value mismatch: `area: arg 0 .val.x: expected s32, got 2**40`. */
+export function valueError(name: string, where: string, error: unknown): unknown {
+  if (!(error instanceof ValuePathError)) return error;
+  const path = error.segments.length > 0 ? ` ${error.segments.join("")}` : "";
+  return new TypeError(`${name}: ${where}${path}: ${error.detail}`);
+}
+
+/** Internal: makes a ComponentFunc for a `wasmtime_component_func_t` of `store`. */
+export let componentFunc: (
+  store: Store,
+  struct: Uint8Array<ArrayBuffer>,
+  name: string,
+  type: ComponentFuncType,
+  guardStack: boolean,
+) => ComponentFunc;
+
+let funcParts: (func: ComponentFunc) => {
+  struct: Uint8Array<ArrayBuffer>;
+  name: string;
+  marshal: Marshal;
+  guardStack: boolean;
+};
+
+/**
+ * A function exported by a component instance. `instance.exports` holds plain JS functions
+ * that call {@linkcode call}; {@linkcode ComponentInstance.getFunc} returns this object, which
+ * also takes call options.
+ *
+ * @example
+ * ```ts
+ * import { Component, ComponentLinker, Engine, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ epochInterruption: true });
+ * using component = new Component(engine, `(component
+ *   (core module $m (func (export "f") (param i32 i32) (result i32)
+ *     local.get 0 local.get 1 i32.add))
+ *   (core instance $i (instantiate $m))
+ *   (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+ *     (canon lift (core func $i "f"))))`);
+ * using linker = new ComponentLinker(engine);
+ * using store = new Store(engine);
+ * const add = linker.instantiate(store, component).getFunc("add")!;
+ * console.log(add.call(40, 2)); // 42
+ * console.log(add.callWith({ timeoutMs: 1_000 }, 1, 2)); // 3
+ * ```
+ */
+export class ComponentFunc {
+  readonly #store: Store;
+  readonly #struct: Uint8Array<ArrayBuffer>;
+  readonly #name: string;
+  readonly #marshal: Marshal;
+  readonly #guardStack: boolean;
+
+  static {
+    componentFunc = (store, struct, name, type, guardStack) =>
+      fromRaw(ComponentFunc, { store, struct, name, marshal: marshalOf(type), guardStack });
+    funcParts = (func) => ({
+      struct: func.#struct,
+      name: func.#name,
+      marshal: func.#marshal,
+      guardStack: func.#guardStack,
+    });
+  }
+
+  /** Not public: get functions from a {@linkcode ComponentInstance}. */
+  constructor() {
+    const raw = takeRaw<{
+      store: Store;
+      struct: Uint8Array<ArrayBuffer>;
+      name: string;
+      marshal: Marshal;
+      guardStack: boolean;
+    }>();
+    if (raw === undefined) {
+      throw new WasmtimeError(
+        "ComponentFunc has no public constructor: get one from a ComponentInstance",
+      );
+    }
+    this.#store = raw.store;
+    this.#struct = raw.struct;
+    this.#name = raw.name;
+    this.#marshal = raw.marshal;
+    this.#guardStack = raw.guardStack;
+  }
+
+  /** The store this function belongs to. */
+  get store(): Store {
+    return this.#store;
+  }
+
+  /** The function's WIT name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The function's type. */
+  get type(): ComponentFuncType {
+    return this.#marshal.type;
+  }
+
+  /** The type as WIT-like text: `func(a: u32, b: u32) -> u32`. */
+  toString(): string {
+    return `${this.#name}: ${witFunc(this.#marshal.type)}`;
+  }
+
+  /**
+   * Calls the function with one JS value per parameter (see the README's value table).
+   * Returns the result (undefined if none); a `result<T, E>` returns T or throws a
+   * {@linkcode ComponentError} carrying E. Throws a TypeError naming the argument and the
+   * path in it for a value that does not fit its type, a `Trap` if the guest traps, and the
+   * original error if a host function threw.
+   */
+  call(...args: unknown[]): unknown {
+    return callComponent(
+      this.#store,
+      this.#struct,
+      this.#name,
+      this.#marshal,
+      this.#guardStack,
+      args,
+    );
+  }
+
+  /**
+   * Calls the function with options: `timeoutMs` interrupts the guest (a `Trap` with
+   * `TrapCode.Interrupt`; needs `epochInterruption`), a `signal` is checked before the call.
+   */
+  callWith(options: CallOptions, ...args: unknown[]): unknown {
+    return withTimeout(this.#store, options, () => this.call(...args), "ComponentFunc.callWith");
+  }
+}
+
+/**
+ * A plain JS function calling `func` (what `instance.exports` holds): fixed arity for up to
+ * three parameters, so a call does not go through rest parameters.
+ */
+export function plainFunction(func: ComponentFunc): (...args: unknown[]) => unknown {
+  const store = func.store;
+  const { struct, name, marshal, guardStack } = funcParts(func);
+  const scalar = marshal.type.params.every((p) => !ownsMemory(p.type)) &&
+    !marshal.resultOwnsMemory && !marshal.unwrapResult;
+  if (scalar && marshal.lowers.length <= 3) {
+    return scalarFunction(func, struct, name, marshal, guardStack);
+  }
+  switch (marshal.lowers.length) {
+    case 0:
+      return function () {
+        return callComponent(store, struct, name, marshal, guardStack, [...arguments]);
+      };
+    case 1:
+      return function (a: unknown) {
+        if (arguments.length !== 1) return func.call(...arguments);
+        return callComponent(store, struct, name, marshal, guardStack, [a]);
+      };
+    case 2:
+      return function (a: unknown, b: unknown) {
+        if (arguments.length !== 2) return func.call(...arguments);
+        return callComponent(store, struct, name, marshal, guardStack, [a, b]);
+      };
+    default:
+      return (...args: unknown[]) => func.call(...args);
+  }
+}
+
+/**
+ * The fast path of functions whose parameters and result are scalars: lowering a scalar runs
+ * no user code (no getters, no coercion), so one frame per function serves every call, and
+ * Wasmtime has copied the arguments before guest code (and a nested call) can run. No
+ * allocation but the call's closure-free bracket.
+ */
+function scalarFunction(
+  func: ComponentFunc,
+  struct: Uint8Array<ArrayBuffer>,
+  name: string,
+  marshal: Marshal,
+  guardStack: boolean,
+): (...args: unknown[]) => unknown {
+  const store = func.store;
+  const { lowers, lift } = marshal;
+  const frame = new Arena((lowers.length + 1) * VAL);
+  const view = frame.firstView;
+  const resultsAt = frame.alloc(VAL);
+  const argsAt = frame.alloc(lowers.length * VAL);
+  const resultsPointer = frame.firstPointer(resultsAt);
+  const argsPointer = frame.firstPointer(argsAt);
+  const call = ffi().wasmtime_component_func_call;
+  let context: Deno.PointerObject | null = null;
+  const invoke = () =>
+    call(struct, context, argsPointer, marshal.paramCount, resultsPointer, marshal.resultCount);
+  const run = (): unknown => {
+    context = contextOf(store, name);
+    if (guardStack) checkJsStack(store, name);
+    view.setUint8(resultsAt, 0);
+    const error = enterGuest(store, invoke);
+    if (error !== null) throw failure(error, null, `${name} failed`);
+    return lift === undefined ? undefined : lift(view, resultsAt);
+  };
+  const lowerAt = (i: number, value: unknown) => {
+    try {
+      lowers[i](value, frame, view, argsAt + i * VAL);
+    } catch (error) {
+      throw valueError(name, `arg ${i}`, error);
+    }
+  };
+  switch (lowers.length) {
+    case 0:
+      return function () {
+        if (arguments.length !== 0) return func.call(...arguments);
+        return run();
+      };
+    case 1:
+      return function (a: unknown) {
+        if (arguments.length !== 1) return func.call(...arguments);
+        lowerAt(0, a);
+        return run();
+      };
+    case 2:
+      return function (a: unknown, b: unknown) {
+        if (arguments.length !== 2) return func.call(...arguments);
+        lowerAt(0, a);
+        lowerAt(1, b);
+        return run();
+      };
+    default:
+      return function (a: unknown, b: unknown, c: unknown) {
+        if (arguments.length !== 3) return func.call(...arguments);
+        lowerAt(0, a);
+        lowerAt(1, b);
+        lowerAt(2, c);
+        return run();
+      };
+  }
+}
+
+/** One call: the arena, the lowering, the bracket, the lifting. */
+function callComponent(
+  store: Store,
+  struct: Uint8Array<ArrayBuffer>,
+  name: string,
+  marshal: Marshal,
+  guardStack: boolean,
+  args: unknown[],
+): unknown {
+  const context = contextOf(store, name);
+  const { lowers, lift } = marshal;
+  if (args.length !== lowers.length) {
+    throw new TypeError(
+      `${name}: expected ${lowers.length} argument(s) (${
+        witFunc(marshal.type)
+      }), got ${args.length}`,
+    );
+  }
+  const results = lift === undefined ? 0 : 1;
+  const arena = takeArena();
+  try {
+    // The results and the arguments come first in the arena, so they are in its first chunk.
+    const resultsAt = arena.alloc(results * VAL);
+    const argsAt = arena.alloc(lowers.length * VAL);
+    const view = arena.firstView;
+    if (results > 0) view.setUint8(resultsAt, 0); // a bool: Wasmtime drops the old value
+    for (let i = 0; i < lowers.length; i++) {
+      try {
+        lowers[i](args[i], arena, view, argsAt + i * VAL);
+      } catch (error) {
+        throw valueError(name, `arg ${i}`, error);
+      }
+    }
+    if (guardStack) checkJsStack(store, name);
+    const argsPointer = arena.firstPointer(argsAt);
+    const resultsPointer = arena.firstPointer(resultsAt);
+    const error = enterGuest(store, () =>
+      ffi().wasmtime_component_func_call(
+        struct,
+        context,
+        argsPointer,
+        marshal.paramCount,
+        resultsPointer,
+        marshal.resultCount,
+      ));
+    if (error !== null) throw failure(error, null, `${name} failed`);
+    if (lift === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = lift(view, resultsAt);
+    } finally {
+      if (marshal.resultOwnsMemory) {
+        ffi().wasmtime_component_val_delete(resultsPointer);
+        view.setUint8(resultsAt, 0);
+      }
+    }
+    if (marshal.unwrapResult) {
+      const { tag, val } = value as { tag: "ok" | "err"; val: unknown };
+      if (tag === "err") throw new ComponentError(val);
+      return val;
+    }
+    return value;
+  } finally {
+    releaseArena(arena);
+  }
+}

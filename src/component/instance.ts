@@ -1,0 +1,181 @@
+/**
+ * Component instances: the exports of an instantiated component, as JS functions (root
+ * exports) and objects of functions (interface exports), looked up once at instantiation.
+ *
+ * @module
+ */
+import { WasmtimeError } from "../errors.ts";
+import { contextOf, type Store } from "../core/store.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { utf8 } from "../ffi/raw.ts";
+import { COMPONENT_FUNC_SIZE } from "../ffi/layout.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import type { Component } from "./component.ts";
+import type { ComponentItem } from "./types.ts";
+import { type ComponentFunc, componentFunc, plainFunction } from "./func.ts";
+import { camelCase } from "./values.ts";
+
+function asFunction(func: ComponentFunc | (() => never)): (...args: unknown[]) => unknown {
+  return typeof func === "function" ? func : plainFunction(func);
+}
+
+/**
+ * The exports of a component instance: each root function under its lowerCamelCase name, each
+ * exported interface under its full name (`"local:hello/api"`) as an object of lowerCamelCase
+ * functions, as jco names them.
+ *
+ * @example
+ * ```ts
+ * import type { ComponentExports } from "@wasmtime-deno/wasmtime";
+ * function area(exports: ComponentExports, radius: number): number {
+ *   const api = exports["local:shapes/api"] as Record<string, (s: unknown) => number>;
+ *   return api.area({ tag: "circle", val: radius });
+ * }
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type ComponentExports = Record<string, any>;
+
+/** Internal: wraps an instantiated `wasmtime_component_instance_t`. */
+export let instanceFromStruct: (
+  store: Store,
+  struct: Uint8Array<ArrayBuffer>,
+  component: Component,
+  guardStack: boolean,
+) => ComponentInstance;
+
+/**
+ * An instantiated component in a store. Made by `ComponentLinker.instantiate`; it lives as
+ * long as its store (calls throw once the store is disposed).
+ *
+ * @example
+ * ```ts
+ * import { Component, ComponentLinker, Engine, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using component = new Component(engine, `(component
+ *   (core module $m (func (export "f") (result i32) i32.const 7))
+ *   (core instance $i (instantiate $m))
+ *   (func (export "lucky-number") (result u8) (canon lift (core func $i "f"))))`);
+ * using linker = new ComponentLinker(engine);
+ * using store = new Store(engine);
+ * const instance = linker.instantiate(store, component);
+ * console.log(instance.exports.luckyNumber()); // 7
+ * console.log(instance.getFunc("lucky-number")!.toString()); // lucky-number: func() -> u8
+ * ```
+ */
+export class ComponentInstance {
+  readonly #store: Store;
+  readonly #funcs = new Map<string, ComponentFunc>();
+  /** The instance's exports (see {@linkcode ComponentExports}). */
+  readonly exports: ComponentExports;
+
+  static {
+    instanceFromStruct = (store, struct, component, guardStack) =>
+      fromRaw(ComponentInstance, { store, struct, component, guardStack });
+  }
+
+  /** Not public: instances are made by `ComponentLinker.instantiate`. */
+  constructor() {
+    const raw = takeRaw<{
+      store: Store;
+      struct: Uint8Array<ArrayBuffer>;
+      component: Component;
+      guardStack: boolean;
+    }>();
+    if (raw === undefined) {
+      throw new WasmtimeError(
+        "ComponentInstance has no public constructor: use ComponentLinker.instantiate",
+      );
+    }
+    this.#store = raw.store;
+    this.exports = this.#collect(raw.struct, raw.component.exports, raw.guardStack);
+  }
+
+  #collect(
+    struct: Uint8Array<ArrayBuffer>,
+    items: readonly ComponentItem[],
+    guardStack: boolean,
+  ): ComponentExports {
+    const context = contextOf(this.#store, "exports");
+    const lookup = (parent: Deno.PointerValue, name: string): Deno.PointerValue => {
+      const bytes = utf8(name);
+      return ffi().wasmtime_component_instance_get_export_index(
+        struct,
+        context,
+        parent,
+        bytes,
+        BigInt(bytes.length),
+      );
+    };
+    const makeFunc = (
+      index: Deno.PointerObject,
+      key: string,
+      name: string,
+      item: ComponentItem,
+    ) => {
+      if (item.kind !== "func") return undefined;
+      const func = new Uint8Array(COMPONENT_FUNC_SIZE);
+      if (!ffi().wasmtime_component_instance_get_func(struct, context, index, func)) {
+        return undefined;
+      }
+      try {
+        const made = componentFunc(this.#store, func, name, item.type, guardStack);
+        this.#funcs.set(key, made);
+        return made;
+      } catch (error) {
+        // A type the binding cannot marshal yet (resources): the other exports stay usable,
+        // this one throws when called.
+        return () => {
+          throw error;
+        };
+      }
+    };
+    const out: ComponentExports = {};
+    for (const item of items) {
+      if (item.kind !== "func" && item.kind !== "instance") continue;
+      const index = lookup(null, item.name);
+      if (index === null) continue;
+      try {
+        if (item.kind === "func") {
+          const func = makeFunc(index, item.name, item.name, item);
+          if (func) out[camelCase(item.name)] = asFunction(func);
+          continue;
+        }
+        const members: ComponentExports = {};
+        for (const member of item.exports) {
+          if (member.kind !== "func") continue;
+          const inner = lookup(index, member.name);
+          if (inner === null) continue;
+          try {
+            const func = makeFunc(
+              inner,
+              `${item.name}#${member.name}`,
+              `${item.name}#${member.name}`,
+              member,
+            );
+            if (func) members[camelCase(member.name)] = asFunction(func);
+          } finally {
+            ffi().wasmtime_component_export_index_delete(inner);
+          }
+        }
+        out[item.name] = Object.freeze(members);
+      } finally {
+        ffi().wasmtime_component_export_index_delete(index);
+      }
+    }
+    return Object.freeze(out);
+  }
+
+  /** The store this instance lives in. */
+  get store(): Store {
+    return this.#store;
+  }
+
+  /**
+   * The exported function `name` (its WIT name), inside the exported interface `iface` if
+   * given; undefined if there is none.
+   */
+  getFunc(name: string, iface?: string): ComponentFunc | undefined {
+    return this.#funcs.get(iface === undefined ? name : `${iface}#${name}`);
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The component linker: JS host functions for a component's imports (at the root or inside
+ * any interface), and instantiation into a store.
+ *
+ * Host functions are defined without a static type (Wasmtime's `func_new`): the type comes
+ * with each call. Its marshalling is compiled once per type, found without reading the type
+ * again when the function serves one component type (the usual case), and read per call
+ * otherwise.
+ *
+ * @module
+ */
+import { ComponentError, WasmtimeError } from "../errors.ts";
+import { check, failure, hostErrorPointer, takeError } from "../core/failure.ts";
+import { hostTrampoline, measureJsStackFloor } from "../core/host.ts";
+import { HOST_OWNER, registerHost } from "../core/registry.ts";
+import { revalidateAllViews } from "../core/store.ts";
+import { contextOf, type Store } from "../core/store.ts";
+import type { Engine } from "../core/engine.ts";
+import { enterGuest } from "../core/call.ts";
+import { COMPONENT_HOST_CALLBACK, type ComponentHostCallbackHandle, ffi } from "../ffi/symbols.ts";
+import { Handle } from "../ffi/handle.ts";
+import { OutCell, utf8 } from "../ffi/raw.ts";
+import { copyNative, pointerAddress, releaseArena, takeArena } from "../ffi/component_raw.ts";
+import { COMPONENT_INSTANCE_SIZE, COMPONENT_VAL_SIZE as VAL } from "../ffi/layout.ts";
+import { type Component, componentPointer } from "./component.ts";
+import { type ComponentItem, readFuncType, witFunc } from "./types.ts";
+import { type Marshal, marshalOf, valueError } from "./func.ts";
+import { type ComponentInstance, instanceFromStruct } from "./instance.ts";
+
+/**
+ * A JS host function for a component import: one JS value per parameter (see the README's
+ * value table), returning the result. For a `result<T, E>` import, return T, or throw a
+ * {@linkcode ComponentError} to return `err(payload)`; any other exception traps the guest
+ * and is rethrown to the caller of the component function.
+ *
+ * @example
+ * ```ts
+ * import type { ComponentHostFunction } from "@wasmtime-deno/wasmtime";
+ * const log: ComponentHostFunction = (message: string) => console.log(message);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type ComponentHostFunction = (...args: any[]) => unknown;
+
+interface HostDef {
+  name: string;
+  fn: ComponentHostFunction;
+  /** Marshalling by WIT-like type text. */
+  marshals: Map<string, Marshal>;
+  /** The only marshalling, while the function serves a single type. */
+  only: Marshal | undefined;
+}
+
+/** The `wasmtime_component_linker_instance_t **` out-parameter of add_instance. */
+const instanceOut = new OutCell();
+
+function keyOf(path: readonly string[], name: string): string {
+  return [...path, name].join("\u0000");
+}
+
+/**
+ * Links a component's imports to JS host functions and instantiates it. A linker belongs to
+ * one engine and can instantiate any number of components into stores of that engine.
+ *
+ * @example
+ * ```ts
+ * import { Component, ComponentLinker, Engine, Store } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine();
+ * using component = new Component(engine, `(component
+ *   (import "double" (func $double (param "x" u32) (result u32)))
+ *   (core func $d (canon lower (func $double)))
+ *   (core module $m (import "" "d" (func $d (param i32) (result i32)))
+ *     (func (export "f") (param i32) (result i32) local.get 0 call $d call $d))
+ *   (core instance $i (instantiate $m (with "" (instance (export "d" (func $d))))))
+ *   (func (export "quadruple") (param "x" u32) (result u32) (canon lift (core func $i "f"))))`);
+ * using linker = new ComponentLinker(engine);
+ * linker.defineFunc("", "double", (x: number) => x * 2);
+ * using store = new Store(engine);
+ * const instance = linker.instantiate(store, component);
+ * console.log(instance.exports.quadruple(5)); // 20
+ * ```
+ */
+export class ComponentLinker {
+  readonly #handle: Handle;
+  readonly #engine: Engine;
+  readonly #hosts = new Map<string, HostDef>();
+
+  /** Creates an empty linker for `engine`. */
+  constructor(engine: Engine) {
+    this.#engine = engine;
+    this.#handle = new Handle(
+      this,
+      "ComponentLinker",
+      ffi().wasmtime_component_linker_new(engine.pointer("new ComponentLinker")),
+      (p) => ffi().wasmtime_component_linker_delete(p),
+    );
+  }
+
+  /** The engine this linker belongs to. */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  /** Whether later definitions may replace earlier ones of the same name (default false). */
+  allowShadowing(allow: boolean): void {
+    ffi().wasmtime_component_linker_allow_shadowing(
+      this.#handle.pointer("allowShadowing"),
+      allow === true,
+    );
+  }
+
+  /**
+   * Defines the import `name` inside the interface `path` (`"local:hello/host"`; `""` for a
+   * root-level import; an array for instances nested in instances) as the JS function `fn`.
+   * Its type comes from the component that imports it. Throws a {@linkcode WasmtimeError} if
+   * the name is already defined (see {@linkcode allowShadowing}).
+   */
+  defineFunc(path: string | readonly string[], name: string, fn: ComponentHostFunction): void {
+    const segments = typeof path === "string" ? (path === "" ? [] : [path]) : [...path];
+    if (segments.some((s) => typeof s !== "string" || s === "") || typeof name !== "string") {
+      throw new WasmtimeError(
+        'ComponentLinker.defineFunc(path, name, fn): path must be an interface name, "" or an ' +
+          "array of names, and name a string",
+      );
+    }
+    if (typeof fn !== "function") {
+      throw new WasmtimeError("ComponentLinker.defineFunc(path, name, fn): fn must be a function");
+    }
+    measureJsStackFloor();
+    const display = segments.length === 0 ? name : `${segments.join("/")}#${name}`;
+    const def: HostDef = { name: display, fn, marshals: new Map(), only: undefined };
+    const callback: ComponentHostCallbackHandle = new Deno.UnsafeCallback(
+      COMPONENT_HOST_CALLBACK,
+      (_env, _context, type, args, nargs, results, nresults) => {
+        try {
+          hostCall(def, type!, args, Number(nargs), results, Number(nresults));
+          return null;
+        } catch (error) {
+          return hostErrorPointer(error, display);
+        }
+      },
+    );
+    // Wasmtime frees the env (queueing its id) once no linker or store can call the function;
+    // only then is the callback closed.
+    const id = registerHost({ close: () => callback.close() });
+    const scratch = new Uint8Array(16);
+    const env = ffi().wasmtime_deno_host_env_new(null, scratch, 0n, HOST_OWNER, id)!;
+    const { finalizer } = hostTrampoline();
+    const chain: Deno.PointerObject[] = [
+      ffi().wasmtime_component_linker_root(this.#handle.pointer("defineFunc"))!,
+    ];
+    try {
+      for (const segment of segments) {
+        const bytes = utf8(segment);
+        check(
+          ffi().wasmtime_component_linker_instance_add_instance(
+            chain[chain.length - 1],
+            bytes,
+            BigInt(bytes.length),
+            instanceOut.cleared(),
+          ),
+          `ComponentLinker.defineFunc: cannot define the instance ${segment}`,
+        );
+        chain.push(instanceOut.takePointer()!);
+      }
+      const bytes = utf8(name);
+      const error = ffi().wasmtime_component_linker_instance_add_func(
+        chain[chain.length - 1],
+        bytes,
+        BigInt(bytes.length),
+        callback.pointer,
+        env,
+        finalizer,
+      );
+      if (error !== null) throw takeError(error, `ComponentLinker.defineFunc(${display})`);
+    } finally {
+      // Each linker instance borrows its parent: free the innermost first.
+      for (let i = chain.length - 1; i >= 0; i--) {
+        ffi().wasmtime_component_linker_instance_delete(chain[i]);
+      }
+    }
+    this.#hosts.set(keyOf(segments, name), def);
+    void scratch;
+  }
+
+  /** Defines every import of `component` that is not defined yet as a function that traps. */
+  defineUnknownImportsAsTraps(component: Component): void {
+    check(
+      ffi().wasmtime_component_linker_define_unknown_imports_as_traps(
+        this.#handle.pointer("defineUnknownImportsAsTraps"),
+        componentPointer(component, "defineUnknownImportsAsTraps"),
+      ),
+      "ComponentLinker.defineUnknownImportsAsTraps",
+    );
+  }
+
+  /**
+   * Instantiates `component` into `store`. Throws a {@linkcode WasmtimeError} naming a
+   * missing import, or a `Trap` if the component's start traps.
+   */
+  instantiate(store: Store, component: Component): ComponentInstance {
+    if (store.engine !== this.#engine || component.engine !== this.#engine) {
+      throw new WasmtimeError(
+        "ComponentLinker.instantiate: the store, the component and the linker must belong to " +
+          "the same Engine",
+      );
+    }
+    const guardStack = this.#prepareHosts(component.imports, []);
+    const context = contextOf(store, "instantiate");
+    const struct = new Uint8Array(COMPONENT_INSTANCE_SIZE);
+    const linker = this.#handle.pointer("instantiate");
+    const native = componentPointer(component, "instantiate");
+    const error = enterGuest(
+      store,
+      () => ffi().wasmtime_component_linker_instantiate(linker, context, native, struct),
+    );
+    if (error !== null) throw failure(error, null, "cannot instantiate the component");
+    return instanceFromStruct(store, struct, component, guardStack);
+  }
+
+  /** Registers the types `imports` expect of this linker's host functions; true if any. */
+  #prepareHosts(imports: readonly ComponentItem[], path: string[]): boolean {
+    let any = false;
+    for (const item of imports) {
+      if (item.kind === "instance") {
+        any = this.#prepareHosts(item.exports, [...path, item.name]) || any;
+      } else if (item.kind === "func") {
+        const def = this.#hosts.get(keyOf(path, item.name));
+        if (def === undefined) continue;
+        any = true;
+        const key = witFunc(item.type);
+        if (!def.marshals.has(key)) def.marshals.set(key, marshalOf(item.type));
+        def.only = def.marshals.size === 1 ? def.marshals.get(key) : undefined;
+      }
+    }
+    return any;
+  }
+
+  /** True once disposed. */
+  get disposed(): boolean {
+    return this.#handle.disposed;
+  }
+
+  /** Frees the linker; instances made with it keep working. Idempotent. */
+  [Symbol.dispose](): void {
+    this.#handle.dispose();
+  }
+}
+
+/** Runs one host call: arguments lifted, `fn` called, the result lowered and handed over. */
+function hostCall(
+  def: HostDef,
+  type: Deno.PointerObject,
+  args: Deno.PointerValue,
+  nargs: number,
+  results: Deno.PointerValue,
+  nresults: number,
+): void {
+  let marshal = def.only;
+  if (marshal === undefined || marshal.paramLifts.length !== nargs) {
+    const read = readFuncType(type);
+    const key = witFunc(read);
+    marshal = def.marshals.get(key);
+    if (marshal === undefined) def.marshals.set(key, marshal = marshalOf(read));
+  }
+  if (marshal.paramLifts.length !== nargs || (marshal.resultLower ? 1 : 0) !== nresults) {
+    throw new WasmtimeError(`host function ${def.name}: Wasmtime passed an unexpected arity`);
+  }
+  const values: unknown[] = new Array(nargs);
+  if (nargs > 0) {
+    const view = new DataView(copyNative(pointerAddress(args), nargs * VAL).buffer);
+    for (let i = 0; i < nargs; i++) values[i] = marshal.paramLifts[i](view, i * VAL);
+  }
+  revalidateAllViews();
+  let result: unknown;
+  try {
+    result = def.fn(...values);
+    if (result instanceof Promise) {
+      result.catch(() => {});
+      throw new WasmtimeError(
+        `host function ${def.name} returned a Promise; component host functions must be ` +
+          "synchronous",
+      );
+    }
+    if (marshal.unwrapResult) result = { tag: "ok", val: result };
+  } catch (error) {
+    if (!(marshal.unwrapResult && error instanceof ComponentError)) throw error;
+    result = { tag: "err", val: error.payload };
+  }
+  const lower = marshal.resultLower;
+  if (lower === undefined) return;
+  const arena = takeArena();
+  try {
+    const at = arena.alloc(VAL);
+    try {
+      lower(result, arena, arena.firstView, at);
+    } catch (error) {
+      throw valueError(def.name, "result", error);
+    }
+    // Wasmtime frees the results with its own allocator: hand it a deep copy it allocated.
+    ffi().wasmtime_component_val_clone(arena.firstPointer(at), results);
+  } finally {
+    releaseArena(arena);
+  }
+}
