@@ -9,7 +9,7 @@ import { WasmtimeError } from "../errors.ts";
 import { check, takeError } from "../core/failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
-import type { Engine } from "../core/engine.ts";
+import { type Engine, enginePointer } from "../core/engine.ts";
 import { moduleBytes } from "../core/wat.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { type ComponentItem, readComponentType, witItems } from "./types.ts";
@@ -61,7 +61,7 @@ export class Component {
       this.#engine = engine;
       const bytes = moduleBytes(source, "new Component");
       const error = ffi().wasmtime_component_new(
-        engine.pointer("new Component"),
+        enginePointer(engine, "new Component"),
         bytes as Uint8Array<ArrayBuffer>,
         BigInt(bytes.length),
         componentOut.bytes,
@@ -97,7 +97,7 @@ export class Component {
       throw new WasmtimeError("Component.deserialize(engine, bytes): bytes must be a Uint8Array");
     }
     const error = ffi().wasmtime_component_deserialize(
-      engine.pointer("Component.deserialize"),
+      enginePointer(engine, "Component.deserialize"),
       bytes as Uint8Array<ArrayBuffer>,
       BigInt(bytes.length),
       componentOut.bytes,
@@ -115,7 +115,7 @@ export class Component {
     if (this.#types === undefined) {
       const ty = ffi().wasmtime_component_type(this.#handle.pointer("imports"))!;
       try {
-        this.#types = readComponentType(ty, this.#engine.pointer("Component.imports"));
+        this.#types = readComponentType(ty, enginePointer(this.#engine, "Component.imports"));
       } finally {
         ffi().wasmtime_component_type_delete(ty);
       }

@@ -15,7 +15,7 @@ import { hostTrampoline, measureJsStackFloor } from "../core/host.ts";
 import { HOST_OWNER, registerHost } from "../core/registry.ts";
 import { revalidateAllViews } from "../core/store.ts";
 import { contextOf, type Store } from "../core/store.ts";
-import type { Engine } from "../core/engine.ts";
+import { type Engine, enginePointer } from "../core/engine.ts";
 import { enterGuest } from "../core/call.ts";
 import { COMPONENT_HOST_CALLBACK, type ComponentHostCallbackHandle, ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
@@ -91,7 +91,7 @@ export class ComponentLinker {
     this.#handle = new Handle(
       this,
       "ComponentLinker",
-      ffi().wasmtime_component_linker_new(engine.pointer("new ComponentLinker")),
+      ffi().wasmtime_component_linker_new(enginePointer(engine, "new ComponentLinker")),
       (p) => ffi().wasmtime_component_linker_delete(p),
     );
   }
