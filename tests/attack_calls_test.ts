@@ -677,3 +677,38 @@ console.log(component_, outcome(() => core.exports.run()), JSON.stringify(report
   assertClean(result);
   assert.equal(result.stdout.trim(), "rethrown rethrown []");
 });
+
+Deno.test("C1: a Linker refuses stores and modules of another engine in every definition", async () => {
+  // defineModule with another engine's store and defineUnknownImportsAsTraps with another
+  // engine's module made Wasmtime abort the process; define and defineInstance accepted such a
+  // store and failed only later.
+  const result = await runIsolated(`
+const a = new Engine(), b = new Engine();
+const storeB = new Store(b);
+const f = new Func(storeB, new FuncType([], []), () => {});
+const instanceB = new Instance(storeB, new Module(b, '(module (func (export "x")))'), []);
+const attempts = {
+  defineModuleStore: () => new Linker(a).defineModule(storeB, "x", new Module(a, "(module)")),
+  defineModuleModule: () => new Linker(a).defineModule(new Store(a), "x", new Module(b, "(module)")),
+  unknownImportsAsTraps: () =>
+    new Linker(a).defineUnknownImportsAsTraps(new Module(b, '(module (import "a" "b" (func)))')),
+  define: () => new Linker(a).define(storeB, "m", "f", f),
+  defineInstance: () => new Linker(a).defineInstance(storeB, "x", instanceB),
+};
+for (const [name, attempt] of Object.entries(attempts)) {
+  try { attempt(); console.log(name, "accepted"); }
+  catch (e) { console.log(name, e.constructor.name, /another Engine/.test(e.message)); }
+}`);
+  assertClean(result);
+  assert.equal(
+    result.stdout,
+    [
+      "defineModuleStore WasmtimeError true",
+      "defineModuleModule WasmtimeError true",
+      "unknownImportsAsTraps WasmtimeError true",
+      "define WasmtimeError true",
+      "defineInstance WasmtimeError true",
+      "",
+    ].join("\n"),
+  );
+});
