@@ -644,3 +644,71 @@ Deno.test("typed() functions throw on a wrong number of arguments", () => {
   assert.throws(() => ref(1, 2), /expected 1 argument/);
   assert.equal(none(), 1);
 });
+
+Deno.test("D1: a host error too long to describe is rethrown, never taken as success", async () => {
+  // "host function X threw: " + a message at V8's string limit threw inside the catch; a
+  // component host call then returned null, which Wasmtime takes as success: the guest went on
+  // with its placeholder result (false). Core host calls trapped but lost the user's error.
+  const result = await runIsolated(`
+const big = "x".repeat(2 ** 29 - 24);
+const reports = [];
+const component = new MOD.Component(new Engine(), \`(component
+  (import "allowed" (func $a (result bool)))
+  (import "report" (func $r (param "v" bool)))
+  (core func $t (canon lower (func $a)))
+  (core func $rr (canon lower (func $r)))
+  (core module $m (import "" "t" (func $t (result i32))) (import "" "r" (func $r (param i32)))
+    (func (export "run") (call $r (call $t))))
+  (core instance $i (instantiate $m (with "" (instance (export "t" (func $t)) (export "r" (func $rr))))))
+  (func (export "run") (canon lift (core func $i "run"))))\`);
+const linker = new MOD.ComponentLinker(component.engine);
+linker.defineFunc("", "allowed", () => { throw new Error(big); });
+linker.defineFunc("", "report", (v) => { reports.push(v); });
+const outcome = (run) => {
+  try { run(); return "returned"; } catch (e) { return e.message === big ? "rethrown" : String(e); }
+};
+const component_ = outcome(() => linker.instantiate(new Store(component.engine), component).exports.run());
+const engine = new Engine();
+const store = new Store(engine);
+const core = new Instance(store, new Module(engine, \`(module (import "" "t" (func (result i32)))
+  (import "" "r" (func (param i32))) (func (export "run") (call 1 (call 0))))\`),
+  { "": { t: () => { throw new Error(big); }, r: (v) => { reports.push(v); } } });
+console.log(component_, outcome(() => core.exports.run()), JSON.stringify(reports));`);
+  assertClean(result);
+  assert.equal(result.stdout.trim(), "rethrown rethrown []");
+});
+
+Deno.test("C1: a Linker refuses stores and modules of another engine in every definition", async () => {
+  // defineModule with another engine's store and defineUnknownImportsAsTraps with another
+  // engine's module made Wasmtime abort the process; define and defineInstance accepted such a
+  // store and failed only later.
+  const result = await runIsolated(`
+const a = new Engine(), b = new Engine();
+const storeB = new Store(b);
+const f = new Func(storeB, new FuncType([], []), () => {});
+const instanceB = new Instance(storeB, new Module(b, '(module (func (export "x")))'), []);
+const attempts = {
+  defineModuleStore: () => new Linker(a).defineModule(storeB, "x", new Module(a, "(module)")),
+  defineModuleModule: () => new Linker(a).defineModule(new Store(a), "x", new Module(b, "(module)")),
+  unknownImportsAsTraps: () =>
+    new Linker(a).defineUnknownImportsAsTraps(new Module(b, '(module (import "a" "b" (func)))')),
+  define: () => new Linker(a).define(storeB, "m", "f", f),
+  defineInstance: () => new Linker(a).defineInstance(storeB, "x", instanceB),
+};
+for (const [name, attempt] of Object.entries(attempts)) {
+  try { attempt(); console.log(name, "accepted"); }
+  catch (e) { console.log(name, e.constructor.name, /another Engine/.test(e.message)); }
+}`);
+  assertClean(result);
+  assert.equal(
+    result.stdout,
+    [
+      "defineModuleStore WasmtimeError true",
+      "defineModuleModule WasmtimeError true",
+      "unknownImportsAsTraps WasmtimeError true",
+      "define WasmtimeError true",
+      "defineInstance WasmtimeError true",
+      "",
+    ].join("\n"),
+  );
+});

@@ -513,3 +513,40 @@ Deno.test("a timed-out runWasi reports what the guest printed", async () => {
     assert.ok(performance.now() - started < 5000, "did not hang");
   }
 });
+
+Deno.test("byte inputs whose length lies are read only as far as their real bytes", async () => {
+  // Native code gets a view's real start but took the length JS reads: an own `length` or a
+  // subclass getter made Wasmtime read 256 MiB past an 8-byte buffer (SIGSEGV).
+  const result = await runIsolated(`
+const { Component } = await import(MOD);
+const { WasiConfig } = await import(WASI);
+const engine = new Engine();
+const lying = (bytes) => {
+  const view = new Uint8Array(bytes);
+  Object.defineProperty(view, "length", { value: 1 << 28 });
+  Object.defineProperty(view, "byteLength", { value: 1 << 28 });
+  return view;
+};
+class Longer extends Uint8Array { get length() { return 1 << 28; } }
+const header = [0, 97, 115, 109, 1, 0, 0, 0];
+const out = [];
+const attempt = async (name, run) => {
+  try { await run(); out.push(name + " ok"); } catch (e) { out.push(name + " " + e.constructor.name); }
+};
+await attempt("new", () => new Module(engine, lying(header)));
+await attempt("subclass", () => new Module(engine, new Longer(header)));
+await attempt("compile", () => Module.compile(engine, lying(header)));
+await attempt("validate", () => Module.validate(engine, lying(header)));
+await attempt("precompile", () => engine.precompile(lying(header)));
+await attempt("deserialize", () => Module.deserialize(engine, lying(header)));
+await attempt("component", () => Component.deserialize(engine, lying(header)));
+await attempt("stdin", () => new Store(engine, { wasi: new WasiConfig().stdin(lying(header)) }));
+await attempt("fake", () => new Module(engine, Object.create(Uint8Array.prototype)));
+console.log(out.join(", "));
+`);
+  assertClean(
+    result,
+    "new ok, subclass ok, compile ok, validate ok, precompile ok, deserialize WasmtimeError, " +
+      "component WasmtimeError, stdin ok, fake WasmtimeError\n",
+  );
+});

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { newVec, OutCell, takeByteVec } from "../ffi/raw.ts";
+import { newVec, OutCell, plainBytes, takeByteVec } from "../ffi/raw.ts";
 import { WasmtimeError } from "../errors.ts";
 import { check, takeError } from "../core/failure.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -92,8 +92,9 @@ export class Component {
    * using copy = Component.deserialize(engine, original.serialize());
    * ```
    */
-  static deserialize(engine: Engine, bytes: Uint8Array): Component {
-    if (!(bytes instanceof Uint8Array)) {
+  static deserialize(engine: Engine, source: Uint8Array): Component {
+    const bytes = source instanceof Uint8Array ? plainBytes(source) : undefined;
+    if (bytes === undefined) {
       throw new WasmtimeError("Component.deserialize(engine, bytes): bytes must be a Uint8Array");
     }
     const error = ffi().wasmtime_component_deserialize(

@@ -176,10 +176,21 @@ export function failure(
  * `message` getter or `toString` throws, and a failure path must not fail in turn.
  */
 export function describe(value: unknown): string {
+  const text = describeUncapped(value);
+  // The text goes into a longer message: one near V8's string limit would make that
+  // concatenation throw on the failure path (a component guest then continued as if the host
+  // call had succeeded). The value itself is rethrown whole.
+  return text.length > DESCRIBE_LIMIT ? `${text.slice(0, DESCRIBE_LIMIT)}…` : text;
+}
+
+/** Characters of a described value kept in native error messages. */
+const DESCRIBE_LIMIT = 16 << 10;
+
+function describeUncapped(value: unknown): string {
   try {
     if (value instanceof Error) {
       const message = value.message;
-      return typeof message === "string" ? message : describe(message);
+      return typeof message === "string" ? message : describeUncapped(message);
     }
     if (typeof value === "string") return value;
     if (typeof value === "symbol") return value.toString();

@@ -135,6 +135,20 @@ export class Linker {
     this.#storeBound.get(module)?.fields.delete(field);
   }
 
+  /**
+   * Throws unless `owner` (a store or a module) belongs to this linker's engine: Wasmtime
+   * aborts the process for a store of another engine in `defineModule` and a module of another
+   * engine in `defineUnknownImportsAsTraps`.
+   */
+  #checkEngine(owner: Store | Module, what: "store" | "module", action: string): void {
+    if (owner.engine !== this.#engine) {
+      throw new WasmtimeError(
+        `Linker.${action}: the ${what} belongs to another Engine than this linker; use a ${what} ` +
+          "made with linker.engine",
+      );
+    }
+  }
+
   /** Throws unless `store` may take the definitions `module.<fields>` of this linker. */
   #checkStore(store: Store, action: string, module: string, fields: readonly string[]): void {
     if (store.engine !== this.#engine) {
@@ -248,6 +262,7 @@ export class Linker {
   /** Defines `module.name` as an existing extern of `store`. */
   define(store: Store, module: string, field: string, item: Extern): this {
     const context = contextOf(store, "Linker.define");
+    this.#checkEngine(store, "store", "define");
     const moduleBytes = name(module, "module name");
     const fieldBytes = name(field, "field name");
     const struct = externToStruct(item, store, `Linker.define(${module}.${field})`);
@@ -270,6 +285,7 @@ export class Linker {
   /** Defines every export of `instance` under the module name `module`. */
   defineInstance(store: Store, module: string, instance: Instance): this {
     const context = contextOf(store, "Linker.defineInstance");
+    this.#checkEngine(store, "store", "defineInstance");
     if (!(instance instanceof Instance) || instance.store !== store) {
       throw new WasmtimeError(
         "Linker.defineInstance: expected an Instance of the given store",
@@ -296,6 +312,8 @@ export class Linker {
    */
   defineModule(store: Store, moduleName: string, module: Module): this {
     const context = contextOf(store, "Linker.defineModule");
+    this.#checkEngine(store, "store", "defineModule");
+    this.#checkEngine(module, "module", "defineModule");
     this.#prepareStore(store, "defineModule");
     assertWasiReady(store, module, "Linker.defineModule");
     const nameBytes = name(moduleName, "module name");
@@ -325,6 +343,7 @@ export class Linker {
 
   /** Defines every still-unresolved import of `module` as a function that traps when called. */
   defineUnknownImportsAsTraps(module: Module): this {
+    this.#checkEngine(module, "module", "defineUnknownImportsAsTraps");
     check(
       ffi().wasmtime_linker_define_unknown_imports_as_traps(
         this.#pointer("defineUnknownImportsAsTraps"),

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { newVec, OutCell, takeByteVec } from "../ffi/raw.ts";
+import { newVec, OutCell, plainBytes, takeByteVec } from "../ffi/raw.ts";
 import { WasmtimeError } from "../errors.ts";
 import { readChecked } from "../permissions.ts";
 import { loadCached, loadCachedAsync } from "./module_cache.ts";
@@ -178,8 +178,9 @@ export class Module {
    * using module = Module.deserialize(engine, compiled);
    * ```
    */
-  static deserialize(engine: Engine, bytes: Uint8Array): Module {
-    if (!(bytes instanceof Uint8Array)) {
+  static deserialize(engine: Engine, source: Uint8Array): Module {
+    const bytes = source instanceof Uint8Array ? plainBytes(source) : undefined;
+    if (bytes === undefined) {
       throw new WasmtimeError("Module.deserialize(engine, bytes): bytes must be a Uint8Array");
     }
     const error = ffi().wasmtime_module_deserialize(

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { newVec, takeByteVec, utf8 } from "../ffi/raw.ts";
+import { newVec, plainBytes, takeByteVec, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../errors.ts";
 import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -27,10 +27,14 @@ export function wat2wasm(wat: string): Uint8Array<ArrayBuffer> {
   return takeByteVec(out);
 }
 
-/** Bytes of a module given as WAT text or binary. */
+/** Bytes of a module given as WAT text or binary (a plain view: its `length` is the real one). */
 export function moduleBytes(source: string | Uint8Array | ArrayBuffer, what: string): Uint8Array {
   if (typeof source === "string") return wat2wasm(source);
-  if (source instanceof Uint8Array) return source;
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  const bytes = source instanceof Uint8Array
+    ? plainBytes(source)
+    : source instanceof ArrayBuffer
+    ? plainBytes(new Uint8Array(source))
+    : undefined;
+  if (bytes !== undefined) return bytes;
   throw new WasmtimeError(`${what}: expected WAT text (string) or wasm bytes (Uint8Array)`);
 }

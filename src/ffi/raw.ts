@@ -23,6 +23,39 @@ export function cString(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(`${text}\0`);
 }
 
+// A typed array's `length` and `byteLength` can be an own property or a subclass getter, while
+// Deno hands native code the real start of its bytes: a view claiming 256 MiB over 8 bytes made
+// Wasmtime read past the buffer (SIGSEGV). The intrinsic getters read what the view really is.
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+const intrinsic = (name: string) =>
+  Object.getOwnPropertyDescriptor(typedArrayPrototype, name)!.get! as (this: unknown) => unknown;
+const bufferOf = intrinsic("buffer");
+const byteOffsetOf = intrinsic("byteOffset");
+const byteLengthOf = intrinsic("byteLength");
+
+/**
+ * The bytes of `view` as a plain `Uint8Array` whose `length` is the real one, for handing a
+ * caller's bytes and their length to native code; bytes in shared memory are copied (another
+ * thread could change them while native code reads them). Undefined when `view` is not really
+ * a typed array (an object that only inherits from `Uint8Array.prototype`).
+ */
+export function plainBytes(view: Uint8Array): Uint8Array<ArrayBuffer> | undefined {
+  let buffer: ArrayBufferLike, offset: number, length: number;
+  try {
+    buffer = bufferOf.call(view) as ArrayBufferLike;
+    offset = byteOffsetOf.call(view) as number;
+    length = byteLengthOf.call(view) as number;
+  } catch {
+    return undefined;
+  }
+  // A detached buffer has length 0 and cannot be viewed again.
+  if (length === 0) return new Uint8Array(0);
+  if (buffer instanceof SharedArrayBuffer) {
+    return new Uint8Array(buffer, offset, length).slice() as Uint8Array<ArrayBuffer>;
+  }
+  return new Uint8Array(buffer as ArrayBuffer, offset, length);
+}
+
 /** Decodes UTF-8 bytes. */
 export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);

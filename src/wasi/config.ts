@@ -5,7 +5,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { cString, pointerArray, utf8 } from "../ffi/raw.ts";
+import { cString, plainBytes, pointerArray, utf8 } from "../ffi/raw.ts";
 import { WasmtimeError } from "../errors.ts";
 import { realTarget, requirePermission } from "../permissions.ts";
 import { ffi } from "../ffi/symbols.ts";
@@ -372,7 +372,10 @@ export class WasiConfig {
     if (stdin === "inherit") {
       ffi().wasi_config_inherit_stdin(config);
     } else if (typeof stdin === "string" || stdin instanceof Uint8Array) {
-      const bytes = typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin;
+      const bytes = typeof stdin === "string" ? new TextEncoder().encode(stdin) : plainBytes(stdin);
+      if (bytes === undefined) {
+        throw new WasmtimeError("WasiConfig.stdin: bytes must be a Uint8Array");
+      }
       const vec = new Uint8Array(VEC_SIZE);
       ffi().wasm_byte_vec_new(vec, BigInt(bytes.length), bytes as Uint8Array<ArrayBuffer>);
       ffi().wasi_config_set_stdin_bytes(config, vec);
