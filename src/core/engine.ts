@@ -150,7 +150,10 @@ export interface EngineOptions {
    * regalloc_algorithm: "single_pass" }`; `false` sets `"false"`). Unknown names or values make
    * `new Engine` throw; an ISA feature this host lacks (`has_*: true`) makes compiling or loading
    * code for this host throw (Wasmtime checks before it compiles). These change the machine
-   * code Wasmtime emits; set only settings whose effect you know.
+   * code Wasmtime emits; set only settings whose effect you know. Some weaken the sandbox
+   * against untrusted guests: `enable_heap_access_spectre_mitigation: false` and
+   * `enable_table_access_spectre_mitigation: false` remove the Spectre guards on memory and
+   * table bounds checks (accepted, since the host chooses them, but never for untrusted code).
    */
   craneliftFlags?: Record<string, string | boolean>;
   /**
