@@ -492,7 +492,7 @@ function makeTyped(
   );
   const read = numericReader(results[0], frame.buffer, FRAME_VALUES);
   const fast = (): unknown => {
-    if (!enterGuest(store, invoke)) frameFailure(frameWords, label);
+    if (!enterGuest(store, invoke)) frameFailure(store, frameWords, label);
     return read();
   };
   // The arguments are already checked and in the frame: read them back for Func.call.
