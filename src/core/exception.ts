@@ -9,7 +9,7 @@ import { ffi } from "../ffi/symbols.ts";
 import { EXNREF_SIZE, TAG_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { check } from "./failure.ts";
-import { ExnRef, exnrefBytes, exnrefValue } from "./gc.ts";
+import { type ExnRef, exnrefBytes, exnrefValue } from "./gc.ts";
 import { type Store, storeFromContext } from "./store.ts";
 import { Tag, tagFromStruct, tagStruct } from "./tag.ts";
 import { unrootVal, writeVal } from "./values.ts";

@@ -15,7 +15,7 @@ import { WasmtimeError } from "../errors.ts";
 import { disposedError } from "../ffi/handle.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { OutCell } from "../ffi/raw.ts";
-import { ANYREF_SIZE, EXNREF_SIZE, VAL_SIZE } from "../ffi/layout.ts";
+import { ANYREF_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { check } from "./failure.ts";
 import { contextOf, type Store } from "./store.ts";

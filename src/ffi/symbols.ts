@@ -701,6 +701,8 @@ export const symbols = {
   // wasmtime_error_t *wasmtime_exnref_tag(wasmtime_context_t *, const wasmtime_exnref_t *,
   //     wasmtime_tag_t *tag_ret)
   wasmtime_exnref_tag: { parameters: ["pointer", "buffer", "buffer"], result: "pointer" },
+  // bool wasmtime_context_has_exception(wasmtime_context_t *)
+  wasmtime_context_has_exception: { parameters: ["pointer"], result: "bool" },
   // wasm_trap_t *wasmtime_context_set_exception(wasmtime_context_t *, const wasmtime_exnref_t *)
   wasmtime_context_set_exception: { parameters: ["pointer", "buffer"], result: "pointer" },
   // wasm_tagtype_t *wasm_tagtype_new(wasm_functype_t *)  (takes the function type)
