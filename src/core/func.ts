@@ -274,8 +274,8 @@ export class Func {
 
   /** The function's signature. */
   get type(): FuncType {
-    const sig = this.#sig("type");
-    return new FuncType(sig.params, sig.results);
+    // Read from Wasmtime: it may hold concrete reference types, which callers cannot spell.
+    return this.#readType("type");
   }
 
   #checkArity(sig: Signature, count: number, action: string): void {
