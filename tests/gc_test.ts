@@ -11,6 +11,7 @@ import {
   FuncType,
   Global,
   Instance,
+  type JsValueOf,
   Module,
   Store,
   StructRef,
@@ -250,6 +251,12 @@ Deno.test("host functions, globals, tables and typed() take abstract GC referenc
   const same: 0 | 1 | number = eq(5, 5);
   assert.equal(same, 1);
   assert.throws(() => eq({} as number, 5), /expected eqref/);
+  // JsValueOf types every reference kind (checked by deno check).
+  const typedPoint: JsValueOf<"(ref null struct)"> = point;
+  const small: JsValueOf<"(ref i31)"> = 5;
+  // @ts-expect-error a number is not a struct reference
+  const notPoint: JsValueOf<"structref"> = 5;
+  assert.deepEqual([typedPoint === point, small, notPoint], [true, 5, 5]);
   const make = instance.getFunc("make")!;
   assert.throws(() => make.typed([], ["(ref (concrete struct))"]), /concrete types come only/);
   assert.throws(() => new FuncType(["(ref $point)" as "anyref"], []), /not a value type/);

@@ -77,19 +77,17 @@ export type JsValueOf<T extends ValType> = T extends "i32" | "f32" | "f64" ? num
   : T extends "arrayref" ? ArrayRef | null
   : T extends "exnref" ? ExnRef | null
   : T extends "nullref" | "nullfuncref" | "nullexternref" | "nullexnref" ? null
-  : T extends `(ref null ${infer H})` ? HeapValue<H> | null
-  : T extends `(ref ${infer H})` ? HeapValue<H>
-  : unknown;
-
-/** The JS value of a non-null reference to heap type `H` (see {@linkcode JsValueOf}). */
-type HeapValue<H extends string> = H extends "func" | "(concrete func)" ? Func
-  : H extends "extern" ? unknown
-  : H extends "any" | "eq" ? AnyRef | number
-  : H extends "i31" ? number
-  : H extends "struct" | "(concrete struct)" ? StructRef
-  : H extends "array" | "(concrete array)" ? ArrayRef
-  : H extends "exn" | "(concrete exn)" ? ExnRef
-  : H extends "none" | "nofunc" | "noextern" | "noexn" ? never
+  : T extends `(ref null ${infer H})` ? JsValueOf<`(ref ${H})`> | null
+  : T extends `(ref ${infer H})` ? (
+      H extends "func" | "(concrete func)" ? Func
+        : H extends "any" | "eq" ? AnyRef | number
+        : H extends "i31" ? number
+        : H extends "struct" | "(concrete struct)" ? StructRef
+        : H extends "array" | "(concrete array)" ? ArrayRef
+        : H extends "exn" | "(concrete exn)" ? ExnRef
+        : H extends "none" | "nofunc" | "noextern" | "noexn" ? never
+        : unknown
+    )
   : unknown;
 
 /**

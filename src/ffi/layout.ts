@@ -39,7 +39,7 @@ export const TABLE_SIZE = 24;
 /** `sizeof(wasmtime_global_t)` */
 export const GLOBAL_SIZE = 24;
 /** `sizeof(wasmtime_tag_t)` */
-export const TAG_SIZE = 16;
+export const TAG_SIZE = 24;
 /** `sizeof(wasmtime_externref_t)` */
 export const EXTERNREF_SIZE = 24;
 /** `sizeof(wasmtime_anyref_t)`; `wasmtime_eqref_t`, `_structref_t`, `_arrayref_t` alike. */
