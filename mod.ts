@@ -47,6 +47,8 @@ export { Memory } from "./src/core/memory.ts";
 export { Table } from "./src/core/table.ts";
 export { Global } from "./src/core/global.ts";
 export { AnyRef, ArrayRef, ExnRef, ExternalizedRef, StructRef } from "./src/core/gc.ts";
+export { Tag } from "./src/core/tag.ts";
+export { WasmException } from "./src/core/exception.ts";
 export type { Extern } from "./src/core/extern.ts";
 export {
   type ExportType,
@@ -56,6 +58,7 @@ export {
   type ImportType,
   type MemoryType,
   type TableType,
+  type TagType,
   type ValType,
 } from "./src/core/types.ts";
 export {

@@ -5,8 +5,8 @@
  * global, memory (size and bytes) and table (size and null pattern).
  *
  * ```sh
- * deno task fuzz [--time 60] [--seed N] [--count N] [--out tmp/fuzz] [--no-minimize]
- * deno task fuzz --replay tmp/fuzz/divergence-N    # re-runs a written repro
+ * deno task fuzz [--time 60] [--seed N] [--count N] [--out tmp/fuzz] [--no-minimize] [--gc]
+ * deno task fuzz --replay tmp/fuzz/divergence-N [--gc]   # re-runs a written repro
  * ```
  *
  * Module `seed` is generated from smith input bytes drawn from a PRNG seeded with `seed`, and
@@ -21,6 +21,10 @@
  * (so `memory.grow` / `table.grow` succeed or fail alike); NaNs canonicalised by smith; every
  * function instrumented by `--ensure-termination` with a fuel global that this fuzzer exports
  * and refills before each call, so each call ends in both engines.
+ *
+ * `--gc` adds the GC and exception-handling proposals ({@linkcode SMITH_GC_ARGS}), which V8
+ * ships too: GC instructions run inside the compared functions, GC references compare by
+ * nullness (and i31 values), and an exception escaping a call compares as "uncaught exception".
  *
  * @module
  */
@@ -38,6 +42,7 @@ import {
   Trap,
   TrapCode,
   type ValType,
+  WasmException,
 } from "../mod.ts";
 
 /** wasm-tools release the fuzzer (and CI) is pinned to. */
@@ -88,6 +93,16 @@ export const SMITH_ARGS: readonly string[] = [
   "--compact-imports-enabled=false",
   "--custom-descriptors-enabled=false",
 ];
+
+/** {@linkcode SMITH_ARGS} with the GC and exception-handling proposals (`--gc`). */
+export const SMITH_GC_ARGS: readonly string[] = SMITH_ARGS.map((arg) =>
+  arg === "--gc-enabled=false" || arg === "--exceptions-enabled=false"
+    ? arg.replace("=false", "=true")
+    : arg
+);
+
+/** Wasmtime options for modules of {@linkcode SMITH_GC_ARGS}. */
+export const GC_ENGINE: EngineOptions = { gc: true, exceptions: true };
 
 // ---- deterministic randomness ---------------------------------------------------------------
 
@@ -145,8 +160,11 @@ async function wasmTools(args: readonly string[], input: Uint8Array): Promise<De
 }
 
 /** Runs smith on `input`; null when smith cannot make a module of it (its exit code 2). */
-export async function generate(input: Uint8Array): Promise<Uint8Array | null> {
-  const out = await wasmTools(SMITH_ARGS, input);
+export async function generate(
+  input: Uint8Array,
+  smith: readonly string[] = SMITH_ARGS,
+): Promise<Uint8Array | null> {
+  const out = await wasmTools(smith, input);
   if (out.code === 2) return null;
   if (!out.success) {
     throw new Error(`wasm-tools smith failed: ${new TextDecoder().decode(out.stderr)}`);
@@ -299,6 +317,7 @@ export function planCalls(
 
 /** A trap or error reduced to a kind both engines can be compared on. */
 function wasmtimeKind(error: unknown): string {
+  if (error instanceof WasmException) return "uncaught exception";
   if (error instanceof Trap) {
     switch (error.code) {
       case TrapCode.UnreachableCodeReached:
@@ -321,6 +340,12 @@ function wasmtimeKind(error: unknown): string {
         return "null reference";
       case TrapCode.StackOverflow:
         return "stack overflow";
+      case TrapCode.CastFailure:
+        return "cast failure";
+      case TrapCode.ArrayOutOfBounds:
+        return "array out of bounds";
+      case TrapCode.AllocationTooLarge:
+        return "allocation too large";
       default:
         return `trap ${error.codeName ?? error.message}`;
     }
@@ -340,9 +365,16 @@ const V8_KINDS: [RegExp, string][] = [
   [/^function signature mismatch$/, "indirect call type mismatch"],
   [/^null function or function signature mismatch$/, "indirect call to null or mismatch"],
   [/dereferencing a null pointer/, "null reference"],
+  [/^illegal cast$/, "cast failure"],
+  [/^array element access out of bounds$/, "array out of bounds"],
+  [/requested new array is too large/, "allocation too large"],
 ];
 
+/** V8's `WebAssembly.Exception` (not in Deno's lib.dom types). */
+const V8_EXCEPTION = (WebAssembly as unknown as { Exception?: new () => object }).Exception;
+
 function v8Kind(error: unknown): string {
+  if (V8_EXCEPTION !== undefined && error instanceof V8_EXCEPTION) return "uncaught exception";
   if (error instanceof RangeError && /call stack/.test(error.message)) return "stack overflow";
   if (error instanceof WebAssembly.RuntimeError) {
     const message = error.message.replace(/^WebAssembly\.Instance\(\): /, "");
@@ -382,13 +414,16 @@ function show(value: unknown, type: ValType): string {
         ? "func"
         : `? ${typeof value}`;
     case "externref":
+      // An externref wasm made of an internal reference (extern.convert_any) is opaque here
+      // and the internal value itself in V8 (an i31 number, a GC object).
       return value === null
         ? "null"
         : typeof value === "object" && value !== null && "tag" in value
         ? `extern#${(value as { tag: unknown }).tag}`
-        : `? ${String(value)}`;
+        : "internal";
     default:
-      return String(value);
+      // GC references (opaque in V8) compare by nullness; i31 references are numbers in both.
+      return value === null ? "null" : typeof value === "number" ? String(value) : "ref";
   }
 }
 
@@ -407,7 +442,7 @@ export interface ModuleReport {
   /** Calls made in both engines. */
   calls: number;
   instantiated: boolean;
-  /** Set when a stack overflow made the rest of the module incomparable (depths differ). */
+  /** Set when a stack overflow or an allocation limit made the rest incomparable (see isOverflow). */
   stackLimited: boolean;
   /** How the calls ended ("returned" or the trap kind), as counts. */
   outcomes: Record<string, number>;
@@ -492,8 +527,12 @@ function outcome(run: () => unknown, results: readonly ValType[], wasmtime: bool
   }
 }
 
+/**
+ * Whether an engine hit one of its own resource limits, which differ between engines (stack
+ * depth; V8 caps GC array lengths far below Wasmtime's heap): the rest is not comparable.
+ */
 function isOverflow(o: Outcome): boolean {
-  return !o.ok && o.kind === "stack overflow";
+  return !o.ok && (o.kind === "stack overflow" || o.kind === "allocation too large");
 }
 
 function kindOf(o: Outcome): string {
@@ -540,6 +579,10 @@ function compareState(
         return ["table:size", `table ${name}: wasmtime ${t.size}, v8 ${other.length}`];
       }
       const type = t.type.element;
+      // V8's Table.get cannot read exnref elements into JS.
+      if (type === "exnref" || /^\(ref (null )?(exn|noexn|\(concrete exn\))\)$/.test(type)) {
+        continue;
+      }
       for (let i = 0; i < t.size; i++) {
         const a = show(t.get(i), type);
         const b = show(other.get(i), type);
@@ -717,6 +760,7 @@ export interface Finding {
  */
 async function shrinkInput(
   engine: Engine,
+  smith: readonly string[],
   input: Uint8Array,
   seed: number,
   key: string,
@@ -725,7 +769,7 @@ async function shrinkInput(
   let best: { input: Uint8Array; wasm: Uint8Array<ArrayBuffer>; divergence: Divergence } | null =
     null;
   const attempt = async (candidate: Uint8Array): Promise<boolean> => {
-    const wasm = await generate(candidate);
+    const wasm = await generate(candidate, smith);
     if (wasm === null) return false;
     const report = runModule(engine, wasm as Uint8Array<ArrayBuffer>, prng(seed ^ 0x9e3779b9));
     if (report.divergence?.key !== key) return false;
@@ -810,6 +854,8 @@ export interface FuzzOptions {
   shrinkMs?: number;
   /** Options of the Wasmtime engine (default: Wasmtime's defaults). */
   engine?: EngineOptions;
+  /** The smith flags (default {@linkcode SMITH_ARGS}; {@linkcode SMITH_GC_ARGS} for `--gc`). */
+  smith?: readonly string[];
   /** Called with each finding as soon as it is known. */
   onFinding?: (finding: Finding) => void;
 }
@@ -822,7 +868,7 @@ export interface FuzzSummary {
   /** Inputs smith could not turn into a module. */
   rejected: number;
   calls: number;
-  /** Modules cut short by a stack overflow (depths differ: not comparable past it). */
+  /** Modules cut short by a stack overflow or an allocation limit (not comparable past it). */
   stackLimited: number;
   /** How the calls ended ("returned" or the trap kind), as counts. */
   outcomes: Record<string, number>;
@@ -847,11 +893,12 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzSummary> {
   };
   using engine = new Engine(options.engine);
   // Smith runs one module ahead, so its process overlaps with the comparison of the last one.
-  let next = generate(smithInput(options.seed));
+  const smith = options.smith ?? SMITH_ARGS;
+  let next = generate(smithInput(options.seed), smith);
   for (let i = 0; i < count && Date.now() < end; i++) {
     const seed = (options.seed + i) >>> 0;
     const wasm = await next;
-    if (i + 1 < count) next = generate(smithInput((seed + 1) >>> 0));
+    if (i + 1 < count) next = generate(smithInput((seed + 1) >>> 0), smith);
     if (wasm === null) {
       summary.rejected++;
       continue;
@@ -870,6 +917,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzSummary> {
         const input = smithInput(seed);
         const shrunk = await shrinkInput(
           engine,
+          smith,
           input,
           seed,
           report.divergence.key,
@@ -926,9 +974,10 @@ async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
+  const gc = args.includes("--gc");
   const replayDir = flag(args, "--replay");
   if (replayDir !== undefined) {
-    const report = await replay(replayDir);
+    const report = await replay(replayDir, gc ? GC_ENGINE : undefined);
     console.log(
       report.divergence
         ? `fuzz: still diverges: ${report.divergence.key}\n  ${report.divergence.detail}`
@@ -943,7 +992,7 @@ async function main(args: string[]): Promise<number> {
   console.log(
     `fuzz: seeds ${seed}.. for ${
       Number.isFinite(seconds) ? `${seconds} s` : `${count} modules`
-    }, wasm-tools smith ${WASM_TOOLS_VERSION}, repros in ${out}/`,
+    }, wasm-tools smith ${WASM_TOOLS_VERSION}${gc ? " (+ GC, exceptions)" : ""}, repros in ${out}/`,
   );
   const summary = await fuzz({
     seed,
@@ -951,6 +1000,7 @@ async function main(args: string[]): Promise<number> {
     seconds: Number.isFinite(seconds) ? seconds : undefined,
     out,
     minimize: !args.includes("--no-minimize"),
+    ...(gc ? { smith: SMITH_GC_ARGS, engine: GC_ENGINE } : {}),
     onFinding: (f) =>
       console.log(
         `DIVERGENCE seed ${f.seed}: ${f.divergence.key}\n  ${f.divergence.detail}` +
@@ -960,7 +1010,7 @@ async function main(args: string[]): Promise<number> {
   const minutes = summary.elapsedMs / 60_000;
   console.log(
     `fuzz: ${summary.modules} modules (${summary.instantiated} instantiated, ` +
-      `${summary.stackLimited} cut short by stack overflow, ${summary.rejected} inputs ` +
+      `${summary.stackLimited} cut short by stack overflow or allocation limit, ${summary.rejected} inputs ` +
       `rejected by smith), ${summary.calls} calls in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
   );
   const outcomes = Object.entries(summary.outcomes).sort((a, b) => b[1] - a[1]);

@@ -4,7 +4,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { wat2wasm } from "../mod.ts";
-import { exportFuel, fuzz, hasWasmTools, replay, WASM_TOOLS_VERSION } from "../tasks/fuzz.ts";
+import {
+  exportFuel,
+  fuzz,
+  GC_ENGINE,
+  hasWasmTools,
+  replay,
+  SMITH_GC_ARGS,
+  WASM_TOOLS_VERSION,
+} from "../tasks/fuzz.ts";
 
 const tools = await hasWasmTools();
 if (!tools) {
@@ -29,6 +37,31 @@ Deno.test({
     assert.ok(summary.calls > 4000, `only ${summary.calls} calls`);
     assert.ok((summary.outcomes["returned"] ?? 0) > 1000, JSON.stringify(summary.outcomes));
     for (const kind of ["unreachable", "memory out of bounds", "integer overflow"]) {
+      assert.ok((summary.outcomes[kind] ?? 0) > 0, `no call ended in ${kind}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "fixed smith seeds with GC and exceptions behave the same in the binding and in V8",
+  ignore: !tools,
+  async fn() {
+    const summary = await fuzz({
+      seed: 1,
+      count: 300,
+      seconds: 120,
+      minimize: false,
+      smith: SMITH_GC_ARGS,
+      engine: GC_ENGINE,
+    });
+    assert.deepEqual(
+      summary.findings.map((f) => `seed ${f.seed}: ${f.divergence.detail}`),
+      [],
+    );
+    assert.equal(summary.modules + summary.rejected, 300, "the time bound cut the slice short");
+    assert.ok(summary.instantiated > 200, `only ${summary.instantiated} instantiated`);
+    // Exceptions escape calls and GC casts fail in both engines alike.
+    for (const kind of ["uncaught exception", "cast failure", "null reference"]) {
       assert.ok((summary.outcomes[kind] ?? 0) > 0, `no call ended in ${kind}`);
     }
   },

@@ -7,13 +7,29 @@ import {
   Engine,
   ExnRef,
   ExternalizedRef,
+  Func,
+  FuncType,
+  Global,
   Instance,
+  type JsValueOf,
   Module,
   Store,
   StructRef,
+  Table,
   Trap,
+  WasmException,
   WasmtimeError,
 } from "../mod.ts";
+
+/** What `fn` throws (fails the test if it returns). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}
 
 const GC_WAT = `(module
   (type $point (struct (field $x (mut i32)) (field $y i64)))
@@ -131,7 +147,7 @@ Deno.test("externalized internal references round-trip as ExternalizedRef; host 
   assert.equal(f("externalize").call(inner), host);
 });
 
-Deno.test("an uncaught wasm exception is a Trap, and its ExnRef can be taken from the store", () => {
+Deno.test("exnref values: caught, passed back and rethrown; an escape is a WasmException", () => {
   using engine = new Engine({ features: "3.0" });
   using store = new Store(engine);
   using module = new Module(
@@ -146,19 +162,17 @@ Deno.test("an uncaught wasm exception is a Trap, and its ExnRef can be taken fro
       (func (export "rethrow") (param exnref) (throw_ref (local.get 0))))`,
   );
   const instance = new Instance(store, module, []);
-  assert.equal(ExnRef.takePending(store), null);
-  assert.throws(() => instance.getFunc("fail")!.call(), Trap);
-  using pending = ExnRef.takePending(store)!;
-  assert.ok(pending instanceof ExnRef);
-  assert.equal(pending.fieldCount, 2);
-  assert.equal(pending.field(0), 42);
-  assert.equal(pending.field(1), -1n);
-  assert.equal(ExnRef.takePending(store), null, "taken once");
+  const escaped = thrown(() => instance.getFunc("fail")!.call()) as WasmException;
+  assert.ok(escaped instanceof WasmException);
+  assert.deepEqual(escaped.payload, [42, -1n]);
   using caught = instance.getFunc("catch")!.call() as ExnRef;
+  assert.ok(caught instanceof ExnRef);
+  assert.equal(caught.fieldCount, 2);
   assert.equal(caught.field(0), 42);
-  assert.throws(() => instance.getFunc("rethrow")!.call(caught), Trap);
-  using again = ExnRef.takePending(store)!;
-  assert.equal(again.field(0), 42);
+  assert.equal(caught.field(1), -1n);
+  const again = thrown(() => instance.getFunc("rethrow")!.call(caught)) as WasmException;
+  assert.ok(again instanceof WasmException && again.tag.equals(escaped.tag));
+  assert.deepEqual(again.payload, [42, -1n]);
   assert.throws(() => instance.getFunc("rethrow")!.call(null), Trap, "throw_ref of null traps");
 });
 
@@ -189,4 +203,65 @@ Deno.test("features presets: 2.0 rejects 3.0 modules, 3.0 accepts them, flags ov
     () => new Engine({ features: "4.0" as "3.0" }),
     /features must be one of "2.0", "3.0"/,
   );
+});
+
+Deno.test("host functions, globals, tables and typed() take abstract GC reference types", () => {
+  using engine = new Engine({ features: "3.0" });
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module
+      (type $point (struct (field i32)))
+      (import "host" "keep" (func $keep (param (ref null eq) i31ref) (result anyref)))
+      (import "host" "g" (global $g (mut structref)))
+      (import "host" "t" (table $t 2 (ref null any)))
+      (func (export "make") (result (ref $point)) (struct.new $point (i32.const 9)))
+      (func (export "run") (param i32) (result anyref)
+        (call $keep (struct.new $point (local.get 0)) (ref.i31 (i32.const 3))))
+      (func (export "stash") (table.set $t (i32.const 1) (global.get $g)))
+      (func (export "eq") (param eqref eqref) (result i32) (ref.eq (local.get 0) (local.get 1))))`,
+  );
+  assert.deepEqual(module.imports.map((i) => i.type), [
+    { kind: "func", params: ["eqref", "i31ref"], results: ["anyref"] },
+    { kind: "global", content: "structref", mutable: true },
+    { kind: "table", element: "anyref", minimum: 2 },
+  ]);
+  const seen: unknown[] = [];
+  const keep = new Func(
+    store,
+    new FuncType(["eqref", "i31ref"], ["anyref"]),
+    (_caller, point: unknown, small: unknown) => {
+      seen.push(point, small);
+      return point;
+    },
+  );
+  const global = new Global(store, { content: "structref", mutable: true }, null);
+  const table = new Table(store, { element: "anyref", minimum: 2 }, 17);
+  assert.equal(table.get(0), 17, "an i31 element");
+  assert.throws(() => new Global(store, { content: "structref", mutable: false }, 5), /i31/);
+  const instance = new Instance(store, module, [keep, global, table]);
+  using point = instance.getFunc("run")!.call(4) as StructRef;
+  assert.ok(seen[0] instanceof StructRef && seen[1] === 3);
+  assert.equal(point.get(0), 4);
+  global.value = point;
+  instance.getFunc("stash")!.call();
+  using stashed = table.get(1) as StructRef;
+  assert.equal(instance.getFunc("eq")!.call(stashed, point), 1, "the same struct");
+  const eq = instance.getFunc("eq")!.typed(["eqref", "eqref"], ["i32"]);
+  const same: 0 | 1 | number = eq(5, 5);
+  assert.equal(same, 1);
+  assert.throws(() => eq({} as number, 5), /expected eqref/);
+  // JsValueOf types every reference kind (checked by deno check).
+  const typedPoint: JsValueOf<"(ref null struct)"> = point;
+  const small: JsValueOf<"(ref i31)"> = 5;
+  // @ts-expect-error a number is not a struct reference
+  const notPoint: JsValueOf<"structref"> = 5;
+  assert.deepEqual([typedPoint === point, small, notPoint], [true, 5, 5]);
+  const make = instance.getFunc("make")!;
+  assert.throws(() => make.typed([], ["(ref (concrete struct))"]), /concrete types come only/);
+  assert.throws(() => new FuncType(["(ref $point)" as "anyref"], []), /not a value type/);
+  assert.deepEqual(new FuncType(["(ref any)", "(ref null i31)"], ["exnref"]).params, [
+    "(ref any)",
+    "(ref null i31)",
+  ]);
 });

@@ -25,6 +25,7 @@ const STRUCTS: Partial<Record<Name, string>> = {
   EXTERNREF_SIZE: "sizeof(wasmtime_externref_t)",
   ANYREF_SIZE: "sizeof(wasmtime_anyref_t)",
   EXNREF_SIZE: "sizeof(wasmtime_exnref_t)",
+  TAG_SIZE: "sizeof(wasmtime_tag_t)",
   VEC_SIZE: "sizeof(wasm_byte_vec_t)",
   VEC_SIZE_OFFSET: "offsetof(wasm_byte_vec_t, size)",
   VEC_DATA_OFFSET: "offsetof(wasm_byte_vec_t, data)",

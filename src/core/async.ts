@@ -16,6 +16,7 @@ import { OutCell, pointerFromBits } from "../ffi/raw.ts";
 import { Trap, TrapCode, WasmtimeError } from "../errors.ts";
 import { enterGuest } from "./call.ts";
 import { describe, failure, newTrap } from "./failure.ts";
+import { exceptionTrap, WasmException } from "./exception.ts";
 import { acquireTicker, releaseTicker } from "./engine.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { Caller, swapCaller } from "./caller.ts";
@@ -384,11 +385,21 @@ export async function driveFuture(
       } else if ("cancelled" in hostOutcome) {
         ffi().wasmtime_deno_async_finish(call, ffi().wasmtime_trap_new_code(TrapCode.Interrupt));
       } else {
-        hostError = hostOutcome;
-        ffi().wasmtime_deno_async_finish(
-          call,
-          newTrap(`async host function threw: ${describe(hostOutcome.error)}`),
-        );
+        // A WasmException is thrown into the guest; any other error traps it and is kept aside.
+        let thrown: Deno.PointerValue = null;
+        let failed = hostOutcome;
+        if (failed.error instanceof WasmException) {
+          try {
+            thrown = exceptionTrap(failed.error, context);
+          } catch (cause) {
+            failed = { error: cause };
+          }
+        }
+        if (thrown === null) {
+          hostError = failed;
+          thrown = newTrap(`async host function threw: ${describe(failed.error)}`);
+        }
+        ffi().wasmtime_deno_async_finish(call, thrown);
       }
     }
   } finally {
@@ -403,7 +414,7 @@ export async function driveFuture(
     if (fuel) ffi().wasmtime_context_fuel_async_yield_interval(context, 0n);
     release();
   }
-  settle(trap, error, outcome, hostError, cancelled, action);
+  settle(store, trap, error, outcome, hostError, cancelled, action);
 }
 
 /**
@@ -443,7 +454,7 @@ export function driveFutureBlocking(
     action,
     true,
   );
-  settle(trap, error, outcome, undefined, undefined, action);
+  settle(store, trap, error, outcome, undefined, undefined, action);
 }
 
 /** Polls `future` until it is ready, or until the store's deadline passes while it waits. */
@@ -484,6 +495,7 @@ function pollBlocking(
  * that came from a cancellation is reported as the cancellation.
  */
 function settle(
+  store: Store,
   trap: OutCell,
   error: OutCell,
   outcome: WasmtimeError | undefined,
@@ -496,7 +508,7 @@ function settle(
     throw outcome;
   }
   if (trap.isZero && error.isZero) return;
-  const converted = failure(error.takePointer(), trap.takePointer(), action);
+  const converted = failure(error.takePointer(), trap.takePointer(), action, store);
   if (hostError !== undefined) throw hostError.error;
   if (cancelled !== undefined && converted instanceof Error && "code" in converted) {
     throw cancelled();

@@ -88,16 +88,16 @@ export function signatureOf(
 }
 
 /** Throws the failure a `wasmtime_deno_call` left in its frame. */
-export function frameFailure(words: Uint32Array, action: string): never {
+export function frameFailure(store: Store, words: Uint32Array, action: string): never {
   const trap = pointerFromWords(words, FRAME_TRAP / 4);
   const error = pointerFromWords(words, FRAME_ERROR / 4);
   words.fill(0, FRAME_TRAP / 4, FRAME_VALUES / 4);
-  throw failure(error, trap, action);
+  throw failure(error, trap, action, store);
 }
 
 /** Calls the function of `sig` with the arguments already in its frame; throws its failure. */
 export function callFrame(store: Store, sig: Signature, action: string): void {
-  if (!enterGuest(store, sig.invoke)) frameFailure(sig.frameWords, action);
+  if (!enterGuest(store, sig.invoke)) frameFailure(store, sig.frameWords, action);
 }
 
 // ---- guest code run by other native calls ---------------------------------------------------
@@ -117,5 +117,7 @@ export function runGuest(
 ): void {
   const trapSlot = trapOut.cleared();
   const error = enterGuest(store, () => run(trapSlot));
-  if (error !== null || !trapOut.isZero) throw failure(error, trapOut.takePointer(), action);
+  if (error !== null || !trapOut.isZero) {
+    throw failure(error, trapOut.takePointer(), action, store);
+  }
 }

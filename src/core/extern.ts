@@ -1,6 +1,6 @@
 /**
- * Externs: the things instances import and export (functions, memories, tables, globals), and
- * their `wasmtime_extern_t` form.
+ * Externs: the things instances import and export (functions, memories, tables, globals, tags),
+ * and their `wasmtime_extern_t` form.
  *
  * @module
  */
@@ -16,14 +16,17 @@ import {
   GLOBAL_SIZE,
   MEMORY_SIZE,
   TABLE_SIZE,
+  TAG_SIZE,
   WASMTIME_EXTERN_FUNC,
   WASMTIME_EXTERN_GLOBAL,
   WASMTIME_EXTERN_MEMORY,
   WASMTIME_EXTERN_TABLE,
+  WASMTIME_EXTERN_TAG,
 } from "../ffi/layout.ts";
 import { Memory, memoryFromStruct, memoryStruct } from "./memory.ts";
 import type { Store } from "./store.ts";
 import { Table, tableFromStruct, tableStruct } from "./table.ts";
+import { Tag, tagFromStruct, tagStruct } from "./tag.ts";
 
 /**
  * Anything an instance can import or export.
@@ -36,7 +39,7 @@ import { Table, tableFromStruct, tableStruct } from "./table.ts";
  * }
  * ```
  */
-export type Extern = Func | Memory | Table | Global;
+export type Extern = Func | Memory | Table | Global | Tag;
 
 function slice(item: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
   return item.slice(EXTERN_OF_OFFSET, EXTERN_OF_OFFSET + size);
@@ -44,7 +47,7 @@ function slice(item: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
 
 /**
  * Wraps a `wasmtime_extern_t` filled by Wasmtime. Kinds the binding does not expose yet
- * (shared memories, tags) are released and reported as undefined.
+ * (shared memories) are released and reported as undefined.
  */
 export function externFromStruct(store: Store, item: Uint8Array<ArrayBuffer>): Extern | undefined {
   switch (item[EXTERN_KIND_OFFSET]) {
@@ -56,6 +59,8 @@ export function externFromStruct(store: Store, item: Uint8Array<ArrayBuffer>): E
       return tableFromStruct(store, slice(item, TABLE_SIZE));
     case WASMTIME_EXTERN_MEMORY:
       return memoryFromStruct(store, slice(item, MEMORY_SIZE));
+    case WASMTIME_EXTERN_TAG:
+      return tagFromStruct(store, slice(item, TAG_SIZE));
     default:
       ffi().wasmtime_extern_delete(item);
       return undefined;
@@ -82,8 +87,13 @@ export function externToStruct(
   } else if (value instanceof Memory) {
     item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_MEMORY;
     bytes = memoryStruct(value);
+  } else if (value instanceof Tag) {
+    item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_TAG;
+    bytes = tagStruct(value);
   } else {
-    throw new WasmtimeError(`${what}: expected a Func, Memory, Table or Global, got ${value}`);
+    throw new WasmtimeError(
+      `${what}: expected a Func, Memory, Table, Global or Tag, got ${value}`,
+    );
   }
   if ((value as Extern).store !== store) {
     throw new WasmtimeError(

@@ -27,6 +27,9 @@ import {
   WasmtimeError,
 } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
+import { EXNREF_SIZE } from "../ffi/layout.ts";
+import { exceptionFromRef, exceptionTrap, WasmException } from "./exception.ts";
+import { liveContext, type Store } from "./store.ts";
 
 // ---- native errors and traps ----------------------------------------------------------------
 
@@ -157,17 +160,33 @@ export function check(error: Deno.PointerValue, context: string): void {
 /** The error a host function threw, waiting to be rethrown by the call that trapped. */
 let pendingHostError: { error: unknown } | undefined;
 
-/** Converts and frees a call's error or trap; a pending host error wins over both. */
+/**
+ * Converts and frees a call's error or trap; a pending host error wins over both. With `store`
+ * (every core call), a wasm exception the guest left uncaught is taken out of the store here
+ * (so none is ever left behind) and becomes the {@linkcode WasmException} returned.
+ */
 export function failure(
   error: Deno.PointerValue,
   trap: Deno.PointerValue,
   context: string,
+  store?: Store,
 ): unknown {
   const converted = error !== null ? takeError(error, context) : takeTrap(trap!);
   if (error !== null && trap !== null) ffi().wasm_trap_delete(trap);
   const host = pendingHostError;
   pendingHostError = undefined;
-  return host ? host.error : converted;
+  const exception = store === undefined ? undefined : takePendingException(store);
+  if (host) return host.error;
+  return exception ?? converted;
+}
+
+/** The exception a failed call left in `store`, taken out, or undefined. */
+function takePendingException(store: Store): WasmException | undefined {
+  const storeContext = liveContext(store);
+  if (storeContext === null) return undefined;
+  const ref = new Uint8Array(EXNREF_SIZE);
+  if (!ffi().wasmtime_context_take_exception(storeContext, ref)) return undefined;
+  return exceptionFromRef(store, storeContext, ref);
 }
 
 /**
@@ -212,8 +231,26 @@ export function newTrap(message: string): Deno.PointerValue {
   return ffi().wasmtime_trap_new(bytes, BigInt(bytes.length));
 }
 
-/** A trap for Wasmtime that stands for a JS exception; the exception itself is kept aside. */
-export function hostFailure(error: unknown, name: string): Deno.PointerValue {
+/**
+ * A trap for Wasmtime that stands for a JS exception; the exception itself is kept aside. A
+ * {@linkcode WasmException} is thrown into the guest of `context` instead (the caller's context
+ * by default), as a wasm exception its handlers can catch.
+ */
+export function hostFailure(
+  error: unknown,
+  name: string,
+  context?: Deno.PointerObject,
+): Deno.PointerValue {
+  if (error instanceof WasmException) {
+    try {
+      return exceptionTrap(
+        error,
+        context ?? ffi().wasmtime_caller_context(ffi().wasmtime_deno_current_caller())!,
+      );
+    } catch (cause) {
+      error = cause;
+    }
+  }
   pendingHostError = { error };
   return newTrap(`host function ${name} threw: ${describe(error)}`);
 }

@@ -16,6 +16,7 @@ import {
   withTimeout,
 } from "./async.ts";
 import { WasmtimeError } from "../errors.ts";
+import type { AnyRef, ArrayRef, ExnRef, StructRef } from "./gc.ts";
 import { callFrame, enterGuest, frameFailure, type Signature, signatureOf } from "./call.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback, type HostFunction, type PlainHostFunction } from "./host.ts";
@@ -48,18 +49,45 @@ function sameTypes(a: readonly ValType[], b: readonly ValType[]): boolean {
 
 /**
  * The JS value of a wasm value type, as calls take and return it: numbers for i32/f32/f64,
- * bigints for i64 and v128, a `Func` or null for funcref, anything for other references.
+ * bigints for i64 and v128, a `Func` for function references, a {@linkcode StructRef},
+ * {@linkcode ArrayRef}, {@linkcode AnyRef} or an i31 number for the `any` hierarchy, an
+ * {@linkcode ExnRef} for exception references, any JS value (or an
+ * {@linkcode ExternalizedRef}) for externref; null for the null reference of nullable types.
+ * Concrete reference types (`(ref $t)`, read from modules) map to their abstract family.
  *
  * @example
  * ```ts
- * import type { JsValueOf } from "@wasmtime-deno/wasmtime";
+ * import type { JsValueOf, StructRef } from "@wasmtime-deno/wasmtime";
  * const n: JsValueOf<"i32"> = 42;
  * const big: JsValueOf<"i64"> = 42n;
+ * const small: JsValueOf<"i31ref"> = 7;
+ * const none: JsValueOf<"structref"> = null;
+ * function x(point: JsValueOf<"(ref struct)">): StructRef {
+ *   return point;
+ * }
  * ```
  */
 export type JsValueOf<T extends ValType> = T extends "i32" | "f32" | "f64" ? number
   : T extends "i64" | "v128" ? bigint
-  : T extends "funcref" | "nullfuncref" ? Func | null
+  : T extends "funcref" ? Func | null
+  : T extends "externref" ? unknown
+  : T extends "anyref" | "eqref" ? AnyRef | number | null
+  : T extends "i31ref" ? number | null
+  : T extends "structref" ? StructRef | null
+  : T extends "arrayref" ? ArrayRef | null
+  : T extends "exnref" ? ExnRef | null
+  : T extends "nullref" | "nullfuncref" | "nullexternref" | "nullexnref" ? null
+  : T extends `(ref null ${infer H})` ? JsValueOf<`(ref ${H})`> | null
+  : T extends `(ref ${infer H})` ? (
+      H extends "func" | "(concrete func)" ? Func
+        : H extends "any" | "eq" ? AnyRef | number
+        : H extends "i31" ? number
+        : H extends "struct" | "(concrete struct)" ? StructRef
+        : H extends "array" | "(concrete array)" ? ArrayRef
+        : H extends "exn" | "(concrete exn)" ? ExnRef
+        : H extends "none" | "nofunc" | "noextern" | "noexn" ? never
+        : unknown
+    )
   : unknown;
 
 /**
@@ -244,8 +272,8 @@ export class Func {
 
   /** The function's signature. */
   get type(): FuncType {
-    const sig = this.#sig("type");
-    return new FuncType(sig.params, sig.results);
+    // Read from Wasmtime: it may hold concrete reference types, which callers cannot spell.
+    return this.#readType("type");
   }
 
   #checkArity(sig: Signature, count: number, action: string): void {
@@ -492,7 +520,7 @@ function makeTyped(
   );
   const read = numericReader(results[0], frame.buffer, FRAME_VALUES);
   const fast = (): unknown => {
-    if (!enterGuest(store, invoke)) frameFailure(frameWords, label);
+    if (!enterGuest(store, invoke)) frameFailure(store, frameWords, label);
     return read();
   };
   // The arguments are already checked and in the frame: read them back for Func.call.

@@ -15,7 +15,7 @@ import { WasmtimeError } from "../errors.ts";
 import { disposedError } from "../ffi/handle.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { OutCell } from "../ffi/raw.ts";
-import { ANYREF_SIZE, EXNREF_SIZE, VAL_SIZE } from "../ffi/layout.ts";
+import { ANYREF_SIZE, VAL_SIZE } from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { check } from "./failure.ts";
 import { contextOf, type Store } from "./store.ts";
@@ -326,8 +326,9 @@ export let exnrefValue: (store: Store, ref: Uint8Array<ArrayBuffer>) => ExnRef;
 export let exnrefBytes: (ref: ExnRef, action: string) => Uint8Array<ArrayBuffer>;
 
 /**
- * A reference to a wasm exception (`exnref`): caught by `try_table ... catch_ref` and returned,
- * or thrown out of a call. Its fields are the exception's payload, in its tag's order.
+ * A reference to a wasm exception (`exnref`), as a value: caught by `try_table ... catch_ref`
+ * and returned, for example. Its fields are the exception's payload, in its tag's order. (An
+ * exception thrown out of a call arrives as a {@linkcode WasmException}.)
  *
  * @example
  * ```ts
@@ -352,37 +353,6 @@ export class ExnRef {
     exnrefValue = (store, ref) =>
       fromRaw(ExnRef, { store, roots: { refs: [ref], unroot: [unrootExn] } });
     exnrefBytes = (ref, action) => ref.#owned.ref(0, action);
-  }
-
-  /**
-   * Takes the exception a call into `store` threw out of wasm (the call failed with a
-   * {@linkcode Trap} saying a wasm exception was thrown), or null if none is pending. Wasmtime
-   * keeps it in the store until taken or until the next exception replaces it.
-   *
-   * @example
-   * ```ts
-   * import { Engine, ExnRef, Instance, Module, Store, Trap } from "@wasmtime-deno/wasmtime";
-   * using engine = new Engine({ exceptions: true });
-   * using store = new Store(engine);
-   * using module = new Module(engine, `(module
-   *   (tag $oops (param i64))
-   *   (func (export "fail") (throw $oops (i64.const 7))))`);
-   * const instance = new Instance(store, module, []);
-   * try {
-   *   instance.getFunc("fail")!.call();
-   * } catch (error) {
-   *   if (!(error instanceof Trap)) throw error;
-   *   using exn = ExnRef.takePending(store)!;
-   *   console.log(exn.field(0)); // 7n
-   * }
-   * ```
-   */
-  static takePending(store: Store): ExnRef | null {
-    const ref = new Uint8Array(EXNREF_SIZE);
-    if (!ffi().wasmtime_context_take_exception(contextOf(store, "ExnRef.takePending"), ref)) {
-      return null;
-    }
-    return exnrefValue(store, ref);
   }
 
   /** Exception references come from wasm. */

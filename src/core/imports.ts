@@ -16,11 +16,12 @@ import { Memory } from "./memory.ts";
 import type { Module } from "./module.ts";
 import type { Store } from "./store.ts";
 import { Table } from "./table.ts";
+import { Tag } from "./tag.ts";
 import { type ExternType, FuncType, type ImportType } from "./types.ts";
 
 /**
  * What an imports object may give for one import: a JS function (a host function with the
- * module's type for it), a Func, Memory, Table or Global of the store, or a number / bigint for
+ * module's type for it), a Func, Memory, Table, Global or Tag of the store, or a number / bigint for
  * an immutable numeric global.
  *
  * @example
@@ -61,8 +62,8 @@ function expected(type: ExternType): string {
         type.content === "i64" || type.content === "v128" ? "bigint" : "number"
       }`;
     }
-    default:
-      return "a tag (tags cannot be supplied from JS yet)";
+    case "tag":
+      return `a Tag (${type.params.join(", ")})`;
   }
 }
 
@@ -132,6 +133,9 @@ function resolveOne(
       break;
     case "table":
       if (value instanceof Table) extern = value;
+      break;
+    case "tag":
+      if (value instanceof Tag) extern = value;
       break;
     case "global":
       if (value instanceof Global) extern = value;

@@ -17,6 +17,7 @@ import { type Module, modulePointer } from "./module.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { contextOf, type Store, type StructFields } from "./store.ts";
 import { Table } from "./table.ts";
+import { Tag } from "./tag.ts";
 
 /** Internal: wraps a `wasmtime_instance_t` of `store` made from `module`. */
 export let instanceFromStruct: (
@@ -29,7 +30,7 @@ export let instanceStruct: (instance: Instance) => Uint8Array<ArrayBuffer>;
 
 /**
  * A value of `instance.exports`: a function (callable like any JS function) or the exported
- * Memory, Table or Global.
+ * Memory, Table, Global or Tag.
  *
  * @example
  * ```ts
@@ -39,7 +40,7 @@ export let instanceStruct: (instance: Instance) => Uint8Array<ArrayBuffer>;
  * }
  * ```
  */
-export type ExportValue = ExportFunction | Memory | Table | Global;
+export type ExportValue = ExportFunction | Memory | Table | Global | Tag;
 
 /**
  * The exports of an instance by name, as `instance.exports` gives them (the default shape;
@@ -208,6 +209,11 @@ export class Instance<E extends { readonly [K in keyof E]: ExportValue } = Expor
   /** The exported global `name`, or undefined. */
   getGlobal(name: string): Global | undefined {
     return this.#typed(name, Global, "Global");
+  }
+
+  /** The exported exception tag `name`, or undefined. */
+  getTag(name: string): Tag | undefined {
+    return this.#typed(name, Tag, "Tag");
   }
 
   /** The instance's externs by export name, read once. */

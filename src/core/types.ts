@@ -31,6 +31,7 @@ import {
   WASM_EXTERN_GLOBAL,
   WASM_EXTERN_MEMORY,
   WASM_EXTERN_TABLE,
+  WASM_EXTERN_TAG,
   WASM_EXTERNREF,
   WASM_F32,
   WASM_F64,
@@ -95,7 +96,11 @@ export type ValType =
   | "nullexnref"
   | `(ref ${string})`;
 
-/** The value types the binding converts to and from JS values. */
+/**
+ * The value types the binding can create (host function signatures, globals, tables, tags):
+ * numbers, v128, and every abstract reference type, by its shorthand or as `(ref [null] heap)`.
+ * Concrete references (`(ref $type)`) come only from modules.
+ */
 export const SUPPORTED_VALTYPES: readonly ValType[] = [
   "i32",
   "i64",
@@ -104,6 +109,16 @@ export const SUPPORTED_VALTYPES: readonly ValType[] = [
   "v128",
   "funcref",
   "externref",
+  "anyref",
+  "eqref",
+  "i31ref",
+  "structref",
+  "arrayref",
+  "exnref",
+  "nullref",
+  "nullfuncref",
+  "nullexternref",
+  "nullexnref",
 ];
 
 /** Text-format names of the heap types, by `wasmtime_heaptype_kind_t`. */
@@ -178,26 +193,60 @@ const WASM_VALKIND: Partial<Record<ValType, number>> = {
   funcref: WASM_FUNCREF,
 };
 
+/** `wasmtime_heaptype_kind_t` of each abstract heap type, by its text-format name. */
+const ABSTRACT_HEAP_KINDS: Record<string, number> = Object.fromEntries(
+  Object.entries(HEAP_TYPE_NAMES).filter(([, name]) => !name.startsWith("(")).map((
+    [kind, name],
+  ) => [name, Number(kind)]),
+);
+/** Heap type name of each nullable shorthand (`anyref` -> `any`). */
+const SHORTHAND_HEAPS: Record<string, string> = Object.fromEntries(
+  Object.entries(NULLABLE_SHORTHANDS).map(([heap, shorthand]) => [shorthand, heap]),
+);
+
+/** Nullability and abstract heap kind of a reference type the binding can create, or null. */
+function abstractRef(type: string): { nullable: boolean; kind: number } | null {
+  const shorthand = SHORTHAND_HEAPS[type];
+  if (shorthand !== undefined) return { nullable: true, kind: ABSTRACT_HEAP_KINDS[shorthand] };
+  const match = /^\(ref (null )?([a-z0-9]+)\)$/.exec(type);
+  const kind = match === null ? undefined : ABSTRACT_HEAP_KINDS[match[2]];
+  return kind === undefined ? null : { nullable: match![1] !== undefined, kind };
+}
+
 /** A new owned `wasm_valtype_t *` for `type`. */
 export function newValType(type: ValType): Deno.PointerObject {
   if (type === "v128") return ffi().wasmtime_wasm_valtype_v128()!;
   const kind = WASM_VALKIND[type];
-  if (kind === undefined) {
+  if (kind !== undefined) return ffi().wasm_valtype_new(kind)!;
+  const ref = abstractRef(type);
+  if (ref === null) {
     throw new WasmtimeError(
       `value type ${JSON.stringify(type)} is not supported here; use one of ${
         SUPPORTED_VALTYPES.join(", ")
-      }`,
+      } or (ref [null] <abstract heap type>)`,
     );
   }
-  return ffi().wasm_valtype_new(kind)!;
+  // Abstract reference types need no engine (only concrete function types would).
+  const valtype = new Uint8Array(VALTYPE_SIZE);
+  valtype[0] = WASMTIME_VALTYPE_KIND_REF;
+  valtype[VALTYPE_NULLABLE_OFFSET] = ref.nullable ? 1 : 0;
+  valtype[VALTYPE_HEAP_KIND_OFFSET] = ref.kind;
+  return ffi().wasmtime_valtype_to_wasm(null, valtype)!;
 }
 
 /** Throws unless `type` is a value type the binding can create. */
 export function assertValType(type: unknown, where: string): asserts type is ValType {
-  if (typeof type !== "string" || !SUPPORTED_VALTYPES.includes(type as ValType)) {
+  if (
+    typeof type !== "string" ||
+    (!SUPPORTED_VALTYPES.includes(type as ValType) && abstractRef(type) === null)
+  ) {
     throw new WasmtimeError(
       `${where}: ${JSON.stringify(type)} is not a value type; use one of ${
         SUPPORTED_VALTYPES.join(", ")
+      }, or (ref [null] <abstract heap type>) such as "(ref any)"${
+        typeof type === "string" && type.includes("concrete")
+          ? " (concrete types come only from modules)"
+          : ""
       }`,
     );
   }
@@ -339,7 +388,7 @@ export interface MemoryType {
  * ```
  */
 export interface TableType {
-  /** The element type. */
+  /** The element type (any reference type). */
   element: ValType;
   /** Initial size in elements (V8's `initial`). */
   minimum: number;
@@ -382,7 +431,24 @@ export type ExternType =
   | ({ kind: "global" } & GlobalType)
   | ({ kind: "table" } & TableType)
   | ({ kind: "memory" } & MemoryType)
-  | { kind: "tag" };
+  | ({ kind: "tag" } & TagType);
+
+/**
+ * The payload types of an exception tag.
+ *
+ * @example
+ * ```ts
+ * import { Engine, Store, Tag, type TagType } from "@wasmtime-deno/wasmtime";
+ * using engine = new Engine({ exceptions: true });
+ * using store = new Store(engine);
+ * const type: TagType = { params: ["i32", "externref"] };
+ * const tag = new Tag(store, type);
+ * ```
+ */
+export interface TagType {
+  /** The types of the values an exception of this tag carries, in order. */
+  params: readonly ValType[];
+}
 
 /**
  * One import of a module.
@@ -490,9 +556,27 @@ export function readExternType(type: Deno.PointerObject): ExternType {
         kind: "memory",
         ...readMemoryType(ffi().wasm_externtype_as_memorytype_const(type)!),
       };
+    case WASM_EXTERN_TAG:
+      return { kind: "tag", ...readTagType(ffi().wasm_externtype_as_tagtype_const(type)!) };
     default:
-      return { kind: "tag" };
+      throw new WasmtimeError(`unknown extern kind ${ffi().wasm_externtype_kind(type)}`);
   }
+}
+
+/** Reads a borrowed `wasm_tagtype_t *`. */
+export function readTagType(type: Deno.PointerObject): TagType {
+  const func = ffi().wasm_tagtype_functype(type)!;
+  return { params: Object.freeze(readValTypeVec(ffi().wasm_functype_params(func))) };
+}
+
+/** A new owned `wasm_tagtype_t *` (a fresh one per use: see {@linkcode funcTypePointer}). */
+export function newTagType(type: TagType): Deno.PointerObject {
+  if (typeof type !== "object" || type === null || !Array.isArray(type.params)) {
+    throw new WasmtimeError("a tag type is an object with `params`, an array of value types");
+  }
+  type.params.forEach((p, i) => assertValType(p, `tag parameter ${i}`));
+  const functype = ffi().wasm_functype_new(newValTypeVec(type.params), newValTypeVec([]))!;
+  return ffi().wasm_tagtype_new(functype)!;
 }
 
 /**
@@ -580,8 +664,8 @@ export function newTableType(type: TableType): Deno.PointerObject {
     throw new WasmtimeError('table type: `element` "anyfunc" is V8\'s old name; use "funcref"');
   }
   assertValType(type?.element, "table element type");
-  if (type.element !== "funcref" && type.element !== "externref") {
-    throw new WasmtimeError(`tables hold funcref or externref, not ${type.element}`);
+  if (abstractRef(type.element) === null) {
+    throw new WasmtimeError(`tables hold references, not ${type.element}`);
   }
   // wasm_limits_t holds u32 limits; its maximum 2^32-1 also means "no maximum".
   const { minimum, maximum } = checkLimits(type, "table type", "elements", WASM_LIMITS_MAX_DEFAULT);

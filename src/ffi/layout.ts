@@ -38,6 +38,8 @@ export const MEMORY_SIZE = 24;
 export const TABLE_SIZE = 24;
 /** `sizeof(wasmtime_global_t)` */
 export const GLOBAL_SIZE = 24;
+/** `sizeof(wasmtime_tag_t)` */
+export const TAG_SIZE = 24;
 /** `sizeof(wasmtime_externref_t)` */
 export const EXTERNREF_SIZE = 24;
 /** `sizeof(wasmtime_anyref_t)`; `wasmtime_eqref_t`, `_structref_t`, `_arrayref_t` alike. */
@@ -170,6 +172,8 @@ export const WASMTIME_EXTERN_GLOBAL = 1;
 export const WASMTIME_EXTERN_TABLE = 2;
 /** `WASMTIME_EXTERN_MEMORY` */
 export const WASMTIME_EXTERN_MEMORY = 3;
+/** `WASMTIME_EXTERN_TAG` */
+export const WASMTIME_EXTERN_TAG = 5;
 /** `WASM_EXTERN_FUNC` */
 export const WASM_EXTERN_FUNC = 0;
 /** `WASM_EXTERN_GLOBAL` */
@@ -178,6 +182,8 @@ export const WASM_EXTERN_GLOBAL = 1;
 export const WASM_EXTERN_TABLE = 2;
 /** `WASM_EXTERN_MEMORY` */
 export const WASM_EXTERN_MEMORY = 3;
+/** `WASM_EXTERN_TAG` */
+export const WASM_EXTERN_TAG = 4;
 
 // ---- wasm_mutability_t and wasm_limits_t (wasm.h) -----------------------------------------------
 

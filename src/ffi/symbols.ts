@@ -692,6 +692,38 @@ export const symbols = {
   },
   // bool wasmtime_context_take_exception(wasmtime_context_t *, wasmtime_exnref_t *exn_ret)
   wasmtime_context_take_exception: { parameters: ["pointer", "buffer"], result: "bool" },
+  // wasmtime_error_t *wasmtime_exnref_new(wasmtime_context_t *, const wasmtime_tag_t *,
+  //     const wasmtime_val_t *fields, size_t nfields, wasmtime_exnref_t *exn_ret)
+  wasmtime_exnref_new: {
+    parameters: ["pointer", "buffer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_exnref_tag(wasmtime_context_t *, const wasmtime_exnref_t *,
+  //     wasmtime_tag_t *tag_ret)
+  wasmtime_exnref_tag: { parameters: ["pointer", "buffer", "buffer"], result: "pointer" },
+  // bool wasmtime_context_has_exception(wasmtime_context_t *)
+  wasmtime_context_has_exception: { parameters: ["pointer"], result: "bool" },
+  // wasm_trap_t *wasmtime_context_set_exception(wasmtime_context_t *, const wasmtime_exnref_t *)
+  wasmtime_context_set_exception: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // wasm_tagtype_t *wasm_tagtype_new(wasm_functype_t *)  (takes the function type)
+  wasm_tagtype_new: { parameters: ["pointer"], result: "pointer" },
+  // const wasm_functype_t *wasm_tagtype_functype(const wasm_tagtype_t *)
+  wasm_tagtype_functype: { parameters: ["pointer"], result: "pointer" },
+  // void wasm_tagtype_delete(wasm_tagtype_t *)
+  wasm_tagtype_delete: { parameters: ["pointer"], result: "void" },
+  // const wasm_tagtype_t *wasm_externtype_as_tagtype_const(const wasm_externtype_t *)
+  wasm_externtype_as_tagtype_const: { parameters: ["pointer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_tag_new(wasmtime_context_t *, const wasm_tagtype_t *,
+  //     wasmtime_tag_t *ret)
+  wasmtime_tag_new: { parameters: ["pointer", "pointer", "buffer"], result: "pointer" },
+  // wasm_tagtype_t *wasmtime_tag_type(const wasmtime_context_t *, const wasmtime_tag_t *)
+  wasmtime_tag_type: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // bool wasmtime_tag_eq(const wasmtime_context_t *, const wasmtime_tag_t *,
+  //     const wasmtime_tag_t *)
+  wasmtime_tag_eq: { parameters: ["pointer", "buffer", "buffer"], result: "bool" },
+  // wasm_valtype_t *wasmtime_valtype_to_wasm(const wasm_engine_t *, const wasmtime_valtype_t *)
+  //     (the engine may be null unless the type is a concrete function type)
+  wasmtime_valtype_to_wasm: { parameters: ["pointer", "buffer"], result: "pointer" },
 
   // wasmtime_call_future_t *wasmtime_func_call_async(wasmtime_context_t *,
   //     const wasmtime_func_t *, const wasmtime_val_t *args, size_t nargs,
