@@ -462,3 +462,45 @@ Deno.test("one FuncType serves linkers and functions of several engines (no abor
     "Linker.defineFunc: the FuncType was disposed; create a new FuncType instead of reusing it",
   ]);
 });
+
+Deno.test("table64 limits above 2^32 read exactly and never abort (module types, Table.type)", async () => {
+  // Wasmtime's C API converts table limits to u32 with unwrap(): a module declaring such a
+  // table64 aborted the process when its imports or exports were read. In a subprocess.
+  const result = await runIsolated(`
+    import { Engine, Instance, Module, Store } from ${JSON.stringify(MOD_URL)};
+    const engine = new Engine();
+    const hostile = new Module(engine, '(module (import "a" "b" (table i64 0x200000000 funcref)))');
+    const module = new Module(engine,
+      '(module (table (export "t") i64 3 0x300000000 funcref) (table (export "u") 2 7 funcref))');
+    const store = new Store(engine);
+    const instance = new Instance(store, module, []);
+    console.log(JSON.stringify({
+      imports: hostile.imports,
+      exports: module.exports,
+      t: instance.getTable("t").type,
+      u: instance.getTable("u").type,
+      size: instance.getTable("t").size,
+    }));
+  `);
+  assertClean(result);
+  const table = (minimum: number, maximum?: number, table64?: boolean) => ({
+    element: "funcref",
+    minimum,
+    ...(maximum === undefined ? {} : { maximum }),
+    ...(table64 ? { table64 } : {}),
+  });
+  assert.deepEqual(JSON.parse(result.stdout), {
+    imports: [{
+      module: "a",
+      name: "b",
+      type: { kind: "table", ...table(2 ** 33, undefined, true) },
+    }],
+    exports: [
+      { name: "t", type: { kind: "table", ...table(3, 3 * 2 ** 32, true) } },
+      { name: "u", type: { kind: "table", ...table(2, 7) } },
+    ],
+    t: table(3, 3 * 2 ** 32, true),
+    u: table(2, 7),
+    size: 3,
+  });
+});

@@ -75,6 +75,11 @@ const RUST_CODES: Partial<Record<Name, string>> = {
   OPEN_WRITE_EXISTING: "fs.rs",
   FS_KIND_FILE: "fs.rs",
   FS_KIND_DIRECTORY: "fs.rs",
+  TABLE_LIMITS_MINIMUM: "table_type.rs",
+  TABLE_LIMITS_MAXIMUM: "table_type.rs",
+  TABLE_LIMITS_HAS_MAXIMUM: "table_type.rs",
+  TABLE_LIMITS_IS_64: "table_type.rs",
+  TABLE_LIMITS_SIZE: "table_type.rs",
 };
 
 /** `IntegerDivisionByZero` -> `WASMTIME_TRAP_CODE_INTEGER_DIVISION_BY_ZERO` */

@@ -15,6 +15,7 @@
 //! * [`copy`]: raw copies into memory JS did not allocate;
 //! * [`demangle`]: readable Rust and C++ names for trap frames;
 //! * [`capture`]: the in-memory stdout/stderr stream for WASI guests;
+//! * [`table_type`]: table limits of the full 64-bit range (the C API's panic on table64);
 //! * [`thread`]: the thread-local state (fiber depth, current caller, pending async call);
 //! * [`call`]: the packed call frame behind the fast call path;
 //! * [`host`]: the trampoline of synchronous JS host functions;
@@ -37,6 +38,7 @@ pub mod externref;
 pub mod fs;
 pub mod future;
 pub mod host;
+pub mod table_type;
 pub mod thread;
 pub mod version;
 pub mod wasi;

@@ -300,8 +300,9 @@ export class Module {
   get imports(): ImportType[] {
     if (this.#imports === undefined) {
       const vec = newVec();
-      ffi().wasmtime_module_imports(this.#handle.pointer("imports"), vec);
-      this.#imports = takeImportTypes(vec);
+      const module = this.#handle.pointer("Module.imports");
+      ffi().wasmtime_module_imports(module, vec);
+      this.#imports = takeImportTypes(vec, module);
     }
     return this.#imports;
   }
@@ -310,8 +311,9 @@ export class Module {
   get exports(): ExportType[] {
     if (this.#exports === undefined) {
       const vec = newVec();
-      ffi().wasmtime_module_exports(this.#handle.pointer("exports"), vec);
-      this.#exports = takeExportTypes(vec);
+      const module = this.#handle.pointer("Module.exports");
+      ffi().wasmtime_module_exports(module, vec);
+      this.#exports = takeExportTypes(vec, module);
     }
     return this.#exports;
   }

@@ -86,9 +86,12 @@ export class Table {
 
   /** The table's type. */
   get type(): TableType {
-    const native = ffi().wasmtime_table_type(contextOf(this.#store, "Table.type"), this.#struct)!;
+    const context = contextOf(this.#store, "Table.type");
+    const native = ffi().wasmtime_table_type(context, this.#struct)!;
     try {
-      return readTableType(native);
+      return readTableType(native, (limits) => {
+        ffi().wasmtime_deno_table_limits(context, this.#struct, limits);
+      });
     } finally {
       ffi().wasm_tabletype_delete(native);
     }

@@ -6,7 +6,6 @@
  * @module
  */
 import {
-  nativeU32,
   nativeVecParts,
   newVec,
   OutCell,
@@ -23,6 +22,11 @@ import {
   LIMITS_MAX_OFFSET,
   LIMITS_MIN_OFFSET,
   LIMITS_SIZE,
+  TABLE_LIMITS_HAS_MAXIMUM,
+  TABLE_LIMITS_IS_64,
+  TABLE_LIMITS_MAXIMUM,
+  TABLE_LIMITS_MINIMUM,
+  TABLE_LIMITS_SIZE,
   VALTYPE_HEAP_KIND_OFFSET,
   VALTYPE_NULLABLE_OFFSET,
   VALTYPE_SIZE,
@@ -394,6 +398,12 @@ export interface TableType {
   minimum: number;
   /** Maximum size in elements, if bounded. */
   maximum?: number;
+  /**
+   * A 64-bit table (memory64 proposal: indexed by i64). Limits above 2^53 read as the nearest
+   * number. Tables made from JS are 32-bit (the C API has no 64-bit table constructor); 64-bit
+   * ones come from modules.
+   */
+  table64?: boolean;
 }
 
 /**
@@ -519,13 +529,34 @@ export function readMemoryType(type: Deno.PointerObject): MemoryType {
   return result;
 }
 
-/** Reads a borrowed `wasm_tabletype_t *`. */
-export function readTableType(type: Deno.PointerObject): TableType {
+/**
+ * The `TableLimits` a table-limit shim writes (native/src/table_type.rs): the C API's own
+ * `wasm_tabletype_limits` aborts the process on a table64 limit above u32::MAX.
+ */
+const tableLimits = new Uint8Array(TABLE_LIMITS_SIZE);
+const tableLimitsView = new DataView(tableLimits.buffer);
+
+/** Fills the limits buffer for one table type; false if there is no such table. */
+export type TableLimitsReader = (out: Uint8Array<ArrayBuffer>) => boolean | void;
+
+/**
+ * Reads a borrowed `wasm_tabletype_t *`: its element type, and its limits through `limits`
+ * (one of the shims, for the table this type describes).
+ */
+export function readTableType(type: Deno.PointerObject, limits: TableLimitsReader): TableType {
   const element = readValType(ffi().wasm_tabletype_element(type)!);
-  const limits = ffi().wasm_tabletype_limits(type)!;
-  const max = nativeU32(limits, LIMITS_MAX_OFFSET);
-  const result: TableType = { element, minimum: nativeU32(limits, LIMITS_MIN_OFFSET) };
-  if (max !== WASM_LIMITS_MAX_DEFAULT) result.maximum = max;
+  tableLimits.fill(0);
+  if (limits(tableLimits) === false) {
+    throw new WasmtimeError("internal: the table type's limits could not be read");
+  }
+  const result: TableType = {
+    element,
+    minimum: Number(tableLimitsView.getBigUint64(TABLE_LIMITS_MINIMUM, true)),
+  };
+  if (tableLimits[TABLE_LIMITS_HAS_MAXIMUM] !== 0) {
+    result.maximum = Number(tableLimitsView.getBigUint64(TABLE_LIMITS_MAXIMUM, true));
+  }
+  if (tableLimits[TABLE_LIMITS_IS_64] !== 0) result.table64 = true;
   return result;
 }
 
@@ -537,8 +568,14 @@ export function readGlobalType(type: Deno.PointerObject): GlobalType {
   };
 }
 
-/** Reads a borrowed `wasm_externtype_t *`. */
-export function readExternType(type: Deno.PointerObject): ExternType {
+/**
+ * Reads a borrowed `wasm_externtype_t *`; a table's limits come from `tableLimits` (see
+ * {@linkcode readTableType}).
+ */
+export function readExternType(
+  type: Deno.PointerObject,
+  tableLimits: TableLimitsReader,
+): ExternType {
   switch (ffi().wasm_externtype_kind(type)) {
     case WASM_EXTERN_FUNC: {
       const func = readFuncType(ffi().wasm_externtype_as_functype_const(type)!);
@@ -550,7 +587,10 @@ export function readExternType(type: Deno.PointerObject): ExternType {
         ...readGlobalType(ffi().wasm_externtype_as_globaltype_const(type)!),
       };
     case WASM_EXTERN_TABLE:
-      return { kind: "table", ...readTableType(ffi().wasm_externtype_as_tabletype_const(type)!) };
+      return {
+        kind: "table",
+        ...readTableType(ffi().wasm_externtype_as_tabletype_const(type)!, tableLimits),
+      };
     case WASM_EXTERN_MEMORY:
       return {
         kind: "memory",
@@ -682,22 +722,34 @@ export function newGlobalType(type: GlobalType): Deno.PointerObject {
   return ffi().wasm_globaltype_new(newValType(type.content), type.mutable ? WASM_VAR : WASM_CONST)!;
 }
 
-/** Reads an import or export type vector and frees it. */
-export function takeImportTypes(vec: Uint8Array<ArrayBuffer>): ImportType[] {
-  const out = readPointers(vecParts(vec)).map((item) => ({
+/** Reads the import type vector of `module` (a `wasmtime_module_t *`) and frees it. */
+export function takeImportTypes(
+  vec: Uint8Array<ArrayBuffer>,
+  module: Deno.PointerObject,
+): ImportType[] {
+  const out = readPointers(vecParts(vec)).map((item, i) => ({
     module: readName(ffi().wasm_importtype_module(item)) ?? "",
     name: readName(ffi().wasm_importtype_name(item)) ?? "",
-    type: readExternType(ffi().wasm_importtype_type(item)!),
+    type: readExternType(
+      ffi().wasm_importtype_type(item)!,
+      (limits) => ffi().wasmtime_deno_module_table_limits(module, true, BigInt(i), limits),
+    ),
   }));
   ffi().wasm_importtype_vec_delete(vec);
   return out;
 }
 
-/** Reads an export type vector and frees it. */
-export function takeExportTypes(vec: Uint8Array<ArrayBuffer>): ExportType[] {
-  const out = readPointers(vecParts(vec)).map((item) => ({
+/** Reads the export type vector of `module` (a `wasmtime_module_t *`) and frees it. */
+export function takeExportTypes(
+  vec: Uint8Array<ArrayBuffer>,
+  module: Deno.PointerObject,
+): ExportType[] {
+  const out = readPointers(vecParts(vec)).map((item, i) => ({
     name: readName(ffi().wasm_exporttype_name(item)) ?? "",
-    type: readExternType(ffi().wasm_exporttype_type(item)!),
+    type: readExternType(
+      ffi().wasm_exporttype_type(item)!,
+      (limits) => ffi().wasmtime_deno_module_table_limits(module, false, BigInt(i), limits),
+    ),
   }));
   ffi().wasm_exporttype_vec_delete(vec);
   return out;

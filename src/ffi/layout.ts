@@ -277,6 +277,17 @@ export const ENXIO = 6;
 export const POLL_PENDING = 0;
 /** `POLL_READY`: the future finished. */
 export const POLL_READY = 1;
+/** `struct TableLimits` of native/src/table_type.rs: a table type's limits, 64-bit. */
+export const TABLE_LIMITS_MINIMUM = 0;
+/** Offset of `maximum` (u64; valid when `has_maximum`). */
+export const TABLE_LIMITS_MAXIMUM = 8;
+/** Offset of `has_maximum` (u8). */
+export const TABLE_LIMITS_HAS_MAXIMUM = 16;
+/** Offset of `is_64` (u8: a table64). */
+export const TABLE_LIMITS_IS_64 = 17;
+/** Size of `struct TableLimits`. */
+export const TABLE_LIMITS_SIZE = 24;
+
 /** `POLL_AGAIN`: still pending but already woken; poll again soon. */
 export const POLL_AGAIN = 2;
 /** `POLL_NO_RUNTIME`: WASI's I/O thread could not be started. */

@@ -140,11 +140,6 @@ export function nativeBuffer(data: Deno.PointerObject, length: number): ArrayBuf
   return Deno.UnsafePointerView.getArrayBuffer(data, length);
 }
 
-/** Reads the u32 at `offset` of a native struct (borrowed). */
-export function nativeU32(struct: Deno.PointerObject, offset: number): number {
-  return new Deno.UnsafePointerView(struct).getUint32(offset);
-}
-
 // ---- pointers as numbers ----------------------------------------------------------------------
 
 /** The pointer whose address is `bits` (null for 0), e.g. an address Wasmtime wrote to a slot. */

@@ -391,8 +391,17 @@ export const symbols = {
   wasm_tabletype_new: { parameters: ["pointer", "buffer"], result: "pointer" },
   // const wasm_valtype_t *wasm_tabletype_element(const wasm_tabletype_t *)
   wasm_tabletype_element: { parameters: ["pointer"], result: "pointer" },
-  // const wasm_limits_t *wasm_tabletype_limits(const wasm_tabletype_t *)
-  wasm_tabletype_limits: { parameters: ["pointer"], result: "pointer" },
+  // (wasm_tabletype_limits is not declared: it aborts the process on a table64 limit above
+  // u32::MAX; the binding reads limits with the two shims below instead.)
+  // bool wasmtime_deno_module_table_limits(const wasmtime_module_t *, bool import, size_t index,
+  //                                        TableLimits *out)
+  wasmtime_deno_module_table_limits: {
+    parameters: ["pointer", "bool", "usize", "buffer"],
+    result: "bool",
+  },
+  // void wasmtime_deno_table_limits(const wasmtime_context_t *, const wasmtime_table_t *,
+  //                                 TableLimits *out)
+  wasmtime_deno_table_limits: { parameters: ["pointer", "buffer", "buffer"], result: "void" },
   // void wasm_tabletype_delete(wasm_tabletype_t *)
   wasm_tabletype_delete: { parameters: ["pointer"], result: "void" },
   // wasmtime_error_t *wasmtime_memorytype_new(uint64_t min, bool max_present, uint64_t max,

@@ -27,5 +27,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "7a6ea8015401c445ee7ca0c07f548a697629544f5a0c9b14a54ec897b9b2d33d",
+  hash: "85441afdb1542b137a0d5c7be9d93d719b947e2c17fcf7d0ea9cb53c30d408db",
 } as const;

@@ -25,6 +25,7 @@ export const CRATE_FILES = [
   "src/future.rs",
   "src/host.rs",
   "src/lib.rs",
+  "src/table_type.rs",
   "src/thread.rs",
   "src/version.rs",
   "src/wasi.rs",
