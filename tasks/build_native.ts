@@ -60,17 +60,17 @@ import {
 import { NATIVE_CRATE } from "../src/package/native_crate.ts";
 import { CRATE_FILES, describeCrate } from "../src/package/native_source.ts";
 import { PREBUILT } from "../src/package/prebuilt.ts";
-import type { PrebuiltManifest } from "../src/package/release.ts";
+import type { PrebuiltArchive, PrebuiltManifest } from "../src/package/release.ts";
 
-export type { CacheManifest, PrebuiltManifest };
+export type { CacheManifest, PrebuiltArchive, PrebuiltManifest };
 
 /** Upstream Wasmtime release tag the pinned crate version corresponds to. */
 const UPSTREAM_TAG = `v${NATIVE_CRATE.wasmtimeVersion}`;
 
 /** Environment variable that turns the prebuilt download off (`0`) or on (`1`, the default). */
-export const DOWNLOAD_ENV = "WASMTIME_DENO_DOWNLOAD";
+const DOWNLOAD_ENV = "WASMTIME_DENO_DOWNLOAD";
 /** Environment variable overriding the base URL of the release archives (a mirror). */
-export const DOWNLOAD_URL_ENV = "WASMTIME_DENO_DOWNLOAD_URL";
+const DOWNLOAD_URL_ENV = "WASMTIME_DENO_DOWNLOAD_URL";
 
 /** Options of {@linkcode buildNative}. */
 export interface BuildOptions {

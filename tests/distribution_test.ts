@@ -159,8 +159,12 @@ async function denoOnly(): Promise<string> {
   return bin;
 }
 
+/** Every cache of this file lives here (each holds a ~30 MB library), removed at the end. */
+const CACHES = Deno.makeTempDirSync({ prefix: "wasmtime-deno-dist-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(CACHES, { recursive: true }));
+
 async function freshCache(): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "wasmtime-deno-cache-" });
+  const root = await Deno.makeTempDir({ dir: CACHES, prefix: "cache-" });
   await Deno.chmod(root, 0o755);
   return root;
 }

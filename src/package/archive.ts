@@ -46,7 +46,7 @@ export function unsafeMemberPath(path: string): string | undefined {
   if (path.length === 0) return "an empty path";
   if (path.startsWith("/") || /^[A-Za-z]:/.test(path)) return "an absolute path";
   if (path.includes("\\")) return "a backslash (a Windows separator)";
-  if (/[\u0000-\u001f]/.test(path)) return "a control character";
+  if ([...path].some((c) => c.charCodeAt(0) < 0x20)) return "a control character";
   const segments = path.split("/");
   // A directory member ends with `/`, which leaves one empty last segment.
   const inner = path.endsWith("/") ? segments.slice(0, -1) : segments;

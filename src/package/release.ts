@@ -52,7 +52,27 @@ export interface PrebuiltArchive {
   rustc: string;
 }
 
-/** The package's pinned release: which archives exist and what they must hash to. */
+/**
+ * The package's pinned release: which archives exist and what they must hash to.
+ *
+ * @example Installing archives you built (`deno task package-native`) and host yourself
+ * ```ts ignore
+ * import { buildNative } from "@wasmtime-deno/wasmtime/build-native";
+ * const description = JSON.parse(await Deno.readTextFile(
+ *   "dist/libwasmtime-48.0.8-7a6ea8015401c445-x86_64-unknown-linux-gnu.tar.gz.json",
+ * ));
+ * await buildNative({
+ *   downloadUrl: "https://mirror.example/wasmtime-deno/",
+ *   prebuilt: {
+ *     packageVersion: "0.1.0",
+ *     wasmtimeVersion: description.wasmtimeVersion,
+ *     crateHash: description.crateHash,
+ *     baseUrl: "https://mirror.example/wasmtime-deno/",
+ *     targets: { [description.target]: description },
+ *   },
+ * });
+ * ```
+ */
 export interface PrebuiltManifest {
   /** Package version the archives were released with (the release tag without `v`). */
   packageVersion: string;
