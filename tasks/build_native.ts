@@ -447,11 +447,14 @@ async function install(
   staging: string,
   entry: string,
   log: (line: string) => void,
+  replace = false,
 ): Promise<void> {
+  // A valid entry that appeared meanwhile (a process that took no lock) is kept, unless this
+  // is a forced rebuild, which replaces it.
   const installed = await commitStaging(
     staging,
     entry,
-    async () => (await readValidManifest(root, entry, log)) !== undefined,
+    async () => !replace && (await readValidManifest(root, entry, log)) !== undefined,
   );
   if (!installed) log(`kept the valid entry another process installed at ${entry}`);
   requireTrusted(root, entry);
@@ -516,7 +519,7 @@ async function buildFromSource(
     buildSeconds,
   };
   await writeFiles(staging, [manifestFile(manifest)]);
-  await install(root, staging, entry, log);
+  await install(root, staging, entry, log, options.force);
   log(`built in ${buildSeconds} s`);
   await pruneStaleEntries(root, entry, log);
   return { manifest, crateDir };

@@ -130,7 +130,14 @@ Deno.test("build-native --force rebuilds (reusing compiled dependencies) and re-
   const before = JSON.parse(await Deno.readTextFile(manifestPath));
   const result = await runDeno(["run", "-A", "tasks/build_native.ts", "--force"]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /build-native: building libwasmtime 48\.\d+\.\d+ \(v48\.\d+\.\d+\)/);
+  // A line per phase, around cargo's own output.
+  assert.match(result.stderr, /build-native: phase 1\/4: writing the native crate sources/);
+  assert.match(result.stderr, /build-native: phase 2\/4: checking the toolchain/);
+  assert.match(
+    result.stderr,
+    /build-native: phase 3\/4: compiling libwasmtime 48\.\d+\.\d+ \(v48\.\d+\.\d+\)/,
+  );
+  assert.match(result.stderr, /build-native: phase 4\/4: compiled in [\d.]+ s/);
   assert.match(result.stderr, /build-native: built in [\d.]+ s/);
   const after = JSON.parse(await Deno.readTextFile(manifestPath));
   assert.notEqual(after.builtAt, before.builtAt);
