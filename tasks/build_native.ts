@@ -1,19 +1,26 @@
 /**
- * Builds libwasmtime from the pinned `native/` crate and caches it, once per Wasmtime version,
- * crate contents and target. A valid cache entry is reused without invoking cargo.
+ * Gets libwasmtime for this machine into the cache, once per Wasmtime version, crate contents
+ * and target: a valid cache entry is reused; otherwise the release archive for this target is
+ * downloaded (when this package version ships one), verified against the sha256 pinned in the
+ * package source and installed; otherwise the library is built from the pinned `native/` crate
+ * with cargo. When neither works, one error names both ways out. Installs are atomic (staged,
+ * then renamed into place) and two processes doing the first run at once do the work once.
  *
- * Flags: `--force` rebuilds even when the cache is valid; `--print-path` prints only the
- * library path; `--print-flags` prints only the permission flags an app needs to load it on
+ * Flags: `--force` builds from source even when the cache is valid; `--print-path` prints only
+ * the library path; `--print-flags` prints only the permission flags an app needs to load it on
  * this machine (`--allow-env=<the lookup variables> --allow-read=<cache root> --allow-ffi`,
  * stable across upgrades); `--quiet` prints nothing but errors. Both print options reuse a
- * cached library without running cargo, and build it first when it is not cached (progress
- * on stderr, so stdout holds only the answer). The cache is found like the loader finds it:
- * `WASMTIME_DENO_CACHE`, else `DENO_DIR`, else Deno's cache directory, + `/wasmtime-deno`.
+ * cached library, and get it first when it is not cached (progress on stderr, so stdout holds
+ * only the answer). The cache is found like the loader finds it: `WASMTIME_DENO_CACHE`, else
+ * `DENO_DIR`, else Deno's cache directory, + `/wasmtime-deno`. Downloads: `WASMTIME_DENO_DOWNLOAD=0`
+ * turns them off, `WASMTIME_DENO_DOWNLOAD_URL` names a mirror (both read only when a download
+ * would happen; one that cannot be read is reported, not skipped), and they need only
+ * `--allow-net` for the release host (and the host it redirects to).
  *
  * The crate sources are read next to this module, whether it was loaded from disk or from a
  * URL (JSR, an HTTP server), and must hash to the value this package was published with.
  *
- * @example From the command line
+ @example From the command line
  * ```sh
  * deno task build-native                 # in a clone of wasmtime-deno
  * deno run -A jsr:@wasmtime-deno/wasmtime/build-native   # in a project that uses the package
@@ -22,8 +29,8 @@
  * @example From a script (a setup step that needs the library path)
  * ```ts
  * import { buildNative } from "@wasmtime-deno/wasmtime/build-native";
- * const { libraryPath, cached, permissionFlags } = await buildNative({ log: console.error });
- * console.log(cached ? "reused" : "built", libraryPath);
+ * const { libraryPath, source, permissionFlags } = await buildNative({ log: console.error });
+ * console.log(source, libraryPath); // "cache", "download" or "build"
  * console.log(`run your app with: deno run ${permissionFlags.join(" ")} app.ts`);
  * ```
  *
@@ -40,32 +47,70 @@ import {
   libraryFileName,
   untrustedEntry,
 } from "../src/package/cache.ts";
+import { ArchiveError, type ArchiveFile, unpackArchive } from "../src/package/archive.ts";
+import { DownloadError, downloadPinned } from "../src/package/download.ts";
+import {
+  commitStaging,
+  entryFromArchive,
+  makeStaging,
+  removeLeftovers,
+  withEntryLock,
+  writeFiles,
+} from "../src/package/install.ts";
 import { NATIVE_CRATE } from "../src/package/native_crate.ts";
 import { CRATE_FILES, describeCrate } from "../src/package/native_source.ts";
+import { PREBUILT } from "../src/package/prebuilt.ts";
+import type { PrebuiltArchive, PrebuiltManifest } from "../src/package/release.ts";
 
-export type { CacheManifest };
+export type { CacheManifest, PrebuiltArchive, PrebuiltManifest };
 
 /** Upstream Wasmtime release tag the pinned crate version corresponds to. */
 const UPSTREAM_TAG = `v${NATIVE_CRATE.wasmtimeVersion}`;
 
+/** Environment variable that turns the prebuilt download off (`0`) or on (`1`, the default). */
+const DOWNLOAD_ENV = "WASMTIME_DENO_DOWNLOAD";
+/** Environment variable overriding the base URL of the release archives (a mirror). */
+const DOWNLOAD_URL_ENV = "WASMTIME_DENO_DOWNLOAD_URL";
+
 /** Options of {@linkcode buildNative}. */
 export interface BuildOptions {
-  /** Rebuild even if a valid cache entry exists. */
+  /** Build from source even if a valid cache entry exists (no download). */
   force?: boolean;
   /** Progress output; `undefined` silences it. */
   log?: (line: string) => void;
   /** Cache root; default from {@linkcode cacheRoot}. */
   cacheDir?: string;
+  /**
+   * Whether a missing library may be downloaded (verified against the sha256 this package
+   * pins) before building from source. Default: `$WASMTIME_DENO_DOWNLOAD` (`0` turns it off),
+   * else true.
+   */
+  download?: boolean;
+  /**
+   * Base URL of the release archives, e.g. a mirror (`<url>/<archive name>` is fetched).
+   * Default: `$WASMTIME_DENO_DOWNLOAD_URL`, else this version's GitHub release.
+   */
+  downloadUrl?: string;
+  /** Give up on a download when no byte arrives for this many milliseconds. Default 30 000. */
+  downloadTimeout?: number;
+  /**
+   * The sha256 manifest downloads are verified against. Default: the one shipped in this
+   * package (`src/package/prebuilt.ts`); pass your own to install archives you built and host
+   * yourself. Never fetched: a manifest downloaded next to the archive would prove nothing.
+   */
+  prebuilt?: PrebuiltManifest;
 }
 
 /** What {@linkcode buildNative} produced or found. */
 export interface BuildResult {
   /** Absolute path of the library. */
   libraryPath: string;
-  /** Where the crate sources were materialized and built from. */
-  crateDir: string;
-  /** True when a valid cache entry was reused. */
+  /** Where the crate sources were materialized and built from, when this call built it. */
+  crateDir?: string;
+  /** True when a valid cache entry was reused (`source === "cache"`). */
   cached: boolean;
+  /** Where the library came from: the cache, a verified download, or a build from source. */
+  source: "cache" | "download" | "build";
   /** The entry's manifest. */
   manifest: CacheManifest;
   /**
@@ -273,27 +318,164 @@ function locateCache(): string {
   }
 }
 
-/** Builds (or finds in the cache) the library; see the module documentation. */
-export async function buildNative(options: BuildOptions = {}): Promise<BuildResult> {
-  const log = options.log ?? (() => {});
-  const root = resolve(options.cacheDir ?? locateCache());
-  // 0755 whatever the umask: the loader refuses a cache others can write.
-  await Deno.mkdir(root, { recursive: true, mode: 0o755 });
-  const crateDir = await materializeCrate(root);
-  const entry = join(root, cacheEntryName());
-  const libraryPath = join(entry, libraryFileName());
-  const permissionFlags = appFlags(root);
-
-  if (!options.force) {
-    const manifest = await readValidManifest(root, entry, log);
-    if (manifest) return { libraryPath, crateDir, cached: true, manifest, permissionFlags };
+/** Reads the download settings the options leave open; an unreadable one is reported. */
+function downloadSettings(options: BuildOptions, prebuilt: PrebuiltManifest) {
+  const wanted = [
+    ...(options.download === undefined ? [DOWNLOAD_ENV] : []),
+    ...(options.downloadUrl === undefined ? [DOWNLOAD_URL_ENV] : []),
+  ];
+  // As in the library lookup: a variable we may not read may be set, and skipping it could
+  // download although it says 0, or from another URL than it names, so none is skipped.
+  const unreadable = wanted.filter((name) =>
+    Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted"
+  );
+  if (unreadable.length > 0) {
+    throw new BuildError(
+      `a prebuilt library for ${Deno.build.target} can be downloaded, and ${
+        unreadable.join(" and ")
+      } decide${unreadable.length > 1 ? "" : "s"} whether and from where, but Deno does not ` +
+        `let this process read ${unreadable.length > 1 ? "them" : "it"}; run again with ` +
+        `--allow-env=${unreadable.join(",")} (or -A), or pass the download/downloadUrl options`,
+    );
   }
+  let enabled = options.download;
+  if (enabled === undefined) {
+    const value = (Deno.env.get(DOWNLOAD_ENV) ?? "").trim().toLowerCase();
+    if (["0", "false", "no", "off"].includes(value)) enabled = false;
+    else if (["", "1", "true", "yes", "on"].includes(value)) enabled = true;
+    else throw new BuildError(`${DOWNLOAD_ENV} must be 0 or 1, not ${JSON.stringify(value)}`);
+  }
+  const base = options.downloadUrl ?? (Deno.env.get(DOWNLOAD_URL_ENV) || prebuilt.baseUrl);
+  let baseUrl: URL;
+  try {
+    baseUrl = new URL(base.endsWith("/") ? base : `${base}/`);
+  } catch {
+    throw new BuildError(`the download base URL ${JSON.stringify(base)} is not a URL`);
+  }
+  return { enabled, baseUrl, fromEnv: options.download === undefined };
+}
 
+/**
+ * Downloads, verifies and installs this target's release archive, holding the entry's lock.
+ * Returns the installed manifest, or why no prebuilt library was used (a sentence with the way
+ * out), for the build-from-source fallback and its error.
+ */
+async function tryDownload(
+  root: string,
+  entry: string,
+  options: BuildOptions,
+  log: (line: string) => void,
+): Promise<{ manifest: CacheManifest; note?: undefined } | { manifest?: undefined; note: string }> {
+  const target = Deno.build.target;
+  const prebuilt = options.prebuilt ?? PREBUILT;
+  const pinned = prebuilt.targets[target];
+  if (!pinned) {
+    return {
+      note: `this package version ships no prebuilt library for ${target} (only for ${
+        Object.keys(prebuilt.targets).filter((t) => prebuilt.targets[t]).join(", ") || "none"
+      })`,
+    };
+  }
+  if (prebuilt.crateHash !== NATIVE_CRATE.hash) {
+    return {
+      note: `the prebuilt libraries of this package were built from native crate ${
+        prebuilt.crateHash.slice(0, 16)
+      }, not from this package's ${NATIVE_CRATE.hash.slice(0, 16)}`,
+    };
+  }
+  const settings = downloadSettings(options, prebuilt);
+  if (!settings.enabled) {
+    return {
+      note: settings.fromEnv
+        ? `downloading the prebuilt library is turned off (${DOWNLOAD_ENV}=0); unset it to ` +
+          "download the verified library instead"
+        : "downloading the prebuilt library is turned off (download: false)",
+    };
+  }
+  const url = new URL(pinned.archive, settings.baseUrl);
+  log(
+    `phase 1/2: downloading the prebuilt library for ${target} (verified against the sha256 ` +
+      "this package pins)",
+  );
+  let archive: Uint8Array;
+  try {
+    archive = await downloadPinned(url, pinned, {
+      idleTimeout: options.downloadTimeout ?? 30_000,
+      log,
+    });
+  } catch (error) {
+    if (!(error instanceof DownloadError)) throw error;
+    return {
+      note: error.flag
+        ? `${error.message}: run again with ${error.flag} to download the verified library`
+        : `the download failed: ${error.message}`,
+    };
+  }
+  log(`phase 2/2: verified ${pinned.archive} (sha256 ${pinned.sha256}); installing`);
+  const name = cacheEntryName();
+  let files: ArchiveFile[];
+  let manifest: CacheManifest;
+  try {
+    ({ files, manifest } = entryFromArchive(unpackArchive(archive), name, target, pinned));
+  } catch (error) {
+    if (!(error instanceof ArchiveError)) throw error;
+    return { note: `the downloaded archive was refused: ${error.message}` };
+  }
+  manifest = { ...manifest, installedFrom: url.href };
+  const staging = await makeStaging(root, name);
+  await writeFiles(staging, [
+    ...files.filter((f) => f.path !== "manifest.json"),
+    manifestFile(manifest),
+  ]);
+  await install(root, staging, entry, log);
+  log(`installed ${join(entry, manifest.library)}`);
+  await pruneStaleEntries(root, entry, log);
+  return { manifest };
+}
+
+function manifestFile(manifest: CacheManifest): ArchiveFile {
+  return {
+    path: "manifest.json",
+    bytes: new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"),
+    executable: false,
+  };
+}
+
+/** Renames `staging` into place (see src/package/install.ts) and re-checks the entry's trust. */
+async function install(
+  root: string,
+  staging: string,
+  entry: string,
+  log: (line: string) => void,
+  replace = false,
+): Promise<void> {
+  // A valid entry that appeared meanwhile (a process that took no lock) is kept, unless this
+  // is a forced rebuild, which replaces it.
+  const installed = await commitStaging(
+    staging,
+    entry,
+    async () => !replace && (await readValidManifest(root, entry, log)) !== undefined,
+  );
+  if (!installed) log(`kept the valid entry another process installed at ${entry}`);
+  requireTrusted(root, entry);
+}
+
+/** Builds the library from the pinned crate with cargo and installs it. */
+async function buildFromSource(
+  root: string,
+  entry: string,
+  options: BuildOptions,
+  log: (line: string) => void,
+): Promise<{ manifest: CacheManifest; crateDir: string }> {
+  log(`phase 1/4: writing the native crate sources (${NATIVE_CRATE.hash.slice(0, 16)})`);
+  const crateDir = await materializeCrate(root);
+  log("phase 2/4: checking the toolchain (cargo, rustc, cmake)");
   const rustc = await checkToolchain();
   const started = performance.now();
   log(
-    `building libwasmtime ${NATIVE_CRATE.wasmtimeVersion} (${UPSTREAM_TAG}) for ` +
-      `${Deno.build.target} with ${rustc}; a cold build takes several minutes`,
+    `phase 3/4: compiling libwasmtime ${NATIVE_CRATE.wasmtimeVersion} (${UPSTREAM_TAG}) for ` +
+      `${Deno.build.target} with ${rustc}; a cold build takes several minutes, cargo's output ` +
+      "follows",
   );
   const targetDir = join(root, "target");
   const cargo = new Deno.Command("cargo", {
@@ -315,17 +497,14 @@ export async function buildNative(options: BuildOptions = {}): Promise<BuildResu
       `cargo build failed (exit code ${result.code}); see the compiler output above.${detail}`,
     );
   }
-  const built = join(targetDir, "release", libraryFileName());
-
-  await Deno.mkdir(entry, { recursive: true, mode: 0o755 });
-  // Copy then rename, so a concurrent loader never sees a half-written library.
-  const partial = `${libraryPath}.partial-${Deno.pid}`;
-  await Deno.copyFile(built, partial);
-  await Deno.chmod(partial, 0o755);
-  await Deno.rename(partial, libraryPath);
-  await copyHeaders(libraryPath, join(entry, "include"));
-
   const buildSeconds = Math.round((performance.now() - started) / 100) / 10;
+  log(`phase 4/4: compiled in ${buildSeconds} s; copying the library and its C headers`);
+  const name = cacheEntryName();
+  const staging = await makeStaging(root, name);
+  const library = join(staging, libraryFileName());
+  await Deno.copyFile(join(targetDir, "release", libraryFileName()), library);
+  if (Deno.build.os !== "windows") await Deno.chmod(library, 0o755);
+  await copyHeaders(library, join(staging, "include"));
   const manifest: CacheManifest = {
     wasmtimeVersion: NATIVE_CRATE.wasmtimeVersion,
     upstreamTag: UPSTREAM_TAG,
@@ -333,20 +512,72 @@ export async function buildNative(options: BuildOptions = {}): Promise<BuildResu
     crateHash: NATIVE_CRATE.hash,
     target: Deno.build.target,
     library: libraryFileName(),
-    size: (await Deno.stat(libraryPath)).size,
-    sha256: await sha256File(libraryPath),
+    size: (await Deno.stat(library)).size,
+    sha256: await sha256File(library),
     rustc,
     builtAt: new Date().toISOString(),
     buildSeconds,
   };
-  await Deno.writeTextFile(join(entry, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n", {
-    mode: 0o644,
-  });
-  await Deno.chmod(join(entry, "manifest.json"), 0o644);
-  requireTrusted(root, entry);
+  await writeFiles(staging, [manifestFile(manifest)]);
+  await install(root, staging, entry, log, options.force);
   log(`built in ${buildSeconds} s`);
   await pruneStaleEntries(root, entry, log);
-  return { libraryPath, crateDir, cached: false, manifest, permissionFlags };
+  return { manifest, crateDir };
+}
+
+/** Builds (or finds in the cache) the library; see the module documentation. */
+export async function buildNative(options: BuildOptions = {}): Promise<BuildResult> {
+  const log = options.log ?? (() => {});
+  const root = resolve(options.cacheDir ?? locateCache());
+  // 0755 whatever the umask: the loader refuses a cache others can write.
+  await Deno.mkdir(root, { recursive: true, mode: 0o755 });
+  const name = cacheEntryName();
+  const entry = join(root, name);
+  const libraryPath = join(entry, libraryFileName());
+  const permissionFlags = appFlags(root);
+  const done = (
+    manifest: CacheManifest,
+    source: BuildResult["source"],
+    crateDir?: string,
+  ): BuildResult => ({
+    libraryPath,
+    crateDir,
+    cached: source === "cache",
+    source,
+    manifest,
+    permissionFlags,
+  });
+
+  if (!options.force) {
+    const manifest = await readValidManifest(root, entry, log);
+    if (manifest) return done(manifest, "cache");
+  }
+  return await withEntryLock(root, name, log, async () => {
+    if (!options.force) {
+      // Another process may have installed it while this one waited for the lock.
+      const manifest = await readValidManifest(root, entry, () => {});
+      if (manifest) return done(manifest, "cache");
+    }
+    await removeLeftovers(root, name);
+    let note: string | undefined;
+    if (!options.force) {
+      const downloaded = await tryDownload(root, entry, options, log);
+      if (downloaded.manifest) return done(downloaded.manifest, "download");
+      note = downloaded.note;
+      log(`${note}; building from source instead`);
+    }
+    try {
+      const built = await buildFromSource(root, entry, options, log);
+      return done(built.manifest, "build", built.crateDir);
+    } catch (error) {
+      if (!(error instanceof BuildError) || note === undefined) throw error;
+      throw new BuildError(
+        `cannot get libwasmtime for ${Deno.build.target}; neither way worked.\n` +
+          `1. Prebuilt download (no Rust needed): ${note}.\n` +
+          `2. Build from source: ${error.message}`,
+      );
+    }
+  });
 }
 
 /** Quotes `word` for a POSIX shell when it holds anything but safe characters. */
@@ -378,7 +609,7 @@ async function main(args: string[]): Promise<number> {
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       console.error(
         `build-native: ${
-          result.cached ? "cached" : "built"
+          { cache: "cached", download: "downloaded", build: "built" }[result.source]
         } libwasmtime ${result.manifest.wasmtimeVersion} at ${result.libraryPath} (${seconds} s)`,
       );
     }

@@ -23,6 +23,9 @@ export async function runDeno(
 ): Promise<RunResult> {
   const env: Record<string, string> = {
     NO_COLOR: "1",
+    // A subprocess never downloads the prebuilt library from the internet unless a test says so
+    // (tests/distribution_test.ts serves archives from 127.0.0.1 instead).
+    WASMTIME_DENO_DOWNLOAD: "0",
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.env.get("HOME") ?? "",
     // Keep a relocated library cache (every variable of its lookup, so that a subprocess never

@@ -17,6 +17,7 @@ import {
 } from "../package/cache.ts";
 import { LibraryError, PermissionError } from "../errors.ts";
 import { NATIVE_CRATE } from "../package/native_crate.ts";
+import { PREBUILT } from "../package/prebuilt.ts";
 import { requirePermission } from "../permissions.ts";
 
 /** The commands that build the library, for error messages. */
@@ -93,10 +94,17 @@ export function locateLibrary(): LibraryLocation {
     manifest = JSON.parse(Deno.readTextFileSync(join(entry, "manifest.json")));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
+      const pinned = PREBUILT.targets[Deno.build.target];
+      // The loader itself never downloads: it is synchronous and an app's permission line
+      // should not need the network; build-native does it once, ahead of time.
+      const how = pinned && PREBUILT.crateHash === NATIVE_CRATE.hash
+        ? `downloads the verified prebuilt library for ${Deno.build.target} (no Rust needed) ` +
+          "or builds it from source"
+        : `builds it from source (this version ships no prebuilt library for ${Deno.build.target})`;
       throw new LibraryError(
-        `libwasmtime ${NATIVE_CRATE.wasmtimeVersion} is not built yet (nothing cached at ` +
+        `libwasmtime ${NATIVE_CRATE.wasmtimeVersion} is not installed yet (nothing cached at ` +
           `${entry}, found through ${where.variable}). Run ${BUILD_HINT} with the same ` +
-          `${where.variable}, or set ${LIB_ENV} to a library built from native/.`,
+          `${where.variable}; it ${how}. Or set ${LIB_ENV} to a library built from native/.`,
       );
     }
     throw new LibraryError(

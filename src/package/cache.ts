@@ -45,10 +45,15 @@ export interface CacheManifest {
   sha256: string;
   /** `rustc --version` of the compiler that built it. */
   rustc: string;
-  /** When it was built (ISO 8601). */
-  builtAt: string;
-  /** How long the build took, in seconds. */
-  buildSeconds: number;
+  /**
+   * When it was built (ISO 8601); absent in a release archive, whose bytes depend only on the
+   * library and headers.
+   */
+  builtAt?: string;
+  /** How long the build took, in seconds; absent in a release archive. */
+  buildSeconds?: number;
+  /** The URL of the release archive it was installed from; absent when built here. */
+  installedFrom?: string;
 }
 
 /** Environment variable naming an explicit library file; it wins over the cache. */
