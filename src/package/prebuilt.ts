@@ -13,15 +13,15 @@ import type { PrebuiltManifest } from "./release.ts";
 export const PREBUILT: PrebuiltManifest = {
   packageVersion: "0.1.0",
   wasmtimeVersion: "48.0.8",
-  crateHash: "7a6ea8015401c445ee7ca0c07f548a697629544f5a0c9b14a54ec897b9b2d33d",
+  crateHash: "85441afdb1542b137a0d5c7be9d93d719b947e2c17fcf7d0ea9cb53c30d408db",
   baseUrl: "https://github.com/wasmtime-deno/wasmtime-deno/releases/download/v0.1.0/",
   targets: {
     "x86_64-unknown-linux-gnu": {
-      archive: "libwasmtime-48.0.8-7a6ea8015401c445-x86_64-unknown-linux-gnu.tar.gz",
-      size: 8533929,
-      sha256: "d96fcb0ccb26dacee08d32659fee9641ee496070709ae1c20704a64b3a1183e3",
-      librarySize: 28769336,
-      librarySha256: "88a0a19707e20f61ffa6bf94d9e933b1e551559c493de81481da70ffdb9df83f",
+      archive: "libwasmtime-48.0.8-85441afdb1542b13-x86_64-unknown-linux-gnu.tar.gz",
+      size: 8535500,
+      sha256: "3516f6d34fcede7b24123df66c2029b9107c37aa15b325e65ccdc7b58db7fd13",
+      librarySize: 28771560,
+      librarySha256: "3b6f38f8cc26a7049bdab2c2c5f3bdfc9b1d09fd7754ba74b47d7ff97cbbb086",
       rustc: "rustc 1.95.0 (59807616e 2026-04-14)",
     },
     "aarch64-unknown-linux-gnu": null,
