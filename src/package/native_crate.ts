@@ -27,5 +27,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "7a6ea8015401c445ee7ca0c07f548a697629544f5a0c9b14a54ec897b9b2d33d",
+  hash: "0a00d47ae7c23084a6b269ef867a2423bbbe6a8821a45c698e5eae814275f1b1",
 } as const;
