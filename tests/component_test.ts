@@ -562,3 +562,31 @@ Deno.test("an export with a resource type throws when called; the other exports 
   assert.equal(exports.seven(), 7);
   assert.throws(() => exports.make(), /resources \(own\/borrow\) are not supported yet/);
 });
+
+Deno.test("Component.compile works off the JS thread; Component.cached reuses its entry", async () => {
+  using engine = new Engine();
+  const wat = `(component
+    (core module $m (func (export "f") (result i32) i32.const 42))
+    (core instance $i (instantiate $m))
+    (func (export "answer") (result u32) (canon lift (core func $i "f"))))`;
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 0);
+  const compiling = Component.compile(engine, wat);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  using compiled = await compiling;
+  clearInterval(timer);
+  using linker = new ComponentLinker(engine);
+  using store = new Store(engine);
+  assert.equal(linker.instantiate(store, compiled).exports.answer(), 42);
+  await assert.rejects(() => Component.compile(engine, "(module)"), WasmtimeError);
+  const dir = await Deno.makeTempDir();
+  for (let i = 0; i < 2; i++) {
+    using cached = Component.cached(engine, wat, { dir });
+    using again = await Component.cachedAsync(engine, wat, { dir });
+    assert.equal(linker.instantiate(store, cached).exports.answer(), 42);
+    assert.equal(linker.instantiate(store, again).exports.answer(), 42);
+  }
+  const entries = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".cwasm"));
+  assert.equal(entries.length, 1, "one entry, written once and loaded after");
+  console.log(`event loop turns during the compile: ${ticks}`);
+});
