@@ -22,13 +22,18 @@
 //! * [`async_host`]: hand-off of async host calls from the fiber to the event loop;
 //! * [`future`]: polling call futures with a real waker, and waiting for it without spinning;
 //! * [`wasi`]: WASI preview 1 linked asynchronously, so deadlines can drop blocking calls;
-//! * [`fs`]: files and directories opened once, checked by what was opened, then handed over.
+//! * [`fs`]: files and directories opened once, checked by what was opened, then handed over;
+//! * [`component_host`]: the trampoline of JS component host functions;
+//! * [`component_compile`]: compiling components on Deno's blocking thread pool;
+//! * [`wasip2`]: WASI 0.2 for components, linked asynchronously.
 pub use wasmtime_c_api::*;
 
 pub mod async_host;
 pub mod call;
 pub mod capture;
 pub mod compile;
+pub mod component_compile;
+pub mod component_host;
 pub mod copy;
 pub mod demangle;
 pub mod dropped;
@@ -42,3 +47,4 @@ pub mod table_type;
 pub mod thread;
 pub mod version;
 pub mod wasi;
+pub mod wasip2;

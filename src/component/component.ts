@@ -12,6 +12,7 @@ import { Handle } from "../ffi/handle.ts";
 import { type Engine, enginePointer } from "../core/engine.ts";
 import { moduleBytes } from "../core/wat.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
+import { loadCached, loadCachedAsync } from "../core/module_cache.ts";
 import { type ComponentItem, readComponentType, witItems } from "./types.ts";
 
 /** The `wasmtime_component_t **` out-parameter of compile and deserialize. */
@@ -74,6 +75,80 @@ export class Component {
       "Component",
       pointer,
       (p) => ffi().wasmtime_component_delete(p),
+    );
+  }
+
+  /**
+   * Compiles a component like `new Component`, but off the JS thread (Deno's blocking pool),
+   * so the event loop keeps running meanwhile. The bytes are copied before the promise is
+   * returned, and the compile holds its own reference to the engine.
+   *
+   * @example
+   * ```ts
+   * import { Component, Engine } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine();
+   * using component = await Component.compile(engine, "(component)");
+   * ```
+   */
+  static async compile(
+    engine: Engine,
+    source: string | Uint8Array | ArrayBuffer,
+  ): Promise<Component> {
+    const bytes = moduleBytes(source, "Component.compile");
+    const job = ffi().wasmtime_deno_component_compile_new(
+      enginePointer(engine, "Component.compile"),
+      bytes as Uint8Array<ArrayBuffer>,
+      BigInt(bytes.length),
+    );
+    await ffi().wasmtime_deno_component_compile_run(job);
+    const out = new OutCell();
+    const error = ffi().wasmtime_deno_component_compile_finish(job, out.bytes);
+    if (error !== null) throw takeError(error, "cannot compile the component");
+    return fromRaw(Component, { engine, pointer: out.takePointer()! });
+  }
+
+  /**
+   * Compiles `source` once and caches the compiled code in `options.dir`, exactly as
+   * `Module.cached` does for modules (same directory checks, same binding of each entry to its
+   * source and engine; entries are native code). Needs read and write permission for `dir`.
+   *
+   * @example
+   * ```ts
+   * import { Component, Engine } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine();
+   * using component = Component.cached(engine, "(component)", { dir: "./.wasm-cache" });
+   * ```
+   */
+  static cached(
+    engine: Engine,
+    source: string | Uint8Array | ArrayBuffer,
+    options: { dir: string },
+  ): Component {
+    return loadCached(Component, engine, moduleBytes(source, "Component.cached"), options?.dir);
+  }
+
+  /**
+   * {@linkcode Component.cached}, compiling off the JS thread (as {@linkcode Component.compile})
+   * when the cache has no valid entry.
+   *
+   * @example
+   * ```ts
+   * import { Component, Engine } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine();
+   * using component = await Component.cachedAsync(engine, "(component)", { dir: "./.wasm-cache" });
+   * ```
+   */
+  static async cachedAsync(
+    engine: Engine,
+    source: string | Uint8Array | ArrayBuffer,
+    options: { dir: string },
+  ): Promise<Component> {
+    // No await before the lookup hashes the bytes and Component.compile copies them.
+    return await loadCachedAsync(
+      Component,
+      engine,
+      moduleBytes(source, "Component.cachedAsync"),
+      options?.dir,
     );
   }
 

@@ -16,7 +16,6 @@ import { Arena, releaseArena, takeArena } from "../ffi/component_raw.ts";
 import { COMPONENT_VAL_SIZE as VAL } from "../ffi/layout.ts";
 import { type ComponentFuncType, witFunc } from "./types.ts";
 import { type Lift, lifter, type Lower, lowerer, ownsMemory, ValuePathError } from "./values.ts";
-import { checkJsStack } from "./stack.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 
 /** The marshalling of one function type, compiled once. */
@@ -63,14 +62,13 @@ export let componentFunc: (
   struct: Uint8Array<ArrayBuffer>,
   name: string,
   type: ComponentFuncType,
-  guardStack: boolean,
 ) => ComponentFunc;
 
-let funcParts: (func: ComponentFunc) => {
+/** Internal: the parts of a ComponentFunc (its `wasmtime_component_func_t` first). */
+export let funcParts: (func: ComponentFunc) => {
   struct: Uint8Array<ArrayBuffer>;
   name: string;
   marshal: Marshal;
-  guardStack: boolean;
 };
 
 /**
@@ -100,16 +98,14 @@ export class ComponentFunc {
   readonly #struct: Uint8Array<ArrayBuffer>;
   readonly #name: string;
   readonly #marshal: Marshal;
-  readonly #guardStack: boolean;
 
   static {
-    componentFunc = (store, struct, name, type, guardStack) =>
-      fromRaw(ComponentFunc, { store, struct, name, marshal: marshalOf(type), guardStack });
+    componentFunc = (store, struct, name, type) =>
+      fromRaw(ComponentFunc, { store, struct, name, marshal: marshalOf(type) });
     funcParts = (func) => ({
       struct: func.#struct,
       name: func.#name,
       marshal: func.#marshal,
-      guardStack: func.#guardStack,
     });
   }
 
@@ -120,7 +116,6 @@ export class ComponentFunc {
       struct: Uint8Array<ArrayBuffer>;
       name: string;
       marshal: Marshal;
-      guardStack: boolean;
     }>();
     if (raw === undefined) {
       throw new WasmtimeError(
@@ -131,7 +126,6 @@ export class ComponentFunc {
     this.#struct = raw.struct;
     this.#name = raw.name;
     this.#marshal = raw.marshal;
-    this.#guardStack = raw.guardStack;
   }
 
   /** The store this function belongs to. */
@@ -167,7 +161,6 @@ export class ComponentFunc {
       this.#struct,
       this.#name,
       this.#marshal,
-      this.#guardStack,
       args,
     );
   }
@@ -187,26 +180,26 @@ export class ComponentFunc {
  */
 export function plainFunction(func: ComponentFunc): (...args: unknown[]) => unknown {
   const store = func.store;
-  const { struct, name, marshal, guardStack } = funcParts(func);
+  const { struct, name, marshal } = funcParts(func);
   const scalar = marshal.type.params.every((p) => !ownsMemory(p.type)) &&
     !marshal.resultOwnsMemory && !marshal.unwrapResult;
   if (scalar && marshal.lowers.length <= 3) {
-    return scalarFunction(func, struct, name, marshal, guardStack);
+    return scalarFunction(func, struct, name, marshal);
   }
   switch (marshal.lowers.length) {
     case 0:
       return function () {
-        return callComponent(store, struct, name, marshal, guardStack, [...arguments]);
+        return callComponent(store, struct, name, marshal, [...arguments]);
       };
     case 1:
       return function (a: unknown) {
         if (arguments.length !== 1) return func.call(...arguments);
-        return callComponent(store, struct, name, marshal, guardStack, [a]);
+        return callComponent(store, struct, name, marshal, [a]);
       };
     case 2:
       return function (a: unknown, b: unknown) {
         if (arguments.length !== 2) return func.call(...arguments);
-        return callComponent(store, struct, name, marshal, guardStack, [a, b]);
+        return callComponent(store, struct, name, marshal, [a, b]);
       };
     default:
       return (...args: unknown[]) => func.call(...args);
@@ -224,7 +217,6 @@ function scalarFunction(
   struct: Uint8Array<ArrayBuffer>,
   name: string,
   marshal: Marshal,
-  guardStack: boolean,
 ): (...args: unknown[]) => unknown {
   const store = func.store;
   const { lowers, lift } = marshal;
@@ -240,7 +232,6 @@ function scalarFunction(
     call(struct, context, argsPointer, marshal.paramCount, resultsPointer, marshal.resultCount);
   const run = (): unknown => {
     context = contextOf(store, name);
-    if (guardStack) checkJsStack(store, name);
     view.setUint8(resultsAt, 0);
     const error = enterGuest(store, invoke);
     if (error !== null) throw failure(error, null, `${name} failed`);
@@ -289,7 +280,6 @@ function callComponent(
   struct: Uint8Array<ArrayBuffer>,
   name: string,
   marshal: Marshal,
-  guardStack: boolean,
   args: unknown[],
 ): unknown {
   const context = contextOf(store, name);
@@ -316,7 +306,6 @@ function callComponent(
         throw valueError(name, `arg ${i}`, error);
       }
     }
-    if (guardStack) checkJsStack(store, name);
     const argsPointer = arena.firstPointer(argsAt);
     const resultsPointer = arena.firstPointer(resultsAt);
     const error = enterGuest(store, () =>

@@ -41,7 +41,6 @@ export let instanceFromStruct: (
   store: Store,
   struct: Uint8Array<ArrayBuffer>,
   component: Component,
-  guardStack: boolean,
 ) => ComponentInstance;
 
 /**
@@ -70,8 +69,8 @@ export class ComponentInstance {
   readonly exports: ComponentExports;
 
   static {
-    instanceFromStruct = (store, struct, component, guardStack) =>
-      fromRaw(ComponentInstance, { store, struct, component, guardStack });
+    instanceFromStruct = (store, struct, component) =>
+      fromRaw(ComponentInstance, { store, struct, component });
   }
 
   /** Not public: instances are made by `ComponentLinker.instantiate`. */
@@ -80,7 +79,6 @@ export class ComponentInstance {
       store: Store;
       struct: Uint8Array<ArrayBuffer>;
       component: Component;
-      guardStack: boolean;
     }>();
     if (raw === undefined) {
       throw new WasmtimeError(
@@ -88,13 +86,12 @@ export class ComponentInstance {
       );
     }
     this.#store = raw.store;
-    this.exports = this.#collect(raw.struct, raw.component.exports, raw.guardStack);
+    this.exports = this.#collect(raw.struct, raw.component.exports);
   }
 
   #collect(
     struct: Uint8Array<ArrayBuffer>,
     items: readonly ComponentItem[],
-    guardStack: boolean,
   ): ComponentExports {
     const context = contextOf(this.#store, "exports");
     const lookup = (parent: Deno.PointerValue, name: string): Deno.PointerValue => {
@@ -119,7 +116,7 @@ export class ComponentInstance {
         return undefined;
       }
       try {
-        const made = componentFunc(this.#store, func, name, item.type, guardStack);
+        const made = componentFunc(this.#store, func, name, item.type);
         this.#funcs.set(key, made);
         return made;
       } catch (error) {

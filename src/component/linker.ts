@@ -11,7 +11,7 @@
  */
 import { ComponentError, WasmtimeError } from "../errors.ts";
 import { check, failure, hostErrorPointer, takeError } from "../core/failure.ts";
-import { hostTrampoline, measureJsStackFloor } from "../core/host.ts";
+import { measureJsStackFloor } from "../core/host.ts";
 import { HOST_OWNER, registerHost } from "../core/registry.ts";
 import { revalidateAllViews } from "../core/store.ts";
 import { contextOf, type Store } from "../core/store.ts";
@@ -54,9 +54,22 @@ interface HostDef {
 /** The `wasmtime_component_linker_instance_t **` out-parameter of add_instance. */
 const instanceOut = new OutCell();
 
+let trampolines: { trampoline: Deno.PointerObject; finalizer: Deno.PointerObject } | undefined;
+
+/** The native trampoline of component host functions and its env finalizer. */
+function componentTrampoline() {
+  return trampolines ??= {
+    trampoline: ffi().wasmtime_deno_component_host_trampoline()!,
+    finalizer: ffi().wasmtime_deno_component_host_env_finalizer()!,
+  };
+}
+
 function keyOf(path: readonly string[], name: string): string {
   return [...path, name].join("\u0000");
 }
+
+/** Internal: a linker's native pointer (throws once it is disposed). */
+export let componentLinkerPointer: (linker: ComponentLinker, action: string) => Deno.PointerObject;
 
 /**
  * Links a component's imports to JS host functions and instantiates it. A linker belongs to
@@ -84,6 +97,10 @@ export class ComponentLinker {
   readonly #handle: Handle;
   readonly #engine: Engine;
   readonly #hosts = new Map<string, HostDef>();
+
+  static {
+    componentLinkerPointer = (linker, action) => linker.#handle.pointer(action);
+  }
 
   /** Creates an empty linker for `engine`. */
   constructor(engine: Engine) {
@@ -129,23 +146,33 @@ export class ComponentLinker {
     measureJsStackFloor();
     const display = segments.length === 0 ? name : `${segments.join("/")}#${name}`;
     const def: HostDef = { name: display, fn, marshals: new Map(), only: undefined };
+    // Set last by a body that ran to the end (returned or caught): the native trampoline traps
+    // the guest when it is not set (see native/src/component_host.rs).
+    const done = new Uint32Array(1);
     const callback: ComponentHostCallbackHandle = new Deno.UnsafeCallback(
       COMPONENT_HOST_CALLBACK,
-      (_env, _context, type, args, nargs, results, nresults) => {
+      (type, args, nargs, results, nresults) => {
         try {
-          hostCall(def, type!, args, Number(nargs), results, Number(nresults));
+          hostCall(def, type!, args, nargs, results, nresults);
           return null;
         } catch (error) {
           return hostErrorPointer(error, display);
+        } finally {
+          done[0] = 1;
         }
       },
     );
     // Wasmtime frees the env (queueing its id) once no linker or store can call the function;
-    // only then is the callback closed.
+    // only then is the callback closed. The callback's body holds the done word, so it lives
+    // as long as the env that points to it.
     const id = registerHost({ close: () => callback.close() });
-    const scratch = new Uint8Array(16);
-    const env = ffi().wasmtime_deno_host_env_new(null, scratch, 0n, HOST_OWNER, id)!;
-    const { finalizer } = hostTrampoline();
+    const env = ffi().wasmtime_deno_component_host_env_new(
+      callback.pointer,
+      done,
+      HOST_OWNER,
+      id,
+    )!;
+    const { trampoline, finalizer } = componentTrampoline();
     const chain: Deno.PointerObject[] = [
       ffi().wasmtime_component_linker_root(this.#handle.pointer("defineFunc"))!,
     ];
@@ -168,7 +195,7 @@ export class ComponentLinker {
         chain[chain.length - 1],
         bytes,
         BigInt(bytes.length),
-        callback.pointer,
+        trampoline,
         env,
         finalizer,
       );
@@ -180,7 +207,6 @@ export class ComponentLinker {
       }
     }
     this.#hosts.set(keyOf(segments, name), def);
-    void scratch;
   }
 
   /** Defines every import of `component` that is not defined yet as a function that traps. */
@@ -205,7 +231,7 @@ export class ComponentLinker {
           "the same Engine",
       );
     }
-    const guardStack = this.#prepareHosts(component.imports, []);
+    this.#prepareHosts(component.imports, []);
     const context = contextOf(store, "instantiate");
     const struct = new Uint8Array(COMPONENT_INSTANCE_SIZE);
     const linker = this.#handle.pointer("instantiate");
@@ -215,25 +241,22 @@ export class ComponentLinker {
       () => ffi().wasmtime_component_linker_instantiate(linker, context, native, struct),
     );
     if (error !== null) throw failure(error, null, "cannot instantiate the component");
-    return instanceFromStruct(store, struct, component, guardStack);
+    return instanceFromStruct(store, struct, component);
   }
 
-  /** Registers the types `imports` expect of this linker's host functions; true if any. */
-  #prepareHosts(imports: readonly ComponentItem[], path: string[]): boolean {
-    let any = false;
+  /** Registers the types `imports` expect of this linker's host functions. */
+  #prepareHosts(imports: readonly ComponentItem[], path: string[]): void {
     for (const item of imports) {
       if (item.kind === "instance") {
-        any = this.#prepareHosts(item.exports, [...path, item.name]) || any;
+        this.#prepareHosts(item.exports, [...path, item.name]);
       } else if (item.kind === "func") {
         const def = this.#hosts.get(keyOf(path, item.name));
         if (def === undefined) continue;
-        any = true;
         const key = witFunc(item.type);
         if (!def.marshals.has(key)) def.marshals.set(key, marshalOf(item.type));
         def.only = def.marshals.size === 1 ? def.marshals.get(key) : undefined;
       }
     }
-    return any;
   }
 
   /** True once disposed. */

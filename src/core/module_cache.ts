@@ -33,7 +33,18 @@ import { createHash, randomUUID } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { Engine } from "./engine.ts";
 import { WasmtimeError } from "../errors.ts";
-import type { Module } from "./module.ts";
+/** What the cache stores: a `Module`, or a `Component` (which reuses this machinery). */
+export interface Compiled {
+  serialize(): Uint8Array;
+  [Symbol.dispose](): void;
+}
+
+/** The class of what the cache stores: how to compile and deserialize one. */
+export interface CompiledKind<T extends Compiled> {
+  new (engine: Engine, bytes: Uint8Array): T;
+  compile(engine: Engine, bytes: Uint8Array): Promise<T>;
+  deserialize(engine: Engine, bytes: Uint8Array): T;
+}
 import { type CheckedFile, readChecked, requirePermission } from "../permissions.ts";
 import { version } from "../version.ts";
 
@@ -248,10 +259,10 @@ function writeEntryFile(path: string, parts: Uint8Array[]): Deno.FileInfo {
 }
 
 /** A cache lookup: the entry's module if it was valid, and how to store a fresh compile. */
-interface Slot {
-  hit: Module | undefined;
+interface Slot<T extends Compiled> {
+  hit: T | undefined;
   /** Writes `module`'s code as the entry and returns `module` (disposed if writing fails). */
-  save(module: Module): Module;
+  save(module: T): T;
 }
 
 /**
@@ -259,12 +270,12 @@ interface Slot {
  * Modules are made through `modules` (the Module class, passed by `Module.cached`), so this
  * file sits below module.ts instead of in an import circle with it.
  */
-export function loadCached(
-  modules: typeof Module,
+export function loadCached<T extends Compiled>(
+  modules: CompiledKind<T>,
   engine: Engine,
   bytes: Uint8Array,
   dir: string,
-): Module {
+): T {
   const slot = lookup(modules, engine, bytes, dir);
   return slot.hit ?? slot.save(new modules(engine, bytes));
 }
@@ -274,17 +285,22 @@ export function loadCached(
  * of `bytes` happen before the first await, so the key and the compiled bytes agree even if
  * the caller changes its buffer afterwards.
  */
-export async function loadCachedAsync(
-  modules: typeof Module,
+export async function loadCachedAsync<T extends Compiled>(
+  modules: CompiledKind<T>,
   engine: Engine,
   bytes: Uint8Array,
   dir: string,
-): Promise<Module> {
+): Promise<T> {
   const slot = lookup(modules, engine, bytes, dir);
   return slot.hit ?? slot.save(await modules.compile(engine, bytes));
 }
 
-function lookup(modules: typeof Module, engine: Engine, bytes: Uint8Array, dir: string): Slot {
+function lookup<T extends Compiled>(
+  modules: CompiledKind<T>,
+  engine: Engine,
+  bytes: Uint8Array,
+  dir: string,
+): Slot<T> {
   if (typeof dir !== "string" || dir.length === 0) {
     throw new WasmtimeError("Module.cached: options.dir must name a directory");
   }
@@ -336,13 +352,13 @@ function lookup(modules: typeof Module, engine: Engine, bytes: Uint8Array, dir: 
   };
 }
 
-function save(
-  module: Module,
+function save<T extends Compiled>(
+  module: T,
   keyText: string,
   keyDigest: Uint8Array,
   path: string,
   manifestPath: string,
-): Module {
+): T {
   try {
     const info = writeEntryFile(path, [MAGIC, keyDigest, module.serialize()]);
     const manifest = JSON.stringify({ key: keyText, entry: entryStat(info) });

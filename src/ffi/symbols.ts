@@ -1037,6 +1037,49 @@ export const symbols = {
   // void wasmtime_component_val_clone(const wasmtime_component_val_t *src,
   //                                   wasmtime_component_val_t *dst)
   wasmtime_component_val_clone: { parameters: ["pointer", "pointer"], result: "void" },
+  // ComponentCompileJob *wasmtime_deno_component_compile_new(const wasm_engine_t *,
+  //   const uint8_t *wasm, size_t len)   (copies the bytes and clones the engine)
+  wasmtime_deno_component_compile_new: {
+    parameters: ["pointer", "buffer", "usize"],
+    result: "pointer",
+  },
+  // void wasmtime_deno_component_compile_run(ComponentCompileJob *): on Deno's blocking pool
+  wasmtime_deno_component_compile_run: {
+    parameters: ["pointer"],
+    result: "void",
+    nonblocking: true,
+  },
+  // wasmtime_error_t *wasmtime_deno_component_compile_finish(ComponentCompileJob *,
+  //   wasmtime_component_t **out)   (frees the job)
+  wasmtime_deno_component_compile_finish: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // ComponentHostEnv *wasmtime_deno_component_host_env_new(
+  //   wasmtime_error_t *(*cb)(const wasmtime_component_func_type_t *, wasmtime_component_val_t
+  //   *args, uint32_t nargs, wasmtime_component_val_t *results, uint32_t nresults),
+  //   uint32_t *done, uint64_t owner, uint64_t id)
+  wasmtime_deno_component_host_env_new: {
+    parameters: ["function", "buffer", "u64", "u64"],
+    result: "pointer",
+  },
+  // wasmtime_component_func_callback_t wasmtime_deno_component_host_trampoline(void)
+  wasmtime_deno_component_host_trampoline: { parameters: [], result: "function" },
+  // void (*wasmtime_deno_component_host_env_finalizer(void))(void *)
+  wasmtime_deno_component_host_env_finalizer: { parameters: [], result: "function" },
+  // wasmtime_error_t *wasmtime_deno_component_linker_add_wasip2(wasmtime_component_linker_t *,
+  //   bool asynchronous)
+  wasmtime_deno_component_linker_add_wasip2: { parameters: ["pointer", "bool"], result: "pointer" },
+  // wasmtime_call_future_t *wasmtime_deno_component_instantiate_async(
+  //   const wasmtime_component_linker_t *, wasmtime_context_t *, const wasmtime_component_t *,
+  //   wasmtime_component_instance_t *out, wasmtime_error_t **error_ret)
+  wasmtime_deno_component_instantiate_async: {
+    parameters: ["pointer", "pointer", "pointer", "buffer", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_call_future_t *wasmtime_deno_wasip2_run_async(const wasmtime_component_func_t *,
+  //   wasmtime_context_t *, uint32_t *status_out, wasmtime_error_t **error_ret)
+  wasmtime_deno_wasip2_run_async: {
+    parameters: ["buffer", "pointer", "buffer", "buffer"],
+    result: "pointer",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /**
@@ -1061,12 +1104,15 @@ export function newHostCallback(body: () => Deno.PointerValue): HostCallbackHand
 }
 
 /**
- * A component host function, `wasmtime_component_func_callback_t`: `(env, context, type, args,
- * nargs, results, nresults) -> wasmtime_error_t *`. Wasmtime owns `args` and `results`; results
- * must be filled with values Wasmtime allocated (`wasmtime_component_val_clone`).
+ * The JS side of a component host function, called by the native trampoline
+ * (native/src/component_host.rs): `(type, args, nargs, results, nresults) -> wasmtime_error_t *`
+ * (null on success), counts as `u32` (a `usize` costs a BigInt per call). Wasmtime owns `args`
+ * and `results`; results must be filled with values Wasmtime allocated
+ * (`wasmtime_component_val_clone`). The body must set its done word last: without it the
+ * trampoline traps the guest, whatever the callback returned.
  */
 export const COMPONENT_HOST_CALLBACK = {
-  parameters: ["pointer", "pointer", "pointer", "pointer", "usize", "pointer", "usize"],
+  parameters: ["pointer", "pointer", "u32", "pointer", "u32"],
   result: "pointer",
 } as const satisfies Deno.UnsafeCallbackDefinition;
 

@@ -27,5 +27,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "85441afdb1542b137a0d5c7be9d93d719b947e2c17fcf7d0ea9cb53c30d408db",
+  hash: "8e79ea43ed2e0798f51075aae645b8d17b085e2dff77bd7fe635d3bae18533ef",
 } as const;

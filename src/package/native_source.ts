@@ -15,6 +15,8 @@ export const CRATE_FILES = [
   "src/call.rs",
   "src/capture.rs",
   "src/compile.rs",
+  "src/component_compile.rs",
+  "src/component_host.rs",
   "src/copy.rs",
   "src/demangle.rs",
   "src/dropped.rs",
@@ -29,6 +31,7 @@ export const CRATE_FILES = [
   "src/thread.rs",
   "src/version.rs",
   "src/wasi.rs",
+  "src/wasip2.rs",
 ] as const;
 
 /** A crate's identity as derived from its files. */

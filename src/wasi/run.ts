@@ -14,6 +14,9 @@ import { defineImports, type Imports } from "../core/imports.ts";
 import { Module } from "../core/module.ts";
 import { Store, type StoreLimits } from "../core/store.ts";
 import { type OutputTarget, type PreopenOptions, type StdinSource, WasiConfig } from "./config.ts";
+import { Component } from "../component/component.ts";
+import type { ComponentInstance } from "../component/instance.ts";
+import { instantiateComponent, isComponentBinary, runComponent } from "./component_run.ts";
 
 /**
  * A preopened directory: the arguments of `WasiConfig.preopen`, host directory first, then the
@@ -333,30 +336,48 @@ export interface WasiInstance {
   engine: Engine;
   /** The store holding the guest and its WASI context. */
   store: Store;
-  /** The instantiated (and, for reactors, initialized) module. */
+  /**
+   * The instantiated (and, for reactors, initialized) module. Reading it for a component guest
+   * throws: use {@linkcode component}.
+   */
   instance: Instance;
+  /** The instantiated component, for a WASI 0.2 guest (a component); undefined for a module. */
+  component?: ComponentInstance;
   /** The configuration, with `stdout` / `stderr` captures when requested. */
   wasi: WasiConfig;
   /** Frees the store, the configuration, and the engine and module if they were made here. */
   [Symbol.dispose](): void;
 }
 
-async function loadModule(
+/** What runWasi and instantiateWasi run: a path or bytes (either kind), or a compiled one. */
+type WasiSource = string | URL | Uint8Array | Module | Component;
+
+/** The compiled guest: a core module (WASI preview 1) or a component (WASI 0.2). */
+async function loadGuest(
   engine: Engine,
-  source: string | URL | Uint8Array | Module,
+  source: WasiSource,
   cacheDir: string | undefined,
-) {
-  if (source instanceof Module) return { module: source, owned: false };
+): Promise<{ guest: Module | Component; owned: boolean }> {
+  if (source instanceof Module || source instanceof Component) {
+    return { guest: source, owned: false };
+  }
   const bytes = source instanceof Uint8Array ? source : await Deno.readFile(source);
+  if (isComponentBinary(bytes)) {
+    const component = cacheDir === undefined
+      ? await Component.compile(engine, bytes)
+      : await Component.cachedAsync(engine, bytes, { dir: cacheDir });
+    return { guest: component, owned: true };
+  }
   const module = cacheDir === undefined
     ? await Module.compile(engine, bytes)
     : await Module.cachedAsync(engine, bytes, { dir: cacheDir });
-  return { module, owned: true };
+  return { guest: module, owned: true };
 }
 
 /**
  * Instantiates a WASI module with the capabilities in `options`. Reactors (modules exporting
- * `_initialize`) are initialized, so their exports are ready to call.
+ * `_initialize`) are initialized, so their exports are ready to call. A component (detected by
+ * its header, or a `Component`) is instantiated with WASI 0.2 and returned as `component`.
  *
  * @example
  * ```ts
@@ -367,7 +388,7 @@ async function loadModule(
  * ```
  */
 export function instantiateWasi(
-  source: string | URL | Uint8Array | Module,
+  source: string | URL | Uint8Array | Module | Component,
   options: RunWasiOptions = {},
 ): Promise<WasiInstance> {
   return instantiateGuest(source, options, options.syncWasi !== true);
@@ -440,12 +461,13 @@ function requireRunnable(
  * then run as call futures.
  */
 async function instantiateGuest(
-  source: string | URL | Uint8Array | Module,
+  source: WasiSource,
   options: RunWasiOptions,
   asyncWasi: boolean,
 ): Promise<WasiInstance> {
-  // A compiled Module brings its engine (a store of another engine could not instantiate it).
-  const given = options.engine ?? (source instanceof Module ? source.engine : undefined);
+  // A compiled guest brings its engine (a store of another engine could not instantiate it).
+  const given = options.engine ??
+    (source instanceof Module || source instanceof Component ? source.engine : undefined);
   if (given !== undefined) requireEngineFor(given, options);
   const limited = options.fuel !== undefined || options.timeoutMs !== undefined ||
     options.nonBlocking === true;
@@ -458,7 +480,14 @@ async function instantiateGuest(
     if (ownsEngine) engine[Symbol.dispose]();
     throw error;
   }
-  const { module, owned } = await loadModule(engine, source, options.cacheDir);
+  let loaded;
+  try {
+    loaded = await loadGuest(engine, source, options.cacheDir);
+  } catch (error) {
+    if (ownsEngine) engine[Symbol.dispose]();
+    throw error;
+  }
+  const { guest, owned } = loaded;
   const wasi = wasiConfigFrom(options);
   let store: Store | undefined;
   try {
@@ -467,6 +496,28 @@ async function instantiateGuest(
       fuel: options.fuel ?? (engine.options.consumeFuel ? UNLIMITED_FUEL : undefined),
       limits,
     });
+    if (guest instanceof Component) {
+      const component = await instantiateComponent(store, guest, options, asyncWasi);
+      const ownedStore = store;
+      return {
+        engine,
+        store: ownedStore,
+        get instance(): Instance {
+          throw new WasmtimeError(
+            "instantiateWasi: the guest is a component (WASI 0.2); use guest.component",
+          );
+        },
+        component,
+        wasi,
+        [Symbol.dispose]() {
+          ownedStore[Symbol.dispose]();
+          wasi[Symbol.dispose]();
+          if (owned) guest[Symbol.dispose]();
+          if (ownsEngine) engine[Symbol.dispose]();
+        },
+      };
+    }
+    const module = guest;
     using linker = new Linker(engine);
     linker.defineWasi({ async: asyncWasi });
     if (options.link !== undefined) await options.link(linker, store);
@@ -503,7 +554,7 @@ async function instantiateGuest(
   } catch (error) {
     store?.[Symbol.dispose]();
     wasi[Symbol.dispose]();
-    if (owned) module[Symbol.dispose]();
+    if (owned) guest[Symbol.dispose]();
     if (ownsEngine) engine[Symbol.dispose]();
     throw error;
   }
@@ -542,20 +593,23 @@ function capturedBytes(guest: WasiInstance, options: RunWasiOptions, stream: "st
  * ```
  */
 export async function runWasi(
-  source: string | URL | Uint8Array | Module,
+  source: string | URL | Uint8Array | Module | Component,
   options: RunWasiOptions = {},
 ): Promise<WasiResult> {
   const asyncWasi = options.syncWasi !== true;
   using guest = await instantiateGuest(source, options, asyncWasi);
-  const start = guest.instance.getFunc("_start");
-  if (start === undefined) {
+  const component = guest.component;
+  const start = component === undefined ? guest.instance.getFunc("_start") : undefined;
+  if (component === undefined && start === undefined) {
     throw new WasmtimeError(
       "runWasi: the module has no _start export (a reactor?); use instantiateWasi instead",
     );
   }
   let exitCode = 0;
   try {
-    await runExport(guest.store, start, options, asyncWasi);
+    if (component !== undefined) {
+      exitCode = await runComponent(guest.store, component, options, asyncWasi);
+    } else await runExport(guest.store, start!, options, asyncWasi);
   } catch (error) {
     if (error instanceof Trap) {
       throw new WasiTrap(

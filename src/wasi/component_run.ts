@@ -1,0 +1,136 @@
+/**
+ * WASI 0.2 guests: components instantiated with WASI 0.2 from the store's WASI context (the
+ * same `WasiConfig` as preview 1: preopens opened once and checked, capture streams, env, args,
+ * clocks, random; sockets refuse every address, `wasi:http` is not linked), and their
+ * `wasi:cli/run` export run as a command.
+ *
+ * WASI is linked asynchronously unless `syncWasi`: instantiation and `run` are call futures
+ * (native/src/wasip2.rs), so a deadline also stops a guest blocked in a WASI call.
+ *
+ * @module
+ */
+import { ComponentError, WasmtimeError } from "../errors.ts";
+import { check } from "../core/failure.ts";
+import { driveFuture, driveFutureBlocking, type StartFuture } from "../core/async.ts";
+import type { Store } from "../core/store.ts";
+import { ffi } from "../ffi/symbols.ts";
+import { COMPONENT_INSTANCE_SIZE } from "../ffi/layout.ts";
+import { type Component, componentPointer } from "../component/component.ts";
+import { ComponentLinker, componentLinkerPointer } from "../component/linker.ts";
+import { type ComponentInstance, instanceFromStruct } from "../component/instance.ts";
+import { funcParts } from "../component/func.ts";
+
+/** The options of a run that concern a component guest. */
+export interface ComponentRunOptions {
+  timeoutMs?: number;
+  nonBlocking?: boolean;
+  link?: unknown;
+  imports?: unknown;
+  cacheDir?: string;
+}
+
+/** True if `bytes` start with the header of a binary component (not a core module). */
+export function isComponentBinary(bytes: Uint8Array): boolean {
+  // "\0asm", then a version and a layer: core modules have layer 0, components layer 1.
+  return bytes.length >= 8 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 &&
+    bytes[3] === 0x6d && bytes[6] === 1 && bytes[7] === 0;
+}
+
+/** Runs `start`'s call future the way the run asked: on this thread, or as an async call. */
+async function drive(
+  store: Store,
+  options: ComponentRunOptions,
+  timeoutMs: number | undefined,
+  start: StartFuture,
+): Promise<void> {
+  if (options.nonBlocking) await driveFuture(store, "runWasi", { timeoutMs }, start);
+  else driveFutureBlocking(store, "runWasi", { timeoutMs }, start);
+}
+
+/**
+ * Instantiates `component` into `store` (which must carry the run's WASI context) with WASI 0.2
+ * linked, asynchronously unless `asyncWasi` is false.
+ */
+export async function instantiateComponent(
+  store: Store,
+  component: Component,
+  options: ComponentRunOptions,
+  asyncWasi: boolean,
+): Promise<ComponentInstance> {
+  if (options.link !== undefined || options.imports !== undefined) {
+    throw new WasmtimeError(
+      "runWasi: `link` and `imports` define core-module imports; a component's own imports " +
+        "are defined with a ComponentLinker (instantiate it yourself), not supported with " +
+        "WASI 0.2 here yet",
+    );
+  }
+  if (options.nonBlocking && !asyncWasi) {
+    throw new WasmtimeError(
+      "runWasi: nonBlocking runs need WASI linked asynchronously; drop syncWasi: true",
+    );
+  }
+  using linker = new ComponentLinker(store.engine);
+  check(
+    ffi().wasmtime_deno_component_linker_add_wasip2(
+      componentLinkerPointer(linker, "runWasi"),
+      asyncWasi,
+    ),
+    "runWasi: cannot link WASI 0.2",
+  );
+  if (!asyncWasi) return linker.instantiate(store, component);
+  const struct = new Uint8Array(COMPONENT_INSTANCE_SIZE);
+  await drive(
+    store,
+    options,
+    undefined,
+    (context, _trap, error) =>
+      ffi().wasmtime_deno_component_instantiate_async(
+        componentLinkerPointer(linker, "runWasi"),
+        context,
+        componentPointer(component, "runWasi"),
+        struct,
+        error,
+      ),
+  );
+  return instanceFromStruct(store, struct, component);
+}
+
+/**
+ * Runs the command export `wasi:cli/run@0.2.*#run` of `instance` with the run's deadline;
+ * returns the exit code (`run` returning `err` is 1). `wasi:cli/exit` throws a `WasiExit`, a
+ * trap a `Trap`, as for preview 1.
+ */
+export async function runComponent(
+  store: Store,
+  instance: ComponentInstance,
+  options: ComponentRunOptions,
+  asyncWasi: boolean,
+): Promise<number> {
+  const iface = Object.keys(instance.exports).find((name) => /^wasi:cli\/run@0\.2\./.test(name));
+  const func = iface === undefined ? undefined : instance.getFunc("run", iface);
+  if (func === undefined) {
+    throw new WasmtimeError(
+      "runWasi: the component exports no wasi:cli/run@0.2 interface (not a command?); use " +
+        "instantiateWasi and call its exports instead",
+    );
+  }
+  const timeoutMs = options.timeoutMs;
+  if (!asyncWasi) {
+    try {
+      func.callWith({ timeoutMs });
+      return 0;
+    } catch (error) {
+      if (error instanceof ComponentError) return 1;
+      throw error;
+    }
+  }
+  const status = new Uint32Array(1);
+  const { struct } = funcParts(func);
+  await drive(
+    store,
+    options,
+    timeoutMs,
+    (context, _trap, error) => ffi().wasmtime_deno_wasip2_run_async(struct, context, status, error),
+  );
+  return status[0];
+}
