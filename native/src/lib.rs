@@ -21,12 +21,16 @@
 //! * [`async_host`]: hand-off of async host calls from the fiber to the event loop;
 //! * [`future`]: polling call futures with a real waker, and waiting for it without spinning;
 //! * [`wasi`]: WASI preview 1 linked asynchronously, so deadlines can drop blocking calls;
-//! * [`fs`]: files and directories opened once, checked by what was opened, then handed over.
+//! * [`fs`]: files and directories opened once, checked by what was opened, then handed over;
+//! * [`handoff`]: engines, shared memories and captures handed to other Workers by one-use token;
+//! * [`shared_memory`]: host-side `memory.atomic.wait` / `notify` on shared memories;
+//! * [`collector`]: the choice of garbage collector.
 pub use wasmtime_c_api::*;
 
 pub mod async_host;
 pub mod call;
 pub mod capture;
+pub mod collector;
 pub mod compile;
 pub mod copy;
 pub mod demangle;
@@ -36,7 +40,9 @@ pub mod epoch;
 pub mod externref;
 pub mod fs;
 pub mod future;
+pub mod handoff;
 pub mod host;
+pub mod shared_memory;
 pub mod thread;
 pub mod version;
 pub mod wasi;

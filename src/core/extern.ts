@@ -19,8 +19,11 @@ import {
   WASMTIME_EXTERN_FUNC,
   WASMTIME_EXTERN_GLOBAL,
   WASMTIME_EXTERN_MEMORY,
+  WASMTIME_EXTERN_SHAREDMEMORY,
   WASMTIME_EXTERN_TABLE,
 } from "../ffi/layout.ts";
+import { pointerBits, pointerFromWords } from "../ffi/raw.ts";
+import { SharedMemory, sharedMemoryFromPointer, sharedMemoryPointer } from "./shared_memory.ts";
 import { Memory, memoryFromStruct, memoryStruct } from "./memory.ts";
 import type { Store } from "./store.ts";
 import { Table, tableFromStruct, tableStruct } from "./table.ts";
@@ -36,7 +39,7 @@ import { Table, tableFromStruct, tableStruct } from "./table.ts";
  * }
  * ```
  */
-export type Extern = Func | Memory | Table | Global;
+export type Extern = Func | Memory | SharedMemory | Table | Global;
 
 function slice(item: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
   return item.slice(EXTERN_OF_OFFSET, EXTERN_OF_OFFSET + size);
@@ -44,7 +47,7 @@ function slice(item: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
 
 /**
  * Wraps a `wasmtime_extern_t` filled by Wasmtime. Kinds the binding does not expose yet
- * (shared memories, tags) are released and reported as undefined.
+ * (tags) are released and reported as undefined.
  */
 export function externFromStruct(store: Store, item: Uint8Array<ArrayBuffer>): Extern | undefined {
   switch (item[EXTERN_KIND_OFFSET]) {
@@ -56,6 +59,11 @@ export function externFromStruct(store: Store, item: Uint8Array<ArrayBuffer>): E
       return tableFromStruct(store, slice(item, TABLE_SIZE));
     case WASMTIME_EXTERN_MEMORY:
       return memoryFromStruct(store, slice(item, MEMORY_SIZE));
+    case WASMTIME_EXTERN_SHAREDMEMORY: {
+      // The struct owns a wasmtime_sharedmemory_t *; the SharedMemory takes it over.
+      const words = new Uint32Array(item.buffer, item.byteOffset + EXTERN_OF_OFFSET, 2);
+      return sharedMemoryFromPointer(pointerFromWords(words, 0)!);
+    }
     default:
       ffi().wasmtime_extern_delete(item);
       return undefined;
@@ -82,10 +90,20 @@ export function externToStruct(
   } else if (value instanceof Memory) {
     item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_MEMORY;
     bytes = memoryStruct(value);
+  } else if (value instanceof SharedMemory) {
+    // Not tied to a store (Wasmtime checks the engine); the struct borrows the pointer, and
+    // Wasmtime clones what it keeps.
+    item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_SHAREDMEMORY;
+    new BigUint64Array(item.buffer, EXTERN_OF_OFFSET, 1)[0] = pointerBits(
+      sharedMemoryPointer(value, what),
+    );
+    return item;
   } else {
-    throw new WasmtimeError(`${what}: expected a Func, Memory, Table or Global, got ${value}`);
+    throw new WasmtimeError(
+      `${what}: expected a Func, Memory, SharedMemory, Table or Global, got ${value}`,
+    );
   }
-  if ((value as Extern).store !== store) {
+  if ((value as Exclude<Extern, SharedMemory>).store !== store) {
     throw new WasmtimeError(
       `${what}: the ${value.constructor.name} belongs to another Store; ` +
         "imports must come from the store being instantiated",

@@ -17,6 +17,7 @@ export const NATIVE_CRATE = {
     "async",
     "gc",
     "gc-drc",
+    "gc-null",
     "threads",
     "cache",
     "parallel-compilation",
@@ -27,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "7a6ea8015401c445ee7ca0c07f548a697629544f5a0c9b14a54ec897b9b2d33d",
+  hash: "ad86785ba4bb18436c00f58e6aaa073889b33f8ba9c534e9fc503c230033ca39",
 } as const;

@@ -34,6 +34,7 @@ import {
   Linker,
   Memory,
   Module,
+  SharedMemory,
   Store,
   StructRef,
   Table,
@@ -272,9 +273,13 @@ function defineSpectest(linker: Linker, store: Store): void {
     ["table", new Table(store, { element: "funcref", minimum: 10, maximum: 20 })],
     ["memory", new Memory(store, { minimum: 1, maximum: 2 })],
   ];
-  // `spectest.shared_memory` (threads/imports.wast) and `spectest.table64` (table64.wast) are
-  // missing: the binding has no SharedMemory class and no 64-bit table type yet.
+  // `spectest.table64` (table64.wast) is missing: the binding has no 64-bit table type yet.
   for (const [name, item] of externs) linker.define(store, "spectest", name, item);
+  if (store.engine.options.threads) {
+    // The linker keeps its own reference; this object's is freed at once.
+    using shared = new SharedMemory(store.engine, { minimum: 1, maximum: 2, shared: true });
+    linker.define(store, "spectest", "shared_memory", shared);
+  }
 }
 
 class FileRunner {
