@@ -707,11 +707,13 @@ export class Engine {
    *
    * @example
    * ```ts
-   * import { Engine } from "@wasmtime-deno/wasmtime";
-   * self.onmessage = ({ data }) => {
-   *   using engine = Engine.claim(data.engine);
+   * import { Engine, type HandoffToken } from "@wasmtime-deno/wasmtime";
+   * // In a Worker: the token arrives by postMessage.
+   * addEventListener("message", (event) => {
+   *   const { engine: token } = (event as MessageEvent<{ engine: HandoffToken<"Engine"> }>).data;
+   *   using engine = Engine.claim(token);
    *   console.log(engine.options);
-   * };
+   * });
    * ```
    */
   static claim(token: HandoffToken<"Engine">): Engine {
