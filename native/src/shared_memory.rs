@@ -71,8 +71,8 @@ pub extern "C" fn wasmtime_deno_sharedmemory_notify(
 /// Notifies every 4-byte-aligned address of `memory` once, waking every waiter parked on it, and
 /// returns how many woke. Wasmtime has no "wake all" and cannot interrupt a waiter
 /// (wasmtime#12809); when a threaded run ends, its threads' stores are past their epoch
-/// deadline, so each woken guest traps at its next check instead of parking again. Takes about
-/// 20 ns per address (the memory's parking lot is a locked map that is empty for most of them).
+/// deadline, so each woken guest traps at its next check instead of parking again. Measured at
+/// about 14 ns per address (57-59 ms for 16 MiB): the parking lot is a locked map, empty for most.
 #[unsafe(no_mangle)]
 pub extern "C" fn wasmtime_deno_sharedmemory_notify_all(memory: &wasmtime::SharedMemory) -> u64 {
     let len = memory.data_size() as u64;

@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "ad86785ba4bb18436c00f58e6aaa073889b33f8ba9c534e9fc503c230033ca39",
+  hash: "bb37ef0f646c84dbd57954ea4d3ed239fba3b3097848bfcd53764543a687330e",
 } as const;
