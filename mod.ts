@@ -18,6 +18,7 @@
  * @module
  */
 export {
+  type Collector,
   Engine,
   type EngineOptions,
   type FeatureSet,
@@ -44,6 +45,8 @@ export {
 } from "./src/core/func.ts";
 export type { CallOptions } from "./src/core/async.ts";
 export { Memory } from "./src/core/memory.ts";
+export { SharedMemory, type WaitResult } from "./src/core/shared_memory.ts";
+export { type HandoffKind, type HandoffToken, revokeToken } from "./src/core/handoff.ts";
 export { Table } from "./src/core/table.ts";
 export { Global } from "./src/core/global.ts";
 export { AnyRef, ArrayRef, ExnRef, ExternalizedRef, StructRef } from "./src/core/gc.ts";

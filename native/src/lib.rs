@@ -25,12 +25,16 @@
 //! * [`fs`]: files and directories opened once, checked by what was opened, then handed over;
 //! * [`component_host`]: the trampoline of JS component host functions;
 //! * [`component_compile`]: compiling components on Deno's blocking thread pool;
-//! * [`wasip2`]: WASI 0.2 for components, linked asynchronously.
+//! * [`wasip2`]: WASI 0.2 for components, linked asynchronously;
+//! * [`handoff`]: engines, shared memories and captures handed to other Workers by one-use token;
+//! * [`shared_memory`]: host-side `memory.atomic.wait` / `notify` on shared memories;
+//! * [`collector`]: the choice of garbage collector.
 pub use wasmtime_c_api::*;
 
 pub mod async_host;
 pub mod call;
 pub mod capture;
+pub mod collector;
 pub mod compile;
 pub mod component_compile;
 pub mod component_host;
@@ -42,7 +46,9 @@ pub mod epoch;
 pub mod externref;
 pub mod fs;
 pub mod future;
+pub mod handoff;
 pub mod host;
+pub mod shared_memory;
 pub mod table_type;
 pub mod thread;
 pub mod version;

@@ -22,6 +22,8 @@ import {
   WASMTIME_STRATEGY_WINCH,
 } from "../ffi/layout.ts";
 import { moduleBytes } from "./wat.ts";
+import { fromRaw, takeRaw } from "../internal.ts";
+import { type HandoffToken, issueToken, tokenBytes, unclaimable } from "./handoff.ts";
 
 /**
  * Cranelift optimization levels.
@@ -217,7 +219,29 @@ export interface EngineOptions {
   pooling?: boolean | PoolingOptions;
   /** Stack size for async calls, in bytes. */
   asyncStackSize?: number;
+  /**
+   * The garbage collector of GC heaps (structs, arrays, anyref): `"drc"` (Wasmtime's default
+   * here, deferred reference counting: frees as it goes, but not cycles) or `"null"` (never
+   * collects: fastest allocation, and allocation traps once the GC heap is full; for
+   * short-lived stores). Wasmtime's copying collector is not offered: Wasmtime 48 calls it not
+   * yet functional.
+   */
+  collector?: Collector;
 }
+
+/**
+ * Garbage collectors for `EngineOptions.collector`.
+ *
+ * @example
+ * ```ts
+ * import { type Collector, Engine } from "@wasmtime-deno/wasmtime";
+ * const collector: Collector = "null";
+ * using engine = new Engine({ gc: true, collector });
+ * ```
+ */
+export type Collector = "drc" | "null";
+
+const COLLECTORS: Record<Collector, number> = { drc: 1, null: 2 };
 
 /**
  * A WebAssembly version's feature set, for `EngineOptions.features`.
@@ -446,6 +470,7 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
     "craneliftFlags",
     "target",
     "features",
+    "collector",
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
@@ -514,6 +539,14 @@ function applyOptions(config: Deno.PointerObject, options: EngineOptions): void 
     ffi().wasmtime_config_strategy_set(config, strategy);
   }
   if (options.craneliftFlags !== undefined) applyCraneliftFlags(config, options.craneliftFlags);
+  if (options.collector !== undefined) {
+    if (!Object.hasOwn(COLLECTORS, options.collector)) {
+      throw new WasmtimeError(
+        `Engine option collector must be "drc" or "null", got ${JSON.stringify(options.collector)}`,
+      );
+    }
+    ffi().wasmtime_deno_config_collector_set(config, COLLECTORS[options.collector]);
+  }
   if (options.target !== undefined) {
     if (typeof options.target !== "string" || options.target.length === 0) {
       throw new WasmtimeError(
@@ -631,6 +664,12 @@ export class Engine {
 
   /** Creates an engine; throws a {@linkcode WasmtimeError} if Wasmtime rejects the options. */
   constructor(options: EngineOptions = {}) {
+    const raw = takeRaw<{ pointer: Deno.PointerObject; options: EngineOptions }>();
+    if (raw !== undefined) {
+      this.#handle = new Handle(this, "Engine", raw.pointer, (p) => ffi().wasm_engine_delete(p));
+      this.#options = Object.freeze(raw.options);
+      return;
+    }
     if (typeof options !== "object" || options === null) {
       throw new WasmtimeError("new Engine(options): options must be an object");
     }
@@ -661,6 +700,55 @@ export class Engine {
         )),
       }),
     });
+  }
+
+  /**
+   * Takes the engine a token from {@linkcode Engine.share} stands for, typically in the Worker
+   * the token was posted to: the same native engine (modules it compiled, and shared memories
+   * made with it, work here), with the same `options`. Throws a {@linkcode WasmtimeError} for a
+   * token that was already claimed, revoked, forged, or issued in another process.
+   *
+   * @example
+   * ```ts
+   * import { Engine, type HandoffToken } from "@wasmtime-deno/wasmtime";
+   * // In a Worker: the token arrives by postMessage.
+   * addEventListener("message", (event) => {
+   *   const { engine: token } = (event as MessageEvent<{ engine: HandoffToken<"Engine"> }>).data;
+   *   using engine = Engine.claim(token);
+   *   console.log(engine.options);
+   * });
+   * ```
+   */
+  static claim(token: HandoffToken<"Engine">): Engine {
+    const bytes = tokenBytes(token, "Engine", "Engine.claim");
+    const meta = newVec();
+    const pointer = ffi().wasmtime_deno_handoff_take_engine(bytes, meta);
+    if (pointer === null) throw unclaimable("Engine", "Engine.claim");
+    const options = JSON.parse(new TextDecoder().decode(takeByteVec(meta))) as EngineOptions;
+    return fromRaw(Engine, { pointer, options });
+  }
+
+  /**
+   * A one-use token for this engine, to post to a Worker that claims it with
+   * {@linkcode Engine.claim}: the way to use one engine (and so one shared memory) from
+   * several Workers. The token holds a reference until claimed or revoked
+   * ({@linkcode revokeToken}).
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ threads: true });
+   * const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+   * worker.postMessage({ engine: engine.share() });
+   * ```
+   */
+  share(): HandoffToken<"Engine"> {
+    const pointer = this.#handle.pointer("share");
+    const meta = new TextEncoder().encode(JSON.stringify(this.#options));
+    return issueToken(
+      "Engine",
+      (token) => ffi().wasmtime_deno_handoff_put_engine(pointer, token, meta, BigInt(meta.length)),
+    );
   }
 
   /** The options this engine was created with. */

@@ -20,9 +20,12 @@ import {
   WASMTIME_EXTERN_FUNC,
   WASMTIME_EXTERN_GLOBAL,
   WASMTIME_EXTERN_MEMORY,
+  WASMTIME_EXTERN_SHAREDMEMORY,
   WASMTIME_EXTERN_TABLE,
   WASMTIME_EXTERN_TAG,
 } from "../ffi/layout.ts";
+import { pointerBits, pointerFromWords } from "../ffi/raw.ts";
+import { SharedMemory, sharedMemoryFromPointer, sharedMemoryPointer } from "./shared_memory.ts";
 import { Memory, memoryFromStruct, memoryStruct } from "./memory.ts";
 import type { Store } from "./store.ts";
 import { Table, tableFromStruct, tableStruct } from "./table.ts";
@@ -39,7 +42,7 @@ import { Tag, tagFromStruct, tagStruct } from "./tag.ts";
  * }
  * ```
  */
-export type Extern = Func | Memory | Table | Global | Tag;
+export type Extern = Func | Memory | SharedMemory | Table | Global | Tag;
 
 function slice(item: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
   return item.slice(EXTERN_OF_OFFSET, EXTERN_OF_OFFSET + size);
@@ -47,7 +50,7 @@ function slice(item: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
 
 /**
  * Wraps a `wasmtime_extern_t` filled by Wasmtime. Kinds the binding does not expose yet
- * (shared memories) are released and reported as undefined.
+ * (none today) are released and reported as undefined.
  */
 export function externFromStruct(store: Store, item: Uint8Array<ArrayBuffer>): Extern | undefined {
   switch (item[EXTERN_KIND_OFFSET]) {
@@ -61,6 +64,11 @@ export function externFromStruct(store: Store, item: Uint8Array<ArrayBuffer>): E
       return memoryFromStruct(store, slice(item, MEMORY_SIZE));
     case WASMTIME_EXTERN_TAG:
       return tagFromStruct(store, slice(item, TAG_SIZE));
+    case WASMTIME_EXTERN_SHAREDMEMORY: {
+      // The struct owns a wasmtime_sharedmemory_t *; the SharedMemory takes it over.
+      const words = new Uint32Array(item.buffer, item.byteOffset + EXTERN_OF_OFFSET, 2);
+      return sharedMemoryFromPointer(pointerFromWords(words, 0)!);
+    }
     default:
       ffi().wasmtime_extern_delete(item);
       return undefined;
@@ -87,15 +95,23 @@ export function externToStruct(
   } else if (value instanceof Memory) {
     item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_MEMORY;
     bytes = memoryStruct(value);
+  } else if (value instanceof SharedMemory) {
+    // Not tied to a store (Wasmtime checks the engine); the struct borrows the pointer, and
+    // Wasmtime clones what it keeps.
+    item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_SHAREDMEMORY;
+    new BigUint64Array(item.buffer, EXTERN_OF_OFFSET, 1)[0] = pointerBits(
+      sharedMemoryPointer(value, what),
+    );
+    return item;
   } else if (value instanceof Tag) {
     item[EXTERN_KIND_OFFSET] = WASMTIME_EXTERN_TAG;
     bytes = tagStruct(value);
   } else {
     throw new WasmtimeError(
-      `${what}: expected a Func, Memory, Table, Global or Tag, got ${value}`,
+      `${what}: expected a Func, Memory, SharedMemory, Table, Global or Tag, got ${value}`,
     );
   }
-  if ((value as Extern).store !== store) {
+  if ((value as Exclude<Extern, SharedMemory>).store !== store) {
     throw new WasmtimeError(
       `${what}: the ${value.constructor.name} belongs to another Store; ` +
         "imports must come from the store being instantiated",

@@ -13,6 +13,7 @@ import { Global } from "./global.ts";
 import type { PlainHostFunction } from "./host.ts";
 import type { Linker } from "./linker.ts";
 import { Memory } from "./memory.ts";
+import { SharedMemory } from "./shared_memory.ts";
 import type { Module } from "./module.ts";
 import type { Store } from "./store.ts";
 import { Table } from "./table.ts";
@@ -50,7 +51,7 @@ function expected(type: ExternType): string {
     case "func":
       return `a function (${type.params.join(", ")}) -> (${type.results.join(", ")})`;
     case "memory":
-      return `a Memory of at least ${type.minimum} page(s)${
+      return `a ${type.shared ? "SharedMemory" : "Memory"} of at least ${type.minimum} page(s)${
         type.maximum === undefined ? "" : ` and at most ${type.maximum}`
       }`;
     case "table":
@@ -129,7 +130,7 @@ function resolveOne(
       break;
     }
     case "memory":
-      if (value instanceof Memory) extern = value;
+      if (value instanceof Memory || value instanceof SharedMemory) extern = value;
       break;
     case "table":
       if (value instanceof Table) extern = value;
@@ -152,7 +153,7 @@ function resolveOne(
       break;
   }
   if (extern === undefined) return fail(`got ${describe(value)}`);
-  if (extern.store !== store) {
+  if (!(extern instanceof SharedMemory) && extern.store !== store) {
     fail(
       `the ${extern.constructor.name} belongs to another Store (imports must come from the ` +
         "store being instantiated)",

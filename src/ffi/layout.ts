@@ -172,6 +172,8 @@ export const WASMTIME_EXTERN_GLOBAL = 1;
 export const WASMTIME_EXTERN_TABLE = 2;
 /** `WASMTIME_EXTERN_MEMORY` */
 export const WASMTIME_EXTERN_MEMORY = 3;
+/** `WASMTIME_EXTERN_SHAREDMEMORY` (`of` holds a `wasmtime_sharedmemory_t *` the struct owns) */
+export const WASMTIME_EXTERN_SHAREDMEMORY = 4;
 /** `WASMTIME_EXTERN_TAG` */
 export const WASMTIME_EXTERN_TAG = 5;
 /** `WASM_EXTERN_FUNC` */

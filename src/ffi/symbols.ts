@@ -280,6 +280,91 @@ export const symbols = {
   wasmtime_engine_clone: { parameters: ["pointer"], result: "pointer" },
   // void wasmtime_engine_increment_epoch(const wasm_engine_t *)
   wasmtime_engine_increment_epoch: { parameters: ["pointer"], result: "void" },
+  // bool wasmtime_deno_config_collector_set(wasm_config_t *, uint8_t collector)
+  //   (0 Wasmtime's choice, 1 deferred reference counting, 2 null; false for another code)
+  wasmtime_deno_config_collector_set: { parameters: ["pointer", "u8"], result: "bool" },
+
+  // ---- shared memories and hand-off between Workers (native/src/shared_memory.rs, handoff.rs)
+  // wasmtime_error_t *wasmtime_sharedmemory_new(const wasm_engine_t *, const wasm_memorytype_t *,
+  //                                             wasmtime_sharedmemory_t **ret)
+  wasmtime_sharedmemory_new: { parameters: ["pointer", "pointer", "buffer"], result: "pointer" },
+  // void wasmtime_sharedmemory_delete(wasmtime_sharedmemory_t *)
+  wasmtime_sharedmemory_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_sharedmemory_t *wasmtime_sharedmemory_clone(const wasmtime_sharedmemory_t *)
+  wasmtime_sharedmemory_clone: { parameters: ["pointer"], result: "pointer" },
+  // wasm_memorytype_t *wasmtime_sharedmemory_type(const wasmtime_sharedmemory_t *)
+  wasmtime_sharedmemory_type: { parameters: ["pointer"], result: "pointer" },
+  // uint8_t *wasmtime_sharedmemory_data(const wasmtime_sharedmemory_t *)
+  wasmtime_sharedmemory_data: { parameters: ["pointer"], result: "pointer" },
+  // size_t wasmtime_sharedmemory_data_size(const wasmtime_sharedmemory_t *)
+  wasmtime_sharedmemory_data_size: { parameters: ["pointer"], result: "usize" },
+  // uint64_t wasmtime_sharedmemory_size(const wasmtime_sharedmemory_t *)
+  wasmtime_sharedmemory_size: { parameters: ["pointer"], result: "u64" },
+  // wasmtime_error_t *wasmtime_sharedmemory_grow(const wasmtime_sharedmemory_t *, uint64_t delta,
+  //                                              uint64_t *prev_size)
+  wasmtime_sharedmemory_grow: { parameters: ["pointer", "u64", "buffer"], result: "pointer" },
+  // int64_t wasmtime_deno_sharedmemory_wait32(const wasmtime_sharedmemory_t *, uint64_t addr,
+  //     uint32_t expected, int64_t timeout_ns)  (0 woken, 1 not equal, 2 timed out, < 0 failed;
+  //     blocks the thread)
+  wasmtime_deno_sharedmemory_wait32: {
+    parameters: ["pointer", "u64", "u32", "i64"],
+    result: "i64",
+  },
+  // the same on Deno's blocking pool, for waitAsync
+  wasmtime_deno_sharedmemory_wait32_nonblocking: {
+    name: "wasmtime_deno_sharedmemory_wait32",
+    parameters: ["pointer", "u64", "u32", "i64"],
+    result: "i64",
+    nonblocking: true,
+  },
+  // int64_t wasmtime_deno_sharedmemory_wait64(const wasmtime_sharedmemory_t *, uint64_t addr,
+  //     uint64_t expected, int64_t timeout_ns)
+  wasmtime_deno_sharedmemory_wait64: {
+    parameters: ["pointer", "u64", "u64", "i64"],
+    result: "i64",
+  },
+  wasmtime_deno_sharedmemory_wait64_nonblocking: {
+    name: "wasmtime_deno_sharedmemory_wait64",
+    parameters: ["pointer", "u64", "u64", "i64"],
+    result: "i64",
+    nonblocking: true,
+  },
+  // int64_t wasmtime_deno_sharedmemory_notify(const wasmtime_sharedmemory_t *, uint64_t addr,
+  //                                           uint32_t count)  (woken waiters, < 0 failed)
+  wasmtime_deno_sharedmemory_notify: {
+    parameters: ["pointer", "u64", "u32"],
+    result: "i64",
+  },
+  // uint64_t wasmtime_deno_sharedmemory_notify_all(const wasmtime_sharedmemory_t *)
+  //   (notifies every aligned address; on Deno's blocking pool: ~14 ns per address)
+  wasmtime_deno_sharedmemory_notify_all_nonblocking: {
+    name: "wasmtime_deno_sharedmemory_notify_all",
+    parameters: ["pointer"],
+    result: "u64",
+    nonblocking: true,
+  },
+  // bool wasmtime_deno_handoff_put_engine(const wasm_engine_t *, const uint8_t token[16],
+  //                                       const uint8_t *meta, size_t meta_len)
+  wasmtime_deno_handoff_put_engine: {
+    parameters: ["pointer", "buffer", "buffer", "usize"],
+    result: "bool",
+  },
+  // bool wasmtime_deno_handoff_put_sharedmemory(const wasmtime_sharedmemory_t *,
+  //                                             const uint8_t token[16])
+  wasmtime_deno_handoff_put_sharedmemory: { parameters: ["pointer", "buffer"], result: "bool" },
+  // bool wasmtime_deno_handoff_put_capture(const Capture *, const uint8_t token[16])
+  wasmtime_deno_handoff_put_capture: { parameters: ["pointer", "buffer"], result: "bool" },
+  // wasm_engine_t *wasmtime_deno_handoff_take_engine(const uint8_t token[16],
+  //                                                   wasm_byte_vec_t *meta)
+  wasmtime_deno_handoff_take_engine: { parameters: ["buffer", "buffer"], result: "pointer" },
+  // wasmtime_sharedmemory_t *wasmtime_deno_handoff_take_sharedmemory(const uint8_t token[16])
+  wasmtime_deno_handoff_take_sharedmemory: { parameters: ["buffer"], result: "pointer" },
+  // const Capture *wasmtime_deno_handoff_take_capture(const uint8_t token[16])
+  wasmtime_deno_handoff_take_capture: { parameters: ["buffer"], result: "pointer" },
+  // bool wasmtime_deno_handoff_revoke(const uint8_t token[16])
+  wasmtime_deno_handoff_revoke: { parameters: ["buffer"], result: "bool" },
+  // size_t wasmtime_deno_handoff_pending(void)
+  wasmtime_deno_handoff_pending: { parameters: [], result: "usize" },
 
   // ---- store ------------------------------------------------------------------------------
   // wasmtime_store_t *wasmtime_store_new(wasm_engine_t *, void *data, void (*finalizer)(void *))

@@ -17,6 +17,7 @@ export const NATIVE_CRATE = {
     "async",
     "gc",
     "gc-drc",
+    "gc-null",
     "threads",
     "cache",
     "parallel-compilation",
@@ -27,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "8e79ea43ed2e0798f51075aae645b8d17b085e2dff77bd7fe635d3bae18533ef",
+  hash: "ea0315a8f3e426804e8fe469863e565a44e42614216ec07895342c3618c4fc88",
 } as const;

@@ -9,6 +9,7 @@ import { WasmtimeError } from "../errors.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { OutCell } from "../ffi/raw.ts";
 import { Handle } from "../ffi/handle.ts";
+import { type HandoffToken, issueToken } from "../core/handoff.ts";
 
 /**
  * Default cap on captured bytes per stream; writes beyond it fail with EIO in the guest.
@@ -23,6 +24,11 @@ export const DEFAULT_CAPTURE_LIMIT = 1 << 30;
 
 /** Package-private: the native capture (borrowed); throws if it was disposed. */
 export let capturePointer: (capture: CapturedOutput, action: string) => Deno.PointerObject;
+/**
+ * Package-private: a token for the native capture, so the WASI contexts of a threaded run's
+ * Workers write into one stream (see `adoptCapture` in config.ts).
+ */
+export let shareCapture: (capture: CapturedOutput) => HandoffToken<"CapturedOutput">;
 
 /**
  * Output captured from a guest stream. Bytes are buffered natively and moved to JS when read.
@@ -53,6 +59,13 @@ export class CapturedOutput {
 
   static {
     capturePointer = (capture, action) => capture.#handle.pointer(action);
+    shareCapture = (capture) => {
+      const pointer = capture.#handle.pointer("share");
+      return issueToken(
+        "CapturedOutput",
+        (token) => ffi().wasmtime_deno_handoff_put_capture(pointer, token),
+      );
+    };
   }
 
   #drain(): void {

@@ -13,6 +13,18 @@ import { wasiBridge } from "../internal.ts";
 import { VEC_SIZE } from "../ffi/layout.ts";
 import { openForGuest } from "./open.ts";
 import { CapturedOutput, capturePointer, DEFAULT_CAPTURE_LIMIT } from "./capture.ts";
+import { type HandoffToken, tokenBytes, unclaimable } from "../core/handoff.ts";
+
+/**
+ * Package-private: makes `config` write `stream` (1 stdout, 2 stderr) into the capture a
+ * token from `shareCapture` stands for, instead of a capture of its own (the threads of one
+ * run share their output streams).
+ */
+export let adoptCapture: (
+  config: WasiConfig,
+  stream: 1 | 2,
+  token: HandoffToken<"CapturedOutput">,
+) => void;
 
 /**
  * Where a guest's standard input comes from.
@@ -149,6 +161,8 @@ export class WasiConfig {
   #captureLimit = DEFAULT_CAPTURE_LIMIT;
   #preopens: Preopen[] = [];
   #consumed = false;
+  /** Native captures taken from tokens (`adoptCapture`), attached in place of our own. */
+  readonly #adopted: { 1?: Deno.PointerObject; 2?: Deno.PointerObject } = {};
   /** The captures of standard output and error, made on first use. */
   readonly #captures: { 1?: CapturedOutput; 2?: CapturedOutput } = {};
 
@@ -330,6 +344,16 @@ export class WasiConfig {
   static {
     wasiBridge.intoNative = (config) =>
       config instanceof WasiConfig ? config.#intoNative() : undefined;
+    adoptCapture = (config, stream, token) => {
+      const action = "runWasi (threads)";
+      const pointer = ffi().wasmtime_deno_handoff_take_capture(
+        tokenBytes(token, "CapturedOutput", action),
+      );
+      if (pointer === null) throw unclaimable("CapturedOutput", action);
+      const previous = config.#adopted[stream];
+      config.#adopted[stream] = pointer;
+      if (previous !== undefined) ffi().wasmtime_deno_capture_delete(previous);
+    };
   }
 
   /** Checks permissions and builds the native `wasi_config_t *` (once). */
@@ -411,6 +435,11 @@ export class WasiConfig {
     if (target === "inherit") {
       if (stream === 1) ffi().wasi_config_inherit_stdout(config);
       else ffi().wasi_config_inherit_stderr(config);
+    } else if (target === "capture" && this.#adopted[stream] !== undefined) {
+      const adopted = this.#adopted[stream];
+      ffi().wasmtime_deno_capture_attach(config, adopted, stream);
+      delete this.#adopted[stream];
+      ffi().wasmtime_deno_capture_delete(adopted); // the stream holds its own reference
     } else if (target === "capture") {
       const capture = this.#capture(stream, target, stream === 1 ? "stdout" : "stderr");
       ffi().wasmtime_deno_capture_attach(config, capturePointer(capture, "attach"), stream);
@@ -422,6 +451,11 @@ export class WasiConfig {
 
   /** Frees captured output buffers (bytes already read stay readable). Idempotent. */
   [Symbol.dispose](): void {
+    for (const stream of [1, 2] as const) {
+      const adopted = this.#adopted[stream];
+      delete this.#adopted[stream];
+      if (adopted !== undefined) ffi().wasmtime_deno_capture_delete(adopted);
+    }
     this.#captures[1]?.[Symbol.dispose]();
     this.#captures[2]?.[Symbol.dispose]();
   }

@@ -17,6 +17,7 @@ import { type OutputTarget, type PreopenOptions, type StdinSource, WasiConfig } 
 import { Component } from "../component/component.ts";
 import type { ComponentInstance } from "../component/instance.ts";
 import { instantiateComponent, isComponentBinary, runComponent } from "./component_run.ts";
+import { runThreaded } from "./threads.ts";
 
 /**
  * A preopened directory: the arguments of `WasiConfig.preopen`, host directory first, then the
@@ -133,6 +134,29 @@ export interface RunWasiOptions {
    * skip compilation. Needs read and write permission for it.
    */
   cacheDir?: string;
+  /**
+   * Run a wasi-threads program: `wasi.thread-spawn(start_arg)` starts a thread, a new instance
+   * of the module calling its `wasi_thread_start(tid, start_arg)`, on a Worker, all sharing the
+   * memory the module imports (created here, capped by `maxMemoryBytes`), as Wasmtime's CLI
+   * does. `_start` runs on a Worker too, so the calling thread's event loop keeps running. The
+   * run ends when `_start` returns or any thread calls `proc_exit` (`exitCode`) or traps
+   * (thrown as a {@linkcode WasiTrap}); the other threads are then stopped. Each thread has its
+   * own WASI context made from these options: the same arguments, environment and preopens,
+   * but its own descriptor table (a file one thread opens is not seen by another), standard
+   * input for the main thread only, and one shared stdout and stderr (`"capture"` or
+   * `"inherit"`). `fuel` and the store limits apply to each thread. `timeoutMs` ends the run in
+   * time, but a thread parked in `memory.atomic.wait` at the end cannot be woken (Wasmtime 48)
+   * and stays parked, keeping its Worker's OS thread, until the process exits. `link` and
+   * `imports` (JS functions) cannot be used. The engine (given, or the module's) needs
+   * `epochInterruption`; without one, the run makes an engine with threads, shared memory and
+   * epoch interruption.
+   */
+  threads?: boolean;
+  /**
+   * With `threads`: most threads running at once besides the main one (default 16; each is a
+   * Worker); `thread-spawn` beyond it returns an error (-EAGAIN) to the guest.
+   */
+  maxThreads?: number;
   /**
    * Engine to compile with (its options must allow `fuel` / `timeoutMs` if given). Default: the
    * module's own engine when a `Module` is given, else a new engine: a plain one for a run
@@ -596,6 +620,14 @@ export async function runWasi(
   source: string | URL | Uint8Array | Module | Component,
   options: RunWasiOptions = {},
 ): Promise<WasiResult> {
+  if (options.threads === true) {
+    if (source instanceof Component) {
+      throw new WasmtimeError(
+        "runWasi: threads: true runs core modules with wasi-threads; components do not use it",
+      );
+    }
+    return await runThreaded(source, options);
+  }
   const asyncWasi = options.syncWasi !== true;
   using guest = await instantiateGuest(source, options, asyncWasi);
   const component = guest.component;

@@ -34,6 +34,7 @@ import {
   Linker,
   Memory,
   Module,
+  SharedMemory,
   Store,
   StructRef,
   Table,
@@ -276,13 +277,17 @@ function defineSpectest(linker: Linker, store: Store): void {
     ["memory", new Memory(store, { minimum: 1, maximum: 2 })],
   ];
   // The C API cannot make a 64-bit table type, so `spectest.table64` (Wasmtime's: i64 10 20
-  // funcref) comes from a module. `spectest.shared_memory` (threads/imports.wast) is missing: the
-  // binding has no SharedMemory class yet.
+  // funcref) comes from a module.
   if (store.engine.options.memory64 !== false) {
     using table64 = new Module(store.engine, SPECTEST_TABLE64_WAT);
     externs.push(["table64", new Instance(store, table64, []).getTable("table64")!]);
   }
   for (const [name, item] of externs) linker.define(store, "spectest", name, item);
+  if (store.engine.options.threads) {
+    // The linker keeps its own reference; this object's is freed at once.
+    using shared = new SharedMemory(store.engine, { minimum: 1, maximum: 2, shared: true });
+    linker.define(store, "spectest", "shared_memory", shared);
+  }
 }
 
 class FileRunner {

@@ -1,0 +1,146 @@
+/**
+ * wasi-threads: `runWasi(..., { threads: true })` with WAT programs written against the ABI
+ * (tests/fixtures/wasi_threads.ts). Runs that end with threads left computing or parked run in
+ * subprocesses, which must then exit on their own.
+ */
+import assert from "node:assert/strict";
+import { Engine, Module, TrapCode, wat2wasm } from "../mod.ts";
+import { runWasi, WasiTrap } from "../wasi.ts";
+import { assertClean, runIsolated } from "./helpers.ts";
+import { expectedTotal, type ThreadsProgram, threadsProgram } from "./fixtures/wasi_threads.ts";
+
+const WASI_URL = new URL("../wasi.ts", import.meta.url).href;
+const MOD = new URL("../mod.ts", import.meta.url).href;
+const FIXTURE_URL = new URL("./fixtures/wasi_threads.ts", import.meta.url).href;
+
+function program(options: ThreadsProgram): Uint8Array {
+  return wat2wasm(threadsProgram(options));
+}
+
+/** Runs `program` with runWasi `options` in a subprocess; prints what the run ended with. */
+async function isolated(options: ThreadsProgram, run: Record<string, unknown> = {}) {
+  const result = await runIsolated(
+    `
+const { wat2wasm } = await import(${JSON.stringify(MOD)});
+const { runWasi } = await import(${JSON.stringify(WASI_URL)});
+const { threadsProgram } = await import(${JSON.stringify(FIXTURE_URL)});
+const started = performance.now();
+try {
+  const r = await runWasi(wat2wasm(threadsProgram(${
+      JSON.stringify(options)
+    })), { threads: true, ...${JSON.stringify(run)} });
+  console.log(JSON.stringify({ exitCode: r.exitCode, stdout: r.stdoutText }));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.name, code: e.code, stdout: e.stdout && new TextDecoder().decode(e.stdout) }));
+}
+console.error("ms", Math.round(performance.now() - started));
+`,
+    { killMs: 20_000 },
+  );
+  assertClean(result); // in particular: the process exits, no thread is left parked
+  return JSON.parse(result.stdout.trim());
+}
+
+Deno.test("wasi-threads: a program spawning N threads gets the right total", async () => {
+  for (const threads of [1, 3]) {
+    const result = await runWasi(program({ threads, items: 24, rounds: 2000 }), { threads: true });
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.stdoutText, `${expectedTotal(24, 2000)}\n`);
+  }
+});
+
+Deno.test("wasi-threads: threads write into the run's one captured stdout", async () => {
+  const result = await runWasi(program({ threads: 2, items: 4, rounds: 10, first: "print" }), {
+    threads: true,
+  });
+  assert.equal(result.stdoutText, `4242\n${expectedTotal(4, 10)}\n`);
+});
+
+Deno.test("wasi-threads: a compiled Module and its engine are used as given", async () => {
+  using engine = new Engine({ threads: true, sharedMemory: true, epochInterruption: true });
+  using module = new Module(engine, program({ threads: 2, items: 8, rounds: 100 }));
+  const result = await runWasi(module, { threads: true });
+  assert.equal(result.stdoutText, `${expectedTotal(8, 100)}\n`);
+  assert.equal(engine.disposed, false);
+});
+
+Deno.test("wasi-threads: refused setups say what to change", async () => {
+  const wasm = program({ threads: 1, items: 1 });
+  await assert.rejects(
+    runWasi(wasm, { threads: true, link: () => {} }),
+    /link and imports cannot be used/,
+  );
+  await assert.rejects(runWasi(wasm, { threads: true, stdout: { file: "x" } }), /stdout must be/);
+  await assert.rejects(runWasi(wasm, { threads: true, maxThreads: 0 }), /maxThreads/);
+  using plain = new Engine({ threads: true, sharedMemory: true });
+  await assert.rejects(runWasi(wasm, { threads: true, engine: plain }), /epochInterruption/);
+  const unshared = wat2wasm(`(module (import "env" "memory" (memory 1 1))
+    (export "memory" (memory 0)) (func (export "_start")))`);
+  await assert.rejects(runWasi(unshared, { threads: true }), /imports exactly one shared memory/);
+  await assert.rejects(
+    runWasi(wasm, { threads: true, maxMemoryBytes: 1000 }),
+    /more than maxMemoryBytes/,
+  );
+});
+
+Deno.test("wasi-threads: thread-spawn beyond maxThreads fails in the guest", async () => {
+  // _start exits with 99 when a spawn fails.
+  const result = await runWasi(program({ threads: 3, items: 3, rounds: 10 }), {
+    threads: true,
+    maxThreads: 2,
+  });
+  // Threads may finish before the third spawn, so either outcome is legal; 99 must be reachable.
+  assert.ok([0, 99].includes(result.exitCode));
+  const tight = await runWasi(program({ threads: 3, items: 3, rounds: 10, first: "forever" }), {
+    threads: true,
+    maxThreads: 1,
+  }).catch((error) => error);
+  // Thread 1 never ends, so the second spawn must fail: exit 99, and thread 1 is stopped.
+  assert.equal(tight.exitCode, 99, String(tight));
+});
+
+Deno.test("wasi-threads: proc_exit in a thread ends the run while _start is parked (subprocess)", async () => {
+  assert.deepEqual(await isolated({ threads: 2, items: 8, rounds: 10, first: { exit: 7 } }), {
+    exitCode: 7,
+    stdout: "",
+  });
+});
+
+Deno.test("wasi-threads: proc_exit in a thread ends the run while _start spins (subprocess)", async () => {
+  assert.deepEqual(
+    await isolated({ threads: 2, items: 8, rounds: 10, first: { exit: 3 }, wait: "spin" }),
+    { exitCode: 3, stdout: "" },
+  );
+});
+
+Deno.test("wasi-threads: a trap in a thread ends the run with that trap (subprocess)", async () => {
+  assert.deepEqual(await isolated({ threads: 2, items: 8, rounds: 10, first: "trap" }), {
+    error: "WasiTrap",
+    code: TrapCode.UnreachableCodeReached,
+    stdout: "",
+  });
+});
+
+Deno.test("wasi-threads: timeoutMs ends a run whose thread never ends (subprocess)", async () => {
+  const started = performance.now();
+  const outcome = await isolated({ threads: 2, items: 8, rounds: 10, first: "forever" }, {
+    timeoutMs: 300,
+  });
+  assert.deepEqual(outcome, { error: "WasiTrap", code: TrapCode.Interrupt, stdout: "" });
+  assert.ok(performance.now() - started < 15_000, "did not hang");
+});
+
+Deno.test("wasi-threads: fuel applies to each thread (subprocess)", async () => {
+  assert.deepEqual(
+    await isolated({ threads: 2, items: 8, rounds: 10, first: "forever" }, { fuel: 5_000_000 }),
+    { error: "WasiTrap", code: TrapCode.OutOfFuel, stdout: "" },
+  );
+});
+
+Deno.test("wasi-threads: a trap in the only thread is a WasiTrap in-process too (main parked, then woken)", async () => {
+  const error = await runWasi(program({ threads: 1, items: 1, rounds: 1, first: "trap" }), {
+    threads: true,
+  }).catch((e) => e);
+  assert.ok(error instanceof WasiTrap);
+  assert.equal(error.code, TrapCode.UnreachableCodeReached);
+});
