@@ -13,15 +13,15 @@ import type { PrebuiltManifest } from "./release.ts";
 export const PREBUILT: PrebuiltManifest = {
   packageVersion: "0.1.0",
   wasmtimeVersion: "48.0.8",
-  crateHash: "85441afdb1542b137a0d5c7be9d93d719b947e2c17fcf7d0ea9cb53c30d408db",
+  crateHash: "ea0315a8f3e426804e8fe469863e565a44e42614216ec07895342c3618c4fc88",
   baseUrl: "https://github.com/wasmtime-deno/wasmtime-deno/releases/download/v0.1.0/",
   targets: {
     "x86_64-unknown-linux-gnu": {
-      archive: "libwasmtime-48.0.8-85441afdb1542b13-x86_64-unknown-linux-gnu.tar.gz",
-      size: 8535500,
-      sha256: "3516f6d34fcede7b24123df66c2029b9107c37aa15b325e65ccdc7b58db7fd13",
-      librarySize: 28771560,
-      librarySha256: "3b6f38f8cc26a7049bdab2c2c5f3bdfc9b1d09fd7754ba74b47d7ff97cbbb086",
+      archive: "libwasmtime-48.0.8-ea0315a8f3e42680-x86_64-unknown-linux-gnu.tar.gz",
+      size: 9075715,
+      sha256: "969c542d0bdb94022ff2dfd087b56cd36d85d3feecfcd47cd1c76a648303d459",
+      librarySize: 30977832,
+      librarySha256: "c417a6f8808d74f06082324aa8a1abd3151106541159af390228278ca35afb33",
       rustc: "rustc 1.95.0 (59807616e 2026-04-14)",
     },
     "aarch64-unknown-linux-gnu": null,
