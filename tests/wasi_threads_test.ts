@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Engine, Module, TrapCode, wat2wasm } from "../mod.ts";
 import { runWasi, WasiTrap } from "../wasi.ts";
-import { assertClean, runIsolated } from "./helpers.ts";
+import { appFlags, assertClean, runIsolated } from "./helpers.ts";
 import { expectedTotal, type ThreadsProgram, threadsProgram } from "./fixtures/wasi_threads.ts";
 
 const WASI_URL = new URL("../wasi.ts", import.meta.url).href;
@@ -143,4 +143,32 @@ Deno.test("wasi-threads: a trap in the only thread is a WasiTrap in-process too 
   }).catch((e) => e);
   assert.ok(error instanceof WasiTrap);
   assert.equal(error.code, TrapCode.UnreachableCodeReached);
+});
+
+Deno.test("wasi-threads: without read access to the package's sources, the run says which grant", async () => {
+  // Deno checks a Worker's modules against the permissions: with only the library's flags,
+  // every thread used to fail with Deno's "Requires read access to …/thread_worker.ts".
+  const sources = new URL("../src/", import.meta.url).pathname;
+  const script = `
+const { wat2wasm } = await import(${JSON.stringify(MOD)});
+const { runWasi } = await import(${JSON.stringify(WASI_URL)});
+const { threadsProgram } = await import(${JSON.stringify(FIXTURE_URL)});
+try {
+  const r = await runWasi(wat2wasm(threadsProgram({ threads: 1, items: 2, rounds: 10 })), { threads: true });
+  console.log(JSON.stringify({ exitCode: r.exitCode }));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.name, message: e.message }));
+}`;
+  const flags = await appFlags();
+  const refused = await runIsolated(script, { flags });
+  assertClean(refused);
+  const { error, message } = JSON.parse(refused.stdout.trim());
+  assert.equal(error, "WasmtimeError");
+  assert.ok(message.includes(`--allow-read=${sources}`), message);
+  const read = flags.find((f) => f.startsWith("--allow-read="))!;
+  const granted = await runIsolated(script, {
+    flags: [...flags.filter((f) => f !== read), `${read},${sources}`],
+  });
+  assertClean(granted);
+  assert.deepEqual(JSON.parse(granted.stdout.trim()), { exitCode: 0 });
 });

@@ -19,6 +19,7 @@ import { type HandoffToken, revokeToken } from "../core/handoff.ts";
 import { type Frame, Trap, TrapCode, WasiTrap, WasmtimeError } from "../errors.ts";
 import { CapturedOutput, DEFAULT_CAPTURE_LIMIT, shareCapture } from "./capture.ts";
 import type { RunWasiOptions, WasiResult } from "./run.ts";
+import { fileURLToPath } from "node:url";
 
 /** Default cap on threads a guest may have running at once (`RunWasiOptions.maxThreads`). */
 export const DEFAULT_MAX_THREADS = 16;
@@ -97,6 +98,26 @@ function checkOptions(options: RunWasiOptions): number {
   return maxThreads;
 }
 
+/**
+ * Refuses a run whose Workers could not load: Deno checks a Worker's module against the
+ * permissions (read for a local one, net for a remote one), and without the grant every thread
+ * failed with Deno's own "Requires read access to …/thread_worker.ts".
+ */
+function checkWorkerGrant(): void {
+  // The Worker's module and everything it imports: the package's src/ directory.
+  const sources = new URL("../", WORKER_URL);
+  const local = sources.protocol === "file:";
+  const descriptor: Deno.PermissionDescriptor = local
+    ? { name: "read", path: sources }
+    : { name: "net", host: sources.host };
+  if (Deno.permissions.querySync(descriptor).state === "granted") return;
+  const flag = local ? `--allow-read=${fileURLToPath(sources)}` : `--allow-net=${sources.host}`;
+  refuse(
+    `each thread runs on a Worker that loads ${WORKER_URL.href} and the modules it imports, ` +
+      `and Deno checks a Worker's modules against the permissions: grant ${flag}`,
+  );
+}
+
 /** The engine of a threaded run: threads, shared memory and epochs to stop threads with. */
 function engineFor(source: unknown, options: RunWasiOptions): { engine: Engine; owned: boolean } {
   const given = options.engine ?? (source instanceof Module ? source.engine : undefined);
@@ -156,6 +177,7 @@ export async function runThreaded(
   options: RunWasiOptions,
 ): Promise<WasiResult> {
   const maxThreads = checkOptions(options);
+  checkWorkerGrant();
   const { engine, owned } = engineFor(source, options);
   const disposers: (() => void)[] = [];
   if (owned) disposers.push(() => engine[Symbol.dispose]());
