@@ -172,3 +172,18 @@ try {
   assertClean(granted);
   assert.deepEqual(JSON.parse(granted.stdout.trim()), { exitCode: 0 });
 });
+
+Deno.test("wasi-threads: the end of one run does not stop another run of the same Module", async () => {
+  // Every run stopped its threads by advancing the engine's epoch, so the first of two runs of
+  // one compiled Module to end trapped the other's threads with Interrupt.
+  using engine = new Engine({ threads: true, sharedMemory: true, epochInterruption: true });
+  const rounds = 100_000_000; // outlasts the short run (about 1 s against 0.5 s here)
+  using long = new Module(engine, program({ threads: 1, items: 4, rounds }));
+  using short = new Module(engine, program({ threads: 1, items: 1, rounds: 10 }));
+  const running = runWasi(long, { threads: true });
+  const quick = await runWasi(short, { threads: true });
+  assert.equal(quick.exitCode, 0);
+  const result = await running; // rejected with a WasiTrap (Interrupt) before the fix
+  assert.equal(result.exitCode, 0);
+  assert.match(result.stdoutText, /^\d+\n$/);
+});

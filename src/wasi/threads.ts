@@ -5,8 +5,8 @@
  * loop stays free to start Workers when a guest calls `wasi.thread-spawn`, and to end the run.
  *
  * The run ends when `_start` returns, when any thread calls `proc_exit` or traps, or at the
- * deadline. Threads still computing are then stopped through the engine's epoch (every thread's
- * store has a deadline one tick ahead, and nothing else advances this engine's epoch); a thread
+ * deadline. Threads still computing are then stopped through the epoch of the run's own engine
+ * (every thread's store has a deadline one tick ahead, and nothing else advances it); a thread
  * parked in `memory.atomic.wait` cannot be woken (Wasmtime 48 has no way: wasmtime#12809) and
  * stays parked, holding its Worker's OS thread, until the process exits.
  *
@@ -181,6 +181,12 @@ export async function runThreaded(
   const { engine, owned } = engineFor(source, options);
   const disposers: (() => void)[] = [];
   if (owned) disposers.push(() => engine[Symbol.dispose]());
+  // The threads run on an engine of this run alone (same options, so the module's code loads
+  // there): the run's end advances its epoch, which must stop only this run's threads, not
+  // those of another run of the same module, nor a timed call on the caller's engine (whose
+  // ticker advances that engine's epoch and so trapped these threads).
+  const threadEngine = owned ? engine : new Engine({ ...engine.options });
+  if (!owned) disposers.push(() => threadEngine[Symbol.dispose]());
   try {
     let module: Module;
     if (source instanceof Module) {
@@ -208,7 +214,7 @@ export async function runThreaded(
       }
       type.maximum = Math.min(type.maximum ?? pages, pages);
     }
-    const memory = new SharedMemory(engine, { ...type, shared: true });
+    const memory = new SharedMemory(threadEngine, { ...type, shared: true });
     disposers.push(() => memory[Symbol.dispose]());
     const code = module.serialize();
     const captures: { stdout?: CapturedOutput; stderr?: CapturedOutput } = {};
@@ -237,7 +243,7 @@ export async function runThreaded(
         if (timer !== undefined) clearTimeout(timer);
         // Every thread's store is now past its deadline: a computing thread traps at its next
         // epoch check, a parked one once reap() wakes it; then its Worker closes itself.
-        engine.incrementEpoch();
+        threadEngine.incrementEpoch();
         for (const token of issued) revokeToken(token);
         reap(reaper, flags, workers);
         const { stdout, stderr } = output();
@@ -262,7 +268,7 @@ export async function runThreaded(
         let message: ThreadStart;
         try {
           message = {
-            engine: engine.share(),
+            engine: threadEngine.share(),
             memory: memory.share(),
             memoryImport: { module: imported.module, name: imported.name },
             module: code,
