@@ -187,3 +187,28 @@ Deno.test("wasi-threads: the end of one run does not stop another run of the sam
   assert.equal(result.exitCode, 0);
   assert.match(result.stdoutText, /^\d+\n$/);
 });
+
+Deno.test("wasi-threads: options that cannot be posted to the Workers are an error, and the process exits (subprocess)", async () => {
+  // postMessage threw after the first Worker was made: the run rejected with a DOMException
+  // and that Worker waited for its message forever, so the process never exited.
+  const result = await runIsolated(
+    `
+const { wat2wasm } = await import(${JSON.stringify(MOD)});
+const { runWasi } = await import(${JSON.stringify(WASI_URL)});
+const { threadsProgram } = await import(${JSON.stringify(FIXTURE_URL)});
+try {
+  await runWasi(wat2wasm(threadsProgram({ threads: 1, items: 1, rounds: 10 })), {
+    threads: true,
+    env: { A: Symbol("not a string") },
+  });
+  console.log(JSON.stringify({ ran: true }));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.name, message: e.message }));
+}`,
+    { killMs: 15_000 },
+  );
+  assertClean(result);
+  const { error, message } = JSON.parse(result.stdout.trim());
+  assert.equal(error, "WasmtimeError");
+  assert.match(message, /cannot be posted to the threads' Workers/);
+});

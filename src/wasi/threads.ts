@@ -334,7 +334,21 @@ export async function runThreaded(
             error: new WasmtimeError(`runWasi (threads): a thread failed: ${event.message}`),
           });
         };
-        worker.postMessage(message);
+        try {
+          worker.postMessage(message);
+        } catch (error) {
+          // An option that cannot be posted (a Symbol, a function): the Worker would wait for
+          // its message forever, keeping the process alive.
+          worker.terminate();
+          workers.delete(worker);
+          Atomics.sub(flags, STATE_RUNNING, 1);
+          finish({
+            error: new WasmtimeError(
+              `runWasi (threads): the run's options cannot be posted to the threads' Workers ` +
+                `(${(error as Error)?.message}); pass strings, numbers and bytes`,
+            ),
+          });
+        }
       };
       if (options.timeoutMs !== undefined && options.timeoutMs !== Infinity) {
         timer = setTimeout(() => {
