@@ -151,8 +151,9 @@ const REAP_MS = 10_000;
 
 /**
  * After a run ended: wakes parked threads until every Worker has closed itself (a thread may
- * park again before its next epoch check), then terminates what remains (a thread blocked in
- * a WASI call), and frees the memory reference. Runs in the background, on unref'd timers.
+ * park again before its next epoch check), then terminates what remains, and frees the memory
+ * reference. Runs in the background, on unref'd timers. A thread blocked in a synchronous WASI
+ * call is not stopped by `terminate()`: its Worker (and the process) lives until the call returns.
  */
 async function reap(memory: SharedMemory, flags: Int32Array, workers: Set<Worker>) {
   const until = performance.now() + REAP_MS;
