@@ -9,7 +9,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { ArchiveError, packArchive, unpackArchive } from "../src/package/archive.ts";
 import { cacheEntryName, libraryFileName } from "../src/package/cache.ts";
-import { sha256Hex } from "../src/package/download.ts";
+import { DownloadError, downloadPinned, sha256Hex } from "../src/package/download.ts";
 import { entryFromArchive } from "../src/package/install.ts";
 import { NATIVE_CRATE } from "../src/package/native_crate.ts";
 import { PREBUILT } from "../src/package/prebuilt.ts";
@@ -703,4 +703,33 @@ Deno.test("distribution: the loader never downloads; its error names build-nativ
       ? /downloads the verified prebuilt library for .* \(no Rust needed\) or builds it from source/
       : /builds it from source \(this version ships no prebuilt library/,
   );
+});
+
+Deno.test("distribution: a redirect to a file: or data: URL is refused, not read", async () => {
+  // fetch reads file: URLs: a server (or whoever answers for an http mirror) could make the
+  // installer read a local file and print its sha256 and size.
+  const secret = await Deno.makeTempFile();
+  await Deno.writeTextFile(secret, "secret");
+  const targets = [`file://${secret}`, "data:application/octet-stream,secret"];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => Response.redirect(targets[Number(new URL(request.url).pathname.slice(1))], 302),
+  );
+  try {
+    for (const [i, target] of targets.entries()) {
+      const url = new URL(`http://127.0.0.1:${server.addr.port}/${i}`);
+      await assert.rejects(
+        downloadPinned(url, { size: 6, sha256: sha256Hex(new TextEncoder().encode("secret")) }, {
+          idleTimeout: 5_000,
+          log: () => {},
+        }),
+        (error: unknown) =>
+          error instanceof DownloadError &&
+          error.message.includes(`redirected to ${new URL(target).protocol} URL`),
+      );
+    }
+  } finally {
+    await server.shutdown();
+    await Deno.remove(secret);
+  }
 });

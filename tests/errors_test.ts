@@ -504,3 +504,15 @@ Deno.test("table64 limits above 2^32 read exactly and never abort (module types,
     size: 3,
   });
 });
+
+Deno.test("new Table refuses table64: true instead of making a 32-bit table", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  assert.throws(
+    () => new Table(store, { element: "funcref", minimum: 1, maximum: 5, table64: true }, null),
+    (error: unknown) =>
+      error instanceof WasmtimeError && /table64: true.*cannot be made from JS/.test(error.message),
+  );
+  const table = new Table(store, { element: "funcref", minimum: 1, table64: false }, null);
+  assert.equal(table.type.table64, undefined);
+});

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Engine, Module, TrapCode, wat2wasm } from "../mod.ts";
 import { runWasi, WasiTrap } from "../wasi.ts";
-import { assertClean, runIsolated } from "./helpers.ts";
+import { appFlags, assertClean, runIsolated } from "./helpers.ts";
 import { expectedTotal, type ThreadsProgram, threadsProgram } from "./fixtures/wasi_threads.ts";
 
 const WASI_URL = new URL("../wasi.ts", import.meta.url).href;
@@ -143,4 +143,72 @@ Deno.test("wasi-threads: a trap in the only thread is a WasiTrap in-process too 
   }).catch((e) => e);
   assert.ok(error instanceof WasiTrap);
   assert.equal(error.code, TrapCode.UnreachableCodeReached);
+});
+
+Deno.test("wasi-threads: without read access to the package's sources, the run says which grant", async () => {
+  // Deno checks a Worker's modules against the permissions: with only the library's flags,
+  // every thread used to fail with Deno's "Requires read access to …/thread_worker.ts".
+  const sources = new URL("../src/", import.meta.url).pathname;
+  const script = `
+const { wat2wasm } = await import(${JSON.stringify(MOD)});
+const { runWasi } = await import(${JSON.stringify(WASI_URL)});
+const { threadsProgram } = await import(${JSON.stringify(FIXTURE_URL)});
+try {
+  const r = await runWasi(wat2wasm(threadsProgram({ threads: 1, items: 2, rounds: 10 })), { threads: true });
+  console.log(JSON.stringify({ exitCode: r.exitCode }));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.name, message: e.message }));
+}`;
+  const flags = await appFlags();
+  const refused = await runIsolated(script, { flags });
+  assertClean(refused);
+  const { error, message } = JSON.parse(refused.stdout.trim());
+  assert.equal(error, "WasmtimeError");
+  assert.ok(message.includes(`--allow-read=${sources}`), message);
+  const read = flags.find((f) => f.startsWith("--allow-read="))!;
+  const granted = await runIsolated(script, {
+    flags: [...flags.filter((f) => f !== read), `${read},${sources}`],
+  });
+  assertClean(granted);
+  assert.deepEqual(JSON.parse(granted.stdout.trim()), { exitCode: 0 });
+});
+
+Deno.test("wasi-threads: the end of one run does not stop another run of the same Module", async () => {
+  // Every run stopped its threads by advancing the engine's epoch, so the first of two runs of
+  // one compiled Module to end trapped the other's threads with Interrupt.
+  using engine = new Engine({ threads: true, sharedMemory: true, epochInterruption: true });
+  const rounds = 100_000_000; // outlasts the short run (about 1 s against 0.5 s here)
+  using long = new Module(engine, program({ threads: 1, items: 4, rounds }));
+  using short = new Module(engine, program({ threads: 1, items: 1, rounds: 10 }));
+  const running = runWasi(long, { threads: true });
+  const quick = await runWasi(short, { threads: true });
+  assert.equal(quick.exitCode, 0);
+  const result = await running; // rejected with a WasiTrap (Interrupt) before the fix
+  assert.equal(result.exitCode, 0);
+  assert.match(result.stdoutText, /^\d+\n$/);
+});
+
+Deno.test("wasi-threads: options that cannot be posted to the Workers are an error, and the process exits (subprocess)", async () => {
+  // postMessage threw after the first Worker was made: the run rejected with a DOMException
+  // and that Worker waited for its message forever, so the process never exited.
+  const result = await runIsolated(
+    `
+const { wat2wasm } = await import(${JSON.stringify(MOD)});
+const { runWasi } = await import(${JSON.stringify(WASI_URL)});
+const { threadsProgram } = await import(${JSON.stringify(FIXTURE_URL)});
+try {
+  await runWasi(wat2wasm(threadsProgram({ threads: 1, items: 1, rounds: 10 })), {
+    threads: true,
+    env: { A: Symbol("not a string") },
+  });
+  console.log(JSON.stringify({ ran: true }));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.name, message: e.message }));
+}`,
+    { killMs: 15_000 },
+  );
+  assertClean(result);
+  const { error, message } = JSON.parse(result.stdout.trim());
+  assert.equal(error, "WasmtimeError");
+  assert.match(message, /cannot be posted to the threads' Workers/);
 });

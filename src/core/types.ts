@@ -707,6 +707,14 @@ export function newTableType(type: TableType): Deno.PointerObject {
   if (abstractRef(type.element) === null) {
     throw new WasmtimeError(`tables hold references, not ${type.element}`);
   }
+  if (type.table64 === true) {
+    // Silently making a 32-bit table would only fail later, at an import that wants a 64-bit one.
+    throw new WasmtimeError(
+      "table type: `table64: true` tables cannot be made from JS (the C API has no 64-bit " +
+        "table constructor); export one from a module instead, e.g. " +
+        '(module (table (export "t") i64 1 funcref))',
+    );
+  }
   // wasm_limits_t holds u32 limits; its maximum 2^32-1 also means "no maximum".
   const { minimum, maximum } = checkLimits(type, "table type", "elements", WASM_LIMITS_MAX_DEFAULT);
   const limits = new Uint8Array(LIMITS_SIZE);

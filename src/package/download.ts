@@ -90,7 +90,15 @@ export async function downloadPinned(
       const location = response.headers.get("location");
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel();
-        url = new URL(location, url);
+        const next = new URL(location, url);
+        if (next.protocol !== "https:" && next.protocol !== "http:") {
+          // fetch would read a file: or data: URL from here, on the server's say-so.
+          throw new DownloadError(
+            `${url.host} redirected to ${next.protocol} URL ${next.href}; only http(s) ` +
+              "redirects are followed",
+          );
+        }
+        url = next;
         response = undefined;
         continue;
       }

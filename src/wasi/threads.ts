@@ -5,8 +5,8 @@
  * loop stays free to start Workers when a guest calls `wasi.thread-spawn`, and to end the run.
  *
  * The run ends when `_start` returns, when any thread calls `proc_exit` or traps, or at the
- * deadline. Threads still computing are then stopped through the engine's epoch (every thread's
- * store has a deadline one tick ahead, and nothing else advances this engine's epoch); a thread
+ * deadline. Threads still computing are then stopped through the epoch of the run's own engine
+ * (every thread's store has a deadline one tick ahead, and nothing else advances it); a thread
  * parked in `memory.atomic.wait` cannot be woken (Wasmtime 48 has no way: wasmtime#12809) and
  * stays parked, holding its Worker's OS thread, until the process exits.
  *
@@ -19,6 +19,7 @@ import { type HandoffToken, revokeToken } from "../core/handoff.ts";
 import { type Frame, Trap, TrapCode, WasiTrap, WasmtimeError } from "../errors.ts";
 import { CapturedOutput, DEFAULT_CAPTURE_LIMIT, shareCapture } from "./capture.ts";
 import type { RunWasiOptions, WasiResult } from "./run.ts";
+import { fileURLToPath } from "node:url";
 
 /** Default cap on threads a guest may have running at once (`RunWasiOptions.maxThreads`). */
 export const DEFAULT_MAX_THREADS = 16;
@@ -97,6 +98,26 @@ function checkOptions(options: RunWasiOptions): number {
   return maxThreads;
 }
 
+/**
+ * Refuses a run whose Workers could not load: Deno checks a Worker's module against the
+ * permissions (read for a local one, net for a remote one), and without the grant every thread
+ * failed with Deno's own "Requires read access to …/thread_worker.ts".
+ */
+function checkWorkerGrant(): void {
+  // The Worker's module and everything it imports: the package's src/ directory.
+  const sources = new URL("../", WORKER_URL);
+  const local = sources.protocol === "file:";
+  const descriptor: Deno.PermissionDescriptor = local
+    ? { name: "read", path: sources }
+    : { name: "net", host: sources.host };
+  if (Deno.permissions.querySync(descriptor).state === "granted") return;
+  const flag = local ? `--allow-read=${fileURLToPath(sources)}` : `--allow-net=${sources.host}`;
+  refuse(
+    `each thread runs on a Worker that loads ${WORKER_URL.href} and the modules it imports, ` +
+      `and Deno checks a Worker's modules against the permissions: grant ${flag}`,
+  );
+}
+
 /** The engine of a threaded run: threads, shared memory and epochs to stop threads with. */
 function engineFor(source: unknown, options: RunWasiOptions): { engine: Engine; owned: boolean } {
   const given = options.engine ?? (source instanceof Module ? source.engine : undefined);
@@ -130,8 +151,9 @@ const REAP_MS = 10_000;
 
 /**
  * After a run ended: wakes parked threads until every Worker has closed itself (a thread may
- * park again before its next epoch check), then terminates what remains (a thread blocked in
- * a WASI call), and frees the memory reference. Runs in the background, on unref'd timers.
+ * park again before its next epoch check), then terminates what remains, and frees the memory
+ * reference. Runs in the background, on unref'd timers. A thread blocked in a synchronous WASI
+ * call is not stopped by `terminate()`: its Worker (and the process) lives until the call returns.
  */
 async function reap(memory: SharedMemory, flags: Int32Array, workers: Set<Worker>) {
   const until = performance.now() + REAP_MS;
@@ -156,9 +178,16 @@ export async function runThreaded(
   options: RunWasiOptions,
 ): Promise<WasiResult> {
   const maxThreads = checkOptions(options);
+  checkWorkerGrant();
   const { engine, owned } = engineFor(source, options);
   const disposers: (() => void)[] = [];
   if (owned) disposers.push(() => engine[Symbol.dispose]());
+  // The threads run on an engine of this run alone (same options, so the module's code loads
+  // there): the run's end advances its epoch, which must stop only this run's threads, not
+  // those of another run of the same module, nor a timed call on the caller's engine (whose
+  // ticker advances that engine's epoch and so trapped these threads).
+  const threadEngine = owned ? engine : new Engine({ ...engine.options });
+  if (!owned) disposers.push(() => threadEngine[Symbol.dispose]());
   try {
     let module: Module;
     if (source instanceof Module) {
@@ -186,7 +215,7 @@ export async function runThreaded(
       }
       type.maximum = Math.min(type.maximum ?? pages, pages);
     }
-    const memory = new SharedMemory(engine, { ...type, shared: true });
+    const memory = new SharedMemory(threadEngine, { ...type, shared: true });
     disposers.push(() => memory[Symbol.dispose]());
     const code = module.serialize();
     const captures: { stdout?: CapturedOutput; stderr?: CapturedOutput } = {};
@@ -215,7 +244,7 @@ export async function runThreaded(
         if (timer !== undefined) clearTimeout(timer);
         // Every thread's store is now past its deadline: a computing thread traps at its next
         // epoch check, a parked one once reap() wakes it; then its Worker closes itself.
-        engine.incrementEpoch();
+        threadEngine.incrementEpoch();
         for (const token of issued) revokeToken(token);
         reap(reaper, flags, workers);
         const { stdout, stderr } = output();
@@ -240,7 +269,7 @@ export async function runThreaded(
         let message: ThreadStart;
         try {
           message = {
-            engine: engine.share(),
+            engine: threadEngine.share(),
             memory: memory.share(),
             memoryImport: { module: imported.module, name: imported.name },
             module: code,
@@ -306,7 +335,21 @@ export async function runThreaded(
             error: new WasmtimeError(`runWasi (threads): a thread failed: ${event.message}`),
           });
         };
-        worker.postMessage(message);
+        try {
+          worker.postMessage(message);
+        } catch (error) {
+          // An option that cannot be posted (a Symbol, a function): the Worker would wait for
+          // its message forever, keeping the process alive.
+          worker.terminate();
+          workers.delete(worker);
+          Atomics.sub(flags, STATE_RUNNING, 1);
+          finish({
+            error: new WasmtimeError(
+              `runWasi (threads): the run's options cannot be posted to the threads' Workers ` +
+                `(${(error as Error)?.message}); pass strings, numbers and bytes`,
+            ),
+          });
+        }
       };
       if (options.timeoutMs !== undefined && options.timeoutMs !== Infinity) {
         timer = setTimeout(() => {
