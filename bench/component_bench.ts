@@ -87,6 +87,14 @@ export const JCO_VERSION = "1.35.0";
  * through Deno's npm support). Returns the reason instead when jco cannot be had.
  */
 export async function jco(dir: string): Promise<BenchExports | string> {
+  try {
+    return await loadJco(dir);
+  } catch (error) {
+    return `jco failed: ${String((error as Error).message ?? error).split("\n")[0]}`;
+  }
+}
+
+async function loadJco(dir: string): Promise<BenchExports | string> {
   const out = join(dir, `jco-${JCO_VERSION}`);
   const entry = join(out, "bench.js");
   try {

@@ -139,22 +139,22 @@ Deno.test("a host function calling the same export keeps each call's arguments a
   using linker = new ComponentLinker(engine);
   using store = new Store(engine);
   // deno-lint-ignore no-explicit-any
-  let e: any;
+  const self: { e?: any } = {};
   linker.defineFunc(
     "",
     "host-s",
-    (s: string, n: number) => n === 0 ? `${s}!` : `${e.fs(`${s}${n}`, n - 1)}<${n}`,
+    (s: string, n: number) => n === 0 ? `${s}!` : `${self.e.fs(`${s}${n}`, n - 1)}<${n}`,
   );
   linker.defineFunc(
     "",
     "host-b",
     (b: Uint8Array) =>
-      b.length >= 3 ? b : new Uint8Array([...e.fb(new Uint8Array([...b, b.length])), 9]),
+      b.length >= 3 ? b : new Uint8Array([...self.e.fb(new Uint8Array([...b, b.length])), 9]),
   );
   const instance = linker.instantiate(store, component);
-  e = instance.exports;
-  assert.equal(e.fs("a", 2), "a21!<1<2");
-  assert.deepEqual(e.fb(new Uint8Array(0)), new Uint8Array([0, 1, 2, 9, 9, 9]));
+  self.e = instance.exports;
+  assert.equal(self.e.fs("a", 2), "a21!<1<2");
+  assert.deepEqual(self.e.fb(new Uint8Array(0)), new Uint8Array([0, 1, 2, 9, 9, 9]));
   // ComponentFunc.call takes the same path.
   assert.equal(instance.getFunc("fs")!.call("b", 1), "b1!<1");
   assert.deepEqual(
