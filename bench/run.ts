@@ -4,7 +4,9 @@
  * - native floor: bench/native/harness.c, compiled now with `cc` against the same libwasmtime
  *   and the crate's headers (checked and unchecked calls, host round trip, compute kernels);
  * - V8: the same wasm bytes through Deno's built-in `WebAssembly`;
- * - wasmtime-py (PyPI `wasmtime` 48, installed into a venv in the cache) when Python exists.
+ * - wasmtime-py (PyPI `wasmtime` 48, installed into a venv in the cache) when Python exists;
+ * - jco (npm `@bytecodealliance/jco`, its transpiled JS cached in the library cache) for the
+ *   component rows (bench/component_bench.ts); the rows say so when npm cannot be reached.
  *
  * Prints a table of medians with ratios to each case's reference and writes bench/results.json.
  *
@@ -16,6 +18,12 @@ import { Engine, Instance, Linker, Module, Store, wat2wasm } from "../mod.ts";
 import { cacheRoot } from "../src/package/cache.ts";
 import { runWasi } from "../wasi.ts";
 import { CALL_WAT_PATH, callFixture } from "./support.ts";
+import {
+  type BenchExports as ComponentBenchExports,
+  binding as componentBinding,
+  jco,
+  JCO_VERSION,
+} from "./component_bench.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const quick = Deno.args.includes("--quick");
@@ -528,6 +536,89 @@ console.error("bench: WASI stdout capture");
       target: ">= 500 MB/s",
     });
   }
+}
+
+// ---- components: the binding and jco's transpiled JS, same component, same process ---------------
+console.error("bench: components (binding and jco)");
+{
+  const ours = componentBinding();
+  const theirs = await jco(join(cacheRoot(), "bench-jco"));
+  const text100 = "héllo, wörld ".repeat(8).slice(0, 100);
+  const text1m = "abcdefghijklmnop".repeat(1 << 16);
+  const bytes1m = new Uint8Array(1 << 20).map((_, i) => i & 0xff);
+  const record = { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10 };
+  const small = quick ? 100_000 : 500_000;
+  const big = quick ? 100 : 400;
+  const cases: {
+    group: string;
+    n: number;
+    target?: string;
+    body: (e: ComponentBenchExports) => (i: number) => void;
+  }[] = [
+    { group: "empty()", n: small, body: (e) => () => e.empty() },
+    {
+      group: "add(u32, u32)",
+      n: small,
+      target: "<= 500 ns, >= 10x faster than jco",
+      body: (e) => (i) => {
+        if (e.add(i, 1) !== i + 1) throw new Error("wrong sum");
+      },
+    },
+    {
+      group: "string round trip, 100 chars",
+      n: small / 2,
+      body: (e) => () => {
+        if (e.echoString(text100) !== text100) throw new Error("wrong string");
+      },
+    },
+    {
+      group: "string round trip, 1 MiB",
+      n: big,
+      target: "<= 1 ms",
+      body: (e) => () => {
+        if (e.echoString(text1m).length !== text1m.length) throw new Error("wrong string");
+      },
+    },
+    {
+      group: "list<u8> round trip, 1 MiB",
+      n: big,
+      body: (e) => () => {
+        if (e.echoBytes(bytes1m).length !== bytes1m.length) throw new Error("wrong bytes");
+      },
+    },
+    {
+      group: "record of 10 fields round trip",
+      n: small / 2,
+      body: (e) => () => {
+        if (e["local:bench/records"].echoRecord(record).j !== 10) throw new Error("wrong record");
+      },
+    },
+  ];
+  for (const { group, n, target, body } of cases) {
+    const name = `component ${group}`;
+    const jcoName = `jco ${JCO_VERSION} transpiled`;
+    if (typeof theirs === "string") {
+      add({
+        group: name,
+        name: "binding",
+        value: perCall(n, body(ours.exports)),
+        unit: "ns",
+        target,
+      });
+      add({ group: name, name: jcoName, value: NaN, unit: "ns", target: theirs });
+      continue;
+    }
+    add({ group: name, name: jcoName, value: perCall(n, body(theirs)), unit: "ns" });
+    add({
+      group: name,
+      name: "binding",
+      value: perCall(n, body(ours.exports)),
+      unit: "ns",
+      reference: jcoName,
+      target,
+    });
+  }
+  ours.dispose();
 }
 
 // ---- report ------------------------------------------------------------------------------------------

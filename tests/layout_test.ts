@@ -80,6 +80,11 @@ const RUST_CODES: Partial<Record<Name, string>> = {
   TABLE_LIMITS_HAS_MAXIMUM: "table_type.rs",
   TABLE_LIMITS_IS_64: "table_type.rs",
   TABLE_LIMITS_SIZE: "table_type.rs",
+  COMPONENT_FRAME_CALLEE: "component_call.rs",
+  COMPONENT_FRAME_CONTEXT: "component_call.rs",
+  COMPONENT_FRAME_ERROR: "component_call.rs",
+  COMPONENT_FRAME_SLOTS: "component_call.rs",
+  COMPONENT_SLOT_SIZE: "component_call.rs",
 };
 
 /** `IntegerDivisionByZero` -> `WASMTIME_TRAP_CODE_INTEGER_DIVISION_BY_ZERO` */

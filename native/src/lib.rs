@@ -24,6 +24,7 @@
 //! * [`wasi`]: WASI preview 1 linked asynchronously, so deadlines can drop blocking calls;
 //! * [`fs`]: files and directories opened once, checked by what was opened, then handed over;
 //! * [`component_host`]: the trampoline of JS component host functions;
+//! * [`component_call`]: the packed frame behind the fast component call path;
 //! * [`component_compile`]: compiling components on Deno's blocking thread pool;
 //! * [`wasip2`]: WASI 0.2 for components, linked asynchronously;
 //! * [`handoff`]: engines, shared memories and captures handed to other Workers by one-use token;
@@ -36,6 +37,7 @@ pub mod call;
 pub mod capture;
 pub mod collector;
 pub mod compile;
+pub mod component_call;
 pub mod component_compile;
 pub mod component_host;
 pub mod copy;

@@ -12,9 +12,25 @@ import { type CallOptions, withTimeout } from "../core/async.ts";
 import { failure } from "../core/failure.ts";
 import { contextOf, type Store } from "../core/store.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { Arena, releaseArena, takeArena } from "../ffi/component_raw.ts";
-import { COMPONENT_VAL_SIZE as VAL } from "../ffi/layout.ts";
-import { type ComponentFuncType, witFunc } from "./types.ts";
+import {
+  Arena,
+  copyNativeInto,
+  getAddress,
+  releaseArena,
+  setAddress,
+  takeArena,
+} from "../ffi/component_raw.ts";
+import {
+  COMPONENT_FRAME_CALLEE,
+  COMPONENT_FRAME_CONTEXT,
+  COMPONENT_FRAME_ERROR,
+  COMPONENT_FRAME_SLOTS,
+  COMPONENT_SLOT_SIZE,
+  COMPONENT_VAL_OF_OFFSET as OF,
+  COMPONENT_VAL_SIZE as VAL,
+} from "../ffi/layout.ts";
+import { addressOf, pointerBits, pointerFromWords } from "../ffi/raw.ts";
+import { type ComponentFuncType, type ComponentValType, witFunc } from "./types.ts";
 import { type Lift, lifter, type Lower, lowerer, ownsMemory, ValuePathError } from "./values.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 
@@ -98,6 +114,8 @@ export class ComponentFunc {
   readonly #struct: Uint8Array<ArrayBuffer>;
   readonly #name: string;
   readonly #marshal: Marshal;
+  /** The fast path (made on the first call), or null if the type has no fast path. */
+  #fast: FastPath | null | undefined;
 
   static {
     componentFunc = (store, struct, name, type) =>
@@ -156,6 +174,10 @@ export class ComponentFunc {
    * original error if a host function threw.
    */
   call(...args: unknown[]): unknown {
+    if (this.#fast === undefined) {
+      this.#fast = fastPath(this.#store, this.#struct, this.#name, this.#marshal);
+    }
+    if (this.#fast !== null) return this.#fast.call(args);
     return callComponent(
       this.#store,
       this.#struct,
@@ -181,6 +203,8 @@ export class ComponentFunc {
 export function plainFunction(func: ComponentFunc): (...args: unknown[]) => unknown {
   const store = func.store;
   const { struct, name, marshal } = funcParts(func);
+  const fast = fastPath(store, struct, name, marshal);
+  if (fast !== null) return fast.plain(func);
   const scalar = marshal.type.params.every((p) => !ownsMemory(p.type)) &&
     !marshal.resultOwnsMemory && !marshal.unwrapResult;
   if (scalar && marshal.lowers.length <= 3) {
@@ -337,4 +361,209 @@ function callComponent(
   } finally {
     releaseArena(arena);
   }
+}
+
+// ---- the fast path: wasmtime_deno_component_call (native/src/component_call.rs) ----------------
+
+/** A function with a native callee: one packed frame, reused by every call. */
+interface FastPath {
+  /** Calls with an argument array (ComponentFunc.call). */
+  call(args: unknown[]): unknown;
+  /** The plain function of `instance.exports`: fixed arity for up to three parameters. */
+  plain(func: ComponentFunc): (...args: unknown[]) => unknown;
+}
+
+/** Frees the callees of fast paths that were collected (a callee holds no store reference). */
+const callees = new FinalizationRegistry<Deno.PointerObject>((callee) =>
+  ffi().wasmtime_deno_component_callee_delete(callee)
+);
+
+/** The intrinsic getters, so checking a `list<u8>` argument runs no user code. */
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+const tagOf = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get!;
+const byteLengthOf = Object.getOwnPropertyDescriptor(typedArrayProto, "byteLength")!.get!;
+const encoder = new TextEncoder();
+
+const FAST_SCALARS = new Set([
+  "bool",
+  "s8",
+  "u8",
+  "s16",
+  "u16",
+  "s32",
+  "u32",
+  "s64",
+  "u64",
+  "f32",
+  "f64",
+  "char",
+]);
+
+function isBytes(type: ComponentValType): boolean {
+  return type.kind === "list" && type.element.kind === "u8";
+}
+
+function fastKind(type: ComponentValType): boolean {
+  return FAST_SCALARS.has(type.kind) || type.kind === "string" || isBytes(type);
+}
+
+/**
+ * The fast path of `struct`, or null if a parameter or the result is not a scalar, `string` or
+ * `list<u8>` (or the result is a `result<T, E>`). Scalars are lowered by the general path's
+ * lowerers into the frame's slots; a string is encoded into a per-parameter buffer and a
+ * Uint8Array is passed by address (Wasmtime copies both before guest code runs). A value the
+ * fast path does not take as it is (an array for `list<u8>`, a mistyped string) goes through
+ * the general path, which names the mismatch. No lowering here runs user code, so no
+ * argument can be detached or resized between its check and the native call.
+ */
+function fastPath(
+  store: Store,
+  struct: Uint8Array<ArrayBuffer>,
+  name: string,
+  marshal: Marshal,
+): FastPath | null {
+  const { type, lowers, lift } = marshal;
+  if (!type.params.every((p) => fastKind(p.type))) return null;
+  if (type.result !== undefined && !fastKind(type.result)) return null;
+  const context = contextOf(store, name);
+  const callee = ffi().wasmtime_deno_component_callee_new(struct, context);
+  if (callee === null) return null;
+  const count = lowers.length;
+  const resultAt = COMPONENT_FRAME_SLOTS;
+  const argsAt = resultAt + (lift === undefined ? 0 : COMPONENT_SLOT_SIZE);
+  const frame = new Uint8Array(argsAt + count * COMPONENT_SLOT_SIZE);
+  const view = new DataView(frame.buffer);
+  const words = new Uint32Array(frame.buffer, 0, COMPONENT_FRAME_SLOTS / 4);
+  view.setBigUint64(COMPONENT_FRAME_CALLEE, pointerBits(callee), true);
+  view.setBigUint64(COMPONENT_FRAME_CONTEXT, pointerBits(context), true);
+  const framePointer = addressOf(frame);
+  const call = ffi().wasmtime_deno_component_call;
+  const invoke = () => call(framePointer);
+  const scratch: Arena = new Arena(8);
+  const heldBytes: { at: number; value: Uint8Array | undefined }[] = [];
+  /** Counts the calls through this frame (see the `list<u8>` lowering). */
+  let calls = 0;
+
+  // One lowering per parameter: true if it took the value, false to leave the call to the
+  // general path. Scalars throw their path-naming TypeError here.
+  const takes = type.params.map((p, i): (v: unknown) => boolean => {
+    const at = argsAt + i * COMPONENT_SLOT_SIZE;
+    if (p.type.kind === "string") {
+      // The parameter's encoding buffer and its address (backing stores do not move).
+      let buffer = new Uint8Array(64);
+      let address = Number(pointerBits(addressOf(buffer)));
+      const grow = (size: number) => {
+        buffer = new Uint8Array(size);
+        address = Number(pointerBits(addressOf(buffer)));
+      };
+      return (v) => {
+        if (typeof v !== "string" || !v.isWellFormed()) return false;
+        if (buffer.length < v.length) grow(v.length * 2);
+        let { read, written } = encoder.encodeInto(v, buffer);
+        if (read < v.length) {
+          grow(v.length * 3);
+          ({ read, written } = encoder.encodeInto(v, buffer));
+        }
+        setAddress(view, at + OF, written);
+        setAddress(view, at + OF + 8, address);
+        return true;
+      };
+    }
+    if (isBytes(p.type)) {
+      const held = heldBytes.length;
+      heldBytes.push({ at, value: undefined });
+      return (v) => {
+        if (tagOf.call(v) !== "Uint8Array") return false;
+        // `Deno.UnsafePointer.of` walks the prototype chain, which user code can replace; the
+        // length is read in `finish`, after every argument's lowering, so a buffer detached or
+        // shrunk meanwhile passes its current length (0 once detached), never a stale one.
+        // A call made from there (through a Proxy) reuses this frame: leave it to the general
+        // path, which lowers into an arena of its own.
+        const before = calls;
+        const pointer = Deno.UnsafePointer.of(v as Uint8Array);
+        if (calls !== before) return false;
+        heldBytes[held].value = v as Uint8Array;
+        setAddress(view, at + OF + 8, Number(Deno.UnsafePointer.value(pointer)));
+        return true;
+      };
+    }
+    const lower = lowers[i];
+    return (v) => {
+      try {
+        lower(v, scratch, view, at);
+      } catch (error) {
+        throw valueError(name, `arg ${i}`, error);
+      }
+      return true;
+    };
+  });
+  const resultBytes = type.result !== undefined && isBytes(type.result);
+  /** Writes the byte lists' lengths (no user code runs from here to the native call). */
+  const finish = heldBytes.length === 0 ? undefined : () => {
+    for (const held of heldBytes) {
+      const length = held.value === undefined ? 0 : byteLengthOf.call(held.value) as number;
+      setAddress(view, held.at + OF, length);
+      held.value = undefined;
+    }
+  };
+
+  const run = (): unknown => {
+    contextOf(store, name); // throws once the store is disposed
+    calls++;
+    if (finish !== undefined) finish();
+    if (!enterGuest(store, invoke)) {
+      const error = pointerFromWords(words, COMPONENT_FRAME_ERROR / 4);
+      words[COMPONENT_FRAME_ERROR / 4] = 0;
+      words[COMPONENT_FRAME_ERROR / 4 + 1] = 0;
+      throw failure(error, null, `${name} failed`);
+    }
+    if (lift === undefined) return undefined;
+    if (resultBytes) {
+      const out = new Uint8Array(getAddress(view, resultAt + OF));
+      copyNativeInto(getAddress(view, resultAt + OF + 8), out);
+      return out;
+    }
+    return lift(view, resultAt);
+  };
+  const slow = (args: unknown[]) => callComponent(store, struct, name, marshal, args);
+  const [t0, t1, t2] = takes;
+  const fast: FastPath = {
+    call(args) {
+      if (args.length !== count) return slow(args);
+      for (let i = 0; i < count; i++) if (!takes[i](args[i])) return slow(args);
+      return run();
+    },
+    plain(func) {
+      switch (count) {
+        case 0:
+          return function () {
+            if (arguments.length !== 0) return func.call(...arguments);
+            return run();
+          };
+        case 1:
+          return function (a: unknown) {
+            if (arguments.length !== 1 || !t0(a)) return func.call(...arguments);
+            return run();
+          };
+        case 2:
+          return function (a: unknown, b: unknown) {
+            if (arguments.length !== 2 || !t0(a) || !t1(b)) return func.call(...arguments);
+            return run();
+          };
+        case 3:
+          return function (a: unknown, b: unknown, c: unknown) {
+            if (arguments.length !== 3 || !t0(a) || !t1(b) || !t2(c)) {
+              return func.call(...arguments);
+            }
+            return run();
+          };
+        default:
+          return (...args: unknown[]) => fast.call(args);
+      }
+    },
+  };
+  // The frame's buffer is what every closure above keeps (through `view` and `words`): the
+  // callee lives exactly as long as something can still call through the frame.
+  callees.register(frame.buffer, callee);
+  return fast;
 }

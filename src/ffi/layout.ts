@@ -290,6 +290,18 @@ export const TABLE_LIMITS_IS_64 = 17;
 /** Size of `struct TableLimits`. */
 export const TABLE_LIMITS_SIZE = 24;
 
+// The component call frame of `wasmtime_deno_component_call` (native/src/component_call.rs).
+/** `COMPONENT_FRAME_CALLEE`: the callee made by `wasmtime_deno_component_callee_new`. */
+export const COMPONENT_FRAME_CALLEE = 0;
+/** `COMPONENT_FRAME_CONTEXT`: the store's `wasmtime_context_t *`. */
+export const COMPONENT_FRAME_CONTEXT = 8;
+/** `COMPONENT_FRAME_ERROR`: the `wasmtime_error_t *` of a failed call (the binding clears it). */
+export const COMPONENT_FRAME_ERROR = 16;
+/** `COMPONENT_FRAME_SLOTS`: the result slot, then one slot per parameter. */
+export const COMPONENT_FRAME_SLOTS = 32;
+/** `COMPONENT_SLOT_SIZE`: a slot has the layout of a `wasmtime_component_val_t`. */
+export const COMPONENT_SLOT_SIZE = 32;
+
 /** `POLL_AGAIN`: still pending but already woken; poll again soon. */
 export const POLL_AGAIN = 2;
 /** `POLL_NO_RUNTIME`: WASI's I/O thread could not be started. */

@@ -1145,6 +1145,13 @@ export const symbols = {
     parameters: ["function", "buffer", "u64", "u64"],
     result: "pointer",
   },
+  // Callee *wasmtime_deno_component_callee_new(const wasmtime_component_func_t *,
+  //   wasmtime_context_t *)  (null if a type is not a scalar, string or list<u8>)
+  wasmtime_deno_component_callee_new: { parameters: ["buffer", "pointer"], result: "pointer" },
+  // void wasmtime_deno_component_callee_delete(Callee *)
+  wasmtime_deno_component_callee_delete: { parameters: ["pointer"], result: "void" },
+  // bool wasmtime_deno_component_call(ComponentCallFrame *frame)
+  wasmtime_deno_component_call: { parameters: ["pointer"], result: "bool" },
   // wasmtime_component_func_callback_t wasmtime_deno_component_host_trampoline(void)
   wasmtime_deno_component_host_trampoline: { parameters: [], result: "function" },
   // void (*wasmtime_deno_component_host_env_finalizer(void))(void *)

@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "ea0315a8f3e426804e8fe469863e565a44e42614216ec07895342c3618c4fc88",
+  hash: "065d377e9ed568d65f88da527653edb66388b60bb5275e2476e8db5431deaf5d",
 } as const;

@@ -13,15 +13,15 @@ import type { PrebuiltManifest } from "./release.ts";
 export const PREBUILT: PrebuiltManifest = {
   packageVersion: "0.1.0",
   wasmtimeVersion: "48.0.8",
-  crateHash: "ea0315a8f3e426804e8fe469863e565a44e42614216ec07895342c3618c4fc88",
+  crateHash: "065d377e9ed568d65f88da527653edb66388b60bb5275e2476e8db5431deaf5d",
   baseUrl: "https://github.com/wasmtime-deno/wasmtime-deno/releases/download/v0.1.0/",
   targets: {
     "x86_64-unknown-linux-gnu": {
-      archive: "libwasmtime-48.0.8-ea0315a8f3e42680-x86_64-unknown-linux-gnu.tar.gz",
-      size: 9075715,
-      sha256: "969c542d0bdb94022ff2dfd087b56cd36d85d3feecfcd47cd1c76a648303d459",
-      librarySize: 30977832,
-      librarySha256: "c417a6f8808d74f06082324aa8a1abd3151106541159af390228278ca35afb33",
+      archive: "libwasmtime-48.0.8-065d377e9ed568d6-x86_64-unknown-linux-gnu.tar.gz",
+      size: 9093697,
+      sha256: "02b224eb7233aec671efd6ecfca86384e7e6ca47e10f3c3b275c5dd495f31292",
+      librarySize: 31049600,
+      librarySha256: "e2b52b832f293edbb54243744d6e7a8fb80ec432c796aab66cf88ace16daeb17",
       rustc: "rustc 1.95.0 (59807616e 2026-04-14)",
     },
     "aarch64-unknown-linux-gnu": null,
