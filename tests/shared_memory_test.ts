@@ -335,3 +335,22 @@ console.log("moved", moved[5], moved.length);
   assert.equal(result.stdout, "collected 0\nmoved 7 65536\n");
   assert.match(result.stderr, /SharedMemory.buffer was transferred/);
 });
+
+Deno.test("an exported memory is one object per instance: a buffer taken from a temporary lives on", () => {
+  // `new Int32Array(instance.getExport("memory").buffer)` used to hold the only reference to a
+  // temporary SharedMemory; once it was collected, the view was detached and writes were lost.
+  using engine = new Engine({ threads: true, sharedMemory: true });
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module (memory (export "memory") 1 1 shared)
+      (func (export "get") (result i32) (i32.atomic.load (i32.const 0))))`,
+  );
+  const instance = new Instance(store, module, []);
+  assert.equal(instance.getExport("memory"), instance.getExport("memory"));
+  const view = new Int32Array((instance.getExport("memory") as SharedMemory).buffer);
+  for (let i = 0; i < 5; i++) (globalThis as { gc?: () => void }).gc?.();
+  view[0] = 7;
+  assert.equal(view.length, 65536 / 4);
+  assert.equal(instance.getFunc("get")!.call(), 7);
+});

@@ -162,17 +162,12 @@ export class Instance<E extends { readonly [K in keyof E]: ExportValue } = Expor
     return this.#store;
   }
 
-  /** The export called `name`, or undefined. */
+  /** The export called `name` (the same object on every call), or undefined. */
   getExport(name: string): Extern | undefined {
-    const context = contextOf(this.#store, "Instance.getExport");
-    const bytes = utf8(name);
-    const item = new Uint8Array(EXTERN_SIZE);
-    if (
-      !ffi().wasmtime_instance_export_get(context, this.#struct, bytes, BigInt(bytes.length), item)
-    ) {
-      return undefined;
-    }
-    return externFromStruct(this.#store, item);
+    contextOf(this.#store, "Instance.getExport");
+    // The same object every time (as V8's exports): the instance keeps it, so a buffer taken
+    // from `getExport("memory").buffer` lives as long as the instance, not as a temporary.
+    return this.#externList().get(name);
   }
 
   #typed<T>(
