@@ -224,6 +224,9 @@ export class StructRef extends AnyRef {
    * console.log(p.get(0), p.get(1)); // 3 4n
    * ```
    */
+  // Named as Wasmtime names it (StructRef::new / ArrayRef::new): a factory, since `new StructRef`
+  // cannot take a store and a type and stay the one way GC references are wrapped.
+  // deno-lint-ignore no-misused-new
   static new(store: Store, type: StructType, fields: readonly unknown[]): StructRef {
     const what = "StructRef.new";
     if (!(type instanceof StructType)) {
@@ -349,6 +352,9 @@ export class ArrayRef extends AnyRef {
    * console.log(a.length, a.get(2)); // 3 9
    * ```
    */
+  // Named as Wasmtime names it (StructRef::new / ArrayRef::new): a factory, since `new StructRef`
+  // cannot take a store and a type and stay the one way GC references are wrapped.
+  // deno-lint-ignore no-misused-new
   static new(store: Store, type: ArrayType, init: unknown, length: number): ArrayRef {
     const what = "ArrayRef.new";
     if (!(type instanceof ArrayType)) {
