@@ -306,8 +306,10 @@ export class Func {
     const sig = this.#sig("call");
     this.#checkArity(sig, args.length, "Func.call");
     const { view, params, results } = sig;
-    for (const i of sig.concreteParams) {
-      if (args[i] !== null && args[i] !== undefined) return this.#callChecked(context, sig, args);
+    const concrete = sig.concreteParams;
+    for (let c = 0; c < concrete.length; c++) {
+      const arg = args[concrete[c]];
+      if (arg !== null && arg !== undefined) return this.#callChecked(context, sig, args);
     }
     try {
       for (let i = 0; i < params.length; i++) {
