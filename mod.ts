@@ -50,6 +50,7 @@ export { type HandoffKind, type HandoffToken, revokeToken } from "./src/core/han
 export { Table } from "./src/core/table.ts";
 export { Global } from "./src/core/global.ts";
 export { AnyRef, ArrayRef, ExnRef, ExternalizedRef, StructRef } from "./src/core/gc.ts";
+export { ArrayType, type FieldType, type StorageType, StructType } from "./src/core/gc_types.ts";
 export { Tag } from "./src/core/tag.ts";
 export { WasmException } from "./src/core/exception.ts";
 export type { Extern } from "./src/core/extern.ts";

@@ -43,6 +43,7 @@ import {
   TrapCode,
   type ValType,
   WasmException,
+  WasmtimeError,
 } from "../mod.ts";
 
 /** wasm-tools release the fuzzer (and CI) is pinned to. */
@@ -259,6 +260,28 @@ export interface Call {
 
 const VIAS: readonly Via[] = ["call", "typed", "callBits"];
 const CALLABLE = new Set<ValType>(["i32", "i64", "f32", "f64", "funcref", "externref"]);
+/**
+ * GC reference types both engines pass between JS and wasm (the `any` hierarchy, abstract or
+ * concrete struct/array): arguments are null, i31 numbers, or GC objects an earlier call of the
+ * same module returned. (exnref cannot cross V8's JS boundary; concrete function types take
+ * null only in the binding.)
+ */
+const GC_REF =
+  /^(anyref|eqref|i31ref|structref|arrayref|nullref|\(ref (null )?(any|eq|i31|struct|array|none|\((struct|array)[ )].*)\))$/;
+/** i31 values, all in range: V8 boxes an out-of-range number for anyref, the binding refuses. */
+const I31S = ["0", "1", "-1", "1073741823", "-1073741824"];
+/** The GC objects earlier calls returned, as `#k` arguments pick them (modulo the pool size). */
+const POOL_PICKS = 8;
+
+/** Whether a parameter or result of `type` can be called with and compared. */
+function callableType(type: ValType): boolean {
+  return CALLABLE.has(type) || GC_REF.test(type);
+}
+
+/** Concrete types cannot be named in typed() signatures: such calls go through Func.call. */
+function isConcrete(type: ValType): boolean {
+  return /^\(ref (null )?\((struct|array|func|concrete)/.test(type);
+}
 const I32S = ["0", "1", "-1", "2", "255", "65535", "65536", "2147483647", "-2147483648"];
 const I64S = ["0", "1", "-1", "4294967296", "9223372036854775807", "-9223372036854775808"];
 const FLOATS = ["0", "-0", "1", "-1", "0.5", "Infinity", "-Infinity", "NaN", "2147483648", "1e20"];
@@ -290,15 +313,22 @@ function randomArg(next: () => number, type: ValType, funcs: readonly string[]):
     }
     case "funcref":
       return { type, value: r < 0.5 || funcs.length === 0 ? null : pick(next, funcs) };
-    default:
+    case "externref":
       return { type, value: r < 0.5 ? null : String(Math.floor(next() * 4)) };
+    default:
+      // GC references: null, an i31 number, or a GC object returned earlier (`#k`). A kind the
+      // type refuses (null for a non-nullable type, a number for a struct) must be refused by
+      // both engines alike.
+      if (r < 0.3) return { type, value: null };
+      if (r < 0.55) return { type, value: pick(next, I31S) };
+      return { type, value: `#${Math.floor(next() * POOL_PICKS)}` };
   }
 }
 
 /** Up to `limit` calls of the callable exports, drawn from `next`. */
 export function planCalls(
   next: () => number,
-  funcs: readonly { name: string; params: readonly ValType[] }[],
+  funcs: readonly { name: string; params: readonly ValType[]; results?: readonly ValType[] }[],
   limit = 24,
 ): Call[] {
   if (funcs.length === 0) return [];
@@ -308,7 +338,9 @@ export function planCalls(
   for (let i = 0; i < count; i++) {
     const f = pick(next, funcs);
     const args = f.params.map((t) => randomArg(next, t, names));
-    calls.push({ export: f.name, args, via: pick(next, VIAS) });
+    const via = pick(next, VIAS);
+    const concrete = f.params.some(isConcrete) || (f.results ?? []).some(isConcrete);
+    calls.push({ export: f.name, args, via: concrete ? "call" : via });
   }
   return calls;
 }
@@ -350,6 +382,9 @@ function wasmtimeKind(error: unknown): string {
         return `trap ${error.codeName ?? error.message}`;
     }
   }
+  // An argument the parameter type refuses (checked by the binding, or by Wasmtime's checked
+  // call for concrete types): V8 throws a TypeError for the same arguments.
+  if (error instanceof WasmtimeError && /argument/.test(error.message)) return "argument type";
   return `error ${(error as Error)?.name}: ${(error as Error)?.message}`;
 }
 
@@ -376,6 +411,9 @@ const V8_EXCEPTION = (WebAssembly as unknown as { Exception?: new () => object }
 function v8Kind(error: unknown): string {
   if (V8_EXCEPTION !== undefined && error instanceof V8_EXCEPTION) return "uncaught exception";
   if (error instanceof RangeError && /call stack/.test(error.message)) return "stack overflow";
+  if (error instanceof TypeError && /type incompatibility/.test(error.message)) {
+    return "argument type";
+  }
   if (error instanceof WebAssembly.RuntimeError) {
     const message = error.message.replace(/^WebAssembly\.Instance\(\): /, "");
     for (const [pattern, kind] of V8_KINDS) if (pattern.test(message)) return kind;
@@ -441,6 +479,8 @@ export interface Divergence {
 export interface ModuleReport {
   /** Calls made in both engines. */
   calls: number;
+  /** Of those, calls with a GC-typed parameter or result (see GC_REF). */
+  gcCalls?: number;
   instantiated: boolean;
   /** Set when a stack overflow or an allocation limit made the rest incomparable (see isOverflow). */
   stackLimited: boolean;
@@ -456,14 +496,34 @@ interface Sides {
 
 type Exports = Record<string, unknown>;
 
-function v8Arg(arg: Arg, exports: Exports, tags: Map<string, object>): unknown {
+/** The GC objects calls returned so far, in the same order on both sides. */
+interface Pools {
+  wt: unknown[];
+  v8: unknown[];
+}
+
+/** A GC-typed argument: null, an i31 number, or a pooled object (null while the pool is empty). */
+function gcArg(value: string | null, pool: unknown[]): unknown {
+  if (value === null) return null;
+  if (!value.startsWith("#")) return Number(value);
+  return pool.length === 0 ? null : pool[Number(value.slice(1)) % pool.length];
+}
+
+function v8Arg(arg: Arg, exports: Exports, tags: Map<string, object>, pool: unknown[]): unknown {
+  if (GC_REF.test(arg.type)) return gcArg(arg.value, pool);
   if (arg.type === "funcref") return arg.value === null ? null : exports[arg.value];
   if (arg.type === "externref") return refTag(arg.value, tags);
   if (arg.type === "i64") return BigInt(arg.value!);
   return Number(arg.value);
 }
 
-function wtArg(arg: Arg, funcs: Map<string, Func>, tags: Map<string, object>): unknown {
+function wtArg(
+  arg: Arg,
+  funcs: Map<string, Func>,
+  tags: Map<string, object>,
+  pool: unknown[],
+): unknown {
+  if (GC_REF.test(arg.type)) return gcArg(arg.value, pool);
   if (arg.type === "funcref") return arg.value === null ? null : funcs.get(arg.value) ?? null;
   if (arg.type === "externref") return refTag(arg.value, tags);
   if (arg.type === "i64") return BigInt(arg.value!);
@@ -515,13 +575,15 @@ function refTag(value: string | null, tags: Map<string, object>): object | null 
   return tag;
 }
 
-type Outcome = { ok: true; values: string[] } | { ok: false; kind: string; error: unknown };
+type Outcome =
+  | { ok: true; values: string[]; raw: unknown[] }
+  | { ok: false; kind: string; error: unknown };
 
 function outcome(run: () => unknown, results: readonly ValType[], wasmtime: boolean): Outcome {
   try {
     const value = run();
     const values = results.length === 1 ? [value] : (value as unknown[] | undefined) ?? [];
-    return { ok: true, values: results.map((t, i) => show(values[i], t)) };
+    return { ok: true, values: results.map((t, i) => show(values[i], t)), raw: values };
   } catch (error) {
     return { ok: false, kind: wasmtime ? wasmtimeKind(error) : v8Kind(error), error };
   }
@@ -664,7 +726,7 @@ export function runModule(
     const func = instance.getFunc(name)!;
     sides.wt.funcs.set(name, func);
     const { params, results } = func.type;
-    if ([...params, ...results].every((t) => CALLABLE.has(t))) {
+    if ([...params, ...results].every(callableType)) {
       callable.push({ name, params, results });
     }
   }
@@ -679,6 +741,7 @@ export function runModule(
   const wtTags = new Map<string, object>();
   const made: Call[] = [];
   const typedFuncs = new Map<string, (...args: unknown[]) => unknown>();
+  const pools: Pools = { wt: [], v8: [] };
   for (const call of plan) {
     const target = callable.find((f) => f.name === call.export);
     if (!target || target.params.length !== call.args.length) continue;
@@ -688,8 +751,8 @@ export function runModule(
     if (v8Fuel) v8Fuel.value = FUEL;
     const func = sides.wt.funcs.get(call.export)!;
     const v8Func = v8Exports[call.export] as (...a: unknown[]) => unknown;
-    const wtArgs = call.args.map((a) => wtArg(a, sides.wt.funcs, wtTags));
-    const v8Args = call.args.map((a) => v8Arg(a, v8Exports, v8Tags));
+    const wtArgs = call.args.map((a) => wtArg(a, sides.wt.funcs, wtTags, pools.wt));
+    const v8Args = call.args.map((a) => v8Arg(a, v8Exports, v8Tags, pools.v8));
     const a = outcome(
       () => {
         switch (call.via ?? "call") {
@@ -712,6 +775,9 @@ export function runModule(
     );
     const b = outcome(() => v8Func(...v8Args), target.results, false);
     report.calls++;
+    if ([...target.params, ...target.results].some((t) => GC_REF.test(t))) {
+      report.gcCalls = (report.gcCalls ?? 0) + 1;
+    }
     const ended = a.ok ? "returned" : a.kind;
     report.outcomes[ended] = (report.outcomes[ended] ?? 0) + 1;
     const where = `call ${made.length} ${call.export}(${
@@ -737,6 +803,14 @@ export function runModule(
         `${where}: wasmtime ${describeOutcome(a)}; v8 ${describeOutcome(b)}`,
         made,
       );
+    } else {
+      // GC objects both engines returned feed later calls' `#k` arguments.
+      target.results.forEach((type, i) => {
+        if (GC_REF.test(type) && a.values[i] === "ref") {
+          pools.wt.push(a.raw[i]);
+          pools.v8.push(b.raw[i]);
+        }
+      });
     }
     const state = compareState(sides, names);
     if (state.length > 0) return diverge(`state:${state[0]}`, `after ${where}: ${state[1]}`, made);
@@ -870,6 +944,8 @@ export interface FuzzSummary {
   calls: number;
   /** Modules cut short by a stack overflow or an allocation limit (not comparable past it). */
   stackLimited: number;
+  /** Calls with a GC-typed parameter or result. */
+  gcCalls: number;
   /** How the calls ended ("returned" or the trap kind), as counts. */
   outcomes: Record<string, number>;
   elapsedMs: number;
@@ -887,6 +963,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzSummary> {
     rejected: 0,
     calls: 0,
     stackLimited: 0,
+    gcCalls: 0,
     outcomes: {},
     elapsedMs: 0,
     findings: [],
@@ -906,6 +983,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzSummary> {
     const report = runModule(engine, wasm as Uint8Array<ArrayBuffer>, prng(seed ^ 0x9e3779b9));
     summary.modules++;
     summary.calls += report.calls;
+    summary.gcCalls += report.gcCalls ?? 0;
     if (report.instantiated) summary.instantiated++;
     if (report.stackLimited) summary.stackLimited++;
     for (const [kind, n] of Object.entries(report.outcomes)) {
@@ -1011,7 +1089,8 @@ async function main(args: string[]): Promise<number> {
   console.log(
     `fuzz: ${summary.modules} modules (${summary.instantiated} instantiated, ` +
       `${summary.stackLimited} cut short by stack overflow or allocation limit, ${summary.rejected} inputs ` +
-      `rejected by smith), ${summary.calls} calls in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
+      `rejected by smith), ${summary.calls} calls (${summary.gcCalls} with GC-typed parameters or ` +
+      `results) in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
   );
   const outcomes = Object.entries(summary.outcomes).sort((a, b) => b[1] - a[1]);
   console.log(`fuzz: calls ended: ${outcomes.map(([k, n]) => `${k} ${n}`).join(", ")}`);

@@ -3,13 +3,15 @@
 // that behaves differently must be caught, shrunk and written as a replayable repro.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { wat2wasm } from "../mod.ts";
+import { Engine, type ValType, wat2wasm } from "../mod.ts";
 import {
+  type Call,
   exportFuel,
   fuzz,
   GC_ENGINE,
   hasWasmTools,
   replay,
+  runModule,
   SMITH_GC_ARGS,
   WASM_TOOLS_VERSION,
 } from "../tasks/fuzz.ts";
@@ -115,4 +117,46 @@ Deno.test("the fuel global smith appends is exported, with or without an export 
     fuel.value = 5;
     assert.equal(fuel.value, 5);
   }
+});
+
+Deno.test("functions with GC-typed parameters and results are called and compared", () => {
+  const wasm = wat2wasm(`(module
+    (type $box (struct (field i32)))
+    (type $other (struct (field i64)))
+    (func (export "make") (param i32) (result (ref $box)) (struct.new $box (local.get 0)))
+    (func (export "other") (result (ref null $other)) (struct.new $other (i64.const 1)))
+    (func (export "read") (param (ref $box)) (result i32) (struct.get $box 0 (local.get 0)))
+    (func (export "id") (param anyref) (result anyref) (local.get 0))
+    (func (export "i31") (param i31ref) (result i32)
+      (if (result i32) (ref.is_null (local.get 0)) (then (i32.const -1))
+        (else (i31.get_s (local.get 0)))))
+    (func (export "cast") (param anyref) (result i32)
+      (struct.get $box 0 (ref.cast (ref $box) (local.get 0)))))`) as Uint8Array<ArrayBuffer>;
+  const box: ValType = "(ref (struct (field i32)))";
+  const call = (name: string, type: ValType, value: string | null): Call => ({
+    export: name,
+    args: [{ type, value }],
+    via: "call",
+  });
+  const plan: Call[] = [
+    call("make", "i32", "7"),
+    { export: "other", args: [], via: "call" },
+    call("read", box, "#0"), // the struct "make" returned: 7 in both engines
+    call("read", box, "#1"), // the other module type: refused by both
+    call("read", box, null), // null for a non-nullable type: refused by both
+    call("read", box, "5"), // an i31 for a struct type: refused by both
+    call("id", "anyref", "#0"),
+    call("id", "anyref", "-1073741824"),
+    call("i31", "i31ref", "1073741823"),
+    call("i31", "i31ref", null),
+    call("cast", "anyref", "#0"),
+    call("cast", "anyref", "#1"), // cast failure in both
+    call("cast", "anyref", "3"),
+  ];
+  using engine = new Engine(GC_ENGINE);
+  const report = runModule(engine, wasm, plan);
+  assert.equal(report.divergence, undefined, report.divergence?.detail);
+  assert.equal(report.calls, plan.length);
+  assert.equal(report.gcCalls, plan.length);
+  assert.deepEqual(report.outcomes, { returned: 8, "argument type": 3, "cast failure": 2 });
 });

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   AnyRef,
   ArrayRef,
+  ArrayType,
   Engine,
   ExnRef,
   ExternalizedRef,
@@ -15,11 +16,13 @@ import {
   Module,
   Store,
   StructRef,
+  StructType,
   Table,
   Trap,
   WasmException,
   WasmtimeError,
 } from "../mod.ts";
+import { assertClean, MOD_URL, runIsolated } from "./helpers.ts";
 
 /** What `fn` throws (fails the test if it returns). */
 function thrown(fn: () => unknown): unknown {
@@ -258,10 +261,239 @@ Deno.test("host functions, globals, tables and typed() take abstract GC referenc
   const notPoint: JsValueOf<"structref"> = 5;
   assert.deepEqual([typedPoint === point, small, notPoint], [true, 5, 5]);
   const make = instance.getFunc("make")!;
-  assert.throws(() => make.typed([], ["(ref (concrete struct))"]), /concrete types come only/);
+  assert.throws(
+    () => make.typed([], ["(ref (struct (field i32)))"]),
+    /concrete types read from modules cannot be named/,
+  );
   assert.throws(() => new FuncType(["(ref $point)" as "anyref"], []), /not a value type/);
   assert.deepEqual(new FuncType(["(ref any)", "(ref null i31)"], ["exnref"]).params, [
     "(ref any)",
     "(ref null i31)",
   ]);
+});
+
+// ---- concrete types made from JS ------------------------------------------------------------
+
+/** Takes a $point made anywhere with the same structure, and sums an $ints array. */
+const CONCRETE = `(module
+  (type $point (struct (field i32) (field (mut i64)) (field i8)))
+  (type $ints (array (mut i32)))
+  (type $list (struct (field i32) (field (ref null $list))))
+  (func (export "sum") (param (ref $point)) (result i64)
+    (i64.add
+      (i64.add (i64.extend_i32_s (struct.get $point 0 (local.get 0))) (struct.get $point 1 (local.get 0)))
+      (i64.extend_i32_u (struct.get_u $point 2 (local.get 0)))))
+  (func (export "bump") (param (ref $point)) (struct.set $point 1 (local.get 0) (i64.const 99)))
+  (func (export "asum") (param (ref null $ints)) (result i32) (local $i i32) (local $s i32)
+    (if (ref.is_null (local.get 0)) (then (return (i32.const -1))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (array.len (local.get 0))))
+      (local.set $s (i32.add (local.get $s) (array.get $ints (local.get 0) (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (local.get $s))
+  (func (export "head") (param (ref null $list)) (result (ref null $list)) (local.get 0))
+  (global (export "g") (mut (ref null $point)) (ref.null $point)))`;
+
+Deno.test("a struct made in JS is read by wasm; an array made in JS is summed by wasm", () => {
+  using engine = new Engine({ gc: true });
+  using store = new Store(engine);
+  using point = new StructType(engine, [
+    { type: "i32" },
+    { type: "i64", mutable: true },
+    { type: "i8" },
+  ]);
+  using ints = new ArrayType(engine, { type: "i32", mutable: true });
+  assert.equal(String(point), "(struct (field i32) (field (mut i64)) (field i8))");
+  assert.equal(String(ints), "(array (mut i32))");
+  assert.deepEqual(point.fields[1], { type: "i64", mutable: true });
+  using module = new Module(engine, CONCRETE);
+  const instance = new Instance(store, module, []);
+  // 300 does not fit the packed i8 field: it is truncated, as struct.new would.
+  using p = StructRef.new(store, point, [-5, 10n, 300]);
+  assert.ok(p instanceof StructRef);
+  assert.deepEqual([p.get(0), p.get(1), p.get(2), p.fieldCount], [-5, 10n, 44, 3]);
+  assert.equal(instance.getFunc("sum")!.call(p), -5n + 10n + 44n);
+  instance.getFunc("bump")!.call(p);
+  assert.equal(p.get(1), 99n); // wasm wrote the JS-made struct
+  using a = ArrayRef.new(store, ints, 7, 4);
+  a.set(0, 100);
+  assert.equal(a.length, 4);
+  assert.equal(instance.getFunc("asum")!.call(a), 121);
+  assert.equal(instance.getFunc("asum")!.call(null), -1);
+  using empty = ArrayRef.new(store, ints, 0, 0);
+  assert.equal(instance.getFunc("asum")!.call(empty), 0);
+  // A nested concrete field type, and the struct survives a collection.
+  using box = new StructType(engine, [{ type: point.ref({ nullable: true }) }]);
+  using b = StructRef.new(store, box, [p]);
+  store.gc();
+  assert.equal((b.get(0) as StructRef).get(0), -5);
+});
+
+Deno.test("concrete GC type mismatches are typed errors", () => {
+  using engine = new Engine({ gc: true });
+  using store = new Store(engine);
+  using point = new StructType(engine, [{ type: "i32" }, { type: "i64", mutable: true }, {
+    type: "i8",
+  }]);
+  using other = new StructType(engine, [{ type: "i32" }]);
+  using ints = new ArrayType(engine, { type: "i32" });
+  using module = new Module(engine, CONCRETE);
+  const instance = new Instance(store, module, []);
+  const sum = instance.getFunc("sum")!;
+  const mismatch = (fn: () => unknown, pattern: RegExp) => {
+    const error = thrown(fn);
+    assert.ok(error instanceof WasmtimeError, `expected a WasmtimeError, got ${error}`);
+    assert.match(error.message, pattern);
+  };
+  using wrongStruct = StructRef.new(store, other, [1]);
+  mismatch(() => sum.call(wrongStruct), /type mismatch/);
+  using array = ArrayRef.new(store, ints, 1, 2);
+  mismatch(() => sum.call(array), /type mismatch/);
+  mismatch(() => sum.call(5), /type mismatch|i31/);
+  mismatch(() => sum.call(null), /not nullable/);
+  mismatch(() => StructRef.new(store, point, [1, "x", 2]), /field 1: expected i64/);
+  mismatch(() => StructRef.new(store, point, [1, 2n]), /takes 3 field value\(s\), got 2/);
+  mismatch(() => StructRef.new(store, ints as unknown as StructType, []), /must be a StructType/);
+  mismatch(() => ArrayRef.new(store, ints, 1, -1), /length must be an integer/);
+  mismatch(() => ArrayRef.new(store, ints, 1.5, 1), /expected i32/);
+  // Immutable fields and elements refuse writes from JS as from wasm.
+  using p = StructRef.new(store, point, [1, 2n, 3]);
+  mismatch(() => p.set(0, 7), /immutable|mutable/);
+  mismatch(() => array.set(0, 7), /immutable|mutable/);
+  mismatch(() => new StructType(engine, [{ type: "i9" as "i8" }]), /not a value type/);
+  mismatch(
+    () => new StructType(engine, [{ type: "i32", mutable: 1 as unknown as boolean }]),
+    /boolean/,
+  );
+  // A disposed type no longer resolves.
+  const gone = new StructType(engine, [{ type: "i32" }]);
+  const ref = gone.ref();
+  gone[Symbol.dispose]();
+  gone[Symbol.dispose]();
+  mismatch(
+    () => new FuncType([ref], []) && new Func(store, new FuncType([ref], []), () => {}),
+    /no live StructType/,
+  );
+  mismatch(() => StructRef.new(store, gone, [1]), /disposed/);
+});
+
+Deno.test("host functions, globals and tables take concrete types made from JS", () => {
+  using engine = new Engine({ gc: true });
+  using store = new Store(engine);
+  using point = new StructType(engine, [{ type: "i32" }, { type: "i64", mutable: true }, {
+    type: "i8",
+  }]);
+  using ints = new ArrayType(engine, { type: "i32", mutable: true });
+  using p = StructRef.new(store, point, [4, 5n, 6]);
+  // A host function taking (ref null $point): wasm and JS pass it structs of that type.
+  using type = new FuncType([point.ref({ nullable: true })], ["i32"]);
+  const first = new Func(
+    store,
+    type,
+    (_caller, s) => s === null ? -1 : (s as StructRef).get(0) as number,
+  );
+  assert.equal(first.call(p), 4);
+  assert.equal(first.call(null), -1);
+  assert.deepEqual(first.type.params, [
+    "(ref null (struct (field i32) (field (mut i64)) (field i8)))",
+  ]);
+  using module = new Module(
+    engine,
+    `(module
+    (type $point (struct (field i32) (field (mut i64)) (field i8)))
+    (import "env" "first" (func $first (param (ref null $point)) (result i32)))
+    (func (export "run") (result i32)
+      (call $first (struct.new $point (i32.const 11) (i64.const 0) (i32.const 0)))))`,
+  );
+  const instance = new Instance(store, module, [first]);
+  assert.equal(instance.getFunc("run")!.call(), 11);
+  // A host result of a concrete type takes null only (Wasmtime's host-call path is unchecked).
+  using maker = new FuncType([], [point.ref({ nullable: true })]);
+  assert.equal(new Func(store, maker, () => null).call(), null);
+  assert.throws(() => new Func(store, maker, () => p).call(), /take null here/);
+  // Globals and tables of concrete types are checked by Wasmtime.
+  const g = new Global(store, { content: point.ref({ nullable: true }), mutable: true }, p);
+  assert.equal((g.value as StructRef).get(1), 5n);
+  using a = ArrayRef.new(store, ints, 1, 3);
+  assert.throws(() => (g.value = a), /type mismatch/);
+  g.value = null;
+  assert.equal(g.value, null);
+  const t = new Table(store, { element: ints.ref({ nullable: true }), minimum: 2 }, null);
+  t.set(1, a);
+  assert.equal((t.get(1) as ArrayRef).length, 3);
+  assert.deepEqual(t.type.element, "(ref null (array (mut i32)))");
+  assert.throws(() => t.set(0, p), /type mismatch/);
+  assert.throws(
+    () => new Global(store, { content: point.ref(), mutable: false }, null),
+    /not nullable/,
+  );
+});
+
+Deno.test("module imports, exports and Func.type spell out concrete struct and array types", () => {
+  using engine = new Engine({ gc: true });
+  using store = new Store(engine);
+  using module = new Module(engine, CONCRETE);
+  const types = Object.fromEntries(module.exports.map((e) => [e.name, e.type]));
+  assert.deepEqual(types.sum, {
+    kind: "func",
+    params: ["(ref (struct (field i32) (field (mut i64)) (field i8)))"],
+    results: ["i64"],
+  });
+  assert.deepEqual(types.g, {
+    kind: "global",
+    content: "(ref null (struct (field i32) (field (mut i64)) (field i8)))",
+    mutable: true,
+  });
+  // A recursive type is spelled out to a bounded depth.
+  const head = types.head as { params: readonly string[] };
+  assert.match(head.params[0], /^\(ref null \(struct \(field i32\) \(field \(ref null \(struct /);
+  assert.ok(head.params[0].includes("(concrete struct)"));
+  const instance = new Instance(store, module, []);
+  assert.equal(
+    instance.getFunc("asum")!.type.toString(),
+    "((ref null (array (mut i32)))) -> (i32)",
+  );
+  // A struct with many fields, each referring to it, stays bounded.
+  const fields = Array.from({ length: 2000 }, () => "(field (ref null $t))").join(" ");
+  using wide = new Module(
+    engine,
+    `(module (rec (type $t (struct ${fields})))
+    (func (export "f") (param (ref null $t))))`,
+  );
+  const param = (wide.exports[0].type as { params: readonly string[] }).params[0];
+  // Unbounded, the recursion would never end; bounded, a few levels of 2000 fields.
+  assert.ok(param.length < 500_000, `${param.length} characters`);
+});
+
+Deno.test("struct and array types used with another engine are clean errors, never an abort", async () => {
+  const result = await runIsolated(`
+    import { ArrayRef, ArrayType, Engine, Func, FuncType, Global, Linker, Store, StructRef, StructType, Table, Tag } from ${
+    JSON.stringify(MOD_URL)
+  };
+    const a = new Engine({ gc: true });
+    const b = new Engine({ gc: true });
+    const storeB = new Store(b);
+    const point = new StructType(a, [{ type: "i32" }]);
+    const ints = new ArrayType(a, { type: "i32" });
+    const report = (what, run) => {
+      try { run(); console.log(what, "no error"); }
+      catch (e) { console.log(what, e.constructor.name, e.message.includes("another Engine") ? "named" : e.message); }
+    };
+    report("StructRef.new", () => StructRef.new(storeB, point, [1]));
+    report("ArrayRef.new", () => ArrayRef.new(storeB, ints, 1, 1));
+    report("Func", () => new Func(storeB, new FuncType([point.ref({ nullable: true })], []), () => {}));
+    report("Linker", () => new Linker(b).defineFunc("m", "f", new FuncType([], [ints.ref({ nullable: true })]), () => null));
+    report("Global", () => new Global(storeB, { content: point.ref({ nullable: true }), mutable: false }, null));
+    report("Table", () => new Table(storeB, { element: ints.ref({ nullable: true }), minimum: 1 }, null));
+    report("Tag", () => new Tag(storeB, { params: [point.ref({ nullable: true })] }));
+    report("StructType", () => new StructType(b, [{ type: point.ref() }]));
+    report("ArrayType", () => new ArrayType(b, { type: ints.ref({ nullable: true }) }));
+    console.log("alive");
+  `);
+  assertClean(result);
+  const lines = result.stdout.trim().split("\n");
+  assert.equal(lines.pop(), "alive");
+  for (const line of lines) assert.match(line, /^\S+ WasmtimeError named$/, line);
+  assert.equal(lines.length, 9);
 });

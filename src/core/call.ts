@@ -24,7 +24,7 @@ import { lazyCaller, pinCaller } from "./caller.ts";
 import { failure } from "./failure.ts";
 import { enterStore, leaveStore, type Store } from "./store.ts";
 import type { FuncType, ValType } from "./types.ts";
-import { releaseRoots } from "./values.ts";
+import { refInfo, releaseRoots } from "./values.ts";
 
 /**
  * Runs `run`, which enters guest code of `store`, inside the store's call bracket: the store is
@@ -60,6 +60,11 @@ export interface Signature {
   view: DataView;
   /** Runs `wasmtime_deno_call` on the frame; false if the call failed (see frameFailure). */
   invoke: () => boolean;
+  /**
+   * Indices of the parameters of concrete struct or array types. A non-null argument there
+   * needs Wasmtime's checked call: only Wasmtime can tell whether a GC object is of that type.
+   */
+  concreteParams: readonly number[];
 }
 
 /** The signature and call frame of the function `struct` of type `type` in `context`. */
@@ -84,6 +89,10 @@ export function signatureOf(
     frameWords: new Uint32Array(frame.buffer, 0, FRAME_VALUES / 4),
     view: new DataView(frame.buffer, FRAME_VALUES),
     invoke: () => call(framePointer),
+    concreteParams: type.params.flatMap((p, i) => {
+      const info = refInfo(p);
+      return info !== null && info.family === "any" && info.heap === "concrete" ? [i] : [];
+    }),
   };
 }
 

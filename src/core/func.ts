@@ -17,7 +17,14 @@ import {
 } from "./async.ts";
 import { WasmtimeError } from "../errors.ts";
 import type { AnyRef, ArrayRef, ExnRef, StructRef } from "./gc.ts";
-import { callFrame, enterGuest, frameFailure, type Signature, signatureOf } from "./call.ts";
+import {
+  callFrame,
+  enterGuest,
+  frameFailure,
+  runGuest,
+  type Signature,
+  signatureOf,
+} from "./call.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback, type HostFunction, type PlainHostFunction } from "./host.ts";
 import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
@@ -79,11 +86,12 @@ export type JsValueOf<T extends ValType> = T extends "i32" | "f32" | "f64" ? num
   : T extends "nullref" | "nullfuncref" | "nullexternref" | "nullexnref" ? null
   : T extends `(ref null ${infer H})` ? JsValueOf<`(ref ${H})`> | null
   : T extends `(ref ${infer H})` ? (
-      H extends "func" | "(concrete func)" ? Func
+      H extends "func" | "(concrete func)" | `(func${string}` ? Func
         : H extends "any" | "eq" ? AnyRef | number
         : H extends "i31" ? number
-        : H extends "struct" | "(concrete struct)" ? StructRef
-        : H extends "array" | "(concrete array)" ? ArrayRef
+        : H extends "struct" | "(concrete struct)" | `(struct${string}` | `$struct:${string}`
+          ? StructRef
+        : H extends "array" | "(concrete array)" | `(array${string}` | `$array:${string}` ? ArrayRef
         : H extends "exn" | "(concrete exn)" ? ExnRef
         : H extends "none" | "nofunc" | "noextern" | "noexn" ? never
         : unknown
@@ -298,6 +306,11 @@ export class Func {
     const sig = this.#sig("call");
     this.#checkArity(sig, args.length, "Func.call");
     const { view, params, results } = sig;
+    const concrete = sig.concreteParams;
+    for (let c = 0; c < concrete.length; c++) {
+      const arg = args[concrete[c]];
+      if (arg !== null && arg !== undefined) return this.#callChecked(context, sig, args);
+    }
     try {
       for (let i = 0; i < params.length; i++) {
         writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
@@ -314,6 +327,46 @@ export class Func {
       out[i] = readRaw(view, i * VAL_RAW_SIZE, results[i], store, context);
     }
     return out;
+  }
+
+  /**
+   * Func.call through Wasmtime's checked entry point, for a GC object passed as a concrete
+   * struct or array type: Wasmtime checks its type (a mismatch is a WasmtimeError).
+   */
+  #callChecked(context: Deno.PointerObject, sig: Signature, args: unknown[]): unknown {
+    const store = this.#store;
+    const { params, results } = sig;
+    const argBytes = new Uint8Array(Math.max(1, params.length) * VAL_SIZE);
+    const resultBytes = new Uint8Array(Math.max(1, results.length) * VAL_SIZE);
+    const slot = (bytes: Uint8Array<ArrayBuffer>, i: number) =>
+      bytes.subarray(i * VAL_SIZE, (i + 1) * VAL_SIZE);
+    let written = 0;
+    try {
+      for (; written < params.length; written++) {
+        writeVal(
+          slot(argBytes, written),
+          params[written],
+          args[written],
+          store,
+          context,
+          `argument ${written}`,
+        );
+      }
+      runGuest(store, "Func.call", (trap) =>
+        ffi().wasmtime_func_call(
+          context,
+          this.#struct,
+          argBytes,
+          BigInt(params.length),
+          resultBytes,
+          BigInt(results.length),
+          trap,
+        ));
+    } finally {
+      for (let i = 0; i < written; i++) unrootVal(slot(argBytes, i));
+    }
+    const out = results.map((_, i) => readVal(slot(resultBytes, i), store, context));
+    return results.length === 0 ? undefined : results.length === 1 ? out[0] : out;
   }
 
   /**

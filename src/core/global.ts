@@ -49,7 +49,7 @@ export class Global {
     }
     this.#store = store;
     const context = contextOf(store, "new Global");
-    const nativeType = newGlobalType(type);
+    const nativeType = newGlobalType(type, store.engine);
     this.#struct = new Uint8Array(GLOBAL_SIZE);
     try {
       withVal(

@@ -61,7 +61,7 @@ export class Table {
     }
     this.#store = store;
     const context = contextOf(store, "new Table");
-    const nativeType = newTableType(type);
+    const nativeType = newTableType(type, store.engine);
     this.#struct = new Uint8Array(TABLE_SIZE);
     try {
       withVal(

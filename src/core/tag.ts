@@ -52,7 +52,7 @@ export class Tag {
     this.#store = store;
     const context = contextOf(store, "new Tag");
     // A fresh native type per tag: Wasmtime binds a native type to the first engine it meets.
-    const native = newTagType(type);
+    const native = newTagType(type, store.engine);
     this.#struct = new Uint8Array(TAG_SIZE);
     try {
       check(ffi().wasmtime_tag_new(context, native, this.#struct), "new Tag");

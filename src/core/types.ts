@@ -10,6 +10,8 @@ import {
   newVec,
   OutCell,
   pointerArray,
+  pointerBits,
+  pointerFromBits,
   readName,
   readPointers,
   vecParts,
@@ -19,6 +21,10 @@ import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { disposedError, Handle } from "../ffi/handle.ts";
 import {
+  FIELD_TYPE_MUTABLE_OFFSET,
+  FIELD_TYPE_SIZE,
+  FIELD_TYPE_STORAGE_KIND_OFFSET,
+  FIELD_TYPE_VALTYPE_OFFSET,
   LIMITS_MAX_OFFSET,
   LIMITS_MIN_OFFSET,
   LIMITS_SIZE,
@@ -28,6 +34,7 @@ import {
   TABLE_LIMITS_MINIMUM,
   TABLE_LIMITS_SIZE,
   VALTYPE_HEAP_KIND_OFFSET,
+  VALTYPE_HEAP_OF_OFFSET,
   VALTYPE_NULLABLE_OFFSET,
   VALTYPE_SIZE,
   WASM_CONST,
@@ -60,6 +67,8 @@ import {
   WASMTIME_HEAPTYPE_KIND_NOFUNC,
   WASMTIME_HEAPTYPE_KIND_NONE,
   WASMTIME_HEAPTYPE_KIND_STRUCT,
+  WASMTIME_STORAGE_TYPE_KIND_I16,
+  WASMTIME_STORAGE_TYPE_KIND_I8,
   WASMTIME_VALTYPE_KIND_F32,
   WASMTIME_VALTYPE_KIND_F64,
   WASMTIME_VALTYPE_KIND_I32,
@@ -71,7 +80,10 @@ import {
 /**
  * A WebAssembly value type. Numbers and `v128`, the abstract nullable references by their
  * usual names (`funcref`, `externref`, `anyref`, ...), and anything else (non-nullable or
- * concrete references) in text-format notation such as `"(ref func)"`.
+ * concrete references) in text-format notation such as `"(ref func)"`. Concrete types read
+ * from Wasmtime spell out their structure (`"(ref null (struct (field i32) (field (mut i8))))"`);
+ * a concrete type made from JS is named by its {@linkcode StructType.ref} /
+ * {@linkcode ArrayType.ref} (`"(ref $struct:1)"`).
  *
  * @example
  * ```ts
@@ -103,7 +115,8 @@ export type ValType =
 /**
  * The value types the binding can create (host function signatures, globals, tables, tags):
  * numbers, v128, and every abstract reference type, by its shorthand or as `(ref [null] heap)`.
- * Concrete references (`(ref $type)`) come only from modules.
+ * Concrete struct and array references are named by the `ref()` of a `StructType` or
+ * `ArrayType` made for the same engine.
  */
 export const SUPPORTED_VALTYPES: readonly ValType[] = [
   "i32",
@@ -167,25 +180,136 @@ const NUMERIC: Record<number, ValType> = {
   [WASMTIME_VALTYPE_KIND_V128]: "v128",
 };
 
-const valtypeScratch = new Uint8Array(VALTYPE_SIZE);
+/**
+ * How many nested field and element types one reading spells out. A concrete type can refer to
+ * itself (a linked list) or to types with thousands of fields, so nesting stops at a depth and a
+ * budget, and what is left reads as `(concrete struct)` / `(concrete array)`.
+ */
+const NESTED_DEPTH = 3;
+const NESTED_BUDGET = 256;
 
 /** Reads a borrowed `wasm_valtype_t *`. */
 export function readValType(valtype: Deno.PointerObject): ValType {
-  ffi().wasmtime_valtype_new(valtype, valtypeScratch);
-  const kind = valtypeScratch[0];
-  let result: ValType;
-  // The numeric kinds all come before WASMTIME_VALTYPE_KIND_REF.
-  if (kind < WASMTIME_VALTYPE_KIND_REF) {
-    result = NUMERIC[kind];
-  } else {
-    const nullable = valtypeScratch[VALTYPE_NULLABLE_OFFSET] !== 0;
-    const heap = HEAP_TYPE_NAMES[valtypeScratch[VALTYPE_HEAP_KIND_OFFSET]] ?? "?";
-    result = nullable && NULLABLE_SHORTHANDS[heap]
+  return describeValType(valtype, 0, { left: NESTED_BUDGET });
+}
+
+function describeValType(
+  valtype: Deno.PointerObject,
+  depth: number,
+  budget: { left: number },
+): ValType {
+  const scratch = new Uint8Array(VALTYPE_SIZE);
+  ffi().wasmtime_valtype_new(valtype, scratch);
+  try {
+    const kind = scratch[0];
+    // The numeric kinds all come before WASMTIME_VALTYPE_KIND_REF.
+    if (kind < WASMTIME_VALTYPE_KIND_REF) return NUMERIC[kind];
+    const nullable = scratch[VALTYPE_NULLABLE_OFFSET] !== 0;
+    const heapKind = scratch[VALTYPE_HEAP_KIND_OFFSET];
+    let heap = HEAP_TYPE_NAMES[heapKind] ?? "?";
+    const of = pointerFromBits(
+      new DataView(scratch.buffer).getBigUint64(VALTYPE_HEAP_OF_OFFSET, true),
+    );
+    if (of !== null && depth < NESTED_DEPTH && budget.left > 0) {
+      if (heapKind === WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT) {
+        heap = describeStruct(of, depth + 1, budget);
+      } else if (heapKind === WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY) {
+        heap = describeArray(of, depth + 1, budget);
+      }
+    }
+    return nullable && NULLABLE_SHORTHANDS[heap]
       ? NULLABLE_SHORTHANDS[heap]
       : `(ref ${nullable ? "null " : ""}${heap})`;
+  } finally {
+    ffi().wasmtime_valtype_delete(scratch);
   }
-  ffi().wasmtime_valtype_delete(valtypeScratch);
-  return result;
+}
+
+/** Text-format notation of a filled `wasmtime_field_type_t` (then freed). */
+function describeField(field: Uint8Array<ArrayBuffer>, depth: number, budget: { left: number }) {
+  try {
+    budget.left--;
+    const storage = field[FIELD_TYPE_STORAGE_KIND_OFFSET];
+    const type = storage === WASMTIME_STORAGE_TYPE_KIND_I8
+      ? "i8"
+      : storage === WASMTIME_STORAGE_TYPE_KIND_I16
+      ? "i16"
+      : describeValType(
+        pointerFromBits(
+          new DataView(field.buffer).getBigUint64(FIELD_TYPE_VALTYPE_OFFSET, true),
+        )!,
+        depth,
+        budget,
+      );
+    return field[FIELD_TYPE_MUTABLE_OFFSET] !== 0 ? `(mut ${type})` : type;
+  } finally {
+    ffi().wasmtime_field_type_delete(field);
+  }
+}
+
+/** `(struct (field t)...)` for a borrowed `wasmtime_struct_type_t *`. */
+export function describeStruct(
+  type: Deno.PointerObject,
+  depth = 1,
+  budget = { left: NESTED_BUDGET },
+): string {
+  const count = Number(ffi().wasmtime_struct_type_num_fields(type));
+  const fields: string[] = [];
+  const field = new Uint8Array(FIELD_TYPE_SIZE);
+  for (let i = 0; i < count; i++) {
+    if (!ffi().wasmtime_struct_type_field(type, BigInt(i), field)) break;
+    fields.push(` (field ${describeField(field, depth, budget)})`);
+  }
+  return `(struct${fields.join("")})`;
+}
+
+/** `(array t)` for a borrowed `wasmtime_array_type_t *`. */
+export function describeArray(
+  type: Deno.PointerObject,
+  depth = 1,
+  budget = { left: NESTED_BUDGET },
+): string {
+  const field = new Uint8Array(FIELD_TYPE_SIZE);
+  ffi().wasmtime_array_type_element(type, field);
+  return `(array ${describeField(field, depth, budget)})`;
+}
+
+/**
+ * Package-private: a struct or array type made from JS, found by the name its `ref()` value
+ * types carry. `engine` is the Engine it was made for; `pointer` its native type.
+ */
+export interface ConcreteType {
+  readonly engine: object;
+  readonly heapKind: number;
+  nativePointer(action: string): Deno.PointerObject;
+}
+
+/** The concrete types made from JS, by name; weak, so a dropped type can be collected. */
+const concreteTypes = new Map<string, WeakRef<ConcreteType>>();
+const forgetConcrete = new FinalizationRegistry<string>((name) => {
+  if (concreteTypes.get(name)?.deref() === undefined) concreteTypes.delete(name);
+});
+let concreteCount = 0;
+
+/** Package-private: names a new concrete type (`$struct:1`, ...) and registers it. */
+export function registerConcreteType(prefix: string, type: ConcreteType): string {
+  const name = `$${prefix}:${++concreteCount}`;
+  concreteTypes.set(name, new WeakRef(type));
+  forgetConcrete.register(type, name);
+  return name;
+}
+
+/** Package-private: forgets a disposed concrete type. */
+export function unregisterConcreteType(name: string): void {
+  concreteTypes.delete(name);
+}
+
+const CONCRETE_NAME = /^\(ref (null )?(\$(?:struct|array):[0-9]+)\)$/;
+
+/** The concrete type a value type made from JS names, or null if it names none. */
+function concreteRef(type: string): { nullable: boolean; name: string } | null {
+  const match = CONCRETE_NAME.exec(type);
+  return match === null ? null : { nullable: match[1] !== undefined, name: match[2] };
 }
 
 const WASM_VALKIND: Partial<Record<ValType, number>> = {
@@ -217,11 +341,41 @@ function abstractRef(type: string): { nullable: boolean; kind: number } | null {
   return kind === undefined ? null : { nullable: match![1] !== undefined, kind };
 }
 
-/** A new owned `wasm_valtype_t *` for `type`. */
-export function newValType(type: ValType): Deno.PointerObject {
+/**
+ * A new owned `wasm_valtype_t *` for `type`. A concrete type must have been made for `engine`
+ * (the one the native type will be used with): Wasmtime aborts the process on a mix.
+ */
+export function newValType(type: ValType, engine?: object): Deno.PointerObject {
   if (type === "v128") return ffi().wasmtime_wasm_valtype_v128()!;
   const kind = WASM_VALKIND[type];
   if (kind !== undefined) return ffi().wasm_valtype_new(kind)!;
+  const concrete = concreteRef(type);
+  if (concrete !== null) {
+    const entry = concreteTypes.get(concrete.name)?.deref();
+    if (entry === undefined) {
+      throw new WasmtimeError(
+        `value type ${type}: no live StructType or ArrayType is named ${concrete.name} (it was ` +
+          "disposed or collected); keep the type object while value types naming it are used",
+      );
+    }
+    if (engine === undefined || entry.engine !== engine) {
+      throw new WasmtimeError(
+        `value type ${type} names a type made for another Engine; types cannot cross engines, ` +
+          "so make the StructType or ArrayType for the engine of this store or linker",
+      );
+    }
+    const valtype = new Uint8Array(VALTYPE_SIZE);
+    valtype[0] = WASMTIME_VALTYPE_KIND_REF;
+    valtype[VALTYPE_NULLABLE_OFFSET] = concrete.nullable ? 1 : 0;
+    valtype[VALTYPE_HEAP_KIND_OFFSET] = entry.heapKind;
+    new DataView(valtype.buffer).setBigUint64(
+      VALTYPE_HEAP_OF_OFFSET,
+      pointerBits(entry.nativePointer(`value type ${type}`)),
+      true,
+    );
+    // Wasmtime clones the concrete type; the JS object keeps owning its own.
+    return ffi().wasmtime_valtype_to_wasm(null, valtype)!;
+  }
   const ref = abstractRef(type);
   if (ref === null) {
     throw new WasmtimeError(
@@ -242,14 +396,16 @@ export function newValType(type: ValType): Deno.PointerObject {
 export function assertValType(type: unknown, where: string): asserts type is ValType {
   if (
     typeof type !== "string" ||
-    (!SUPPORTED_VALTYPES.includes(type as ValType) && abstractRef(type) === null)
+    (!SUPPORTED_VALTYPES.includes(type as ValType) && abstractRef(type) === null &&
+      concreteRef(type) === null)
   ) {
     throw new WasmtimeError(
       `${where}: ${JSON.stringify(type)} is not a value type; use one of ${
         SUPPORTED_VALTYPES.join(", ")
-      }, or (ref [null] <abstract heap type>) such as "(ref any)"${
-        typeof type === "string" && type.includes("concrete")
-          ? " (concrete types come only from modules)"
+      }, (ref [null] <abstract heap type>) such as "(ref any)", or the ref() of a StructType or ArrayType${
+        typeof type === "string" && (type.includes("concrete") || type.includes("(struct") ||
+            type.includes("(array") || type.includes("(func"))
+          ? " (concrete types read from modules cannot be named; make a StructType or ArrayType)"
           : ""
       }`,
     );
@@ -261,9 +417,16 @@ function readValTypeVec(vec: Deno.PointerValue): ValType[] {
   return readPointers(nativeVecParts(vec)).map(readValType);
 }
 
-function newValTypeVec(types: readonly ValType[]): Uint8Array<ArrayBuffer> {
+function newValTypeVec(types: readonly ValType[], engine: object): Uint8Array<ArrayBuffer> {
+  const made: Deno.PointerObject[] = [];
+  try {
+    for (const type of types) made.push(newValType(type, engine));
+  } catch (error) {
+    for (const valtype of made) ffi().wasm_valtype_delete(valtype);
+    throw error;
+  }
   const vec = newVec();
-  ffi().wasm_valtype_vec_new(vec, BigInt(types.length), pointerArray(types.map(newValType)));
+  ffi().wasm_valtype_vec_new(vec, BigInt(types.length), pointerArray(made));
   return vec;
 }
 
@@ -335,8 +498,14 @@ export class FuncType {
       if (type.#disposed) throw disposedError("FuncType", action);
       let handle = type.#handles.get(engine);
       if (handle === undefined) {
-        const params = newValTypeVec(type.params);
-        const results = newValTypeVec(type.results);
+        const params = newValTypeVec(type.params, engine);
+        let results;
+        try {
+          results = newValTypeVec(type.results, engine);
+        } catch (error) {
+          ffi().wasm_valtype_vec_delete(params);
+          throw error;
+        }
         handle = new Handle(
           type,
           "FuncType",
@@ -610,12 +779,15 @@ export function readTagType(type: Deno.PointerObject): TagType {
 }
 
 /** A new owned `wasm_tagtype_t *` (a fresh one per use: see {@linkcode funcTypePointer}). */
-export function newTagType(type: TagType): Deno.PointerObject {
+export function newTagType(type: TagType, engine: object): Deno.PointerObject {
   if (typeof type !== "object" || type === null || !Array.isArray(type.params)) {
     throw new WasmtimeError("a tag type is an object with `params`, an array of value types");
   }
   type.params.forEach((p, i) => assertValType(p, `tag parameter ${i}`));
-  const functype = ffi().wasm_functype_new(newValTypeVec(type.params), newValTypeVec([]))!;
+  const functype = ffi().wasm_functype_new(
+    newValTypeVec(type.params, engine),
+    newValTypeVec([], engine),
+  )!;
   return ffi().wasm_tagtype_new(functype)!;
 }
 
@@ -699,12 +871,12 @@ export function newMemoryType(type: MemoryType): Deno.PointerObject {
 }
 
 /** A new owned `wasm_tabletype_t *`. */
-export function newTableType(type: TableType): Deno.PointerObject {
+export function newTableType(type: TableType, engine: object): Deno.PointerObject {
   if ((type?.element as string) === "anyfunc") {
     throw new WasmtimeError('table type: `element` "anyfunc" is V8\'s old name; use "funcref"');
   }
   assertValType(type?.element, "table element type");
-  if (abstractRef(type.element) === null) {
+  if (abstractRef(type.element) === null && concreteRef(type.element) === null) {
     throw new WasmtimeError(`tables hold references, not ${type.element}`);
   }
   if (type.table64 === true) {
@@ -721,13 +893,16 @@ export function newTableType(type: TableType): Deno.PointerObject {
   const view = new DataView(limits.buffer);
   view.setUint32(LIMITS_MIN_OFFSET, minimum, true);
   view.setUint32(LIMITS_MAX_OFFSET, maximum ?? WASM_LIMITS_MAX_DEFAULT, true);
-  return ffi().wasm_tabletype_new(newValType(type.element), limits)!;
+  return ffi().wasm_tabletype_new(newValType(type.element, engine), limits)!;
 }
 
 /** A new owned `wasm_globaltype_t *`. */
-export function newGlobalType(type: GlobalType): Deno.PointerObject {
+export function newGlobalType(type: GlobalType, engine: object): Deno.PointerObject {
   assertValType(type?.content, "global content type");
-  return ffi().wasm_globaltype_new(newValType(type.content), type.mutable ? WASM_VAR : WASM_CONST)!;
+  return ffi().wasm_globaltype_new(
+    newValType(type.content, engine),
+    type.mutable ? WASM_VAR : WASM_CONST,
+  )!;
 }
 
 /** Reads the import type vector of `module` (a `wasmtime_module_t *`) and frees it. */

@@ -142,6 +142,16 @@ const SHORTHAND_HEAP: Record<string, string> = {
 };
 const refInfos = new Map<string, RefInfo | null>();
 
+/**
+ * The hierarchy of a concrete heap type as Wasmtime spells it (`(struct ...)`, `(array ...)`,
+ * `(func ...)`) or as a JS-made type names it (`$struct:1`, `$array:2`).
+ */
+function concreteFamily(heap: string): RefInfo["family"] | undefined {
+  if (/^(\((struct|array)[ )]|\$(struct|array):)/.test(heap)) return "any";
+  if (heap.startsWith("(func")) return "func";
+  return undefined;
+}
+
 /** What kind of reference `type` is, or null for numbers and v128. */
 export function refInfo(type: ValType): RefInfo | null {
   let info = refInfos.get(type);
@@ -155,10 +165,12 @@ export function refInfo(type: ValType): RefInfo | null {
       heap = match[2];
     }
   }
-  const family = heap === undefined ? undefined : HEAP_FAMILY[heap];
-  info = family === undefined
-    ? null
-    : { family, nullable, heap: heap!.startsWith("(concrete") ? "concrete" : heap! };
+  const family = heap === undefined ? undefined : HEAP_FAMILY[heap] ?? concreteFamily(heap);
+  info = family === undefined ? null : {
+    family,
+    nullable,
+    heap: HEAP_FAMILY[heap!] === undefined || heap!.startsWith("(") ? "concrete" : heap!,
+  };
   refInfos.set(type, info);
   return info;
 }

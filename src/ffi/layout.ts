@@ -78,6 +78,22 @@ export const VALTYPE_SIZE = 32;
 export const VALTYPE_NULLABLE_OFFSET = 8;
 /** `offsetof(wasmtime_valtype_t, reftype.heaptype.kind)` */
 export const VALTYPE_HEAP_KIND_OFFSET = 16;
+/** `offsetof(wasmtime_valtype_t, reftype.heaptype.of)`: the concrete type's pointer */
+export const VALTYPE_HEAP_OF_OFFSET = 24;
+/** `sizeof(wasmtime_field_type_t)` */
+export const FIELD_TYPE_SIZE = 24;
+/** `offsetof(wasmtime_field_type_t, mutable_)` */
+export const FIELD_TYPE_MUTABLE_OFFSET = 0;
+/** `offsetof(wasmtime_field_type_t, storage.kind)` */
+export const FIELD_TYPE_STORAGE_KIND_OFFSET = 8;
+/** `offsetof(wasmtime_field_type_t, storage.valtype)` */
+export const FIELD_TYPE_VALTYPE_OFFSET = 16;
+/** `WASMTIME_STORAGE_TYPE_KIND_I8` */
+export const WASMTIME_STORAGE_TYPE_KIND_I8 = 0;
+/** `WASMTIME_STORAGE_TYPE_KIND_I16` */
+export const WASMTIME_STORAGE_TYPE_KIND_I16 = 1;
+/** `WASMTIME_STORAGE_TYPE_KIND_VALTYPE` */
+export const WASMTIME_STORAGE_TYPE_KIND_VALTYPE = 2;
 
 // ---- wasmtime_valkind_t (wasmtime/val.h): the kind byte of a wasmtime_val_t -------------------
 

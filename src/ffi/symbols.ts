@@ -452,6 +452,10 @@ export const symbols = {
   wasmtime_valtype_new: { parameters: ["pointer", "buffer"], result: "void" },
   // void wasmtime_valtype_delete(wasmtime_valtype_t *ty)
   wasmtime_valtype_delete: { parameters: ["buffer"], result: "void" },
+  // void wasm_valtype_vec_delete(wasm_valtype_vec_t *)
+  wasm_valtype_vec_delete: { parameters: ["buffer"], result: "void" },
+  // void wasm_valtype_delete(wasm_valtype_t *)
+  wasm_valtype_delete: { parameters: ["pointer"], result: "void" },
   // wasm_valtype_t *wasm_valtype_new(wasm_valkind_t)  (aborts for v128: use the one above)
   wasm_valtype_new: { parameters: ["u8"], result: "pointer" },
   // void wasm_valtype_vec_new(wasm_valtype_vec_t *out, size_t, wasm_valtype_t *const data[])
@@ -688,6 +692,13 @@ export const symbols = {
   },
   // wasm_functype_t *wasmtime_func_type(const wasmtime_context_t *, const wasmtime_func_t *)
   wasmtime_func_type: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_func_call(wasmtime_context_t *, const wasmtime_func_t *,
+  //     const wasmtime_val_t *args, size_t nargs, wasmtime_val_t *results, size_t nresults,
+  //     wasm_trap_t **trap)  (checked: used when a concrete GC reference is passed)
+  wasmtime_func_call: {
+    parameters: ["pointer", "buffer", "buffer", "usize", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
   // wasmtime_error_t *wasmtime_func_call_unchecked(wasmtime_context_t *, const wasmtime_func_t *,
   //     wasmtime_val_raw_t *args_and_results, size_t len, wasm_trap_t **trap)
   wasmtime_func_call_unchecked: {
@@ -757,6 +768,50 @@ export const symbols = {
   wasmtime_struct_type_num_fields: { parameters: ["pointer"], result: "usize" },
   // void wasmtime_struct_type_delete(wasmtime_struct_type_t *)
   wasmtime_struct_type_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_struct_type_t *wasmtime_struct_type_new(const wasm_engine_t *,
+  //     const wasmtime_field_type_t *fields, size_t nfields)  (aborts on a field type of
+  //     another engine: checked in JS)
+  wasmtime_struct_type_new: { parameters: ["pointer", "buffer", "usize"], result: "pointer" },
+  // bool wasmtime_struct_type_field(const wasmtime_struct_type_t *, size_t,
+  //     wasmtime_field_type_t *out)
+  wasmtime_struct_type_field: { parameters: ["pointer", "usize", "buffer"], result: "bool" },
+  // void wasmtime_field_type_delete(wasmtime_field_type_t *)
+  wasmtime_field_type_delete: { parameters: ["buffer"], result: "void" },
+  // wasmtime_array_type_t *wasmtime_array_type_new(const wasm_engine_t *,
+  //     const wasmtime_field_type_t *)
+  wasmtime_array_type_new: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // void wasmtime_array_type_delete(wasmtime_array_type_t *)
+  wasmtime_array_type_delete: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_array_type_element(const wasmtime_array_type_t *, wasmtime_field_type_t *out)
+  wasmtime_array_type_element: { parameters: ["pointer", "buffer"], result: "void" },
+  // wasmtime_struct_ref_pre_t *wasmtime_struct_ref_pre_new(wasmtime_context_t *,
+  //     const wasmtime_struct_type_t *)  (aborts for a type of another engine: checked in JS)
+  wasmtime_struct_ref_pre_new: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // void wasmtime_struct_ref_pre_delete(wasmtime_struct_ref_pre_t *)
+  wasmtime_struct_ref_pre_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_error_t *wasmtime_structref_new(wasmtime_context_t *,
+  //     const wasmtime_struct_ref_pre_t *, const wasmtime_val_t *fields, size_t nfields,
+  //     wasmtime_structref_t *out)
+  wasmtime_structref_new: {
+    parameters: ["pointer", "pointer", "buffer", "usize", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_array_ref_pre_t *wasmtime_array_ref_pre_new(wasmtime_context_t *,
+  //     const wasmtime_array_type_t *)  (aborts for a type of another engine: checked in JS)
+  wasmtime_array_ref_pre_new: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // void wasmtime_array_ref_pre_delete(wasmtime_array_ref_pre_t *)
+  wasmtime_array_ref_pre_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_error_t *wasmtime_arrayref_new(wasmtime_context_t *,
+  //     const wasmtime_array_ref_pre_t *, const wasmtime_val_t *elem, uint32_t len,
+  //     wasmtime_arrayref_t *out)
+  wasmtime_arrayref_new: {
+    parameters: ["pointer", "pointer", "buffer", "u32", "buffer"],
+    result: "pointer",
+  },
+  // void wasmtime_structref_to_anyref(const wasmtime_structref_t *, wasmtime_anyref_t *out)
+  wasmtime_structref_to_anyref: { parameters: ["buffer", "buffer"], result: "void" },
+  // void wasmtime_arrayref_to_anyref(const wasmtime_arrayref_t *, wasmtime_anyref_t *out)
+  wasmtime_arrayref_to_anyref: { parameters: ["buffer", "buffer"], result: "void" },
   // void wasmtime_arrayref_unroot(wasmtime_arrayref_t *)
   wasmtime_arrayref_unroot: { parameters: ["buffer"], result: "void" },
   // wasmtime_error_t *wasmtime_arrayref_len(wasmtime_context_t *, const wasmtime_arrayref_t *,
