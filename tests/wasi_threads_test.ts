@@ -281,6 +281,19 @@ Deno.test("wasi-threads: a thread sleeping in poll_oneoff is stopped by a trap i
   });
 });
 
+Deno.test("wasi-threads: a thread sleeping in poll_oneoff is stopped by proc_exit or a trap in a spawned thread (subprocess)", async () => {
+  const base = { threads: 2, items: 2, rounds: 10, first: "sleep" } as const;
+  assert.deepEqual(
+    await blockedCase("sleep + proc_exit in thread 2", { ...base, second: { exit: 6 } }),
+    { exitCode: 6, stdout: "" },
+  );
+  assert.deepEqual(await blockedCase("sleep + trap in thread 2", { ...base, second: "trap" }), {
+    error: "WasiTrap",
+    code: TrapCode.UnreachableCodeReached,
+    stdout: "",
+  });
+});
+
 Deno.test("wasi-threads: timeoutMs stops two threads sleeping in poll_oneoff (subprocess)", async () => {
   // _start sleeps too, once thread 1 is about to; the deadline is well after both Workers start.
   const outcome = await blockedCase(
