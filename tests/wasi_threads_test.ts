@@ -19,6 +19,18 @@ function program(options: ThreadsProgram): Uint8Array {
 
 /** Runs `program` with runWasi `options` in a subprocess; prints what the run ended with. */
 async function isolated(options: ThreadsProgram, run: Record<string, unknown> = {}) {
+  return (await timedIsolated(options, run, {})).outcome;
+}
+
+/**
+ * `isolated`, also measuring how long the run took to settle and how long the process then took
+ * to exit on its own (from the settlement to the parent seeing it gone).
+ */
+async function timedIsolated(
+  options: ThreadsProgram,
+  run: Record<string, unknown>,
+  { stdin, killMs = 20_000 }: { stdin?: "open"; killMs?: number },
+) {
   const result = await runIsolated(
     `
 const { wat2wasm } = await import(${JSON.stringify(MOD)});
@@ -33,12 +45,14 @@ try {
 } catch (e) {
   console.log(JSON.stringify({ error: e.name, code: e.code, stdout: e.stdout && new TextDecoder().decode(e.stdout) }));
 }
-console.error("ms", Math.round(performance.now() - started));
+console.log(JSON.stringify({ runMs: performance.now() - started, settledAt: Date.now() }));
 `,
-    { killMs: 20_000 },
+    { killMs, stdin },
   );
-  assertClean(result); // in particular: the process exits, no thread is left parked
-  return JSON.parse(result.stdout.trim());
+  const exitMs = Date.now();
+  assertClean(result); // in particular: the process exits, no thread is left parked or blocked
+  const [outcome, timing] = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  return { outcome, runMs: timing.runMs as number, exitMs: exitMs - timing.settledAt };
 }
 
 Deno.test("wasi-threads: a program spawning N threads gets the right total", async () => {
@@ -211,4 +225,105 @@ try {
   const { error, message } = JSON.parse(result.stdout.trim());
   assert.equal(error, "WasmtimeError");
   assert.match(message, /cannot be posted to the threads' Workers/);
+});
+
+/** Runs a case whose thread is left blocked in WASI; prints the figures; returns the outcome. */
+async function blockedCase(
+  name: string,
+  options: ThreadsProgram,
+  run: Record<string, unknown> = {},
+  stdin?: "open",
+) {
+  // A thread blocked in a synchronous WASI call used to keep the process alive for the length
+  // of the call (an hour here): the kill timer is generous, the exit must come long before it.
+  const { outcome, runMs, exitMs } = await timedIsolated(options, run, { stdin, killMs: 60_000 });
+  console.log(`${name}: settled after ${runMs.toFixed(0)} ms, exited ${exitMs} ms later`);
+  assert.ok(exitMs < 5_000, `the process took ${exitMs} ms to exit after the run settled`);
+  return outcome;
+}
+
+Deno.test("wasi-threads: a thread sleeping in poll_oneoff is stopped when _start returns, and the process exits (subprocess)", async () => {
+  const outcome = await blockedCase("sleep + _start returns", {
+    threads: 2,
+    items: 2,
+    rounds: 10,
+    first: "sleep",
+    wait: "blocked",
+  });
+  assert.deepEqual(outcome, { exitCode: 0, stdout: "" });
+});
+
+Deno.test("wasi-threads: a thread sleeping in poll_oneoff is stopped by proc_exit in another thread (subprocess)", async () => {
+  const outcome = await blockedCase("sleep + proc_exit", {
+    threads: 2,
+    items: 2,
+    rounds: 10,
+    first: "sleep",
+    wait: "blocked",
+    end: { exit: 5 },
+  });
+  assert.deepEqual(outcome, { exitCode: 5, stdout: "" });
+});
+
+Deno.test("wasi-threads: a thread sleeping in poll_oneoff is stopped by a trap in another thread (subprocess)", async () => {
+  const outcome = await blockedCase("sleep + trap", {
+    threads: 1,
+    items: 1,
+    rounds: 10,
+    first: "sleep",
+    wait: "blocked",
+    end: "trap",
+  });
+  assert.deepEqual(outcome, {
+    error: "WasiTrap",
+    code: TrapCode.UnreachableCodeReached,
+    stdout: "",
+  });
+});
+
+Deno.test("wasi-threads: a thread sleeping in poll_oneoff is stopped by proc_exit or a trap in a spawned thread (subprocess)", async () => {
+  const base = { threads: 2, items: 2, rounds: 10, first: "sleep" } as const;
+  assert.deepEqual(
+    await blockedCase("sleep + proc_exit in thread 2", { ...base, second: { exit: 6 } }),
+    { exitCode: 6, stdout: "" },
+  );
+  assert.deepEqual(await blockedCase("sleep + trap in thread 2", { ...base, second: "trap" }), {
+    error: "WasiTrap",
+    code: TrapCode.UnreachableCodeReached,
+    stdout: "",
+  });
+});
+
+Deno.test("wasi-threads: timeoutMs stops two threads sleeping in poll_oneoff (subprocess)", async () => {
+  // _start sleeps too, once thread 1 is about to; the deadline is well after both Workers start.
+  const outcome = await blockedCase(
+    "both sleep + timeoutMs 1500",
+    { threads: 2, items: 2, rounds: 10, first: "sleep", wait: "blocked", main: "sleep" },
+    { timeoutMs: 1_500 },
+  );
+  assert.deepEqual(outcome, { error: "WasiTrap", code: TrapCode.Interrupt, stdout: "" });
+});
+
+Deno.test("wasi-threads: timeoutMs stops _start blocked on an idle stdin pipe (subprocess)", async () => {
+  // The subprocess's stdin is a pipe that stays open and never gets data; only the main thread
+  // (the Worker running _start) is given it.
+  const outcome = await blockedCase(
+    "main reads idle stdin + timeoutMs 1000",
+    { threads: 1, items: 1, rounds: 10, main: "read" },
+    { timeoutMs: 1_000, stdin: "inherit" },
+    "open",
+  );
+  assert.deepEqual(outcome, { error: "WasiTrap", code: TrapCode.Interrupt, stdout: "" });
+});
+
+Deno.test("wasi-threads: a spawned thread reading stdin reads an empty one, not the run's idle pipe (subprocess)", async () => {
+  // One reader: the run's stdin goes to the main thread, other threads see end of input at once
+  // (and go on with their work), rather than competing for the pipe or waiting on it.
+  const outcome = await blockedCase(
+    "thread reads stdin",
+    { threads: 2, items: 4, rounds: 10, first: "read" },
+    { stdin: "inherit", timeoutMs: 20_000 },
+    "open",
+  );
+  assert.deepEqual(outcome, { exitCode: 0, stdout: `${expectedTotal(4, 10)}\n` });
 });

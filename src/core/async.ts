@@ -457,6 +457,29 @@ export function driveFutureBlocking(
   settle(store, trap, error, outcome, undefined, undefined, action);
 }
 
+/**
+ * Stop conditions of stores whose blocking calls another thread may end (see
+ * {@linkcode stopWhen}).
+ */
+const stopChecks = new WeakMap<Store, () => boolean>();
+
+/**
+ * Longest single wait for a waker in a store with a stop condition: how late a guest blocked in
+ * WASI (a sleep, an idle pipe) notices that the condition holds.
+ */
+const STOP_CHECK_US = 10_000n;
+
+/**
+ * Internal (wasi-threads): makes every blocking call future driven in `store` end with an
+ * Interrupt trap once `stopped()` returns true. Nothing another thread does wakes a call waiting
+ * in WASI (an epoch increment does not), so such waits are cut into slices of
+ * {@linkcode STOP_CHECK_US} with a look at `stopped` between them; a computing guest is not
+ * affected (it is stopped through the epoch).
+ */
+export function stopWhen(store: Store, stopped: () => boolean): void {
+  stopChecks.set(store, stopped);
+}
+
 /** Polls `future` until it is ready, or until the store's deadline passes while it waits. */
 function pollBlocking(
   store: Store,
@@ -464,29 +487,96 @@ function pollBlocking(
   waker: Deno.PointerObject,
   action: string,
 ): WasmtimeError | undefined {
-  const info = new Uint8Array(48);
+  const info = new BigUint64Array(6);
+  const infoBytes = new Uint8Array(info.buffer);
+  const stopped = stopChecks.get(store);
   for (;;) {
     const status = ffi().wasmtime_deno_future_poll(future, waker);
     if (status === POLL_READY) return undefined;
     if (status === POLL_NO_RUNTIME) {
       return new WasmtimeError(`${action}: the WASI I/O thread could not be started`);
     }
-    const call = ffi().wasmtime_deno_async_take_pending(info);
+    const call = ffi().wasmtime_deno_async_take_pending(infoBytes);
     if (call !== null) {
-      // A JS async host function cannot be awaited by a synchronous caller.
-      ffi().wasmtime_deno_async_finish(
-        call,
-        newTrap("an async host function was called during a synchronous call"),
-      );
+      // A JS async host function cannot be awaited by a synchronous caller; a blocking one
+      // (see defineBlockingFunc) runs right here.
+      ffi().wasmtime_deno_async_finish(call, performBlockingHostCall(store, info, action));
       continue;
     }
+    if (stopped?.()) return interrupted(`${action}: the run ended while the guest waited`);
     const left = (syncDeadlines.get(store) ?? Infinity) - performance.now();
     if (left <= 0) return interrupted(`${action}: the deadline passed while the guest waited`);
     if (status !== POLL_AGAIN) {
-      const us = left < Number(MAX_WAIT_US) / 1000 ? BigInt(Math.ceil(left * 1000)) : MAX_WAIT_US;
-      ffi().wasmtime_deno_waker_wait(waker, us);
+      const most = stopped === undefined ? MAX_WAIT_US : STOP_CHECK_US;
+      const us = left < Number(most) / 1000 ? BigInt(Math.ceil(left * 1000)) : most;
+      if (stopped === undefined) ffi().wasmtime_deno_waker_wait(waker, us);
+      else {
+        // Wait on until woken (no needless re-poll of a sleeping guest), looking at the stop
+        // condition and the deadline between slices.
+        while (!ffi().wasmtime_deno_waker_wait(waker, us)) {
+          if (stopped()) return interrupted(`${action}: the run ended while the guest waited`);
+          if ((syncDeadlines.get(store) ?? Infinity) <= performance.now()) break;
+        }
+      }
     }
   }
+}
+
+/**
+ * Performs a recorded host call for a blocking driver: a blocking host function's, else none
+ * (an async one cannot be awaited here). Returns the trap to finish the call with, or null.
+ */
+function performBlockingHostCall(
+  store: Store,
+  info: BigUint64Array,
+  action: string,
+): Deno.PointerValue {
+  const host = asyncHostById(info[0]);
+  if (host === undefined || host.blocking !== true) {
+    return newTrap("an async host function was called during a synchronous call");
+  }
+  const context = contextOf(store, action);
+  const caller = new Caller();
+  swapCaller(caller, pointerFromBits(info[1]));
+  try {
+    revalidateAllViews();
+    const args = readArgs(store, context, info);
+    const result = host.fn(caller, ...args);
+    if (result instanceof Promise) {
+      result.catch(() => {});
+      throw new WasmtimeError(`${host.name} returned a Promise during a synchronous call`);
+    }
+    writeResults(
+      store,
+      context,
+      host.type.results,
+      result,
+      host.name,
+      pointerFromBits(info[4]),
+      Number(info[5]),
+    );
+    return null;
+  } catch (error) {
+    return newTrap(`host function threw: ${describe(error)}`);
+  } finally {
+    swapCaller(caller, null);
+  }
+}
+
+/** The arguments of the recorded host call described by `info`. */
+function readArgs(store: Store, context: Deno.PointerObject, info: BigUint64Array): unknown[] {
+  const nargs = Number(info[3]);
+  const argBytes = new Uint8Array(Math.max(1, nargs) * VAL_SIZE);
+  if (nargs > 0) {
+    ffi().wasmtime_deno_read(argBytes, pointerFromBits(info[2]), BigInt(nargs * VAL_SIZE));
+  }
+  const args: unknown[] = [];
+  for (let i = 0; i < nargs; i++) {
+    args.push(
+      readVal(argBytes.subarray(i * VAL_SIZE, (i + 1) * VAL_SIZE), store, context, false, true),
+    );
+  }
+  return args;
 }
 
 /**
@@ -598,26 +688,12 @@ async function performHostCall(
   const host = asyncHostById(info[0]);
   if (host === undefined) return { error: new WasmtimeError("unknown async host function") };
   const { fn, type, name } = host;
-  const nargs = Number(info[3]);
   const nresults = Number(info[5]);
   const caller = new Caller();
   swapCaller(caller, pointerFromBits(info[1]));
   try {
     revalidateAllViews();
-    const argBytes = new Uint8Array(Math.max(1, nargs) * VAL_SIZE);
-    if (nargs > 0) {
-      ffi().wasmtime_deno_read(
-        argBytes,
-        pointerFromBits(info[2]),
-        BigInt(nargs * VAL_SIZE),
-      );
-    }
-    const args: unknown[] = [];
-    for (let i = 0; i < nargs; i++) {
-      args.push(
-        readVal(argBytes.subarray(i * VAL_SIZE, (i + 1) * VAL_SIZE), store, context, false, true),
-      );
-    }
+    const args = readArgs(store, context, info);
     let wake!: () => void;
     const cancelledPromise = new Promise<"cancelled">((resolve) => {
       wake = () => resolve("cancelled");

@@ -64,6 +64,20 @@ function name(value: string, what: string): Uint8Array<ArrayBuffer> {
 export let hostFuncsOf: (linker: Linker) => { sync: string | undefined; async: boolean };
 
 /**
+ * Internal (wasi-threads): defines a host function that a synchronous call into a store with
+ * async WASI can still make (a plain JS host function cannot run on the call future's fiber):
+ * the guest's call is recorded and `fn` runs between two polls, on this stack. `fn` must return
+ * its results, not a Promise.
+ */
+export let defineBlockingFunc: (
+  linker: Linker,
+  module: string,
+  field: string,
+  type: FuncType,
+  fn: HostFunction,
+) => void;
+
+/**
  * Resolves imports by module and field name, then instantiates modules.
  *
  * @example
@@ -100,6 +114,8 @@ export class Linker {
 
   static {
     hostFuncsOf = (linker) => ({ sync: linker.#sync, async: linker.#async });
+    defineBlockingFunc = (linker, module, field, type, fn) =>
+      linker.#defineFutureFunc(module, field, type, fn, true, "defineBlockingFunc");
   }
 
   /** Creates an empty linker for `engine`. */
@@ -229,31 +245,47 @@ export class Linker {
    * `Linker.instantiateAsync`); a rejected Promise fails the call with the original error.
    */
   defineAsyncFunc(module: string, field: string, type: FuncType, fn: HostFunction): this {
+    return this.#defineFutureFunc(module, field, type, fn, false, "defineAsyncFunc");
+  }
+
+  /**
+   * A host function performed between two polls of the call future that called it: by
+   * callAsync, and if `blocking` (`fn` returns its results) by a blocking future driver too.
+   */
+  #defineFutureFunc(
+    module: string,
+    field: string,
+    type: FuncType,
+    fn: HostFunction,
+    blocking: boolean,
+    action: string,
+  ): this {
     if (!(type instanceof FuncType)) {
-      throw new WasmtimeError("Linker.defineAsyncFunc: type must be a FuncType");
+      throw new WasmtimeError(`Linker.${action}: type must be a FuncType`);
     }
     if (typeof fn !== "function") {
-      throw new WasmtimeError("Linker.defineAsyncFunc: fn must be a function");
+      throw new WasmtimeError(`Linker.${action}: fn must be a function`);
     }
     const moduleBytes = name(module, "module name");
     const fieldBytes = name(field, "field name");
-    this.#async = true;
+    // A blocking one leaves the store's synchronous (future-driven) calls allowed.
+    if (!blocking) this.#async = true;
     const id = registerHost({
       close() {},
-      async: { fn, type, name: fn.name || `${module}.${field}` },
+      async: { fn, type, name: fn.name || `${module}.${field}`, blocking },
     });
     check(
       ffi().wasmtime_deno_linker_define_async_func(
-        this.#pointer("defineAsyncFunc"),
+        this.#pointer(action),
         moduleBytes,
         BigInt(moduleBytes.length),
         fieldBytes,
         BigInt(fieldBytes.length),
-        funcTypePointer(type, this.#engine, "Linker.defineAsyncFunc"),
+        funcTypePointer(type, this.#engine, `Linker.${action}`),
         HOST_OWNER,
         id,
       ),
-      `Linker.defineAsyncFunc(${module}.${field})`,
+      `Linker.${action}(${module}.${field})`,
     );
     this.#unbind(module, field);
     return this;

@@ -81,6 +81,11 @@ export interface AsyncHost {
   fn: HostFunction;
   type: FuncType;
   name: string;
+  /**
+   * `fn` returns its results rather than a Promise, so a blocking future driver (a synchronous
+   * call into a store with async WASI) may perform it too, between two polls.
+   */
+  blocking?: boolean;
 }
 
 /** The JS side of a host function. */

@@ -145,8 +145,8 @@ export interface RunWasiOptions {
    * but its own descriptor table (a file one thread opens is not seen by another), standard
    * input for the main thread only, and one shared stdout and stderr (`"capture"` or
    * `"inherit"`). `fuel` and the store limits apply to each thread. `timeoutMs` ends the run in
-   * time, but a thread blocked in a synchronous WASI call at the end (a sleep, a read) cannot be
-   * stopped and keeps its Worker, and the process, alive until that call returns. `link` and
+   * time; threads still computing, parked in `memory.atomic.wait` or waiting in WASI (a sleep,
+   * a read) are then stopped, and their Workers close. `link` and
    * `imports` (JS functions) cannot be used. The engine (given, or the module's) needs
    * `epochInterruption`; without one, the run makes an engine with threads, shared memory and
    * epoch interruption.

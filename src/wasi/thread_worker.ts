@@ -6,9 +6,10 @@
  * @module
  */
 /// <reference lib="deno.worker" />
+import { stopWhen } from "../core/async.ts";
 import { Engine } from "../core/engine.ts";
 import { FuncType } from "../core/types.ts";
-import { Linker } from "../core/linker.ts";
+import { defineBlockingFunc, Linker } from "../core/linker.ts";
 import { Module } from "../core/module.ts";
 import { SharedMemory } from "../core/shared_memory.ts";
 import { Store } from "../core/store.ts";
@@ -69,11 +70,16 @@ function run(start: ThreadStart): void {
   // After the deadline was set: a run that ended before then is seen here, one that ends later
   // advances the epoch past it.
   if (Atomics.load(state, STATE_ENDED) === 1) return;
+  // WASI linked asynchronously: a thread waiting in WASI (a sleep, an idle pipe) then waits in
+  // a call future this Worker polls, which the run's end can drop; a synchronous WASI call
+  // could not be left, and neither terminate() nor the epoch reaches into it.
+  stopWhen(store, () => Atomics.load(state, STATE_ENDED) === 1);
   using linker = new Linker(engine);
-  linker.defineWasi();
+  linker.defineWasi({ async: true });
   linker.define(store, start.memoryImport.module, start.memoryImport.name, memory);
   using spawnType = new FuncType(["i32"], ["i32"]);
-  linker.defineFunc("wasi", "thread-spawn", spawnType, (_caller, startArg: number) => {
+  // A plain host function cannot run on the fiber of an async-WASI store's call future.
+  defineBlockingFunc(linker, "wasi", "thread-spawn", spawnType, (_caller, startArg: number) => {
     if (Atomics.load(state, STATE_ENDED) === 1) return SPAWN_FAILED;
     if (Atomics.add(state, STATE_LIVE, 1) >= start.maxThreads) {
       Atomics.sub(state, STATE_LIVE, 1);

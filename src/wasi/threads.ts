@@ -6,9 +6,11 @@
  *
  * The run ends when `_start` returns, when any thread calls `proc_exit` or traps, or at the
  * deadline. Threads still computing are then stopped through the epoch of the run's own engine
- * (every thread's store has a deadline one tick ahead, and nothing else advances it); a thread
- * parked in `memory.atomic.wait` cannot be woken (Wasmtime 48 has no way: wasmtime#12809) and
- * stays parked, holding its Worker's OS thread, until the process exits.
+ * (every thread's store has a deadline one tick ahead, and nothing else advances it); threads
+ * waiting in WASI (WASI is linked asynchronously, so such a wait is a call future its Worker
+ * polls) see the run's end in the shared state within 10 ms and drop the call; a thread parked
+ * in `memory.atomic.wait` cannot be woken but by a notify of its address (Wasmtime 48 has no
+ * other way: wasmtime#12809), which the reaper sends until every Worker has closed.
  *
  * @module
  */
@@ -152,8 +154,8 @@ const REAP_MS = 10_000;
 /**
  * After a run ended: wakes parked threads until every Worker has closed itself (a thread may
  * park again before its next epoch check), then terminates what remains, and frees the memory
- * reference. Runs in the background, on unref'd timers. A thread blocked in a synchronous WASI
- * call is not stopped by `terminate()`: its Worker (and the process) lives until the call returns.
+ * reference. Runs in the background, on unref'd timers. (`terminate()` cannot stop a Worker
+ * inside a native call; threads waiting in WASI leave it on their own, see thread_worker.ts.)
  */
 async function reap(memory: SharedMemory, flags: Int32Array, workers: Set<Worker>) {
   const until = performance.now() + REAP_MS;
