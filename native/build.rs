@@ -1,5 +1,10 @@
 //! Reads the Wasmtime version from the C API headers that `wasmtime-c-api-impl` installs, so
 //! `wasmtime_deno_version()` reports the release that was really linked, not a copy of it.
+//!
+//! Nothing path-dependent goes into the library, so two builds of the same crate give the same
+//! bytes wherever they ran: `wasmtime_deno_include_dir()` names the headers' place relative to
+//! the library in a cache entry or release archive (`include`), not the build's `OUT_DIR`
+//! (tasks/build_native.ts finds that one in cargo's `build-script-executed` message).
 use std::{env, fs, path::PathBuf};
 
 fn main() {
@@ -14,5 +19,5 @@ fn main() {
         .and_then(|rest| rest.strip_suffix('"'))
         .expect("WASMTIME_VERSION not found in wasmtime.h");
     println!("cargo:rustc-env=WASMTIME_DENO_WASMTIME_VERSION={version}");
-    println!("cargo:rustc-env=WASMTIME_DENO_INCLUDE_DIR={include}");
+    println!("cargo:rustc-env=WASMTIME_DENO_INCLUDE_DIR=include");
 }

@@ -244,19 +244,56 @@ async function checkToolchain(): Promise<string> {
   return rustc;
 }
 
-/** Copies the C headers the library was built with (used by layout tests and benchmarks). */
-async function copyHeaders(libraryPath: string, destination: string): Promise<void> {
-  const library = Deno.dlopen(libraryPath, {
-    wasmtime_deno_include_dir: { parameters: [], result: "pointer" },
-  });
-  try {
-    const pointer = library.symbols.wasmtime_deno_include_dir();
-    const source = pointer ? Deno.UnsafePointerView.getCString(pointer) : "";
-    await Deno.remove(destination, { recursive: true }).catch(() => {});
-    await copyDir(source, destination);
-  } finally {
-    library.close();
+/**
+ * Where `wasmtime-c-api-impl`'s build script installed the C headers in this build: the
+ * `out_dir` of its `build-script-executed` message (cargo emits it for fresh build scripts too),
+ * so the right one of several hashed `build/wasmtime-c-api-impl-*` dirs is taken, and the
+ * library need not carry the path (which made builds differ by directory).
+ */
+function headerDir(cargoJson: string): string {
+  for (const line of cargoJson.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const message = JSON.parse(line);
+    // Package ids look like `registry+https://…#wasmtime-c-api-impl@48.0.8`.
+    if (
+      message.reason === "build-script-executed" &&
+      /[#/ ]wasmtime-c-api-impl[@ ]/.test(` ${message.package_id}`)
+    ) return join(message.out_dir, "include");
   }
+  throw new BuildError("cargo did not report where wasmtime-c-api-impl installed its C headers");
+}
+
+/**
+ * The rustc flags of the build: the caller's (`CARGO_ENCODED_RUSTFLAGS`, else `RUSTFLAGS`)
+ * plus `--remap-path-prefix` for each directory whose name would otherwise end up in the
+ * library (panic locations, `file!()`): the crate dir, the target dir (build-script outputs)
+ * and `CARGO_HOME` (registry sources). With them two builds in different caches, or on
+ * different machines with the same toolchain, give the same bytes. Cargo leaves
+ * `--remap-path-prefix` out of its `-C metadata` hash, so symbol names do not change either.
+ */
+function reproducibleRustflags(crateDir: string, targetDir: string): string {
+  const encoded = Deno.env.get("CARGO_ENCODED_RUSTFLAGS");
+  const own = encoded !== undefined
+    ? encoded.split("\x1f").filter((flag) => flag !== "")
+    : (Deno.env.get("RUSTFLAGS") ?? "").split(/\s+/).filter((flag) => flag !== "");
+  const home = Deno.env.get(Deno.build.os === "windows" ? "USERPROFILE" : "HOME");
+  const cargoHome = Deno.env.get("CARGO_HOME") || (home ? join(home, ".cargo") : undefined);
+  const remaps: [string, string][] = [
+    [crateDir, "/wasmtime-deno/crate"],
+    [targetDir, "/wasmtime-deno/target"],
+    ...(cargoHome ? [[resolve(cargoHome), "/cargo"] as [string, string]] : []),
+  ];
+  // rustc applies the last matching prefix: the longest (most specific) goes last.
+  remaps.sort(([a], [b]) => a.length - b.length);
+  return [...own, ...remaps.map(([from, to]) => `--remap-path-prefix=${from}=${to}`)].join(
+    "\x1f",
+  );
+}
+
+/** Copies the C headers the library was built with (used by layout tests and benchmarks). */
+async function copyHeaders(source: string, destination: string): Promise<void> {
+  await Deno.remove(destination, { recursive: true }).catch(() => {});
+  await copyDir(source, destination);
 }
 
 async function copyDir(from: string, to: string): Promise<void> {
@@ -483,11 +520,16 @@ async function buildFromSource(
       "build",
       "--release",
       "--locked",
+      // Diagnostics go to stderr as usual; stdout carries the JSON messages headerDir reads.
+      "--message-format=json-render-diagnostics",
       "--manifest-path",
       join(crateDir, "Cargo.toml"),
     ],
-    env: { CARGO_TARGET_DIR: targetDir },
-    stdout: options.log ? "inherit" : "null",
+    env: {
+      CARGO_TARGET_DIR: targetDir,
+      CARGO_ENCODED_RUSTFLAGS: reproducibleRustflags(crateDir, targetDir),
+    },
+    stdout: "piped",
     stderr: options.log ? "inherit" : "piped",
   });
   const result = await cargo.output();
@@ -504,7 +546,7 @@ async function buildFromSource(
   const library = join(staging, libraryFileName());
   await Deno.copyFile(join(targetDir, "release", libraryFileName()), library);
   if (Deno.build.os !== "windows") await Deno.chmod(library, 0o755);
-  await copyHeaders(library, join(staging, "include"));
+  await copyHeaders(headerDir(new TextDecoder().decode(result.stdout)), join(staging, "include"));
   const manifest: CacheManifest = {
     wasmtimeVersion: NATIVE_CRATE.wasmtimeVersion,
     upstreamTag: UPSTREAM_TAG,

@@ -146,6 +146,22 @@ Deno.test("build-native --force rebuilds (reusing compiled dependencies) and re-
   assert.match(again.stderr, /cached libwasmtime/);
 });
 
+Deno.test("the library names no build directory, so builds elsewhere give the same bytes", async () => {
+  const entry = await cacheEntry();
+  const text = new TextDecoder("latin1").decode(await Deno.readFile(await libraryPath()));
+  const home = Deno.env.get("HOME") ?? "/root";
+  const cargoHome = Deno.env.get("CARGO_HOME") || join(home, ".cargo");
+  // The cache root holds the crate and Cargo's target dir; CARGO_HOME the registry sources.
+  for (const directory of [dirname(entry), cargoHome]) {
+    assert.ok(!text.includes(directory), `the library contains ${directory}`);
+  }
+  // The remapped names are there instead (panic locations of registry crates).
+  assert.ok(text.includes("/cargo/registry/src/"), "no remapped registry path");
+  // The headers came from the build's own OUT_DIR, not from a path the library carries.
+  const header = await Deno.readTextFile(join(entry, "include", "wasmtime.h"));
+  assert.ok(header.includes(`#define WASMTIME_VERSION "${NATIVE_CRATE.wasmtimeVersion}"`));
+});
+
 Deno.test("build-native rejects unknown flags", async () => {
   const result = await runDeno(["run", "-A", "tasks/build_native.ts", "--frobnicate"]);
   assert.equal(result.code, 2);

@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "065d377e9ed568d65f88da527653edb66388b60bb5275e2476e8db5431deaf5d",
+  hash: "4cbc236ea0330c386d25b15e85af539826397450cc91e5ee93432399cf2ea865",
 } as const;

@@ -13,15 +13,15 @@ import type { PrebuiltManifest } from "./release.ts";
 export const PREBUILT: PrebuiltManifest = {
   packageVersion: "0.1.0",
   wasmtimeVersion: "48.0.8",
-  crateHash: "065d377e9ed568d65f88da527653edb66388b60bb5275e2476e8db5431deaf5d",
+  crateHash: "4cbc236ea0330c386d25b15e85af539826397450cc91e5ee93432399cf2ea865",
   baseUrl: "https://github.com/wasmtime-deno/wasmtime-deno/releases/download/v0.1.0/",
   targets: {
     "x86_64-unknown-linux-gnu": {
-      archive: "libwasmtime-48.0.8-065d377e9ed568d6-x86_64-unknown-linux-gnu.tar.gz",
-      size: 9093697,
-      sha256: "02b224eb7233aec671efd6ecfca86384e7e6ca47e10f3c3b275c5dd495f31292",
-      librarySize: 31049600,
-      librarySha256: "e2b52b832f293edbb54243744d6e7a8fb80ec432c796aab66cf88ace16daeb17",
+      archive: "libwasmtime-48.0.8-4cbc236ea0330c38-x86_64-unknown-linux-gnu.tar.gz",
+      size: 9093156,
+      sha256: "d551620fb51cfcb6bff0339250e0e1d9c6a6f2dc6277ca54e2ad698e24debd67",
+      librarySize: 31046040,
+      librarySha256: "820d62dba134fc8aaedc7e04d0106f347a2dbd6293d45dcf5037e68084135dde",
       rustc: "rustc 1.95.0 (59807616e 2026-04-14)",
     },
     "aarch64-unknown-linux-gnu": null,
