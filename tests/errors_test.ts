@@ -516,3 +516,20 @@ Deno.test("new Table refuses table64: true instead of making a 32-bit table", ()
   const table = new Table(store, { element: "funcref", minimum: 1, table64: false }, null);
   assert.equal(table.type.table64, undefined);
 });
+
+Deno.test("names and strings keep a leading U+FEFF: an export named '\\u{feff}' is not ''", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  using module = new Module(
+    engine,
+    `(module (memory (export "memory") 1) (data (i32.const 0) "\\ef\\bb\\bfhi")
+      (func (export "") (result i32) (i32.const 0))
+      (func (export "\\ef\\bb\\bf") (result i32) (i32.const 15)))`,
+  );
+  assert.deepEqual(module.exports.map((e) => e.name), ["memory", "", "\u{feff}"]);
+  const instance = new Instance(store, module, []);
+  assert.equal(instance.getFunc("")!.call(), 0);
+  assert.equal(instance.getFunc("\u{feff}")!.call(), 15);
+  assert.equal((instance.exports as Record<string, () => number>)[""](), 0);
+  assert.equal(instance.getMemory("memory")!.readString(0, 5), "\u{feff}hi");
+});

@@ -8,7 +8,8 @@ import { ffi } from "./symbols.ts";
 import { POINTER_SIZE, VEC_DATA_OFFSET, VEC_SIZE, VEC_SIZE_OFFSET } from "./layout.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is part of the text (an export named "\u{feff}" is not "").
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 // ---- strings and byte vecs --------------------------------------------------------------------
 

@@ -114,7 +114,7 @@ export class CapturedOutput {
 
   /** All text captured so far, decoded as UTF-8. */
   text(): string {
-    return new TextDecoder().decode(this.bytes());
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(this.bytes());
   }
 
   /** Frees the native buffer (captured bytes already read stay available). Idempotent. */

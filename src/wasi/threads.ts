@@ -258,10 +258,10 @@ export async function runThreaded(
             stdout,
             stderr,
             get stdoutText() {
-              return new TextDecoder().decode(stdout);
+              return new TextDecoder("utf-8", { ignoreBOM: true }).decode(stdout);
             },
             get stderrText() {
-              return new TextDecoder().decode(stderr);
+              return new TextDecoder("utf-8", { ignoreBOM: true }).decode(stderr);
             },
           });
         }
