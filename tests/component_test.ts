@@ -588,5 +588,15 @@ Deno.test("Component.compile works off the JS thread; Component.cached reuses it
   }
   const entries = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".cwasm"));
   assert.equal(entries.length, 1, "one entry, written once and loaded after");
+  // The shared cache checks name what the user called, not Module.cached.
+  await Deno.chmod(dir, 0o777);
+  assert.throws(
+    () => Component.cached(engine, wat, { dir }),
+    /^WasmtimeError: Component\.cached: the cache directory .* is writable by other users/,
+  );
+  assert.throws(
+    () => Component.cached(engine, wat, { dir: "" }),
+    /^WasmtimeError: Component\.cached:/,
+  );
   console.log(`event loop turns during the compile: ${ticks}`);
 });

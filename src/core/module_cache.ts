@@ -44,6 +44,8 @@ export interface CompiledKind<T extends Compiled> {
   new (engine: Engine, bytes: Uint8Array): T;
   compile(engine: Engine, bytes: Uint8Array): Promise<T>;
   deserialize(engine: Engine, bytes: Uint8Array): T;
+  /** "Module" or "Component": errors say `${name}.cached`. */
+  readonly name: string;
 }
 import { type CheckedFile, readChecked, requirePermission } from "../permissions.ts";
 import { version } from "../version.ts";
@@ -100,7 +102,7 @@ let processUid: number | undefined;
  * The current user id. `Deno.uid()` needs `--allow-sys=uid`; without it, the owner of a file
  * this process creates in `dir` (which needs write access, required anyway) tells the same.
  */
-function currentUid(dir: string): number {
+function currentUid(dir: string, what: string): number {
   if (processUid !== undefined) return processUid;
   if (Deno.permissions.querySync({ name: "sys", kind: "uid" }).state === "granted") {
     processUid = Deno.uid() ?? undefined;
@@ -113,7 +115,7 @@ function currentUid(dir: string): number {
       Deno.removeSync(probe);
     }
   }
-  if (processUid === undefined) throw new WasmtimeError("Module.cached: cannot tell the user id");
+  if (processUid === undefined) throw new WasmtimeError(`${what}: cannot tell the user id`);
   return processUid;
 }
 
@@ -134,23 +136,23 @@ function mode(info: Deno.FileInfo): string {
  * can only be written by the current user (see the module documentation); returns that
  * user's id (undefined on Windows).
  */
-function requireTrustedDirectory(root: string, real: string): number | undefined {
+function requireTrustedDirectory(root: string, real: string, what: string): number | undefined {
   const info = Deno.statSync(real);
   if (info.uid === null || info.mode === null) return undefined; // Windows: no ACL checks
-  const uid = currentUid(real);
+  const uid = currentUid(real, what);
   if (!info.isDirectory) {
-    throw new WasmtimeError(`Module.cached: ${real} is not a directory`);
+    throw new WasmtimeError(`${what}: ${real} is not a directory`);
   }
   if (info.uid !== uid) {
     throw new WasmtimeError(
-      `Module.cached: the cache directory ${real} belongs to user ${info.uid}, not to this ` +
+      `${what}: the cache directory ${real} belongs to user ${info.uid}, not to this ` +
         `process (user ${uid}); its entries are native code this process would run. Use a ` +
         "directory you own",
     );
   }
   if ((info.mode & GROUP_OR_OTHER_WRITE) !== 0) {
     throw new WasmtimeError(
-      `Module.cached: the cache directory ${real} is writable by other users (mode ` +
+      `${what}: the cache directory ${real} is writable by other users (mode ` +
         `${mode(info)}); its entries are native code this process would run. Run ` +
         `chmod go-w ${real}, or use a directory only you can write`,
     );
@@ -168,7 +170,7 @@ function requireTrustedDirectory(root: string, real: string): number | undefined
         ((parent.mode ?? 0) & STICKY) === 0;
       if (!mine || loose) {
         throw new WasmtimeError(
-          `Module.cached: the cache directory ${real} lies inside ${dir}, which ${
+          `${what}: the cache directory ${real} lies inside ${dir}, which ${
             mine ? `other users can write (mode ${mode(parent)})` : `belongs to user ${parent.uid}`
           }: they could replace the cache and have this process run their native code. Use a ` +
             `directory whose parents only you (or root) can write, or run chmod go-w ${dir}`,
@@ -187,10 +189,14 @@ function trustedEntry(info: Deno.FileInfo, uid: number | undefined): boolean {
 }
 
 /** Reads a file of the cache, or undefined when it is missing, swapped or not trusted. */
-function readTrusted(path: string, uid: number | undefined): CheckedFile | undefined {
+function readTrusted(
+  path: string,
+  uid: number | undefined,
+  what: string,
+): CheckedFile | undefined {
   let file;
   try {
-    file = readChecked(path, "Module.cached: reading a cache entry");
+    file = readChecked(path, `${what}: reading a cache entry`);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof WasmtimeError) return undefined;
     throw error;
@@ -208,8 +214,9 @@ function readEntry(
   keyText: string,
   keyDigest: Uint8Array,
   uid: number | undefined,
+  what: string,
 ): Uint8Array | undefined {
-  const manifestFile = readTrusted(manifestPath, uid);
+  const manifestFile = readTrusted(manifestPath, uid, what);
   if (manifestFile === undefined) return undefined;
   let manifest;
   try {
@@ -218,7 +225,7 @@ function readEntry(
     return undefined;
   }
   if (manifest?.key !== keyText) return undefined;
-  const entry = readTrusted(path, uid);
+  const entry = readTrusted(path, uid, what);
   if (entry === undefined || !sameStat(entryStat(entry.info), manifest.entry)) return undefined;
   const { bytes } = entry;
   if (
@@ -301,15 +308,17 @@ function lookup<T extends Compiled>(
   bytes: Uint8Array,
   dir: string,
 ): Slot<T> {
+  // Module.cached or Component.cached: errors name what the user called.
+  const what = `${modules.name}.cached`;
   if (typeof dir !== "string" || dir.length === 0) {
-    throw new WasmtimeError("Module.cached: options.dir must name a directory");
+    throw new WasmtimeError(`${what}: options.dir must name a directory`);
   }
   const root = resolve(dir);
   // Only JS touches the directory (Deno checks each file itself, deny rules included), so a
   // grant with a denied path inside is enough; these checks name the flag up front.
   const partialIsEnough = true;
   for (const name of ["read", "write"] as const) {
-    requirePermission({ name, path: root }, `Module.cached: using the cache ${root}`, {
+    requirePermission({ name, path: root }, `${what}: using the cache ${root}`, {
       partialIsEnough,
     });
   }
@@ -319,12 +328,12 @@ function lookup<T extends Compiled>(
     for (const name of ["read", "write"] as const) {
       requirePermission(
         { name, path: real },
-        `Module.cached: using the cache ${real} (where ${root} leads)`,
+        `${what}: using the cache ${real} (where ${root} leads)`,
         { partialIsEnough },
       );
     }
   }
-  const uid = requireTrustedDirectory(root, real);
+  const uid = requireTrustedDirectory(root, real, what);
 
   const keyText = JSON.stringify({
     format: 3,
@@ -338,7 +347,7 @@ function lookup<T extends Compiled>(
   const path = join(real, `${name}.cwasm`);
   const manifestPath = join(real, `${name}.json`);
 
-  const compiled = readEntry(path, manifestPath, keyText, keyDigest, uid);
+  const compiled = readEntry(path, manifestPath, keyText, keyDigest, uid, what);
   if (compiled !== undefined) {
     try {
       return { hit: modules.deserialize(engine, compiled), save: (module) => module };
