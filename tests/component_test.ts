@@ -600,3 +600,54 @@ Deno.test("Component.compile works off the JS thread; Component.cached reuses it
   );
   console.log(`event loop turns during the compile: ${ticks}`);
 });
+
+Deno.test("store limits cap a component's memory; hostile lifts trap instead of reading past it", () => {
+  using engine = new Engine();
+  // `lie` writes a (ptr, len) pair claiming 1 MiB at 0xfff0 of a 1-page (64 KiB) memory.
+  const wat = `(component
+    (core module $m
+      (memory (export "memory") 1)
+      (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+      (func (export "lie") (result i32)
+        (i32.store (i32.const 8) (i32.const 0xfff0))
+        (i32.store (i32.const 12) (i32.const 0x100000))
+        i32.const 8)
+      (func (export "take") (param i32 i32) (result i32) local.get 1))
+    (core instance $i (instantiate $m))
+    (func (export "grow") (param "pages" u32) (result s32) (canon lift (core func $i "grow")))
+    (func (export "lie-list") (result (list u8))
+      (canon lift (core func $i "lie") (memory (core memory $i "memory"))))
+    (func (export "lie-string") (result string)
+      (canon lift (core func $i "lie") (memory (core memory $i "memory")) string-encoding=utf8))
+    (func (export "take") (param "b" (list u8)) (result u32)
+      (canon lift (core func $i "take") (memory (core memory $i "memory"))
+        (realloc (core func $i "realloc")))))`;
+  using component = new Component(engine, wat);
+  using linker = new ComponentLinker(engine);
+  using store = new Store(engine, { limits: { memorySize: 4 << 16 } });
+  const { exports } = linker.instantiate(store, component);
+  assert.equal(exports.grow(2), 1, "grows to 3 pages, within the 4-page cap");
+  assert.equal(exports.grow(2), -1, "5 pages would pass the cap: memory.grow fails");
+  assert.equal(exports.grow(1), 3);
+  for (const name of ["lieList", "lieString"]) {
+    assert.throws(() => exports[name](), (error: unknown) => {
+      assert.ok(error instanceof Trap || error instanceof WasmtimeError, `${name}: ${error}`);
+      assert.match(String(error), /out of bounds|range/i);
+      return true;
+    });
+  }
+  // The realloc answers 1024 for a 300 KiB list: the lowering must not write past the memory.
+  assert.throws(
+    () => exports.take(new Uint8Array(300 << 10)),
+    /beyond end of memory|out of bounds/i,
+  );
+  assert.equal(exports.take(new Uint8Array(16)), 16, "the instance is still usable");
+
+  using tight = new Store(engine, { limits: { memorySize: 1 << 15 } });
+  assert.throws(
+    () => linker.instantiate(tight, component),
+    /memory|limit|grow/i,
+    "a component whose initial memory passes the cap does not instantiate",
+  );
+});
