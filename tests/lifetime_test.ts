@@ -1,7 +1,19 @@
 // Leak tests: many create/use/drop cycles must keep RSS bounded, with explicit disposal and
 // with only the garbage collector (run with --v8-flags=--expose-gc, as `deno task test` does).
 import assert from "node:assert/strict";
-import { Engine, Func, FuncType, Instance, Linker, Module, Store, type Table } from "../mod.ts";
+import {
+  Component,
+  ComponentLinker,
+  Engine,
+  Func,
+  FuncType,
+  Instance,
+  Linker,
+  Module,
+  Store,
+  type Table,
+} from "../mod.ts";
+import { echoComponent } from "./support/component_echo.ts";
 import {
   liveExternrefCount,
   liveHostCallbackCount,
@@ -141,6 +153,43 @@ Deno.test({
       }; GC only ${gcFirst.toFixed(1)} → ${gcSecond.toFixed(1)}`,
     );
     assert.ok(usingSecond - usingFirst < 24, `with using: +${usingSecond - usingFirst} MiB`);
+    assert.ok(gcSecond - gcFirst < 32, `GC only: +${gcSecond - gcFirst} MiB`);
+  },
+});
+
+Deno.test({
+  name:
+    "component store+instance+call cycles (host function, strings) with using and GC-only keep RSS bounded",
+  ignore: gc === undefined,
+  async fn() {
+    using engine = new Engine();
+    using component = new Component(engine, echoComponent({ string: "string" }));
+    using linker = new ComponentLinker(engine);
+    linker.defineFunc("", "id-string", (s: string) => s);
+    const text = "ü".repeat(500);
+    const window = async (cycles: number, dispose: boolean): Promise<number> => {
+      for (let i = 0; i < cycles; i++) {
+        const store = new Store(engine);
+        const { exports } = linker.instantiate(store, component);
+        assert.equal(exports.echoString(text), text);
+        if (dispose) store[Symbol.dispose]();
+        else if (i % 5_000 === 0) await collect();
+      }
+      await collect();
+      return rssMiB();
+    };
+    const warm = await window(10_000, true);
+    const usingFirst = await window(20_000, true);
+    const usingSecond = await window(20_000, true);
+    const gcFirst = await window(20_000, false);
+    const gcSecond = await window(20_000, false);
+    console.log(
+      `RSS (MiB): warm ${warm.toFixed(1)}; with dispose after 20k ${usingFirst.toFixed(1)}, ` +
+        `after 40k ${usingSecond.toFixed(1)}; GC only after 20k ${gcFirst.toFixed(1)}, after 40k ${
+          gcSecond.toFixed(1)
+        }`,
+    );
+    assert.ok(usingSecond - usingFirst < 24, `with dispose: +${usingSecond - usingFirst} MiB`);
     assert.ok(gcSecond - gcFirst < 32, `GC only: +${gcSecond - gcFirst} MiB`);
   },
 });
