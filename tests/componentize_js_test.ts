@@ -101,7 +101,11 @@ function hostFunctions(seen: unknown[][]) {
 }
 
 /** The component through the binding, with the host functions defined on its linker. */
-async function ours(seen: unknown[][], store: Store) {
+async function ours(
+  seen: unknown[][],
+  store: Store,
+  replace: Record<string, (...args: never[]) => unknown> = {},
+) {
   const engine = store.engine;
   const { path, dir } = await built();
   using component = Component.cached(engine, await Deno.readFile(path), {
@@ -109,7 +113,9 @@ async function ours(seen: unknown[][], store: Store) {
   });
   using linker = new ComponentLinker(engine);
   const { host, root } = hostFunctions(seen);
-  for (const [name, fn] of Object.entries(host)) linker.defineFunc(HOST, name, fn);
+  for (const [name, fn] of Object.entries({ ...host, ...replace })) {
+    linker.defineFunc(HOST, name, fn);
+  }
   for (const [name, fn] of Object.entries(root)) linker.defineFunc("", name, fn);
   return linker.instantiate(store, component).exports;
 }
@@ -361,4 +367,112 @@ Deno.test(`componentize-js ${COMPONENTIZE_JS_VERSION}: every export gives what j
     ["now"],
   ]);
   for (const store of stores) store[Symbol.dispose]();
+});
+
+Deno.test("componentize-js: 1 MiB strings and byte lists cross both ways as under jco", async () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  const mine = (await ours([], store))[API];
+  const jco = (await theirs([]))[API] as Record<string, (...a: unknown[]) => unknown>;
+  // 1 MiB of UTF-8 mixing 1-, 2- and 4-byte characters (astral: two UTF-16 code units).
+  const big = "aé😀".repeat((1 << 20) / 7);
+  const chars = [...big].length;
+  for (const api of [mine, jco]) {
+    assert.equal(api.echoString(big), big);
+    assert.equal(api.echoLocal(big), big);
+    assert.deepEqual(api.measure(big), [big.length, chars]);
+  }
+  const bytes = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 255);
+  const back = mine.echoBytes(bytes);
+  assert.ok(back instanceof Uint8Array && back !== bytes);
+  assert.deepStrictEqual(back, jco.echoBytes(bytes));
+  assert.deepStrictEqual(back, bytes);
+});
+
+Deno.test("componentize-js: a value that does not fit is a TypeError naming the path", async () => {
+  using engine = new Engine();
+  const stores: Store[] = [];
+  const api = async () => {
+    stores.push(new Store(engine));
+    return (await ours([], stores.at(-1)!))[API];
+  };
+  const mine = await api();
+  const fails = (call: () => unknown, message: string) =>
+    assert.throws(call, (error: unknown) => {
+      assert.ok(error instanceof TypeError, String(error));
+      assert.equal(error.message, message);
+      return true;
+    });
+  fails(
+    () => mine.echoLine({ ...LINE, tags: ["a", 3] }),
+    "local:values/api#echo-line: arg 0 .tags[1]: expected string, got 3",
+  );
+  fails(
+    () => mine.echoLines([[POINT], [{ x: 1, myY: 2 }]]),
+    "local:values/api#echo-lines: arg 0 [1][0].label: missing field label",
+  );
+  fails(
+    () => mine.echoShape({ tag: "rect", val: { x: 2 ** 40, myY: 0, label: "" } }),
+    "local:values/api#echo-shape: arg 0 .val.x: expected s32, got 2**40",
+  );
+  fails(
+    () => mine.sum(1, 2, 3, 4, 5, 6, 7n, 8n, 9n, 10n, 11n, 12n, 13n, 14n, 15n, 16n, 17n),
+    "local:values/api#sum: arg 3: expected s64 (a bigint), got 4",
+  );
+  fails(
+    () => mine.echoU32s(new Int32Array(2)),
+    "local:values/api#echo-u32s: arg 0: expected Uint32Array or an array, got a Int32Array",
+  );
+  fails(
+    () => mine.echoMaybe2("x"),
+    'local:values/api#echo-maybe2: arg 0: expected { tag: "some", val } or { tag: "none" } (a nested option), got "x"',
+  );
+  // The guest's calls are checked too: a host function's result that does not fit its type.
+  stores.push(new Store(engine));
+  const broken = (await ours([], stores.at(-1)!, {
+    "id-point": () => ({ x: 1, myY: 2n, label: "p" }),
+  }))[API];
+  assert.throws(
+    () => broken.echoPoint(POINT),
+    /id-point: result \.myY: expected f64 \(a number\), got 2n/,
+  );
+  for (const store of stores) store[Symbol.dispose]();
+});
+
+Deno.test("componentize-js: build, compile and call figures (logged, not asserted)", async () => {
+  const t0 = performance.now();
+  const component = await built();
+  const lookupMs = performance.now() - t0;
+  using engine = new Engine();
+  const bytes = await Deno.readFile(component.path);
+  let started = performance.now();
+  using cached = Component.cached(engine, bytes, { dir: `${component.dir}/compiled` });
+  const cachedMs = performance.now() - started;
+  using linker = new ComponentLinker(engine);
+  linker.defineUnknownImportsAsTraps(cached);
+  using store = new Store(engine);
+  started = performance.now();
+  const mine = linker.instantiate(store, cached).exports[API];
+  const instantiateMs = performance.now() - started;
+  const jco = (await theirs([]))[API] as Record<string, (s: string) => string>;
+  const text = "x".repeat(100);
+  const perCall = (f: (s: string) => string) => {
+    for (let i = 0; i < 200; i++) f(text);
+    const n = 2_000;
+    const begin = performance.now();
+    for (let i = 0; i < n; i++) f(text);
+    return ((performance.now() - begin) / n) * 1e6;
+  };
+  const oursNs = perCall(mine.echoLocal);
+  const jcoNs = perCall(jco.echoLocal);
+  assert.ok(performance.now() - t0 < 120_000, "did not hang");
+  console.log(
+    `componentize-js values component (${(bytes.length / 1e6).toFixed(1)} MB): ` +
+      `build ${component.buildMs.toFixed(0)} ms this run (0: cached; lookup ${
+        lookupMs.toFixed(0)
+      } ms), ` +
+      `Component.cached ${cachedMs.toFixed(0)} ms, instantiate ${instantiateMs.toFixed(1)} ms; ` +
+      `100-char string round trip through StarlingMonkey: ${oursNs.toFixed(0)} ns (binding), ` +
+      `${jcoNs.toFixed(0)} ns (jco ${JCO_VERSION})`,
+  );
 });
