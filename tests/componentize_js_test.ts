@@ -286,6 +286,8 @@ const CASES: Case[] = [
   ["fail", ["no luck"]],
   ["describe", [LINE, { tag: "empty" }, "blue", { exec: true }, { tag: "some", val: 7 }]],
   ["measure", [S], [S.length, [...S].length]],
+  // RESOURCES: guest and host resources (own/borrow, methods, Symbol.dispose) belong here once
+  // they map (see RESOURCES in values.wit).
 ];
 
 Deno.test(`componentize-js ${COMPONENTIZE_JS_VERSION}: every export gives what jco ${JCO_VERSION} gives`, async () => {
