@@ -543,7 +543,7 @@ Deno.test("terminating a Worker during component host calls does not crash the p
   assert.match(result.stdout, /^alive$/m, result.stderr);
 });
 
-Deno.test("an export with a resource type throws when called; the other exports work", () => {
+Deno.test("an export returning a root-level resource returns an object of its class", () => {
   using engine = new Engine();
   using component = new Component(
     engine,
@@ -560,7 +560,10 @@ Deno.test("an export with a resource type throws when called; the other exports 
   using store = new Store(engine);
   const { exports } = linker.instantiate(store, component);
   assert.equal(exports.seven(), 7);
-  assert.throws(() => exports.make(), /resources \(own\/borrow\) are not supported yet/);
+  const made = exports.make();
+  assert.ok(made instanceof exports.R);
+  made[Symbol.dispose]();
+  assert.equal(made.disposed, true);
 });
 
 Deno.test("Component.compile works off the JS thread; Component.cached reuses its entry", async () => {

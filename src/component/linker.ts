@@ -350,7 +350,20 @@ export class ComponentLinker {
       store,
       () => ffi().wasmtime_component_linker_instantiate(linker, context, native, struct),
     );
-    if (error !== null) throw failure(error, null, "cannot instantiate the component");
+    if (error !== null) {
+      const thrown = failure(error, null, "cannot instantiate the component");
+      const missing = this.#undefinedResources(component.imports, []);
+      if (
+        thrown instanceof WasmtimeError &&
+        /resource implementation is missing/.test(thrown.message) &&
+        missing.length > 0
+      ) {
+        thrown.message += `; resources without ComponentLinker.defineResource: ${
+          missing.join(", ")
+        }`;
+      }
+      throw thrown;
+    }
     return instanceFromStruct(store, struct, component, this.#resources);
   }
 
@@ -377,6 +390,17 @@ export class ComponentLinker {
         def.only = def.marshals.size === 1 ? def.marshals.get(key) : undefined;
       }
     }
+  }
+
+  /** The imported resources (`path#name`) this linker has no class for. */
+  #undefinedResources(imports: readonly ComponentItem[], path: string[]): string[] {
+    return imports.flatMap((item) =>
+      item.kind === "instance"
+        ? this.#undefinedResources(item.exports, [...path, item.name])
+        : item.kind === "resource" && !this.#resourcesByPath.has(keyOf(path, item.name))
+        ? [[...path, item.name].join("#")]
+        : []
+    );
   }
 
   /** The function of a defined resource for the import `name` at `path`, if it is one. */

@@ -565,7 +565,9 @@ export class HostResource {
     const table = tableOf(a.store);
     const rep = table.register(this, object, false);
     a.lent.push({ table, rep });
-    const handle = this.#handle(a, false, rep);
+    // Lent through an own handle made for the call (a host borrow needs a host call's scope;
+    // a handle made here has no destructor, so dropping it after the call only frees its slot).
+    const handle = this.#handle(a, true, rep);
     a.borrows.push(handle);
     view.setUint8(o, WASMTIME_COMPONENT_RESOURCE);
     setAddress(view, o + OF, pointerAddress(handle));
