@@ -255,11 +255,10 @@ export class ComponentLinker {
    * // now gets Logger objects for its logger handles.
    * ```
    */
-  // deno-lint-ignore no-explicit-any
   defineResource(
     path: string | readonly string[],
     name: string,
-    cls: new (...args: any[]) => any,
+    cls: new (...args: never[]) => object,
   ): void {
     const segments = typeof path === "string" ? (path === "" ? [] : [path]) : [...path];
     if (segments.some((s) => typeof s !== "string" || s === "") || typeof name !== "string") {

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { WasmtimeError } from "../errors.ts";
+import { Trap, TrapCode, WasmtimeError } from "../errors.ts";
 import { enterGuest } from "../core/call.ts";
 import { failure, takeError } from "../core/failure.ts";
 import { liveContext, type Store, storeFromContext, storeFromId } from "../core/store.ts";
@@ -240,14 +240,11 @@ function killGuest(handle: GuestHandle): void {
  *   (type $r (resource (rep i32)))
  *   (export $c "cell" (type $r))
  *   (core func $new (canon resource.new $c))
- *   (core func $rep (canon resource.rep $c))
  *   (core module $m
  *     (import "" "new" (func $new (param i32) (result i32)))
- *     (import "" "rep" (func $rep (param i32) (result i32)))
  *     (func (export "ctor") (param i32) (result i32) local.get 0 call $new)
- *     (func (export "get") (param i32) (result i32) local.get 0 call $rep))
- *   (core instance $i (instantiate $m
- *     (with "" (instance (export "new" (func $new)) (export "rep" (func $rep))))))
+ *     (func (export "get") (param i32) (result i32) local.get 0))
+ *   (core instance $i (instantiate $m (with "" (instance (export "new" (func $new))))))
  *   (func (export "[constructor]cell") (param "v" s32) (result (own $c))
  *     (canon lift (core func $i "ctor")))
  *   (func (export "[method]cell.get") (param "self" (borrow $c)) (result s32)
@@ -288,7 +285,8 @@ export class ComponentResource {
 
   /**
    * Drops the handle: the guest's destructor runs (a `Trap` it raises is thrown). Idempotent;
-   * after the store was disposed it only frees the handle's memory.
+   * after the store was disposed, or once the instance trapped (it can never run again), it
+   * only frees the handle's memory.
    */
   [Symbol.dispose](): void {
     const handle = this.#handle;
@@ -310,9 +308,12 @@ export class ComponentResource {
         store,
         () => f.wasmtime_component_resource_any_drop(context, pointer),
       );
-      if (error !== null) {
-        throw failure(error, null, `${handle.resource.className}[Symbol.dispose] failed`);
-      }
+      if (error === null) return;
+      const thrown = failure(error, null, `${handle.resource.className}[Symbol.dispose] failed`);
+      // An instance that trapped can never run again, its destructors included: its resources
+      // go with the store, and `using` blocks after such a trap should not fail again.
+      if (thrown instanceof Trap && thrown.code === TrapCode.CannotEnterComponent) return;
+      throw thrown;
     } finally {
       ffi().wasmtime_component_resource_any_delete(pointer);
       checkDrops();
@@ -343,6 +344,8 @@ export class GuestResource {
     this.name = name;
     this.className = className(name);
     this.key = keyOf(false, iface, name);
+    // The class's constructor needs this resource's private constructor function.
+    // deno-lint-ignore no-this-alias
     const resource = this;
     const holder = {
       [this.className]: class extends ComponentResource {
@@ -500,16 +503,17 @@ function tableOf(store: Store): HostTable {
 
 const handleOut = new OutCell();
 
+/** A class whose objects a host resource stands for (any constructor). */
+export type ResourceClass = new (...args: never[]) => object;
+
 /** A resource type defined by a linker from a JS class. */
 export class HostResource {
   readonly name: string;
   readonly key: string;
   readonly typeId: number;
-  // deno-lint-ignore no-explicit-any
-  readonly cls: abstract new (...args: any[]) => object;
+  readonly cls: ResourceClass;
 
-  // deno-lint-ignore no-explicit-any
-  constructor(iface: string | undefined, name: string, cls: abstract new (...args: any[]) => any) {
+  constructor(iface: string | undefined, name: string, cls: ResourceClass) {
     this.name = name;
     this.key = keyOf(true, iface, name);
     this.typeId = nextType++;

@@ -112,6 +112,7 @@ export type ComponentValType =
  * ```
  */
 export interface ComponentResourceType {
+  /** `own` (the holder must drop it) or `borrow` (lent for one call). */
   kind: "own" | "borrow";
   /** The resource's WIT name (`""` when Wasmtime gave a type without its name). */
   resource: string;
