@@ -519,3 +519,42 @@ Deno.test("20,000 resources created and disposed, and host objects dropped, keep
   assert.equal(drops, 60_000);
   assert.ok(second - first < 16, `+${(second - first).toFixed(1)} MiB`);
 });
+
+Deno.test("after a trap, disposing the instance's objects frees them without throwing", () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  const api = counterApi(engine, store);
+  const kept = new api.Counter(1);
+  assert.throws(() => api.doubleDrop(new api.Counter(2)), Trap);
+  kept[Symbol.dispose](); // the instance can never run again: no destructor, no error
+  assert.equal(kept.disposed, true);
+  assert.throws(() => new api.Counter(3), Trap);
+});
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+Deno.test({
+  name: "resource objects left to the garbage collector free their handles without a crash",
+  ignore: gc === undefined,
+  async fn() {
+    using engine = new Engine();
+    using store = new Store(engine);
+    const api = counterApi(engine, store);
+    const cycle = async (count: number) => {
+      for (let i = 0; i < count; i++) new api.Counter(i).getValue();
+      for (let i = 0; i < 3; i++) {
+        gc!();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      return rssMiB();
+    };
+    await cycle(20_000);
+    const first = await cycle(20_000);
+    const second = await cycle(20_000);
+    console.log(
+      `RSS (MiB), GC only: after 40k ${first.toFixed(1)}, after 60k ${second.toFixed(1)}`,
+    );
+    assert.equal(api.drops(), 0, "a finalizer never re-enters the store");
+    assert.ok(second - first < 16, `+${(second - first).toFixed(1)} MiB`);
+  },
+});
