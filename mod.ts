@@ -81,10 +81,12 @@ export { Component } from "./src/component/component.ts";
 export { type ComponentHostFunction, ComponentLinker } from "./src/component/linker.ts";
 export { type ComponentExports, ComponentInstance } from "./src/component/instance.ts";
 export { ComponentFunc } from "./src/component/func.ts";
+export { ComponentResource } from "./src/component/resource.ts";
 export {
   type ComponentFuncType,
   type ComponentItem,
   type ComponentPrimitive,
+  type ComponentResourceType,
   type ComponentValType,
   witFunc,
   witType,

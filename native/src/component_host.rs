@@ -70,7 +70,7 @@ fn error(message: &str) -> Option<Box<wasmtime_error_t>> {
 
 extern "C" fn component_host_trampoline(
     env: *mut c_void,
-    _context: WasmtimeStoreContextMut<'_>,
+    context: WasmtimeStoreContextMut<'_>,
     ty: &wasmtime_component_func_type_t,
     args: *mut wasmtime_component_val_t,
     nargs: usize,
@@ -101,7 +101,12 @@ extern "C" fn component_host_trampoline(
     // SAFETY: as above. Cleared first, so a stale mark (of an earlier or an inner call of the
     // same function) cannot pass for this call's.
     unsafe { done.write_volatile(0) };
+    // Resources in the arguments or the result are converted with the store's context.
+    // SAFETY: a StoreContextMut is a transparent `&mut` (what C calls `wasmtime_context_t *`).
+    let context: *mut c_void = unsafe { std::mem::transmute(context) };
+    let outer = thread::replace_component_context(context);
     let result = (env.callback)(ty, args, nargs, results, nresults);
+    thread::replace_component_context(outer);
     // SAFETY: as above; reset so that an outer call of the same function sees only its own mark.
     let finished = unsafe { done.read_volatile() } == 1;
     unsafe { done.write_volatile(0) };

@@ -24,6 +24,7 @@
 //! * [`wasi`]: WASI preview 1 linked asynchronously, so deadlines can drop blocking calls;
 //! * [`fs`]: files and directories opened once, checked by what was opened, then handed over;
 //! * [`component_host`]: the trampoline of JS component host functions;
+//! * [`component_resource`]: host-defined resources, and the queue of those the guest dropped;
 //! * [`component_call`]: the packed frame behind the fast component call path;
 //! * [`component_compile`]: compiling components on Deno's blocking thread pool;
 //! * [`wasip2`]: WASI 0.2 for components, linked asynchronously;
@@ -40,6 +41,7 @@ pub mod compile;
 pub mod component_call;
 pub mod component_compile;
 pub mod component_host;
+pub mod component_resource;
 pub mod copy;
 pub mod demangle;
 pub mod dropped;

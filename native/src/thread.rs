@@ -17,6 +17,9 @@ thread_local! {
     /// The lowest stack address JS reached on this thread (0: not measured): V8 aborts the
     /// process when JS is entered below its stack region, which deep wasm frames can reach.
     static JS_STACK_FLOOR: Cell<usize> = const { Cell::new(0) };
+    /// The store context of the component host function running on this thread.
+    static COMPONENT_CONTEXT: Cell<*mut std::ffi::c_void> =
+        const { Cell::new(std::ptr::null_mut()) };
 }
 
 /// Stack that a JS host function needs above V8's floor (its own frames and V8's entry).
@@ -98,4 +101,14 @@ pub fn replace_caller(caller: *mut wasmtime_caller_t<'static>) -> *mut wasmtime_
 #[unsafe(no_mangle)]
 pub extern "C" fn wasmtime_deno_current_caller() -> *mut std::ffi::c_void {
     CURRENT_CALLER.with(|c| c.get()).cast()
+}
+
+/// Makes `context` the current component host call's context and returns the previous one.
+pub fn replace_component_context(context: *mut std::ffi::c_void) -> *mut std::ffi::c_void {
+    COMPONENT_CONTEXT.with(|c| c.replace(context))
+}
+
+/// The store context of the component host function running on this thread (null if none).
+pub fn component_context() -> *mut std::ffi::c_void {
+    COMPONENT_CONTEXT.with(|c| c.get())
 }

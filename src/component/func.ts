@@ -33,6 +33,7 @@ import { addressOf, pointerBits, pointerFromWords } from "../ffi/raw.ts";
 import { type ComponentFuncType, type ComponentValType, witFunc } from "./types.ts";
 import { type Lift, lifter, type Lower, lowerer, ownsMemory, ValuePathError } from "./values.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
+import { beginResources, checkDrops, endResources, mentionsResource } from "./resource.ts";
 
 /** The marshalling of one function type, compiled once. */
 export interface Marshal {
@@ -45,6 +46,8 @@ export interface Marshal {
   /** The result is a `result<T, E>`: returned as T, or thrown as a ComponentError. */
   unwrapResult: boolean;
   resultOwnsMemory: boolean;
+  /** A parameter or the result holds resource handles (see resource.ts). */
+  resources: boolean;
   /** The parameter and result counts as the C call takes them. */
   paramCount: bigint;
   resultCount: bigint;
@@ -60,6 +63,7 @@ export function marshalOf(type: ComponentFuncType): Marshal {
     resultLower: type.result ? lowerer(type.result) : undefined,
     unwrapResult: type.result?.kind === "result",
     resultOwnsMemory: type.result !== undefined && ownsMemory(type.result),
+    resources: mentionsResource(type.result) || type.params.some((p) => mentionsResource(p.type)),
     paramCount: BigInt(type.params.length),
     resultCount: type.result ? 1n : 0n,
   };
@@ -258,7 +262,9 @@ function scalarFunction(
     context = contextOf(store, name);
     view.setUint8(resultsAt, 0);
     const error = enterGuest(store, invoke);
-    if (error !== null) throw failure(error, null, `${name} failed`);
+    // A guest may drop host resources in any call (the check is one load; see resource.ts).
+    if (error !== null) throw dropsChecked(failure(error, null, `${name} failed`));
+    checkDrops();
     return lift === undefined ? undefined : lift(view, resultsAt);
   };
   const lowerAt = (i: number, value: unknown) => {
@@ -298,6 +304,12 @@ function scalarFunction(
   }
 }
 
+/** Drains dropped host resources once a failed call's error was taken, then returns it. */
+function dropsChecked(error: unknown): unknown {
+  checkDrops();
+  return error;
+}
+
 /** One call: the arena, the lowering, the bracket, the lifting. */
 function callComponent(
   store: Store,
@@ -317,6 +329,8 @@ function callComponent(
   }
   const results = lift === undefined ? 0 : 1;
   const arena = takeArena();
+  const outer = marshal.resources ? beginResources(store, context) : undefined;
+  let called = false;
   try {
     // The results and the arguments come first in the arena, so they are in its first chunk.
     const resultsAt = arena.alloc(results * VAL);
@@ -332,6 +346,7 @@ function callComponent(
     }
     const argsPointer = arena.firstPointer(argsAt);
     const resultsPointer = arena.firstPointer(resultsAt);
+    called = true;
     const error = enterGuest(store, () =>
       ffi().wasmtime_component_func_call(
         struct,
@@ -359,6 +374,8 @@ function callComponent(
     }
     return value;
   } finally {
+    if (outer !== undefined) endResources(outer, called);
+    else checkDrops();
     releaseArena(arena);
   }
 }
@@ -515,8 +532,9 @@ function fastPath(
       const error = pointerFromWords(words, COMPONENT_FRAME_ERROR / 4);
       words[COMPONENT_FRAME_ERROR / 4] = 0;
       words[COMPONENT_FRAME_ERROR / 4 + 1] = 0;
-      throw failure(error, null, `${name} failed`);
+      throw dropsChecked(failure(error, null, `${name} failed`));
     }
+    checkDrops();
     if (lift === undefined) return undefined;
     if (resultBytes) {
       const out = new Uint8Array(getAddress(view, resultAt + OF));

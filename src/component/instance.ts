@@ -14,6 +14,7 @@ import type { Component } from "./component.ts";
 import type { ComponentItem } from "./types.ts";
 import { type ComponentFunc, componentFunc, plainFunction } from "./func.ts";
 import { camelCase } from "./values.ts";
+import { GuestResource, type HostResource, withResourceScope } from "./resource.ts";
 
 function asFunction(func: ComponentFunc | (() => never)): (...args: unknown[]) => unknown {
   return typeof func === "function" ? func : plainFunction(func);
@@ -41,6 +42,7 @@ export let instanceFromStruct: (
   store: Store,
   struct: Uint8Array<ArrayBuffer>,
   component: Component,
+  hostResources?: ReadonlyMap<string, HostResource>,
 ) => ComponentInstance;
 
 /**
@@ -69,8 +71,8 @@ export class ComponentInstance {
   readonly exports: ComponentExports;
 
   static {
-    instanceFromStruct = (store, struct, component) =>
-      fromRaw(ComponentInstance, { store, struct, component });
+    instanceFromStruct = (store, struct, component, hostResources) =>
+      fromRaw(ComponentInstance, { store, struct, component, hostResources });
   }
 
   /** Not public: instances are made by `ComponentLinker.instantiate`. */
@@ -79,6 +81,7 @@ export class ComponentInstance {
       store: Store;
       struct: Uint8Array<ArrayBuffer>;
       component: Component;
+      hostResources?: ReadonlyMap<string, HostResource>;
     }>();
     if (raw === undefined) {
       throw new WasmtimeError(
@@ -86,12 +89,33 @@ export class ComponentInstance {
       );
     }
     this.#store = raw.store;
-    this.exports = this.#collect(raw.struct, raw.component.exports);
+    // Exported resources become classes first: the functions' marshalling refers to them.
+    const guest = new Map<string, GuestResource>();
+    const classes = (items: readonly ComponentItem[], iface: string | undefined) => {
+      const made = new Map<string, GuestResource>();
+      for (const item of items) {
+        if (item.kind !== "resource") continue;
+        const resource = new GuestResource(this.#store, item.name, iface);
+        guest.set(resource.key, resource);
+        made.set(item.name, resource);
+      }
+      return made;
+    };
+    const scopes = new Map<string | undefined, Map<string, GuestResource>>();
+    scopes.set(undefined, classes(raw.component.exports, undefined));
+    for (const item of raw.component.exports) {
+      if (item.kind === "instance") scopes.set(item.name, classes(item.exports, item.name));
+    }
+    this.exports = withResourceScope(
+      { guest, host: raw.hostResources },
+      () => this.#collect(raw.struct, raw.component.exports, scopes),
+    );
   }
 
   #collect(
     struct: Uint8Array<ArrayBuffer>,
     items: readonly ComponentItem[],
+    scopes: ReadonlyMap<string | undefined, ReadonlyMap<string, GuestResource>>,
   ): ComponentExports {
     const context = contextOf(this.#store, "exports");
     const lookup = (parent: Deno.PointerValue, name: string): Deno.PointerValue => {
@@ -127,7 +151,24 @@ export class ComponentInstance {
         };
       }
     };
+    /** Places `[constructor]R`, `[method]R.m` and `[static]R.s` on R's class (true if done). */
+    const attach = (
+      into: ComponentExports,
+      iface: string | undefined,
+      name: string,
+      func: (...args: unknown[]) => unknown,
+    ): boolean => {
+      const match = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(name);
+      const resource = match === null ? undefined : scopes.get(iface)?.get(match[2]);
+      if (match === null || resource === undefined) return false;
+      resource.attach(match[1] as "constructor" | "method" | "static", match[3] ?? "", func);
+      into[resource.className] = resource.cls;
+      return true;
+    };
     const out: ComponentExports = {};
+    for (const resource of scopes.get(undefined)?.values() ?? []) {
+      out[resource.className] = resource.cls;
+    }
     for (const item of items) {
       if (item.kind !== "func" && item.kind !== "instance") continue;
       const index = lookup(null, item.name);
@@ -135,10 +176,15 @@ export class ComponentInstance {
       try {
         if (item.kind === "func") {
           const func = makeFunc(index, item.name, item.name, item);
-          if (func) out[camelCase(item.name)] = asFunction(func);
+          if (func && !attach(out, undefined, item.name, asFunction(func))) {
+            out[camelCase(item.name)] = asFunction(func);
+          }
           continue;
         }
         const members: ComponentExports = {};
+        for (const resource of scopes.get(item.name)?.values() ?? []) {
+          members[resource.className] = resource.cls;
+        }
         for (const member of item.exports) {
           if (member.kind !== "func") continue;
           const inner = lookup(index, member.name);
@@ -150,7 +196,9 @@ export class ComponentInstance {
               `${item.name}#${member.name}`,
               member,
             );
-            if (func) members[camelCase(member.name)] = asFunction(func);
+            if (func && !attach(members, item.name, member.name, asFunction(func))) {
+              members[camelCase(member.name)] = asFunction(func);
+            }
           } finally {
             ffi().wasmtime_component_export_index_delete(inner);
           }

@@ -23,9 +23,16 @@ import { OutCell, utf8 } from "../ffi/raw.ts";
 import { copyNative, pointerAddress, releaseArena, takeArena } from "../ffi/component_raw.ts";
 import { COMPONENT_INSTANCE_SIZE, COMPONENT_VAL_SIZE as VAL } from "../ffi/layout.ts";
 import { type Component, componentPointer } from "./component.ts";
-import { type ComponentItem, readFuncType, witFunc } from "./types.ts";
+import { type ComponentFuncType, type ComponentItem, readFuncType, witFunc } from "./types.ts";
 import { type Marshal, marshalOf, valueError } from "./func.ts";
 import { type ComponentInstance, instanceFromStruct } from "./instance.ts";
+import {
+  beginHostResources,
+  endResources,
+  HostResource,
+  watchDrops,
+  withResourceScope,
+} from "./resource.ts";
 
 /**
  * A JS host function for a component import: one JS value per parameter (see the README's
@@ -68,6 +75,11 @@ function keyOf(path: readonly string[], name: string): string {
   return [...path, name].join("\u0000");
 }
 
+/** A function type's marshalling key: resource names are absent from the types Wasmtime passes. */
+function marshalKey(type: ComponentFuncType): string {
+  return witFunc(type).replace(/\b(own|borrow)<[^<>]*>/g, "$1");
+}
+
 /** Internal: a linker's native pointer (throws once it is disposed). */
 export let componentLinkerPointer: (linker: ComponentLinker, action: string) => Deno.PointerObject;
 
@@ -97,6 +109,10 @@ export class ComponentLinker {
   readonly #handle: Handle;
   readonly #engine: Engine;
   readonly #hosts = new Map<string, HostDef>();
+  /** Resource types defined from JS classes, by resource key (see resource.ts). */
+  readonly #resources = new Map<string, HostResource>();
+  /** The same, by path and name. */
+  readonly #resourcesByPath = new Map<string, HostResource>();
 
   static {
     componentLinkerPointer = (linker, action) => linker.#handle.pointer(action);
@@ -209,6 +225,99 @@ export class ComponentLinker {
     this.#hosts.set(keyOf(segments, name), def);
   }
 
+  /**
+   * Defines the imported resource `name` inside the interface `path` (as in
+   * {@linkcode defineFunc}) from the JS class `cls`, as jco's import objects do: the guest's
+   * `[constructor]name` runs `new cls(...)`, `[method]name.do-it` calls the object's `doIt`,
+   * `[static]name.make` calls `cls.make` (lowerCamelCase names). Those imports are defined at
+   * instantiation unless {@linkcode defineFunc} defined them first.
+   *
+   * The guest's handles are the JS objects themselves: an object returned as `own<name>` is
+   * registered in the store (one entry per object, however many handles), every handle the
+   * guest passes back is that same object, and once the guest dropped its last own handle the
+   * object's `[Symbol.dispose]()` is called (if it has one) after the call in which the drop
+   * happened. An error it throws is reported with `reportError` (there is no caller to throw
+   * to). Objects the guest still holds when its store is disposed are not disposed.
+   *
+   * @example
+   * ```ts
+   * import { Component, ComponentLinker, Engine, Store } from "@wasmtime-deno/wasmtime";
+   * class Logger {
+   *   lines: string[] = [];
+   *   log(line: string) {
+   *     this.lines.push(line);
+   *   }
+   * }
+   * using engine = new Engine();
+   * using linker = new ComponentLinker(engine);
+   * linker.defineResource("local:demo/host", "logger", Logger);
+   * // a component importing `local:demo/host` with `resource logger { constructor(); log: func(line: string); }`
+   * // now gets Logger objects for its logger handles.
+   * ```
+   */
+  defineResource(
+    path: string | readonly string[],
+    name: string,
+    cls: new (...args: never[]) => object,
+  ): void {
+    const segments = typeof path === "string" ? (path === "" ? [] : [path]) : [...path];
+    if (segments.some((s) => typeof s !== "string" || s === "") || typeof name !== "string") {
+      throw new WasmtimeError(
+        'ComponentLinker.defineResource(path, name, cls): path must be an interface name, "" or ' +
+          "an array of names, and name a string",
+      );
+    }
+    if (typeof cls !== "function") {
+      throw new WasmtimeError(
+        "ComponentLinker.defineResource(path, name, cls): cls must be a class",
+      );
+    }
+    const display = segments.length === 0 ? name : `${segments.join("/")}#${name}`;
+    const resource = new HostResource(
+      segments.length === 0 ? undefined : segments.join("/"),
+      name,
+      cls,
+    );
+    watchDrops();
+    const type = resource.nativeType();
+    const chain: Deno.PointerObject[] = [
+      ffi().wasmtime_component_linker_root(this.#handle.pointer("defineResource"))!,
+    ];
+    try {
+      for (const segment of segments) {
+        const bytes = utf8(segment);
+        check(
+          ffi().wasmtime_component_linker_instance_add_instance(
+            chain[chain.length - 1],
+            bytes,
+            BigInt(bytes.length),
+            instanceOut.cleared(),
+          ),
+          `ComponentLinker.defineResource: cannot define the instance ${segment}`,
+        );
+        chain.push(instanceOut.takePointer()!);
+      }
+      const bytes = utf8(name);
+      const error = ffi().wasmtime_component_linker_instance_add_resource(
+        chain[chain.length - 1],
+        bytes,
+        BigInt(bytes.length),
+        type,
+        ffi().wasmtime_deno_component_resource_destructor(),
+        resource.destructorData(),
+        ffi().wasmtime_deno_component_resource_finalizer(),
+      );
+      if (error !== null) throw takeError(error, `ComponentLinker.defineResource(${display})`);
+    } finally {
+      for (let i = chain.length - 1; i >= 0; i--) {
+        ffi().wasmtime_component_linker_instance_delete(chain[i]);
+      }
+      ffi().wasmtime_component_resource_type_delete(type);
+    }
+    this.#resources.set(resource.key, resource);
+    this.#resourcesByPath.set(keyOf(segments, name), resource);
+  }
+
   /** Defines every import of `component` that is not defined yet as a function that traps. */
   defineUnknownImportsAsTraps(component: Component): void {
     check(
@@ -240,8 +349,21 @@ export class ComponentLinker {
       store,
       () => ffi().wasmtime_component_linker_instantiate(linker, context, native, struct),
     );
-    if (error !== null) throw failure(error, null, "cannot instantiate the component");
-    return instanceFromStruct(store, struct, component);
+    if (error !== null) {
+      const thrown = failure(error, null, "cannot instantiate the component");
+      const missing = this.#undefinedResources(component.imports, []);
+      if (
+        thrown instanceof WasmtimeError &&
+        /resource implementation is missing/.test(thrown.message) &&
+        missing.length > 0
+      ) {
+        thrown.message += `; resources without ComponentLinker.defineResource: ${
+          missing.join(", ")
+        }`;
+      }
+      throw thrown;
+    }
+    return instanceFromStruct(store, struct, component, this.#resources);
   }
 
   /** Registers the types `imports` expect of this linker's host functions. */
@@ -250,13 +372,41 @@ export class ComponentLinker {
       if (item.kind === "instance") {
         this.#prepareHosts(item.exports, [...path, item.name]);
       } else if (item.kind === "func") {
-        const def = this.#hosts.get(keyOf(path, item.name));
-        if (def === undefined) continue;
-        const key = witFunc(item.type);
-        if (!def.marshals.has(key)) def.marshals.set(key, marshalOf(item.type));
+        let def = this.#hosts.get(keyOf(path, item.name));
+        if (def === undefined) {
+          const fn = this.#resourceFunction(path, item.name);
+          if (fn === undefined) continue;
+          this.defineFunc(path, item.name, fn);
+          def = this.#hosts.get(keyOf(path, item.name))!;
+        }
+        const key = marshalKey(item.type);
+        if (!def.marshals.has(key)) {
+          def.marshals.set(
+            key,
+            withResourceScope({ host: this.#resources }, () => marshalOf(item.type)),
+          );
+        }
         def.only = def.marshals.size === 1 ? def.marshals.get(key) : undefined;
       }
     }
+  }
+
+  /** The imported resources (`path#name`) this linker has no class for. */
+  #undefinedResources(imports: readonly ComponentItem[], path: string[]): string[] {
+    return imports.flatMap((item) =>
+      item.kind === "instance"
+        ? this.#undefinedResources(item.exports, [...path, item.name])
+        : item.kind === "resource" && !this.#resourcesByPath.has(keyOf(path, item.name))
+        ? [[...path, item.name].join("#")]
+        : []
+    );
+  }
+
+  /** The function of a defined resource for the import `name` at `path`, if it is one. */
+  #resourceFunction(path: readonly string[], name: string) {
+    const match = /^\[(?:constructor|method|static)\]([^.]+)/.exec(name);
+    if (match === null) return undefined;
+    return this.#resourcesByPath.get(keyOf(path, match[1]))?.functionFor(name);
   }
 
   /** True once disposed. */
@@ -282,13 +432,30 @@ function hostCall(
   let marshal = def.only;
   if (marshal === undefined || marshal.paramLifts.length !== nargs) {
     const read = readFuncType(type);
-    const key = witFunc(read);
+    const key = marshalKey(read);
     marshal = def.marshals.get(key);
     if (marshal === undefined) def.marshals.set(key, marshal = marshalOf(read));
   }
   if (marshal.paramLifts.length !== nargs || (marshal.resultLower ? 1 : 0) !== nresults) {
     throw new WasmtimeError(`host function ${def.name}: Wasmtime passed an unexpected arity`);
   }
+  if (!marshal.resources) return runHost(def, marshal, args, nargs, results);
+  const outer = beginHostResources();
+  try {
+    runHost(def, marshal, args, nargs, results);
+  } finally {
+    endResources(outer, true);
+  }
+}
+
+/** The host call proper: arguments lifted, `fn` called, the result lowered and handed over. */
+function runHost(
+  def: HostDef,
+  marshal: Marshal,
+  args: Deno.PointerValue,
+  nargs: number,
+  results: Deno.PointerValue,
+): void {
   const values: unknown[] = new Array(nargs);
   if (nargs > 0) {
     const view = new DataView(copyNative(pointerAddress(args), nargs * VAL).buffer);

@@ -91,7 +91,36 @@ export type ComponentValType =
   | { kind: "option"; type: ComponentValType }
   | { kind: "result"; ok?: ComponentValType; err?: ComponentValType }
   | { kind: "flags"; names: string[] }
-  | { kind: "own" | "borrow" | "future" | "stream" | "error-context" | "map" };
+  | ComponentResourceType
+  | { kind: "future" | "stream" | "error-context" | "map" };
+
+/**
+ * A handle to a resource: `own<counter>` (the holder must drop it) or `borrow<counter>` (lent
+ * for one call). `resource` is the resource's WIT name and `interface` the interface that
+ * declares it (absent at the root); `imported` is true for a resource the host implements
+ * (`ComponentLinker.defineResource`), false for one the component exports.
+ *
+ * @example
+ * ```ts
+ * import type { ComponentResourceType } from "@wasmtime-deno/wasmtime";
+ * const self: ComponentResourceType = {
+ *   kind: "borrow",
+ *   resource: "counter",
+ *   interface: "local:demo/api",
+ *   imported: false,
+ * };
+ * ```
+ */
+export interface ComponentResourceType {
+  /** `own` (the holder must drop it) or `borrow` (lent for one call). */
+  kind: "own" | "borrow";
+  /** The resource's WIT name (`""` when Wasmtime gave a type without its name). */
+  resource: string;
+  /** The interface that declares the resource; absent for a root-level resource. */
+  interface?: string;
+  /** Whether the resource is imported (host-defined) rather than exported by the component. */
+  imported: boolean;
+}
 
 /**
  * The type of a component function: named parameters and an optional result.
@@ -231,9 +260,8 @@ function readValType(slot: Uint8Array<ArrayBuffer>): ComponentValType {
       return out;
     }
     case WASMTIME_COMPONENT_VALTYPE_OWN:
-      return { kind: "own" };
     case WASMTIME_COMPONENT_VALTYPE_BORROW:
-      return { kind: "borrow" };
+      return resourceValType(kind === WASMTIME_COMPONENT_VALTYPE_OWN ? "own" : "borrow", ty);
     case WASMTIME_COMPONENT_VALTYPE_FUTURE:
       return { kind: "future" };
     case WASMTIME_COMPONENT_VALTYPE_STREAM:
@@ -244,6 +272,85 @@ function readValType(slot: Uint8Array<ArrayBuffer>): ComponentValType {
       return { kind: "map" };
     default:
       throw new WasmtimeError(`unknown component value type kind ${kind}`);
+  }
+}
+
+// Resource types carry no name in Wasmtime's API: the name is that of the import or export item
+// whose type is equal. The component's resource items are collected before its functions are
+// read (a function may use a resource declared in another interface).
+
+interface NamedResource {
+  type: Deno.PointerObject;
+  name: string;
+  interface?: string;
+  imported: boolean;
+}
+
+/** The resource items of the component being read (owned clones; null outside a read). */
+let named: NamedResource[] | null = null;
+
+function resourceValType(
+  kind: "own" | "borrow",
+  ty: Deno.PointerObject,
+): ComponentResourceType {
+  const f = ffi();
+  for (const known of named ?? []) {
+    if (f.wasmtime_component_resource_type_equal(known.type, ty)) {
+      return known.interface === undefined
+        ? { kind, resource: known.name, imported: known.imported }
+        : { kind, resource: known.name, interface: known.interface, imported: known.imported };
+    }
+  }
+  return { kind, resource: "", imported: false };
+}
+
+/** Collects the resource items among `count` items read by `nth` (instances one level down). */
+function collectResources(
+  count: number,
+  nth: (i: number, item: Uint8Array<ArrayBuffer>) => boolean,
+  engine: Deno.PointerObject,
+  imported: boolean,
+  iface: string | undefined,
+  out: NamedResource[],
+): void {
+  const f = ffi();
+  for (let i = 0; i < count; i++) {
+    const item = new Uint8Array(COMPONENT_ITEM_SIZE);
+    if (!nth(i, item)) continue;
+    try {
+      const name = nativeName(nameCell, lengthCell);
+      const of = pointerIn(item, COMPONENT_ITEM_OF_OFFSET)!;
+      if (item[0] === WASMTIME_COMPONENT_ITEM_RESOURCE) {
+        const type = f.wasmtime_component_resource_type_clone(of)!;
+        out.push(
+          iface === undefined ? { type, name, imported } : {
+            type,
+            name,
+            interface: iface,
+            imported,
+          },
+        );
+      } else if (item[0] === WASMTIME_COMPONENT_ITEM_COMPONENT_INSTANCE && iface === undefined) {
+        collectResources(
+          Number(f.wasmtime_component_instance_type_export_count(of, engine)),
+          (j, inner) =>
+            f.wasmtime_component_instance_type_export_nth(
+              of,
+              engine,
+              BigInt(j),
+              nameCell,
+              lengthCell,
+              inner,
+            ),
+          engine,
+          imported,
+          name,
+          out,
+        );
+      }
+    } finally {
+      f.wasmtime_component_item_delete(item);
+    }
   }
 }
 
@@ -321,6 +428,29 @@ export function readComponentType(
   engine: Deno.PointerObject,
 ): { imports: ComponentItem[]; exports: ComponentItem[] } {
   const f = ffi();
+  const resources: NamedResource[] = [];
+  for (const imported of [true, false]) {
+    collectResources(
+      Number(
+        imported
+          ? f.wasmtime_component_type_import_count(ty, engine)
+          : f.wasmtime_component_type_export_count(ty, engine),
+      ),
+      (i, item) =>
+        (imported ? f.wasmtime_component_type_import_nth : f.wasmtime_component_type_export_nth)(
+          ty,
+          engine,
+          BigInt(i),
+          nameCell,
+          lengthCell,
+          item,
+        ),
+      engine,
+      imported,
+      undefined,
+      resources,
+    );
+  }
   const list = (imports: boolean): ComponentItem[] => {
     const count = Number(
       imports
@@ -338,7 +468,13 @@ export function readComponentType(
     }
     return items;
   };
-  return { imports: list(true), exports: list(false) };
+  named = resources;
+  try {
+    return { imports: list(true), exports: list(false) };
+  } finally {
+    named = null;
+    for (const r of resources) f.wasmtime_component_resource_type_delete(r.type);
+  }
 }
 
 // ---- WIT-like rendering -------------------------------------------------------------------------
@@ -376,6 +512,9 @@ export function witType(type: ComponentValType): string {
       return `enum { ${type.names.join(", ")} }`;
     case "flags":
       return `flags { ${type.names.join(", ")} }`;
+    case "own":
+    case "borrow":
+      return type.resource === "" ? type.kind : `${type.kind}<${type.resource}>`;
     default:
       return type.kind;
   }

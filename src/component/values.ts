@@ -46,7 +46,7 @@ import {
   WASMTIME_COMPONENT_VARIANT,
 } from "../ffi/layout.ts";
 import { utf8 } from "../ffi/raw.ts";
-import type { ComponentValType } from "./types.ts";
+import type { ComponentResourceType, ComponentValType } from "./types.ts";
 import { WasmtimeError } from "../errors.ts";
 
 /** Writes the JS value as a `wasmtime_component_val_t` at `offset` of `view` (arena memory). */
@@ -192,6 +192,16 @@ export function ownsMemory(type: ComponentValType): boolean {
       return true;
   }
 }
+
+/**
+ * The marshalling of `own<R>` / `borrow<R>`, filled by resource.ts when it loads: a handle's JS
+ * value depends on the instance or linker the function is compiled for, which resource.ts knows
+ * (values.ts stays free of store and instance state).
+ */
+export const resourceMarshal: {
+  lower?: (type: ComponentResourceType) => Lower;
+  lift?: (type: ComponentResourceType) => Lift;
+} = {};
 
 function unsupported(type: ComponentValType): never {
   const what = type.kind === "own" || type.kind === "borrow"
@@ -430,6 +440,9 @@ export function lowerer(type: ComponentValType): Lower {
         );
       };
     }
+    case "own":
+    case "borrow":
+      return resourceMarshal.lower?.(type) ?? unsupported(type);
     default:
       return unsupported(type);
   }
@@ -644,6 +657,9 @@ export function lifter(type: ComponentValType): Lift {
         return { tag: isOk ? "ok" : "err", val };
       };
     }
+    case "own":
+    case "borrow":
+      return resourceMarshal.lift?.(type) ?? unsupported(type);
     default:
       return unsupported(type);
   }

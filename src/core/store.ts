@@ -166,7 +166,11 @@ const fuelOut = new OutCell();
 /** The Store whose context is `context` (from a host call's caller). */
 export function storeFromContext(context: Deno.PointerObject): Store | undefined {
   const data = ffi().wasmtime_context_get_data(context);
-  const id = Number(pointerBits(data));
+  return storeFromId(Number(pointerBits(data)));
+}
+
+/** The Store whose context data is `id` (what `wasmtime_context_get_data` returns). */
+export function storeFromId(id: number): Store | undefined {
   return storesById.get(id)?.deref();
 }
 

@@ -167,3 +167,8 @@ export function nativeName(pointerCell: Uint8Array, lengthCell: Uint8Array): str
 export function pointerIn(bytes: Uint8Array, offset: number): Deno.PointerValue {
   return pointerAt(getAddress(new DataView(bytes.buffer, bytes.byteOffset), offset));
 }
+
+/** A view of the `u32` at `pointer`: native memory that lives as long as the process. */
+export function staticWord(pointer: Deno.PointerObject): Uint32Array {
+  return new Uint32Array(Deno.UnsafePointerView.getArrayBuffer(pointer, 4));
+}

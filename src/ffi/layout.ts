@@ -402,6 +402,8 @@ export const WASMTIME_COMPONENT_OPTION = 18;
 export const WASMTIME_COMPONENT_RESULT = 19;
 /** `WASMTIME_COMPONENT_FLAGS` */
 export const WASMTIME_COMPONENT_FLAGS = 20;
+/** `WASMTIME_COMPONENT_RESOURCE`: `of.resource` is a `wasmtime_component_resource_any_t *`. */
+export const WASMTIME_COMPONENT_RESOURCE = 21;
 
 /** `WASMTIME_COMPONENT_VALTYPE_BOOL`: the kind byte of a `wasmtime_component_valtype_t`. */
 export const WASMTIME_COMPONENT_VALTYPE_BOOL = 0;

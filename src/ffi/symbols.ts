@@ -1227,6 +1227,70 @@ export const symbols = {
     parameters: ["buffer", "pointer", "buffer", "buffer"],
     result: "pointer",
   },
+  // ---- component resources (val.h, types/resource.h, linker.h; native/src/component_resource.rs)
+  // wasmtime_component_resource_type_t *wasmtime_component_resource_type_new_host(uint32_t ty)
+  wasmtime_component_resource_type_new_host: { parameters: ["u32"], result: "pointer" },
+  // bool wasmtime_component_resource_type_equal(const wasmtime_component_resource_type_t *,
+  //   const wasmtime_component_resource_type_t *)
+  wasmtime_component_resource_type_equal: { parameters: ["pointer", "pointer"], result: "bool" },
+  // wasmtime_component_resource_type_t *wasmtime_component_resource_type_clone(
+  //   const wasmtime_component_resource_type_t *)
+  wasmtime_component_resource_type_clone: { parameters: ["pointer"], result: "pointer" },
+  // void wasmtime_component_resource_type_delete(wasmtime_component_resource_type_t *)
+  wasmtime_component_resource_type_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_component_resource_any_t *wasmtime_component_resource_any_clone(
+  //   const wasmtime_component_resource_any_t *)
+  wasmtime_component_resource_any_clone: { parameters: ["pointer"], result: "pointer" },
+  // wasmtime_error_t *wasmtime_component_resource_any_drop(wasmtime_context_t *,
+  //   const wasmtime_component_resource_any_t *)
+  wasmtime_component_resource_any_drop: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // void wasmtime_component_resource_any_delete(wasmtime_component_resource_any_t *)
+  wasmtime_component_resource_any_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_component_resource_host_t *wasmtime_component_resource_host_new(bool owned,
+  //   uint32_t rep, uint32_t ty)
+  wasmtime_component_resource_host_new: { parameters: ["bool", "u32", "u32"], result: "pointer" },
+  // uint32_t wasmtime_component_resource_host_rep(const wasmtime_component_resource_host_t *)
+  wasmtime_component_resource_host_rep: { parameters: ["pointer"], result: "u32" },
+  // uint32_t wasmtime_component_resource_host_type(const wasmtime_component_resource_host_t *)
+  wasmtime_component_resource_host_type: { parameters: ["pointer"], result: "u32" },
+  // void wasmtime_component_resource_host_delete(wasmtime_component_resource_host_t *)
+  wasmtime_component_resource_host_delete: { parameters: ["pointer"], result: "void" },
+  // wasmtime_error_t *wasmtime_component_resource_any_to_host(wasmtime_context_t *,
+  //   const wasmtime_component_resource_any_t *, wasmtime_component_resource_host_t **ret)
+  wasmtime_component_resource_any_to_host: {
+    parameters: ["pointer", "pointer", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_component_resource_host_to_any(wasmtime_context_t *,
+  //   const wasmtime_component_resource_host_t *, wasmtime_component_resource_any_t **ret)
+  wasmtime_component_resource_host_to_any: {
+    parameters: ["pointer", "pointer", "buffer"],
+    result: "pointer",
+  },
+  // wasmtime_error_t *wasmtime_component_linker_instance_add_resource(
+  //   wasmtime_component_linker_instance_t *, const char *name, size_t len,
+  //   const wasmtime_component_resource_type_t *, wasmtime_component_resource_destructor_t,
+  //   void *data, void (*finalizer)(void *))
+  wasmtime_component_linker_instance_add_resource: {
+    parameters: ["pointer", "buffer", "usize", "pointer", "function", "pointer", "function"],
+    result: "pointer",
+  },
+  // void *wasmtime_deno_component_resource_data_new(uint64_t owner, uint32_t ty)
+  wasmtime_deno_component_resource_data_new: { parameters: ["u64", "u32"], result: "pointer" },
+  // wasmtime_component_resource_destructor_t wasmtime_deno_component_resource_destructor(void)
+  wasmtime_deno_component_resource_destructor: { parameters: [], result: "function" },
+  // void (*wasmtime_deno_component_resource_finalizer(void))(void *)
+  wasmtime_deno_component_resource_finalizer: { parameters: [], result: "function" },
+  // const uint32_t *wasmtime_deno_component_resource_drops(void)   (lives for the process)
+  wasmtime_deno_component_resource_drops: { parameters: [], result: "pointer" },
+  // size_t wasmtime_deno_component_resource_take_dropped(uint64_t owner, uint64_t *out,
+  //   size_t capacity)   (three words per entry: store id, type, rep)
+  wasmtime_deno_component_resource_take_dropped: {
+    parameters: ["u64", "buffer", "usize"],
+    result: "usize",
+  },
+  // wasmtime_context_t *wasmtime_deno_component_current_context(void)
+  wasmtime_deno_component_current_context: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /**

@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "4cbc236ea0330c386d25b15e85af539826397450cc91e5ee93432399cf2ea865",
+  hash: "a7acd9d8bcb52bdb9cf6f1e9b36409cf0dfdb22e98026b917409c7cf8dfbb9ea",
 } as const;

@@ -19,6 +19,7 @@ export const CRATE_FILES = [
   "src/component_call.rs",
   "src/component_compile.rs",
   "src/component_host.rs",
+  "src/component_resource.rs",
   "src/copy.rs",
   "src/demangle.rs",
   "src/dropped.rs",
