@@ -8,9 +8,15 @@
  */
 import { ComponentError, WasmtimeError } from "../errors.ts";
 import { enterGuest } from "../core/call.ts";
-import { type CallOptions, withTimeout } from "../core/async.ts";
+import {
+  type CallOptions,
+  driveFuture,
+  driveFutureBlocking,
+  type StartFuture,
+  withTimeout,
+} from "../core/async.ts";
 import { failure } from "../core/failure.ts";
-import { contextOf, type Store } from "../core/store.ts";
+import { contextOf, futureDriven, type Store } from "../core/store.ts";
 import { ffi } from "../ffi/symbols.ts";
 import {
   Arena,
@@ -174,6 +180,7 @@ export class ComponentFunc {
    * original error if a host function threw.
    */
   call(...args: unknown[]): unknown {
+    if (futureDriven(this.#store)) return this.#callBlocking({}, args, this.#name);
     if (this.#fast === undefined) {
       this.#fast = fastPath(this.#store, this.#struct, this.#name, this.#marshal);
     }
@@ -192,7 +199,69 @@ export class ComponentFunc {
    * `TrapCode.Interrupt`; needs `epochInterruption`), a `signal` is checked before the call.
    */
   callWith(options: CallOptions, ...args: unknown[]): unknown {
+    if (futureDriven(this.#store)) return this.#callBlocking(options, args, this.#name);
     return withTimeout(this.#store, options, () => this.call(...args), "ComponentFunc.callWith");
+  }
+
+  /**
+   * Calls the function without blocking the event loop: the guest yields to it periodically
+   * (every epoch tick with `epochInterruption`, or every slice of fuel with `consumeFuel`), and
+   * host functions run between polls (async ones, `ComponentLinker.defineAsyncFunc`, are
+   * awaited; they need an instance made by `instantiateAsync`, as do sync host functions
+   * called during an async call). Resolves or rejects as {@linkcode call} returns or throws.
+   * One async call runs per store at a time; later ones wait their turn.
+   *
+   * @example
+   * ```ts
+   * import { Component, ComponentLinker, Engine, Store } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ epochInterruption: true });
+   * using component = new Component(engine, `(component
+   *   (core module $m (func (export "f") (param i32) (result i32) local.get 0 i32.const 1
+   *     i32.add))
+   *   (core instance $i (instantiate $m))
+   *   (func (export "next") (param "n" u32) (result u32) (canon lift (core func $i "f"))))`);
+   * using linker = new ComponentLinker(engine);
+   * using store = new Store(engine);
+   * const next = linker.instantiate(store, component).getFunc("next")!;
+   * console.log(await next.callAsync(41)); // 42
+   * ```
+   */
+  callAsync(...args: unknown[]): Promise<unknown> {
+    return this.callAsyncWith({}, ...args);
+  }
+
+  /**
+   * {@linkcode callAsync} with options: `timeoutMs` (counted from the call, waiting for the
+   * store included) and an `AbortSignal` stop the guest, also while an async host function is
+   * pending, with a `Trap` (code `Interrupt`); the store stays usable.
+   *
+   * @example
+   * ```ts
+   * import type { ComponentFunc } from "@wasmtime-deno/wasmtime";
+   * async function briefly(run: ComponentFunc, signal: AbortSignal): Promise<unknown> {
+   *   return await run.callAsyncWith({ timeoutMs: 500, signal });
+   * }
+   * ```
+   */
+  async callAsyncWith(options: CallOptions, ...args: unknown[]): Promise<unknown> {
+    const call = futureCall(this.#store, this.#struct, this.#name, this.#marshal, args);
+    try {
+      await driveFuture(this.#store, this.#name, options, call.start);
+      return call.finish();
+    } finally {
+      call.release();
+    }
+  }
+
+  /** A synchronous call into a store that accepts only call futures (async WASI, ...). */
+  #callBlocking(options: CallOptions, args: unknown[], action: string): unknown {
+    const call = futureCall(this.#store, this.#struct, this.#name, this.#marshal, args);
+    try {
+      driveFutureBlocking(this.#store, action, options, call.start);
+      return call.finish();
+    } finally {
+      call.release();
+    }
   }
 }
 
@@ -213,16 +282,16 @@ export function plainFunction(func: ComponentFunc): (...args: unknown[]) => unkn
   switch (marshal.lowers.length) {
     case 0:
       return function () {
-        return callComponent(store, struct, name, marshal, [...arguments]);
+        return func.call(...arguments);
       };
     case 1:
       return function (a: unknown) {
-        if (arguments.length !== 1) return func.call(...arguments);
+        if (arguments.length !== 1 || futureDriven(store)) return func.call(...arguments);
         return callComponent(store, struct, name, marshal, [a]);
       };
     case 2:
       return function (a: unknown, b: unknown) {
-        if (arguments.length !== 2) return func.call(...arguments);
+        if (arguments.length !== 2 || futureDriven(store)) return func.call(...arguments);
         return callComponent(store, struct, name, marshal, [a, b]);
       };
     default:
@@ -268,28 +337,29 @@ function scalarFunction(
       throw valueError(name, `arg ${i}`, error);
     }
   };
+  // A store that accepts only call futures takes the call through func.call.
   switch (lowers.length) {
     case 0:
       return function () {
-        if (arguments.length !== 0) return func.call(...arguments);
+        if (arguments.length !== 0 || futureDriven(store)) return func.call(...arguments);
         return run();
       };
     case 1:
       return function (a: unknown) {
-        if (arguments.length !== 1) return func.call(...arguments);
+        if (arguments.length !== 1 || futureDriven(store)) return func.call(...arguments);
         lowerAt(0, a);
         return run();
       };
     case 2:
       return function (a: unknown, b: unknown) {
-        if (arguments.length !== 2) return func.call(...arguments);
+        if (arguments.length !== 2 || futureDriven(store)) return func.call(...arguments);
         lowerAt(0, a);
         lowerAt(1, b);
         return run();
       };
     default:
       return function (a: unknown, b: unknown, c: unknown) {
-        if (arguments.length !== 3) return func.call(...arguments);
+        if (arguments.length !== 3 || futureDriven(store)) return func.call(...arguments);
         lowerAt(0, a);
         lowerAt(1, b);
         lowerAt(2, c);
@@ -298,15 +368,17 @@ function scalarFunction(
   }
 }
 
-/** One call: the arena, the lowering, the bracket, the lifting. */
-function callComponent(
-  store: Store,
-  struct: Uint8Array<ArrayBuffer>,
-  name: string,
-  marshal: Marshal,
-  args: unknown[],
-): unknown {
-  const context = contextOf(store, name);
+/** One call's arguments lowered into an arena of its own, and where its result goes. */
+interface LoweredCall {
+  arena: Arena;
+  view: DataView;
+  resultsAt: number;
+  argsPointer: Deno.PointerObject;
+  resultsPointer: Deno.PointerObject;
+}
+
+/** Takes an arena and lowers `args` into it (the arena is released if one does not fit). */
+function lowerCall(name: string, marshal: Marshal, args: unknown[]): LoweredCall {
   const { lowers, lift } = marshal;
   if (args.length !== lowers.length) {
     throw new TypeError(
@@ -330,37 +402,95 @@ function callComponent(
         throw valueError(name, `arg ${i}`, error);
       }
     }
-    const argsPointer = arena.firstPointer(argsAt);
-    const resultsPointer = arena.firstPointer(resultsAt);
+    return {
+      arena,
+      view,
+      resultsAt,
+      argsPointer: arena.firstPointer(argsAt),
+      resultsPointer: arena.firstPointer(resultsAt),
+    };
+  } catch (error) {
+    releaseArena(arena);
+    throw error;
+  }
+}
+
+/** The result of a finished call, its native memory freed; a `result` `err` thrown. */
+function liftCall(call: LoweredCall, marshal: Marshal): unknown {
+  const lift = marshal.lift;
+  if (lift === undefined) return undefined;
+  const { view, resultsAt, resultsPointer } = call;
+  let value: unknown;
+  try {
+    value = lift(view, resultsAt);
+  } finally {
+    if (marshal.resultOwnsMemory) {
+      ffi().wasmtime_component_val_delete(resultsPointer);
+      view.setUint8(resultsAt, 0);
+    }
+  }
+  if (marshal.unwrapResult) {
+    const { tag, val } = value as { tag: "ok" | "err"; val: unknown };
+    if (tag === "err") throw new ComponentError(val);
+    return val;
+  }
+  return value;
+}
+
+/** One call: the arena, the lowering, the bracket, the lifting. */
+function callComponent(
+  store: Store,
+  struct: Uint8Array<ArrayBuffer>,
+  name: string,
+  marshal: Marshal,
+  args: unknown[],
+): unknown {
+  const context = contextOf(store, name);
+  const call = lowerCall(name, marshal, args);
+  try {
     const error = enterGuest(store, () =>
       ffi().wasmtime_component_func_call(
         struct,
         context,
-        argsPointer,
+        call.argsPointer,
         marshal.paramCount,
-        resultsPointer,
+        call.resultsPointer,
         marshal.resultCount,
       ));
     if (error !== null) throw failure(error, null, `${name} failed`);
-    if (lift === undefined) return undefined;
-    let value: unknown;
-    try {
-      value = lift(view, resultsAt);
-    } finally {
-      if (marshal.resultOwnsMemory) {
-        ffi().wasmtime_component_val_delete(resultsPointer);
-        view.setUint8(resultsAt, 0);
-      }
-    }
-    if (marshal.unwrapResult) {
-      const { tag, val } = value as { tag: "ok" | "err"; val: unknown };
-      if (tag === "err") throw new ComponentError(val);
-      return val;
-    }
-    return value;
+    return liftCall(call, marshal);
   } finally {
-    releaseArena(arena);
+    releaseArena(call.arena);
   }
+}
+
+/**
+ * One call as a call future (native/src/component_async.rs): arguments lowered now, the
+ * future's start (which converts them), the result once it finished, the arena released.
+ */
+function futureCall(
+  store: Store,
+  struct: Uint8Array<ArrayBuffer>,
+  name: string,
+  marshal: Marshal,
+  args: unknown[],
+): { start: StartFuture; finish(): unknown; release(): void } {
+  contextOf(store, name); // throws once the store is disposed
+  const call = lowerCall(name, marshal, args);
+  return {
+    start: (context, _trap, error) =>
+      ffi().wasmtime_deno_component_func_call_async(
+        struct,
+        context,
+        call.argsPointer,
+        marshal.paramCount,
+        call.resultsPointer,
+        marshal.resultCount,
+        error,
+      ),
+    finish: () => liftCall(call, marshal),
+    release: () => releaseArena(call.arena),
+  };
 }
 
 // ---- the fast path: wasmtime_deno_component_call (native/src/component_call.rs) ----------------
@@ -534,31 +664,36 @@ function fastPath(
       return run();
     },
     plain(func) {
+      // A store that accepts only call futures takes the call through func.call.
       switch (count) {
         case 0:
           return function () {
-            if (arguments.length !== 0) return func.call(...arguments);
+            if (arguments.length !== 0 || futureDriven(store)) return func.call(...arguments);
             return run();
           };
         case 1:
           return function (a: unknown) {
-            if (arguments.length !== 1 || !t0(a)) return func.call(...arguments);
+            if (arguments.length !== 1 || futureDriven(store) || !t0(a)) {
+              return func.call(...arguments);
+            }
             return run();
           };
         case 2:
           return function (a: unknown, b: unknown) {
-            if (arguments.length !== 2 || !t0(a) || !t1(b)) return func.call(...arguments);
+            if (arguments.length !== 2 || futureDriven(store) || !t0(a) || !t1(b)) {
+              return func.call(...arguments);
+            }
             return run();
           };
         case 3:
           return function (a: unknown, b: unknown, c: unknown) {
-            if (arguments.length !== 3 || !t0(a) || !t1(b) || !t2(c)) {
+            if (arguments.length !== 3 || futureDriven(store) || !t0(a) || !t1(b) || !t2(c)) {
               return func.call(...arguments);
             }
             return run();
           };
         default:
-          return (...args: unknown[]) => fast.call(args);
+          return (...args: unknown[]) => func.call(...args);
       }
     },
   };

@@ -533,9 +533,26 @@ function performBlockingHostCall(
 ): Deno.PointerValue {
   const host = asyncHostById(info[0]);
   if (host === undefined || host.blocking !== true) {
-    return newTrap("an async host function was called during a synchronous call");
+    return newTrap(
+      "an async host function was called during a synchronous call; call with callAsync",
+    );
   }
   const context = contextOf(store, action);
+  if (host.prepare !== undefined) {
+    try {
+      revalidateAllViews();
+      const prepared = host.prepare(info);
+      const result = prepared.run();
+      if (result instanceof Promise) {
+        result.catch(() => {});
+        throw new WasmtimeError(`${host.name} returned a Promise during a synchronous call`);
+      }
+      prepared.finish(result);
+      return null;
+    } catch (error) {
+      return newTrap(`host function threw: ${describe(error)}`);
+    }
+  }
   const caller = new Caller();
   swapCaller(caller, pointerFromBits(info[1]));
   try {
@@ -687,13 +704,15 @@ async function performHostCall(
 ): Promise<undefined | { error: unknown } | { cancelled: true }> {
   const host = asyncHostById(info[0]);
   if (host === undefined) return { error: new WasmtimeError("unknown async host function") };
-  const { fn, type, name } = host;
+  const { fn, type, name, prepare } = host;
   const nresults = Number(info[5]);
-  const caller = new Caller();
-  swapCaller(caller, pointerFromBits(info[1]));
+  // A component host function has no Caller: its `prepare` reads the call instead.
+  const caller = prepare === undefined ? new Caller() : undefined;
+  if (caller !== undefined) swapCaller(caller, pointerFromBits(info[1]));
   try {
     revalidateAllViews();
-    const args = readArgs(store, context, info);
+    const prepared = prepare?.(info);
+    const args = prepared === undefined ? readArgs(store, context, info) : [];
     let wake!: () => void;
     const cancelledPromise = new Promise<"cancelled">((resolve) => {
       wake = () => resolve("cancelled");
@@ -705,12 +724,19 @@ async function performHostCall(
     const frame: HostFrame = { store, active: true, parent: frames.getStore() };
     let result: unknown;
     try {
-      const pending = frames.run(frame, () => Promise.resolve(fn(caller, ...args)));
+      const pending = frames.run(
+        frame,
+        () => Promise.resolve(prepared !== undefined ? prepared.run() : fn(caller!, ...args)),
+      );
       result = await Promise.race([pending, cancelledPromise]);
     } finally {
       frame.active = false;
     }
     if (isCancelled()) return { cancelled: true };
+    if (prepared !== undefined) {
+      prepared.finish(result);
+      return undefined;
+    }
     writeResults(
       store,
       context,
@@ -724,7 +750,7 @@ async function performHostCall(
   } catch (error) {
     return { error };
   } finally {
-    swapCaller(caller, null);
+    if (caller !== undefined) swapCaller(caller, null);
   }
 }
 
