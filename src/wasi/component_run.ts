@@ -13,7 +13,7 @@ import { ComponentError, WasmtimeError } from "../errors.ts";
 import { driveFuture, driveFutureBlocking, type StartFuture } from "../core/async.ts";
 import type { Store } from "../core/store.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { type Component, componentPointer } from "../component/component.ts";
+import type { Component } from "../component/component.ts";
 import {
   type ComponentHostFunction,
   ComponentLinker,
