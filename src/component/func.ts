@@ -233,7 +233,9 @@ export class ComponentFunc {
   /**
    * {@linkcode callAsync} with options: `timeoutMs` (counted from the call, waiting for the
    * store included) and an `AbortSignal` stop the guest, also while an async host function is
-   * pending, with a `Trap` (code `Interrupt`); the store stays usable.
+   * pending, with a `Trap` (code `Interrupt`). A call still waiting for the store just leaves
+   * the queue; a guest that was stopped counts as trapped, and Wasmtime then refuses further
+   * component calls into its store (`TrapCode.CannotEnterComponent`), as after any trap.
    *
    * @example
    * ```ts

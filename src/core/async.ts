@@ -433,6 +433,7 @@ export function driveFutureBlocking(
   const trap = new OutCell();
   const error = new OutCell();
   let outcome: WasmtimeError | undefined;
+  const hostError: HostErrorCell = { failed: undefined };
   withTimeout(
     store,
     options,
@@ -443,7 +444,7 @@ export function driveFutureBlocking(
         let future: Deno.PointerValue = null;
         try {
           future = start(context, trap.bytes, error.bytes);
-          outcome = pollBlocking(store, future!, waker, action);
+          outcome = pollBlocking(store, future!, waker, action, hostError);
         } finally {
           // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
           if (future !== null) ffi().wasmtime_call_future_delete(future);
@@ -454,7 +455,12 @@ export function driveFutureBlocking(
     action,
     true,
   );
-  settle(store, trap, error, outcome, undefined, undefined, action);
+  settle(store, trap, error, outcome, hostError.failed, undefined, action);
+}
+
+/** The first error a host function threw during a blocking drive, rethrown as itself. */
+interface HostErrorCell {
+  failed: { error: unknown } | undefined;
 }
 
 /**
@@ -486,6 +492,7 @@ function pollBlocking(
   future: Deno.PointerObject,
   waker: Deno.PointerObject,
   action: string,
+  hostError: HostErrorCell,
 ): WasmtimeError | undefined {
   const info = new BigUint64Array(6);
   const infoBytes = new Uint8Array(info.buffer);
@@ -500,7 +507,10 @@ function pollBlocking(
     if (call !== null) {
       // A JS async host function cannot be awaited by a synchronous caller; a blocking one
       // (see defineBlockingFunc) runs right here.
-      ffi().wasmtime_deno_async_finish(call, performBlockingHostCall(store, info, action));
+      ffi().wasmtime_deno_async_finish(
+        call,
+        performBlockingHostCall(store, info, action, hostError),
+      );
       continue;
     }
     if (stopped?.()) return interrupted(`${action}: the run ended while the guest waited`);
@@ -530,6 +540,7 @@ function performBlockingHostCall(
   store: Store,
   info: BigUint64Array,
   action: string,
+  hostError: HostErrorCell,
 ): Deno.PointerValue {
   const host = asyncHostById(info[0]);
   if (host === undefined || host.blocking !== true) {
@@ -550,6 +561,7 @@ function performBlockingHostCall(
       prepared.finish(result);
       return null;
     } catch (error) {
+      hostError.failed ??= { error };
       return newTrap(`host function threw: ${describe(error)}`);
     }
   }
