@@ -183,7 +183,7 @@ export class ComponentLinker {
           ffi().wasmtime_deno_component_linker_add_wasip2(native, asyncWasi),
           "cannot link WASI 0.2",
         );
-      });
+      }, "runWasi");
       if (asyncWasi) linker.#asyncWasi = true;
     };
     instantiateFuture = (linker, store, component, action) =>
@@ -320,16 +320,16 @@ export class ComponentLinker {
       } else if (!isAsync) {
         this.#addAt(native, segments, name, display, action, syncHost(def));
       }
-    });
+    }, action);
     if (isAsync) this.#async ??= display;
     this.#performed = true;
     this.#hosts.set(keyOf(segments, name), def);
   }
 
   /** Runs `definition` on the native linker (and the future linker if made), and records it. */
-  #apply(definition: Definition): void {
-    definition(this.#handle.pointer("define"), false);
-    if (this.#future !== undefined) definition(this.#future.pointer("define"), true);
+  #apply(definition: Definition, action: string): void {
+    definition(this.#handle.pointer(action), false);
+    if (this.#future !== undefined) definition(this.#future.pointer(action), true);
     this.#definitions.push(definition);
   }
 
@@ -402,7 +402,7 @@ export class ComponentLinker {
         ),
         "ComponentLinker.defineUnknownImportsAsTraps",
       );
-    });
+    }, "defineUnknownImportsAsTraps");
   }
 
   #checkEngines(store: Store, component: Component, action: string): void {
