@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "4cbc236ea0330c386d25b15e85af539826397450cc91e5ee93432399cf2ea865",
+  hash: "054aa63b55259f91e3550b3c4d367196accc650a1ad13695b25220f8fec6fa90",
 } as const;
