@@ -343,6 +343,26 @@ Deno.test("callAsync after the store is disposed throws; disposal during a call 
   await assert.rejects(() => spin.callAsync(), WasmtimeError);
 });
 
+Deno.test("disposing the store while an async host function is pending interrupts the call", async () => {
+  using engine = new Engine({ epochInterruption: true });
+  using component = new Component(engine, HOST_WAT);
+  using linker = new ComponentLinker(engine);
+  defineAsyncHost(linker);
+  linker.allowShadowing(true);
+  let settle!: () => void;
+  linker.defineAsyncFunc(HOST, "sleep", () => new Promise<void>((r) => (settle = r)));
+  const store = new Store(engine);
+  const instance = await linker.instantiateAsync(store, component);
+  const napping = instance.getFunc("nap")!.callAsync(1);
+  await delay(20);
+  store[Symbol.dispose]();
+  await assert.rejects(() => napping, isInterrupt);
+  // The host function settling late writes into nothing: the recorded call is gone.
+  settle();
+  await delay(5);
+  await assert.rejects(() => instance.getFunc("add")!.callAsync(1, 2), WasmtimeError);
+});
+
 Deno.test("runWasi and instantiateWasi give a component its own imports", async () => {
   using engine = new Engine({ epochInterruption: true });
   using component = new Component(engine, COMMAND_WAT);
