@@ -78,7 +78,11 @@ export {
 export { wat2wasm } from "./src/core/wat.ts";
 // The component model.
 export { Component } from "./src/component/component.ts";
-export { type ComponentHostFunction, ComponentLinker } from "./src/component/linker.ts";
+export {
+  type ComponentAsyncHostFunction,
+  type ComponentHostFunction,
+  ComponentLinker,
+} from "./src/component/linker.ts";
 export { type ComponentExports, ComponentInstance } from "./src/component/instance.ts";
 export { ComponentFunc } from "./src/component/func.ts";
 export { ComponentResource } from "./src/component/resource.ts";

@@ -91,6 +91,44 @@ pub unsafe extern "C" fn wasmtime_deno_linker_define_async_func(
     }
 }
 
+/// Records a host call made from a future other than the C API's (the component host functions
+/// of `component_async`): it waits for JS exactly like a core async host call, and is finished
+/// with `wasmtime_deno_async_finish`. `caller` is whatever JS needs to perform the call (there:
+/// the function's type). Free it with [`release`] once [`is_done`] or when the call is dropped.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record(
+    id: u64,
+    caller: *mut c_void,
+    args: *const c_void,
+    nargs: usize,
+    results: *mut c_void,
+    nresults: usize,
+    trap_ret: *mut Option<Box<wasm_trap_t>>,
+) -> *mut AsyncCall {
+    let call = Box::into_raw(Box::new(AsyncCall {
+        id,
+        caller,
+        args: args.cast(),
+        nargs,
+        results: results.cast(),
+        nresults,
+        trap_ret,
+        done: false,
+    }));
+    thread::set_pending(call);
+    call
+}
+
+/// True once JS finished a call made by [`record`].
+pub(crate) fn is_done(call: *mut AsyncCall) -> bool {
+    async_call_poll(call.cast())
+}
+
+/// Frees a call made by [`record`] (forgetting it if JS has not taken it yet).
+pub(crate) fn release(call: *mut AsyncCall) {
+    async_call_free(call.cast());
+}
+
 /// Takes the host call recorded during the last poll, writing
 /// `[id, caller, args, nargs, results, nresults]` into `info`; null if there is none.
 #[unsafe(no_mangle)]

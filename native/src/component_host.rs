@@ -80,8 +80,8 @@ extern "C" fn component_host_trampoline(
     if thread::on_fiber() {
         return error(
             "a JS component host function was called while the guest runs as a call future \
-             (an async call, or a component with WASI 0.2 linked asynchronously), where JS \
-             cannot run",
+             (an async call), where JS cannot run: instantiate the component with \
+             ComponentLinker.instantiateAsync, whose host functions run between polls",
         );
     }
     if !thread::js_stack_left() {

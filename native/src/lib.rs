@@ -26,6 +26,8 @@
 //! * [`component_host`]: the trampoline of JS component host functions;
 //! * [`component_resource`]: host-defined resources, and the queue of those the guest dropped;
 //! * [`component_call`]: the packed frame behind the fast component call path;
+//! * [`component_async`]: component calls as call futures, and component host functions
+//!   performed by JS between polls (sync ones too, so call futures can import them);
 //! * [`component_compile`]: compiling components on Deno's blocking thread pool;
 //! * [`wasip2`]: WASI 0.2 for components, linked asynchronously;
 //! * [`handoff`]: engines, shared memories and captures handed to other Workers by one-use token;
@@ -38,6 +40,7 @@ pub mod call;
 pub mod capture;
 pub mod collector;
 pub mod compile;
+pub mod component_async;
 pub mod component_call;
 pub mod component_compile;
 pub mod component_host;

@@ -8,9 +8,15 @@
  */
 import { ComponentError, WasmtimeError } from "../errors.ts";
 import { enterGuest } from "../core/call.ts";
-import { type CallOptions, withTimeout } from "../core/async.ts";
+import {
+  type CallOptions,
+  driveFuture,
+  driveFutureBlocking,
+  type StartFuture,
+  withTimeout,
+} from "../core/async.ts";
 import { failure } from "../core/failure.ts";
-import { contextOf, type Store } from "../core/store.ts";
+import { contextOf, futureDriven, type Store } from "../core/store.ts";
 import { ffi } from "../ffi/symbols.ts";
 import {
   Arena,
@@ -178,6 +184,7 @@ export class ComponentFunc {
    * original error if a host function threw.
    */
   call(...args: unknown[]): unknown {
+    if (futureDriven(this.#store)) return this.#callBlocking({}, args, this.#name);
     if (this.#fast === undefined) {
       this.#fast = fastPath(this.#store, this.#struct, this.#name, this.#marshal);
     }
@@ -196,7 +203,71 @@ export class ComponentFunc {
    * `TrapCode.Interrupt`; needs `epochInterruption`), a `signal` is checked before the call.
    */
   callWith(options: CallOptions, ...args: unknown[]): unknown {
+    if (futureDriven(this.#store)) return this.#callBlocking(options, args, this.#name);
     return withTimeout(this.#store, options, () => this.call(...args), "ComponentFunc.callWith");
+  }
+
+  /**
+   * Calls the function without blocking the event loop: the guest yields to it periodically
+   * (every epoch tick with `epochInterruption`, or every slice of fuel with `consumeFuel`), and
+   * host functions run between polls (async ones, `ComponentLinker.defineAsyncFunc`, are
+   * awaited; they need an instance made by `instantiateAsync`, as do sync host functions
+   * called during an async call). Resolves or rejects as {@linkcode call} returns or throws.
+   * One async call runs per store at a time; later ones wait their turn.
+   *
+   * @example
+   * ```ts
+   * import { Component, ComponentLinker, Engine, Store } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ epochInterruption: true });
+   * using component = new Component(engine, `(component
+   *   (core module $m (func (export "f") (param i32) (result i32) local.get 0 i32.const 1
+   *     i32.add))
+   *   (core instance $i (instantiate $m))
+   *   (func (export "next") (param "n" u32) (result u32) (canon lift (core func $i "f"))))`);
+   * using linker = new ComponentLinker(engine);
+   * using store = new Store(engine);
+   * const next = linker.instantiate(store, component).getFunc("next")!;
+   * console.log(await next.callAsync(41)); // 42
+   * ```
+   */
+  callAsync(...args: unknown[]): Promise<unknown> {
+    return this.callAsyncWith({}, ...args);
+  }
+
+  /**
+   * {@linkcode callAsync} with options: `timeoutMs` (counted from the call, waiting for the
+   * store included) and an `AbortSignal` stop the guest, also while an async host function is
+   * pending, with a `Trap` (code `Interrupt`). A call still waiting for the store just leaves
+   * the queue; a guest that was stopped counts as trapped, and Wasmtime then refuses further
+   * component calls into its store (`TrapCode.CannotEnterComponent`), as after any trap.
+   *
+   * @example
+   * ```ts
+   * import type { ComponentFunc } from "@wasmtime-deno/wasmtime";
+   * async function briefly(run: ComponentFunc, signal: AbortSignal): Promise<unknown> {
+   *   return await run.callAsyncWith({ timeoutMs: 500, signal });
+   * }
+   * ```
+   */
+  async callAsyncWith(options: CallOptions, ...args: unknown[]): Promise<unknown> {
+    const call = futureCall(this.#store, this.#struct, this.#name, this.#marshal, args);
+    try {
+      await driveFuture(this.#store, this.#name, options, call.start);
+      return call.finish();
+    } finally {
+      call.release();
+    }
+  }
+
+  /** A synchronous call into a store that accepts only call futures (async WASI, ...). */
+  #callBlocking(options: CallOptions, args: unknown[], action: string): unknown {
+    const call = futureCall(this.#store, this.#struct, this.#name, this.#marshal, args);
+    try {
+      driveFutureBlocking(this.#store, action, options, call.start);
+      return call.finish();
+    } finally {
+      call.release();
+    }
   }
 }
 
@@ -217,16 +288,16 @@ export function plainFunction(func: ComponentFunc): (...args: unknown[]) => unkn
   switch (marshal.lowers.length) {
     case 0:
       return function () {
-        return callComponent(store, struct, name, marshal, [...arguments]);
+        return func.call(...arguments);
       };
     case 1:
       return function (a: unknown) {
-        if (arguments.length !== 1) return func.call(...arguments);
+        if (arguments.length !== 1 || futureDriven(store)) return func.call(...arguments);
         return callComponent(store, struct, name, marshal, [a]);
       };
     case 2:
       return function (a: unknown, b: unknown) {
-        if (arguments.length !== 2) return func.call(...arguments);
+        if (arguments.length !== 2 || futureDriven(store)) return func.call(...arguments);
         return callComponent(store, struct, name, marshal, [a, b]);
       };
     default:
@@ -274,28 +345,29 @@ function scalarFunction(
       throw valueError(name, `arg ${i}`, error);
     }
   };
+  // A store that accepts only call futures takes the call through func.call.
   switch (lowers.length) {
     case 0:
       return function () {
-        if (arguments.length !== 0) return func.call(...arguments);
+        if (arguments.length !== 0 || futureDriven(store)) return func.call(...arguments);
         return run();
       };
     case 1:
       return function (a: unknown) {
-        if (arguments.length !== 1) return func.call(...arguments);
+        if (arguments.length !== 1 || futureDriven(store)) return func.call(...arguments);
         lowerAt(0, a);
         return run();
       };
     case 2:
       return function (a: unknown, b: unknown) {
-        if (arguments.length !== 2) return func.call(...arguments);
+        if (arguments.length !== 2 || futureDriven(store)) return func.call(...arguments);
         lowerAt(0, a);
         lowerAt(1, b);
         return run();
       };
     default:
       return function (a: unknown, b: unknown, c: unknown) {
-        if (arguments.length !== 3) return func.call(...arguments);
+        if (arguments.length !== 3 || futureDriven(store)) return func.call(...arguments);
         lowerAt(0, a);
         lowerAt(1, b);
         lowerAt(2, c);
@@ -310,15 +382,17 @@ function dropsChecked(error: unknown): unknown {
   return error;
 }
 
-/** One call: the arena, the lowering, the bracket, the lifting. */
-function callComponent(
-  store: Store,
-  struct: Uint8Array<ArrayBuffer>,
-  name: string,
-  marshal: Marshal,
-  args: unknown[],
-): unknown {
-  const context = contextOf(store, name);
+/** One call's arguments lowered into an arena of its own, and where its result goes. */
+interface LoweredCall {
+  arena: Arena;
+  view: DataView;
+  resultsAt: number;
+  argsPointer: Deno.PointerObject;
+  resultsPointer: Deno.PointerObject;
+}
+
+/** Takes an arena and lowers `args` into it (the arena is released if one does not fit). */
+function lowerCall(name: string, marshal: Marshal, args: unknown[]): LoweredCall {
   const { lowers, lift } = marshal;
   if (args.length !== lowers.length) {
     throw new TypeError(
@@ -329,8 +403,6 @@ function callComponent(
   }
   const results = lift === undefined ? 0 : 1;
   const arena = takeArena();
-  const outer = marshal.resources ? beginResources(store, context) : undefined;
-  let called = false;
   try {
     // The results and the arguments come first in the arena, so they are in its first chunk.
     const resultsAt = arena.alloc(results * VAL);
@@ -344,40 +416,110 @@ function callComponent(
         throw valueError(name, `arg ${i}`, error);
       }
     }
-    const argsPointer = arena.firstPointer(argsAt);
-    const resultsPointer = arena.firstPointer(resultsAt);
-    called = true;
+    return {
+      arena,
+      view,
+      resultsAt,
+      argsPointer: arena.firstPointer(argsAt),
+      resultsPointer: arena.firstPointer(resultsAt),
+    };
+  } catch (error) {
+    releaseArena(arena);
+    throw error;
+  }
+}
+
+/** The result of a finished call, its native memory freed; a `result` `err` thrown. */
+function liftCall(call: LoweredCall, marshal: Marshal): unknown {
+  const lift = marshal.lift;
+  if (lift === undefined) return undefined;
+  const { view, resultsAt, resultsPointer } = call;
+  let value: unknown;
+  try {
+    value = lift(view, resultsAt);
+  } finally {
+    if (marshal.resultOwnsMemory) {
+      ffi().wasmtime_component_val_delete(resultsPointer);
+      view.setUint8(resultsAt, 0);
+    }
+  }
+  if (marshal.unwrapResult) {
+    const { tag, val } = value as { tag: "ok" | "err"; val: unknown };
+    if (tag === "err") throw new ComponentError(val);
+    return val;
+  }
+  return value;
+}
+
+/** One call: the arena, the lowering, the bracket, the lifting. */
+function callComponent(
+  store: Store,
+  struct: Uint8Array<ArrayBuffer>,
+  name: string,
+  marshal: Marshal,
+  args: unknown[],
+): unknown {
+  const context = contextOf(store, name);
+  // Resource handles lowered and lifted by this call are tracked from here to the end.
+  const outer = marshal.resources ? beginResources(store, context) : undefined;
+  let call: LoweredCall | undefined;
+  try {
+    const lowered = call = lowerCall(name, marshal, args);
     const error = enterGuest(store, () =>
       ffi().wasmtime_component_func_call(
         struct,
         context,
-        argsPointer,
+        lowered.argsPointer,
         marshal.paramCount,
-        resultsPointer,
+        lowered.resultsPointer,
         marshal.resultCount,
       ));
     if (error !== null) throw failure(error, null, `${name} failed`);
-    if (lift === undefined) return undefined;
-    let value: unknown;
-    try {
-      value = lift(view, resultsAt);
-    } finally {
-      if (marshal.resultOwnsMemory) {
-        ffi().wasmtime_component_val_delete(resultsPointer);
-        view.setUint8(resultsAt, 0);
-      }
-    }
-    if (marshal.unwrapResult) {
-      const { tag, val } = value as { tag: "ok" | "err"; val: unknown };
-      if (tag === "err") throw new ComponentError(val);
-      return val;
-    }
-    return value;
+    return liftCall(lowered, marshal);
   } finally {
-    if (outer !== undefined) endResources(outer, called);
+    // `call` is set once every argument was lowered: the native call was then made.
+    if (outer !== undefined) endResources(outer, call !== undefined);
     else checkDrops();
-    releaseArena(arena);
+    if (call !== undefined) releaseArena(call.arena);
   }
+}
+
+/**
+ * One call as a call future (native/src/component_async.rs): arguments lowered now, the
+ * future's start (which converts them), the result once it finished, the arena released.
+ */
+function futureCall(
+  store: Store,
+  struct: Uint8Array<ArrayBuffer>,
+  name: string,
+  marshal: Marshal,
+  args: unknown[],
+): { start: StartFuture; finish(): unknown; release(): void } {
+  contextOf(store, name); // throws once the store is disposed
+  if (marshal.resources) {
+    // Resource handles are tracked per synchronous call (src/component/resource.ts); a call
+    // future spans event-loop turns, where another call's handles would mix with its own.
+    throw new WasmtimeError(
+      `${name}: functions that take or return resources are called synchronously for now: use ` +
+        "call() on an instance made by ComponentLinker.instantiate (not instantiateAsync or " +
+        "async WASI)",
+    );
+  }
+  const call = lowerCall(name, marshal, args);
+  return {
+    start: (context, _trap, error) =>
+      ffi().wasmtime_deno_component_func_call_async(
+        struct,
+        context,
+        call.argsPointer,
+        marshal.paramCount,
+        call.resultsPointer,
+        marshal.resultCount,
+        error,
+      ),
+    finish: () => liftCall(call, marshal),
+    release: () => releaseArena(call.arena),
+  };
 }
 
 // ---- the fast path: wasmtime_deno_component_call (native/src/component_call.rs) ----------------
@@ -552,31 +694,36 @@ function fastPath(
       return run();
     },
     plain(func) {
+      // A store that accepts only call futures takes the call through func.call.
       switch (count) {
         case 0:
           return function () {
-            if (arguments.length !== 0) return func.call(...arguments);
+            if (arguments.length !== 0 || futureDriven(store)) return func.call(...arguments);
             return run();
           };
         case 1:
           return function (a: unknown) {
-            if (arguments.length !== 1 || !t0(a)) return func.call(...arguments);
+            if (arguments.length !== 1 || futureDriven(store) || !t0(a)) {
+              return func.call(...arguments);
+            }
             return run();
           };
         case 2:
           return function (a: unknown, b: unknown) {
-            if (arguments.length !== 2 || !t0(a) || !t1(b)) return func.call(...arguments);
+            if (arguments.length !== 2 || futureDriven(store) || !t0(a) || !t1(b)) {
+              return func.call(...arguments);
+            }
             return run();
           };
         case 3:
           return function (a: unknown, b: unknown, c: unknown) {
-            if (arguments.length !== 3 || !t0(a) || !t1(b) || !t2(c)) {
+            if (arguments.length !== 3 || futureDriven(store) || !t0(a) || !t1(b) || !t2(c)) {
               return func.call(...arguments);
             }
             return run();
           };
         default:
-          return (...args: unknown[]) => fast.call(args);
+          return (...args: unknown[]) => func.call(...args);
       }
     },
   };

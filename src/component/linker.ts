@@ -12,14 +12,21 @@
 import { ComponentError, WasmtimeError } from "../errors.ts";
 import { check, failure, hostErrorPointer, takeError } from "../core/failure.ts";
 import { measureJsStackFloor } from "../core/host.ts";
-import { HOST_OWNER, registerHost } from "../core/registry.ts";
-import { revalidateAllViews } from "../core/store.ts";
+import { HOST_OWNER, type PreparedHostCall, registerHost } from "../core/registry.ts";
+import { futureDriven, requireAsync, requireFutures, revalidateAllViews } from "../core/store.ts";
 import { contextOf, type Store } from "../core/store.ts";
 import { type Engine, enginePointer } from "../core/engine.ts";
 import { enterGuest } from "../core/call.ts";
+import {
+  type CallOptions,
+  driveFuture,
+  driveFutureBlocking,
+  type StartFuture,
+} from "../core/async.ts";
+import { FuncType } from "../core/types.ts";
 import { COMPONENT_HOST_CALLBACK, type ComponentHostCallbackHandle, ffi } from "../ffi/symbols.ts";
 import { Handle } from "../ffi/handle.ts";
-import { OutCell, utf8 } from "../ffi/raw.ts";
+import { OutCell, pointerFromBits, utf8 } from "../ffi/raw.ts";
 import { copyNative, pointerAddress, releaseArena, takeArena } from "../ffi/component_raw.ts";
 import { COMPONENT_INSTANCE_SIZE, COMPONENT_VAL_SIZE as VAL } from "../ffi/layout.ts";
 import { type Component, componentPointer } from "./component.ts";
@@ -48,6 +55,33 @@ import {
  */
 // deno-lint-ignore no-explicit-any
 export type ComponentHostFunction = (...args: any[]) => unknown;
+
+/**
+ * An async JS host function for a component import ({@linkcode ComponentLinker.defineAsyncFunc}):
+ * like a {@linkcode ComponentHostFunction}, but it may return a Promise, which the guest waits
+ * for; a `result<T, E>` import resolves to T or rejects with a {@linkcode ComponentError}.
+ *
+ * @example
+ * ```ts
+ * import type { ComponentAsyncHostFunction } from "@wasmtime-deno/wasmtime";
+ * const fetchLength: ComponentAsyncHostFunction = async (url: string) =>
+ *   (await (await fetch(url)).arrayBuffer()).byteLength;
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type ComponentAsyncHostFunction = (...args: any[]) => unknown;
+
+/** The core signature slot of a component host function's registry entry (unused). */
+const NO_CORE_TYPE = new FuncType([], []);
+
+/** Adds a definition to the linker instance given (null on success, else the error). */
+type AddAt = (instance: Deno.PointerObject, name: Uint8Array<ArrayBuffer>) => Deno.PointerValue;
+
+/**
+ * One definition of a linker, applied to its native linker and replayed into its future linker
+ * (see {@linkcode ComponentLinker}): `future` tells which one `linker` is.
+ */
+type Definition = (linker: Deno.PointerObject, future: boolean) => void;
 
 interface HostDef {
   name: string;
@@ -84,8 +118,35 @@ function marshalKey(type: ComponentFuncType): string {
 export let componentLinkerPointer: (linker: ComponentLinker, action: string) => Deno.PointerObject;
 
 /**
+ * Internal (WASI 0.2): defines WASI 0.2 in `linker`; linked asynchronously, it is defined only
+ * where the guest runs as a call future (see {@linkcode ComponentLinker}), and instantiation
+ * then goes through {@linkcode instantiateFuture}.
+ */
+export let defineWasip2: (linker: ComponentLinker, asyncWasi: boolean) => void;
+
+/**
+ * Internal: instantiation of `component` into `store` as a call future (drive `start` with
+ * driveFuture or driveFutureBlocking, then take the `instance`), through the linker whose host
+ * functions run between polls; marks the store as accepting only call futures (or only async
+ * calls, with async host functions) as Wasmtime then requires.
+ */
+export let instantiateFuture: (
+  linker: ComponentLinker,
+  store: Store,
+  component: Component,
+  action: string,
+) => { start: StartFuture; instance(): ComponentInstance };
+
+/**
  * Links a component's imports to JS host functions and instantiates it. A linker belongs to
  * one engine and can instantiate any number of components into stores of that engine.
+ *
+ * `instantiate` links host functions that run inline, on the guest's stack (the fastest
+ * round trip). `instantiateAsync` links the same definitions so that they run between polls of
+ * a call future, which async calls (`ComponentFunc.callAsync`) and async host functions
+ * ({@linkcode defineAsyncFunc}) need; Wasmtime then accepts only call futures in that store, so
+ * synchronous calls into it are driven as call futures on the calling thread (slower) and
+ * async host functions need `callAsync`.
  *
  * @example
  * ```ts
@@ -113,9 +174,36 @@ export class ComponentLinker {
   readonly #resources = new Map<string, HostResource>();
   /** The same, by path and name. */
   readonly #resourcesByPath = new Map<string, HostResource>();
+  /**
+   * The twin native linker used when the guest runs as a call future (instantiateAsync, async
+   * WASI): every definition again, host functions recorded for JS to perform between polls.
+   * Made on first use by replaying {@linkcode #definitions}.
+   */
+  #future: Handle | undefined;
+  readonly #definitions: Definition[] = [];
+  #shadowing = false;
+  /** Some host function is async (defineAsyncFunc): instantiate only with instantiateAsync. */
+  #async: string | undefined;
+  /** Some definition needs the future linker to run as a call future (a host function). */
+  #performed = false;
+  /** WASI is linked asynchronously: every instantiation is a call future. */
+  #asyncWasi = false;
 
   static {
     componentLinkerPointer = (linker, action) => linker.#handle.pointer(action);
+    defineWasip2 = (linker, asyncWasi) => {
+      // Sync WASI runs inline in both flavors; async WASI only where guests run as futures.
+      linker.#apply((native, future) => {
+        if (asyncWasi && !future) return;
+        check(
+          ffi().wasmtime_deno_component_linker_add_wasip2(native, asyncWasi),
+          "cannot link WASI 0.2",
+        );
+      }, "runWasi");
+      if (asyncWasi) linker.#asyncWasi = true;
+    };
+    instantiateFuture = (linker, store, component, action) =>
+      linker.#instantiateFuture(store, component, action);
   }
 
   /** Creates an empty linker for `engine`. */
@@ -136,62 +224,141 @@ export class ComponentLinker {
 
   /** Whether later definitions may replace earlier ones of the same name (default false). */
   allowShadowing(allow: boolean): void {
+    this.#shadowing = allow === true;
     ffi().wasmtime_component_linker_allow_shadowing(
       this.#handle.pointer("allowShadowing"),
-      allow === true,
+      this.#shadowing,
     );
+    if (this.#future !== undefined) {
+      ffi().wasmtime_component_linker_allow_shadowing(
+        this.#future.pointer("allowShadowing"),
+        this.#shadowing,
+      );
+    }
   }
 
   /**
    * Defines the import `name` inside the interface `path` (`"local:hello/host"`; `""` for a
    * root-level import; an array for instances nested in instances) as the JS function `fn`.
    * Its type comes from the component that imports it. Throws a {@linkcode WasmtimeError} if
-   * the name is already defined (see {@linkcode allowShadowing}).
+   * the name is already defined (see {@linkcode allowShadowing}). `fn` must return its result
+   * (use {@linkcode defineAsyncFunc} for one that returns a Promise).
    */
   defineFunc(path: string | readonly string[], name: string, fn: ComponentHostFunction): void {
+    this.#defineHost(path, name, fn, false, "defineFunc");
+  }
+
+  /**
+   * Defines the import `name` inside the interface `path` (as {@linkcode defineFunc}) as an
+   * async JS function: it may return a Promise, and the guest waits until it settles while the
+   * event loop runs. Values are mapped as for `defineFunc`; a rejection (other than a
+   * {@linkcode ComponentError} for a `result<T, E>` import) traps the guest and is rethrown to
+   * the caller of the component function. Components importing it are instantiated with
+   * {@linkcode instantiateAsync} and called with `ComponentFunc.callAsync`.
+   *
+   * @example
+   * ```ts
+   * import { Component, ComponentLinker, Engine, Store } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ epochInterruption: true });
+   * using component = new Component(engine, `(component
+   *   (import "wait" (func $wait (param "ms" u32) (result u32)))
+   *   (core func $w (canon lower (func $wait)))
+   *   (core module $m (import "" "w" (func $w (param i32) (result i32)))
+   *     (func (export "f") (result i32) i32.const 10 call $w))
+   *   (core instance $i (instantiate $m (with "" (instance (export "w" (func $w))))))
+   *   (func (export "run") (result u32) (canon lift (core func $i "f"))))`);
+   * using linker = new ComponentLinker(engine);
+   * linker.defineAsyncFunc("", "wait", async (ms: number) => {
+   *   await new Promise((resolve) => setTimeout(resolve, ms));
+   *   return ms * 2;
+   * });
+   * using store = new Store(engine);
+   * const instance = await linker.instantiateAsync(store, component);
+   * console.log(await instance.getFunc("run")!.callAsync()); // 20
+   * ```
+   */
+  defineAsyncFunc(
+    path: string | readonly string[],
+    name: string,
+    fn: ComponentAsyncHostFunction,
+  ): void {
+    this.#defineHost(path, name, fn, true, "defineAsyncFunc");
+  }
+
+  #defineHost(
+    path: string | readonly string[],
+    name: string,
+    fn: ComponentHostFunction,
+    isAsync: boolean,
+    action: string,
+  ): void {
     const segments = typeof path === "string" ? (path === "" ? [] : [path]) : [...path];
     if (segments.some((s) => typeof s !== "string" || s === "") || typeof name !== "string") {
       throw new WasmtimeError(
-        'ComponentLinker.defineFunc(path, name, fn): path must be an interface name, "" or an ' +
+        `ComponentLinker.${action}(path, name, fn): path must be an interface name, "" or an ` +
           "array of names, and name a string",
       );
     }
     if (typeof fn !== "function") {
-      throw new WasmtimeError("ComponentLinker.defineFunc(path, name, fn): fn must be a function");
+      throw new WasmtimeError(`ComponentLinker.${action}(path, name, fn): fn must be a function`);
     }
     measureJsStackFloor();
     const display = segments.length === 0 ? name : `${segments.join("/")}#${name}`;
     const def: HostDef = { name: display, fn, marshals: new Map(), only: undefined };
-    // Set last by a body that ran to the end (returned or caught): the native trampoline traps
-    // the guest when it is not set (see native/src/component_host.rs).
-    const done = new Uint32Array(1);
-    const callback: ComponentHostCallbackHandle = new Deno.UnsafeCallback(
-      COMPONENT_HOST_CALLBACK,
-      (type, args, nargs, results, nresults) => {
-        try {
-          hostCall(def, type!, args, nargs, results, nresults);
-          return null;
-        } catch (error) {
-          return hostErrorPointer(error, display);
-        } finally {
-          done[0] = 1;
-        }
-      },
-    );
-    // Wasmtime frees the env (queueing its id) once no linker or store can call the function;
-    // only then is the callback closed. The callback's body holds the done word, so it lives
-    // as long as the env that points to it.
-    const id = registerHost({ close: () => callback.close() });
-    const env = ffi().wasmtime_deno_component_host_env_new(
-      callback.pointer,
-      done,
-      HOST_OWNER,
-      id,
-    )!;
-    const { trampoline, finalizer } = componentTrampoline();
-    const chain: Deno.PointerObject[] = [
-      ffi().wasmtime_component_linker_root(this.#handle.pointer("defineFunc"))!,
-    ];
+    this.#apply((native, future) => {
+      if (future) {
+        // Performed by JS between two polls of the call future (see native/src/component_async.rs).
+        const id = registerHost({
+          close() {},
+          async: {
+            fn,
+            type: NO_CORE_TYPE,
+            name: display,
+            blocking: !isAsync,
+            prepare: (info) => prepareHostCall(def, info, isAsync),
+          },
+        });
+        this.#addAt(
+          native,
+          segments,
+          name,
+          display,
+          action,
+          (instance, bytes) =>
+            ffi().wasmtime_deno_component_linker_instance_add_async_func(
+              instance,
+              bytes,
+              BigInt(bytes.length),
+              HOST_OWNER,
+              id,
+            ),
+        );
+      } else if (!isAsync) {
+        this.#addAt(native, segments, name, display, action, syncHost(def));
+      }
+    }, action);
+    if (isAsync) this.#async ??= display;
+    this.#performed = true;
+    this.#hosts.set(keyOf(segments, name), def);
+  }
+
+  /** Runs `definition` on the native linker (and the future linker if made), and records it. */
+  #apply(definition: Definition, action: string): void {
+    definition(this.#handle.pointer(action), false);
+    if (this.#future !== undefined) definition(this.#future.pointer(action), true);
+    this.#definitions.push(definition);
+  }
+
+  /** Adds a definition at `path` / `name` of the native linker `linker` through `add`. */
+  #addAt(
+    linker: Deno.PointerObject,
+    segments: readonly string[],
+    name: string,
+    display: string,
+    action: string,
+    add: AddAt,
+  ): void {
+    const chain: Deno.PointerObject[] = [ffi().wasmtime_component_linker_root(linker)!];
     try {
       for (const segment of segments) {
         const bytes = utf8(segment);
@@ -202,27 +369,41 @@ export class ComponentLinker {
             BigInt(bytes.length),
             instanceOut.cleared(),
           ),
-          `ComponentLinker.defineFunc: cannot define the instance ${segment}`,
+          `ComponentLinker.${action}: cannot define the instance ${segment}`,
         );
         chain.push(instanceOut.takePointer()!);
       }
-      const bytes = utf8(name);
-      const error = ffi().wasmtime_component_linker_instance_add_func(
-        chain[chain.length - 1],
-        bytes,
-        BigInt(bytes.length),
-        trampoline,
-        env,
-        finalizer,
-      );
-      if (error !== null) throw takeError(error, `ComponentLinker.defineFunc(${display})`);
+      const error = add(chain[chain.length - 1], utf8(name));
+      if (error !== null) throw takeError(error, `ComponentLinker.${action}(${display})`);
     } finally {
       // Each linker instance borrows its parent: free the innermost first.
       for (let i = chain.length - 1; i >= 0; i--) {
         ffi().wasmtime_component_linker_instance_delete(chain[i]);
       }
     }
-    this.#hosts.set(keyOf(segments, name), def);
+  }
+
+  /** The future linker's pointer, made (every definition replayed) on first use. */
+  #futurePointer(action: string): Deno.PointerObject {
+    this.#handle.pointer(action); // throws once disposed
+    if (this.#future === undefined) {
+      const future = new Handle(
+        this,
+        "ComponentLinker",
+        ffi().wasmtime_component_linker_new(enginePointer(this.#engine, action)),
+        (p) => ffi().wasmtime_component_linker_delete(p),
+      );
+      const pointer = future.pointer(action);
+      ffi().wasmtime_component_linker_allow_shadowing(pointer, this.#shadowing);
+      try {
+        for (const definition of this.#definitions) definition(pointer, true);
+      } catch (error) {
+        future.dispose();
+        throw error;
+      }
+      this.#future = future;
+    }
+    return this.#future.pointer(action);
   }
 
   /**
@@ -320,13 +501,26 @@ export class ComponentLinker {
 
   /** Defines every import of `component` that is not defined yet as a function that traps. */
   defineUnknownImportsAsTraps(component: Component): void {
-    check(
-      ffi().wasmtime_component_linker_define_unknown_imports_as_traps(
-        this.#handle.pointer("defineUnknownImportsAsTraps"),
-        componentPointer(component, "defineUnknownImportsAsTraps"),
-      ),
-      "ComponentLinker.defineUnknownImportsAsTraps",
-    );
+    this.#apply((native, future) => {
+      // Replayed later into the future linker, maybe after the component was disposed.
+      if (future && component.disposed) return;
+      check(
+        ffi().wasmtime_component_linker_define_unknown_imports_as_traps(
+          native,
+          componentPointer(component, "defineUnknownImportsAsTraps"),
+        ),
+        "ComponentLinker.defineUnknownImportsAsTraps",
+      );
+    }, "defineUnknownImportsAsTraps");
+  }
+
+  #checkEngines(store: Store, component: Component, action: string): void {
+    if (store.engine !== this.#engine || component.engine !== this.#engine) {
+      throw new WasmtimeError(
+        `ComponentLinker.${action}: the store, the component and the linker must belong to ` +
+          "the same Engine",
+      );
+    }
   }
 
   /**
@@ -334,14 +528,21 @@ export class ComponentLinker {
    * missing import, or a `Trap` if the component's start traps.
    */
   instantiate(store: Store, component: Component): ComponentInstance {
-    if (store.engine !== this.#engine || component.engine !== this.#engine) {
+    this.#checkEngines(store, component, "instantiate");
+    if (this.#async !== undefined) {
       throw new WasmtimeError(
-        "ComponentLinker.instantiate: the store, the component and the linker must belong to " +
-          "the same Engine",
+        `ComponentLinker.instantiate: ${this.#async} is an async host function ` +
+          "(defineAsyncFunc), which runs only in async calls: use instantiateAsync",
       );
     }
     this.#prepareHosts(component.imports, []);
     const context = contextOf(store, "instantiate");
+    if (this.#asyncWasi || futureDriven(store)) {
+      // Only call futures may enter the store: instantiate as one, on this thread.
+      const call = this.#instantiateFuture(store, component, "ComponentLinker.instantiate");
+      driveFutureBlocking(store, "ComponentLinker.instantiate", {}, call.start);
+      return call.instance();
+    }
     const struct = new Uint8Array(COMPONENT_INSTANCE_SIZE);
     const linker = this.#handle.pointer("instantiate");
     const native = componentPointer(component, "instantiate");
@@ -364,6 +565,78 @@ export class ComponentLinker {
       throw thrown;
     }
     return instanceFromStruct(store, struct, component, this.#resources);
+  }
+
+  /**
+   * Instantiates `component` into `store` as an async call (the event loop keeps running; the
+   * `options` deadline and signal apply as for `ComponentFunc.callAsyncWith`). Host functions
+   * then run between polls of the guest's call future, so its calls may be async
+   * (`ComponentFunc.callAsync`) and use async host functions. If the linker defines any host
+   * function, the store then accepts only call futures: synchronous calls into it still work
+   * (driven on this thread) unless the linker has async host functions, which need callAsync.
+   *
+   * @example
+   * ```ts
+   * import { Component, ComponentLinker, Engine, Store } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ epochInterruption: true });
+   * using component = new Component(engine, `(component
+   *   (import "log" (func $log (param "n" u32)))
+   *   (core func $l (canon lower (func $log)))
+   *   (core module $m (import "" "l" (func $l (param i32)))
+   *     (func (export "f") i32.const 7 call $l))
+   *   (core instance $i (instantiate $m (with "" (instance (export "l" (func $l))))))
+   *   (func (export "run") (canon lift (core func $i "f"))))`);
+   * using linker = new ComponentLinker(engine);
+   * linker.defineFunc("", "log", (n: number) => console.log(n));
+   * using store = new Store(engine);
+   * const instance = await linker.instantiateAsync(store, component, { timeoutMs: 1_000 });
+   * await instance.getFunc("run")!.callAsync(); // logs 7
+   * ```
+   */
+  async instantiateAsync(
+    store: Store,
+    component: Component,
+    options: CallOptions = {},
+  ): Promise<ComponentInstance> {
+    this.#checkEngines(store, component, "instantiateAsync");
+    contextOf(store, "ComponentLinker.instantiateAsync");
+    this.#prepareHosts(component.imports, []);
+    const action = "ComponentLinker.instantiateAsync";
+    const call = this.#instantiateFuture(store, component, action);
+    await driveFuture(store, action, options, call.start);
+    return call.instance();
+  }
+
+  #instantiateFuture(
+    store: Store,
+    component: Component,
+    action: string,
+  ): { start: StartFuture; instance(): ComponentInstance } {
+    if (this.#resources.size > 0) {
+      // Host resources are tracked per synchronous call (see resource.ts).
+      throw new WasmtimeError(
+        `${action}: a linker with host resources (defineResource) instantiates only with ` +
+          "instantiate, without async WASI, for now",
+      );
+    }
+    const future = this.#performed || this.#asyncWasi;
+    // Wasmtime refuses synchronous calls into a store whose instances use async host functions.
+    if (this.#async !== undefined) requireAsync(store);
+    else if (future) requireFutures(store);
+    const struct = new Uint8Array(COMPONENT_INSTANCE_SIZE);
+    return {
+      // Pointers are read once the store is ours: the linker or the component may have been
+      // disposed while the call waited behind another one.
+      start: (context, _trap, error) =>
+        ffi().wasmtime_deno_component_instantiate_async(
+          future ? this.#futurePointer(action) : this.#handle.pointer(action),
+          context,
+          componentPointer(component, action),
+          struct,
+          error,
+        ),
+      instance: () => instanceFromStruct(store, struct, component),
+    };
   }
 
   /** Registers the types `imports` expect of this linker's host functions. */
@@ -417,18 +690,61 @@ export class ComponentLinker {
   /** Frees the linker; instances made with it keep working. Idempotent. */
   [Symbol.dispose](): void {
     this.#handle.dispose();
+    this.#future?.dispose();
   }
 }
 
-/** Runs one host call: arguments lifted, `fn` called, the result lowered and handed over. */
-function hostCall(
+/**
+ * The definition of `def` as a host function that runs inline (the native trampoline of
+ * native/src/component_host.rs around a Deno callback).
+ */
+function syncHost(def: HostDef): AddAt {
+  return (instance, name) => {
+    // Set last by a body that ran to the end (returned or caught): the native trampoline traps
+    // the guest when it is not set (see native/src/component_host.rs).
+    const done = new Uint32Array(1);
+    const callback: ComponentHostCallbackHandle = new Deno.UnsafeCallback(
+      COMPONENT_HOST_CALLBACK,
+      (type, args, nargs, results, nresults) => {
+        try {
+          hostCall(def, type!, args, nargs, results, nresults);
+          return null;
+        } catch (error) {
+          return hostErrorPointer(error, def.name);
+        } finally {
+          done[0] = 1;
+        }
+      },
+    );
+    // Wasmtime frees the env (queueing its id) once no linker or store can call the function;
+    // only then is the callback closed. The callback's body holds the done word, so it lives
+    // as long as the env that points to it.
+    const id = registerHost({ close: () => callback.close() });
+    const env = ffi().wasmtime_deno_component_host_env_new(
+      callback.pointer,
+      done,
+      HOST_OWNER,
+      id,
+    )!;
+    const { trampoline, finalizer } = componentTrampoline();
+    return ffi().wasmtime_component_linker_instance_add_func(
+      instance,
+      name,
+      BigInt(name.length),
+      trampoline,
+      env,
+      finalizer,
+    );
+  };
+}
+
+/** The marshalling of one host call, checked against what Wasmtime passed. */
+function hostMarshal(
   def: HostDef,
   type: Deno.PointerObject,
-  args: Deno.PointerValue,
   nargs: number,
-  results: Deno.PointerValue,
   nresults: number,
-): void {
+): Marshal {
   let marshal = def.only;
   if (marshal === undefined || marshal.paramLifts.length !== nargs) {
     const read = readFuncType(type);
@@ -439,44 +755,42 @@ function hostCall(
   if (marshal.paramLifts.length !== nargs || (marshal.resultLower ? 1 : 0) !== nresults) {
     throw new WasmtimeError(`host function ${def.name}: Wasmtime passed an unexpected arity`);
   }
-  if (!marshal.resources) return runHost(def, marshal, args, nargs, results);
-  const outer = beginHostResources();
-  try {
-    runHost(def, marshal, args, nargs, results);
-  } finally {
-    endResources(outer, true);
-  }
+  return marshal;
 }
 
-/** The host call proper: arguments lifted, `fn` called, the result lowered and handed over. */
-function runHost(
-  def: HostDef,
-  marshal: Marshal,
-  args: Deno.PointerValue,
-  nargs: number,
-  results: Deno.PointerValue,
-): void {
+/** A host call's arguments, lifted. */
+function liftHostArgs(marshal: Marshal, args: Deno.PointerValue, nargs: number): unknown[] {
   const values: unknown[] = new Array(nargs);
   if (nargs > 0) {
     const view = new DataView(copyNative(pointerAddress(args), nargs * VAL).buffer);
     for (let i = 0; i < nargs; i++) values[i] = marshal.paramLifts[i](view, i * VAL);
   }
-  revalidateAllViews();
-  let result: unknown;
-  try {
-    result = def.fn(...values);
-    if (result instanceof Promise) {
-      result.catch(() => {});
-      throw new WasmtimeError(
-        `host function ${def.name} returned a Promise; component host functions must be ` +
-          "synchronous",
-      );
-    }
-    if (marshal.unwrapResult) result = { tag: "ok", val: result };
-  } catch (error) {
-    if (!(marshal.unwrapResult && error instanceof ComponentError)) throw error;
-    result = { tag: "err", val: error.payload };
+  return values;
+}
+
+function refusePromise(def: HostDef, result: unknown): void {
+  if (result instanceof Promise) {
+    result.catch(() => {});
+    throw new WasmtimeError(
+      `host function ${def.name} returned a Promise; define it with ` +
+        "ComponentLinker.defineAsyncFunc (or make it synchronous)",
+    );
   }
+}
+
+/** A `result<T, E>` import's value: T returned is `ok`, a ComponentError thrown is `err`. */
+function asResult(error: unknown): { tag: "err"; val: unknown } {
+  if (error instanceof ComponentError) return { tag: "err", val: error.payload };
+  throw error;
+}
+
+/** Lowers `result` and hands Wasmtime a deep copy in `results`. */
+function lowerHostResult(
+  def: HostDef,
+  marshal: Marshal,
+  result: unknown,
+  results: Deno.PointerValue,
+): void {
   const lower = marshal.resultLower;
   if (lower === undefined) return;
   const arena = takeArena();
@@ -492,4 +806,72 @@ function runHost(
   } finally {
     releaseArena(arena);
   }
+}
+
+/** Runs one host call: arguments lifted, `fn` called, the result lowered and handed over. */
+function hostCall(
+  def: HostDef,
+  type: Deno.PointerObject,
+  args: Deno.PointerValue,
+  nargs: number,
+  results: Deno.PointerValue,
+  nresults: number,
+): void {
+  const marshal = hostMarshal(def, type, nargs, nresults);
+  // Resource handles lifted from the arguments and lowered into the result are tracked for
+  // the whole host call (see resource.ts); other signatures skip the bookkeeping.
+  const outer = marshal.resources ? beginHostResources() : undefined;
+  try {
+    const values = liftHostArgs(marshal, args, nargs);
+    revalidateAllViews();
+    let result: unknown;
+    try {
+      result = def.fn(...values);
+      refusePromise(def, result);
+      if (marshal.unwrapResult) result = { tag: "ok", val: result };
+    } catch (error) {
+      if (!marshal.unwrapResult) throw error;
+      result = asResult(error);
+    }
+    lowerHostResult(def, marshal, result, results);
+  } finally {
+    if (outer !== undefined) endResources(outer, true);
+  }
+}
+
+/**
+ * A host call recorded by a call future (`[id, type, args, nargs, results, nresults]`, see
+ * native/src/component_async.rs), made ready for the driver to run between polls: `run` calls
+ * the function (its Promise awaited by the driver if `isAsync`), `finish` writes the result.
+ */
+function prepareHostCall(def: HostDef, info: BigUint64Array, isAsync: boolean): PreparedHostCall {
+  const nresults = Number(info[5]);
+  const nargs = Number(info[3]);
+  const marshal = hostMarshal(def, pointerFromBits(info[1])!, nargs, nresults);
+  if (marshal.resources) {
+    // Resource handles are tracked per synchronous host call (see resource.ts).
+    throw new WasmtimeError(
+      `host function ${def.name}: resources cross only in synchronous host calls for now ` +
+        "(instantiate, not instantiateAsync or async WASI)",
+    );
+  }
+  const values = liftHostArgs(marshal, pointerFromBits(info[2]), nargs);
+  const unwrap = marshal.unwrapResult;
+  return {
+    run() {
+      let result: unknown;
+      try {
+        result = def.fn(...values);
+        if (!isAsync) refusePromise(def, result);
+      } catch (error) {
+        if (!unwrap) throw error;
+        return asResult(error);
+      }
+      if (!unwrap) return result;
+      return result instanceof Promise
+        ? result.then((val) => ({ tag: "ok", val }), asResult)
+        : { tag: "ok", val: result };
+    },
+    finish: (result) => lowerHostResult(def, marshal, result, pointerFromBits(info[4])),
+  };
 }

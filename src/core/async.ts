@@ -433,6 +433,7 @@ export function driveFutureBlocking(
   const trap = new OutCell();
   const error = new OutCell();
   let outcome: WasmtimeError | undefined;
+  const hostError: HostErrorCell = { failed: undefined };
   withTimeout(
     store,
     options,
@@ -443,7 +444,7 @@ export function driveFutureBlocking(
         let future: Deno.PointerValue = null;
         try {
           future = start(context, trap.bytes, error.bytes);
-          outcome = pollBlocking(store, future!, waker, action);
+          outcome = pollBlocking(store, future!, waker, action, hostError);
         } finally {
           // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
           if (future !== null) ffi().wasmtime_call_future_delete(future);
@@ -454,7 +455,12 @@ export function driveFutureBlocking(
     action,
     true,
   );
-  settle(store, trap, error, outcome, undefined, undefined, action);
+  settle(store, trap, error, outcome, hostError.failed, undefined, action);
+}
+
+/** The first error a host function threw during a blocking drive, rethrown as itself. */
+interface HostErrorCell {
+  failed: { error: unknown } | undefined;
 }
 
 /**
@@ -486,6 +492,7 @@ function pollBlocking(
   future: Deno.PointerObject,
   waker: Deno.PointerObject,
   action: string,
+  hostError: HostErrorCell,
 ): WasmtimeError | undefined {
   const info = new BigUint64Array(6);
   const infoBytes = new Uint8Array(info.buffer);
@@ -500,7 +507,10 @@ function pollBlocking(
     if (call !== null) {
       // A JS async host function cannot be awaited by a synchronous caller; a blocking one
       // (see defineBlockingFunc) runs right here.
-      ffi().wasmtime_deno_async_finish(call, performBlockingHostCall(store, info, action));
+      ffi().wasmtime_deno_async_finish(
+        call,
+        performBlockingHostCall(store, info, action, hostError),
+      );
       continue;
     }
     if (stopped?.()) return interrupted(`${action}: the run ended while the guest waited`);
@@ -530,12 +540,31 @@ function performBlockingHostCall(
   store: Store,
   info: BigUint64Array,
   action: string,
+  hostError: HostErrorCell,
 ): Deno.PointerValue {
   const host = asyncHostById(info[0]);
   if (host === undefined || host.blocking !== true) {
-    return newTrap("an async host function was called during a synchronous call");
+    return newTrap(
+      "an async host function was called during a synchronous call; call with callAsync",
+    );
   }
   const context = contextOf(store, action);
+  if (host.prepare !== undefined) {
+    try {
+      revalidateAllViews();
+      const prepared = host.prepare(info);
+      const result = prepared.run();
+      if (result instanceof Promise) {
+        result.catch(() => {});
+        throw new WasmtimeError(`${host.name} returned a Promise during a synchronous call`);
+      }
+      prepared.finish(result);
+      return null;
+    } catch (error) {
+      hostError.failed ??= { error };
+      return newTrap(`host function threw: ${describe(error)}`);
+    }
+  }
   const caller = new Caller();
   swapCaller(caller, pointerFromBits(info[1]));
   try {
@@ -687,13 +716,15 @@ async function performHostCall(
 ): Promise<undefined | { error: unknown } | { cancelled: true }> {
   const host = asyncHostById(info[0]);
   if (host === undefined) return { error: new WasmtimeError("unknown async host function") };
-  const { fn, type, name } = host;
+  const { fn, type, name, prepare } = host;
   const nresults = Number(info[5]);
-  const caller = new Caller();
-  swapCaller(caller, pointerFromBits(info[1]));
+  // A component host function has no Caller: its `prepare` reads the call instead.
+  const caller = prepare === undefined ? new Caller() : undefined;
+  if (caller !== undefined) swapCaller(caller, pointerFromBits(info[1]));
   try {
     revalidateAllViews();
-    const args = readArgs(store, context, info);
+    const prepared = prepare?.(info);
+    const args = prepared === undefined ? readArgs(store, context, info) : [];
     let wake!: () => void;
     const cancelledPromise = new Promise<"cancelled">((resolve) => {
       wake = () => resolve("cancelled");
@@ -705,12 +736,19 @@ async function performHostCall(
     const frame: HostFrame = { store, active: true, parent: frames.getStore() };
     let result: unknown;
     try {
-      const pending = frames.run(frame, () => Promise.resolve(fn(caller, ...args)));
+      const pending = frames.run(
+        frame,
+        () => Promise.resolve(prepared !== undefined ? prepared.run() : fn(caller!, ...args)),
+      );
       result = await Promise.race([pending, cancelledPromise]);
     } finally {
       frame.active = false;
     }
     if (isCancelled()) return { cancelled: true };
+    if (prepared !== undefined) {
+      prepared.finish(result);
+      return undefined;
+    }
     writeResults(
       store,
       context,
@@ -724,7 +762,7 @@ async function performHostCall(
   } catch (error) {
     return { error };
   } finally {
-    swapCaller(caller, null);
+    if (caller !== undefined) swapCaller(caller, null);
   }
 }
 

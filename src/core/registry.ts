@@ -86,6 +86,20 @@ export interface AsyncHost {
    * call into a store with async WASI) may perform it too, between two polls.
    */
   blocking?: boolean;
+  /**
+   * Set for host functions that are not core ones (a component's): reads the recorded call
+   * `info` (`[id, type, args, nargs, results, nresults]`) in place of the core marshalling and
+   * Caller, and returns the call of the JS function and the writer of its result.
+   */
+  prepare?: (info: BigUint64Array) => PreparedHostCall;
+}
+
+/** A recorded host call made ready by {@linkcode AsyncHost.prepare}. */
+export interface PreparedHostCall {
+  /** Calls the JS function with the call's arguments; returns its result or a Promise. */
+  run(): unknown;
+  /** Writes `result` (what `run` returned or its Promise resolved to) as the call's result. */
+  finish(result: unknown): void;
 }
 
 /** The JS side of a host function. */

@@ -1291,6 +1291,21 @@ export const symbols = {
   },
   // wasmtime_context_t *wasmtime_deno_component_current_context(void)
   wasmtime_deno_component_current_context: { parameters: [], result: "pointer" },
+  // wasmtime_error_t *wasmtime_deno_component_linker_instance_add_async_func(
+  //   wasmtime_component_linker_instance_t *, const char *name, size_t len, uint64_t owner,
+  //   uint64_t id)
+  wasmtime_deno_component_linker_instance_add_async_func: {
+    parameters: ["pointer", "buffer", "usize", "u64", "u64"],
+    result: "pointer",
+  },
+  // wasmtime_call_future_t *wasmtime_deno_component_func_call_async(
+  //   const wasmtime_component_func_t *, wasmtime_context_t *,
+  //   const wasmtime_component_val_t *args, size_t nargs, wasmtime_component_val_t *results,
+  //   size_t nresults, wasmtime_error_t **error_ret)
+  wasmtime_deno_component_func_call_async: {
+    parameters: ["buffer", "pointer", "pointer", "usize", "pointer", "usize", "buffer"],
+    result: "pointer",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /**

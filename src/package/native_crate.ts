@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "a7acd9d8bcb52bdb9cf6f1e9b36409cf0dfdb22e98026b917409c7cf8dfbb9ea",
+  hash: "e31dc22cd90f0fa4ccd41d95600367902ed5b67d36aba00d557530e2cca98af5",
 } as const;

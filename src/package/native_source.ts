@@ -16,6 +16,7 @@ export const CRATE_FILES = [
   "src/capture.rs",
   "src/collector.rs",
   "src/compile.rs",
+  "src/component_async.rs",
   "src/component_call.rs",
   "src/component_compile.rs",
   "src/component_host.rs",

@@ -10,15 +10,20 @@
  * @module
  */
 import { ComponentError, WasmtimeError } from "../errors.ts";
-import { check } from "../core/failure.ts";
 import { driveFuture, driveFutureBlocking, type StartFuture } from "../core/async.ts";
 import type { Store } from "../core/store.ts";
 import { ffi } from "../ffi/symbols.ts";
-import { COMPONENT_INSTANCE_SIZE } from "../ffi/layout.ts";
-import { type Component, componentPointer } from "../component/component.ts";
-import { ComponentLinker, componentLinkerPointer } from "../component/linker.ts";
-import { type ComponentInstance, instanceFromStruct } from "../component/instance.ts";
+import type { Component } from "../component/component.ts";
+import {
+  type ComponentHostFunction,
+  ComponentLinker,
+  defineWasip2,
+  instantiateFuture,
+} from "../component/linker.ts";
+import type { ComponentInstance } from "../component/instance.ts";
+import type { ComponentItem } from "../component/types.ts";
 import { funcParts } from "../component/func.ts";
+import { camelCase } from "../component/values.ts";
 
 /** The options of a run that concern a component guest. */
 export interface ComponentRunOptions {
@@ -48,8 +53,72 @@ async function drive(
 }
 
 /**
+ * Defines the component's own imports from `imports` (`{ path: { name: fn } }`, as
+ * `ComponentLinker.defineFunc(path, name, fn)`: `""` for root-level functions, an interface
+ * name such as `"local:app/host"` otherwise; a function's key is its WIT name or, as jco's, its
+ * lowerCamelCase one). Only what the component imports is taken; an entry that is not a
+ * function, or names nothing the component imports, is an error (a typo would otherwise
+ * surface as a missing import).
+ */
+function defineComponentImports(
+  linker: ComponentLinker,
+  component: Component,
+  imports: unknown,
+): void {
+  if (typeof imports !== "object" || imports === null) {
+    throw new WasmtimeError(
+      'runWasi: imports must be an object { "interface": { name: fn } } ("" for root-level ' +
+        "functions)",
+    );
+  }
+  const given = imports as Record<string, unknown>;
+  const used = new Set<string>();
+  const take = (path: string, items: readonly ComponentItem[]) => {
+    const fields = Object.hasOwn(given, path) ? given[path] : undefined;
+    if (fields === undefined) return;
+    if (typeof fields !== "object" || fields === null) {
+      throw new WasmtimeError(
+        `runWasi: imports[${JSON.stringify(path)}] must be an object of functions`,
+      );
+    }
+    used.add(path);
+    const members = fields as Record<string, unknown>;
+    for (const item of items) {
+      if (item.kind !== "func") continue;
+      const key = Object.hasOwn(members, item.name)
+        ? item.name
+        : Object.hasOwn(members, camelCase(item.name))
+        ? camelCase(item.name)
+        : undefined;
+      if (key === undefined) continue;
+      const fn = members[key];
+      if (typeof fn !== "function") {
+        throw new WasmtimeError(
+          `runWasi: imports[${JSON.stringify(path)}].${key} must be a function`,
+        );
+      }
+      linker.defineFunc(path, item.name, fn as ComponentHostFunction);
+    }
+  };
+  take("", component.imports);
+  for (const item of component.imports) {
+    if (item.kind === "instance") take(item.name, item.exports);
+  }
+  const unknown = Object.keys(given).find((key) => !used.has(key));
+  if (unknown !== undefined) {
+    throw new WasmtimeError(
+      `runWasi: imports[${JSON.stringify(unknown)}] names no function interface the component ` +
+        `imports (it imports: ${
+          component.imports.map((item) => JSON.stringify(item.name)).join(", ") || "nothing"
+        })`,
+    );
+  }
+}
+
+/**
  * Instantiates `component` into `store` (which must carry the run's WASI context) with WASI 0.2
- * linked, asynchronously unless `asyncWasi` is false.
+ * linked, asynchronously unless `asyncWasi` is false, and the component's own imports from
+ * `options.imports`.
  */
 export async function instantiateComponent(
   store: Store,
@@ -57,11 +126,11 @@ export async function instantiateComponent(
   options: ComponentRunOptions,
   asyncWasi: boolean,
 ): Promise<ComponentInstance> {
-  if (options.link !== undefined || options.imports !== undefined) {
+  if (options.link !== undefined) {
     throw new WasmtimeError(
-      "runWasi: `link` and `imports` define core-module imports; a component's own imports " +
-        "are defined with a ComponentLinker (instantiate it yourself), not supported with " +
-        "WASI 0.2 here yet",
+      "runWasi: `link` defines core-module imports (a Linker); a component's own imports are " +
+        'given as imports: { "local:app/host": { log(message) {} } } ("" for root-level ' +
+        "functions)",
     );
   }
   if (options.nonBlocking && !asyncWasi) {
@@ -70,29 +139,16 @@ export async function instantiateComponent(
     );
   }
   using linker = new ComponentLinker(store.engine);
-  check(
-    ffi().wasmtime_deno_component_linker_add_wasip2(
-      componentLinkerPointer(linker, "runWasi"),
-      asyncWasi,
-    ),
-    "runWasi: cannot link WASI 0.2",
-  );
+  defineWasip2(linker, asyncWasi);
+  if (options.imports !== undefined) {
+    // As for modules, the run's own imports replace WASI's of the same name.
+    linker.allowShadowing(true);
+    defineComponentImports(linker, component, options.imports);
+  }
   if (!asyncWasi) return linker.instantiate(store, component);
-  const struct = new Uint8Array(COMPONENT_INSTANCE_SIZE);
-  await drive(
-    store,
-    options,
-    undefined,
-    (context, _trap, error) =>
-      ffi().wasmtime_deno_component_instantiate_async(
-        componentLinkerPointer(linker, "runWasi"),
-        context,
-        componentPointer(component, "runWasi"),
-        struct,
-        error,
-      ),
-  );
-  return instanceFromStruct(store, struct, component);
+  const call = instantiateFuture(linker, store, component, "runWasi");
+  await drive(store, options, undefined, call.start);
+  return call.instance();
 }
 
 /**

@@ -89,6 +89,13 @@ export interface RunWasiOptions {
    * Defined after `link`, over anything it defined for the same names. JS functions run
    * synchronously, so they need `syncWasi: true` (without `nonBlocking`), as synchronous host
    * functions from `link` do.
+   *
+   * For a component (WASI 0.2) the same shape gives its own imports, `{ path: { name: fn } }`
+   * as `ComponentLinker.defineFunc(path, name, fn)`: `{ "local:app/host": { log(message) {} } }`,
+   * `""` for root-level functions, keys by WIT name or lowerCamelCase (as jco's); values mapped
+   * as for component host functions. They run between polls of the guest's call future, so
+   * they work with async WASI, blocking or `nonBlocking`, and must return their result (not a
+   * Promise). `link` is for modules only.
    */
   imports?: Imports;
   /**
