@@ -32,6 +32,9 @@ export async function runDeno(
     // builds into or prunes another cache than this process uses) and the toolchain visible.
     ...Object.fromEntries(
       [
+        // A development build named by WASMTIME_LIB (otherwise a subprocess would look in the
+        // cache, and build-native --print-flags would build there).
+        "WASMTIME_LIB",
         "WASMTIME_DENO_CACHE",
         "DENO_DIR",
         "XDG_CACHE_HOME",
