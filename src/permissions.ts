@@ -18,6 +18,42 @@ export function isGranted(descriptor: Deno.PermissionDescriptor): boolean {
   return status.state === "granted" && !status.partial;
 }
 
+/** True if Deno grants net access to `host` (a name, IPv4 or bracketed IPv6) on `port`. */
+export function netHostGranted(host: string, port: number): boolean {
+  try {
+    return isGranted({ name: "net", host: `${host}:${port}` });
+  } catch {
+    return false; // a host Deno cannot parse is never granted
+  }
+}
+
+/** True if a `--deny-net` rule covers `host` on `port`. */
+export function netHostDenied(host: string, port: number): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "net", host: `${host}:${port}` }).state === "denied";
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * True if Deno grants net access to the name `host` on some port: Deno reports a grant only
+ * per port (`--allow-net=localhost:8080` does not grant `localhost`), so ports are tried one by
+ * one when the name is not granted as a whole. Costs up to 65,536 queries (measured about
+ * 2 µs each); callers remember the answer.
+ */
+export function netNameGrantedOnAnyPort(host: string): boolean {
+  try {
+    if (isGranted({ name: "net", host })) return true;
+    for (let port = 0; port <= 65_535; port++) {
+      if (isGranted({ name: "net", host: `${host}:${port}` })) return true;
+    }
+  } catch {
+    // a name Deno cannot parse is never granted
+  }
+  return false;
+}
+
 /** The command-line flag that grants `descriptor`. */
 export function flagFor(descriptor: Deno.PermissionDescriptor): string {
   switch (descriptor.name) {

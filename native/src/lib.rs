@@ -27,6 +27,8 @@
 //! * [`component_call`]: the packed frame behind the fast component call path;
 //! * [`component_compile`]: compiling components on Deno's blocking thread pool;
 //! * [`wasip2`]: WASI 0.2 for components, linked asynchronously;
+//! * [`net`]: WASI 0.2 network (`wasi:sockets`, `wasi:http` outgoing) behind Deno's
+//!   `--allow-net`, every address asked of JS when it is used;
 //! * [`handoff`]: engines, shared memories and captures handed to other Workers by one-use token;
 //! * [`shared_memory`]: host-side `memory.atomic.wait` / `notify` on shared memories;
 //! * [`collector`]: the choice of garbage collector.
@@ -50,6 +52,7 @@ pub mod fs;
 pub mod future;
 pub mod handoff;
 pub mod host;
+pub mod net;
 pub mod shared_memory;
 pub mod table_type;
 pub mod thread;
