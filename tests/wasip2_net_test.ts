@@ -623,3 +623,26 @@ Deno.test("WASI 0.2 network: wasi:http requests are checked by host:port before 
     await other.close();
   }
 });
+
+Deno.test("WASI 0.2 network: the CLI's --inherit-network, checked by --allow-net", async () => {
+  const server = pingServer();
+  try {
+    const guest = await client({ ip: [127, 0, 0, 1], port: server.port });
+    const cli = new URL("../src/wasi/cli.ts", import.meta.url).pathname;
+    const run = async (args: string[], net: string) => {
+      const read = [guest, cli, ...(library === undefined ? [] : [library])];
+      const result = await runDeno(
+        ["run", "--no-prompt", ...await appFlags(read), `--allow-net=${net}`, cli, ...args, guest],
+        { env: library === undefined ? {} : { WASMTIME_LIB: library } },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      return result.stdout.trim();
+    };
+    assert.equal(await run(["--inherit-network"], `127.0.0.1:${server.port}`), "connected:pong");
+    assert.equal(await run([], `127.0.0.1:${server.port}`), ACCESS_DENIED);
+    assert.equal(await run(["--inherit-network"], `127.0.0.1:${server.port + 1}`), ACCESS_DENIED);
+    assert.equal(server.connections(), 1);
+  } finally {
+    server.close();
+  }
+});

@@ -16,15 +16,28 @@ import {
   NET_ASK_LISTEN,
   NET_ASK_LOOKUP,
 } from "../ffi/layout.ts";
-import { netHostDenied, netHostGranted, netNameGrantedOnAnyPort } from "../permissions.ts";
+import {
+  netHostDenied,
+  netHostGranted,
+  netNameGranted,
+  netNameGrantedOnAnyPort,
+} from "../permissions.ts";
 import type { Store } from "./store.ts";
 
 /** `[kind, port, text pointer, text length]` of the question taken last. */
 const info = new BigUint64Array(4);
 const infoBytes = new Uint8Array(info.buffer);
 
-/** Names each store's guest was allowed to look up (asked once per store and name). */
-const lookups = new WeakMap<Store, Map<string, boolean>>();
+/**
+ * Whether each name may be looked up: a name granted only on some ports is found by trying
+ * ports (up to about 250 ms for a name granted on none), so answers are kept for the process
+ * (bounded; a later revoke still stops every connection, which is checked on its own) and each
+ * store tries at most {@linkcode MAX_PROBES} names not granted as a whole.
+ */
+const lookups = new Map<string, boolean>();
+const MAX_REMEMBERED_LOOKUPS = 1024;
+const MAX_PROBES = 8;
+const probes = new WeakMap<Store, number>();
 
 /** An IP address as Deno's net descriptors spell a host (IPv6 in brackets). */
 function hostOf(address: string): string {
@@ -49,13 +62,16 @@ function decide(store: Store, kind: number, port: number, text: string): boolean
     case NET_ASK_HTTP:
       return netHostGranted(text, port);
     case NET_ASK_LOOKUP: {
-      let known = lookups.get(store);
-      if (known === undefined) lookups.set(store, known = new Map());
-      let allowed = known.get(text);
-      if (allowed === undefined) {
-        allowed = netNameGrantedOnAnyPort(text);
-        known.set(text, allowed);
-      }
+      if (netNameGranted(text)) return true;
+      let allowed = lookups.get(text);
+      if (allowed !== undefined) return allowed;
+      // A hostile guest could make the host try ports for name after name.
+      const tried = probes.get(store) ?? 0;
+      if (tried >= MAX_PROBES) return false;
+      probes.set(store, tried + 1);
+      allowed = netNameGrantedOnAnyPort(text);
+      if (lookups.size >= MAX_REMEMBERED_LOOKUPS) lookups.clear();
+      lookups.set(text, allowed);
       return allowed;
     }
     default:
