@@ -307,6 +307,9 @@ fn lookup_error(error: wasmtime_wasi::p2::SocketError) -> wasmtime::Result<Error
 /// Wraps `wasi:sockets/ip-name-lookup` (Wasmtime's implementation underneath): a lookup of a
 /// name is asked of JS first, and the addresses it returns are remembered with their name.
 fn link_lookup(linker: &mut Linker<WasmtimeStoreData>) -> wasmtime::Result<()> {
+    // The interface's name as wasmtime-wasi 48 defines it (its WIT is 0.2.12): re-opened, not
+    // created. If a new Wasmtime renamed it, this would define a second instance and leave
+    // lookups unchecked; tests/wasip2_net_test.ts ("a grant on a name …") fails then.
     let mut lookup = linker.instance("wasi:sockets/ip-name-lookup@0.2.12")?;
     lookup.func_wrap_async(
         "resolve-addresses",

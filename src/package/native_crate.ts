@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "4cbc236ea0330c386d25b15e85af539826397450cc91e5ee93432399cf2ea865",
+  hash: "9acd9ae78eb51a06545f2d3992761b7f84279a9ef58e47a3a96bd2dc35f59c67",
 } as const;
