@@ -14,6 +14,7 @@
 export {
   CapturedOutput,
   DEFAULT_CAPTURE_LIMIT,
+  type NetworkOptions,
   type OutputTarget,
   type PreopenOptions,
   type StdinSource,

@@ -12,6 +12,11 @@
  */
 export const wasiBridge: {
   intoNative?: (config: unknown) => Deno.PointerObject | undefined;
+  /**
+   * Hands the network gate of a config just built to the store whose context took it (null:
+   * the store refused the config; the gate is freed). True if the store now has a network.
+   */
+  attachNetwork?: (config: unknown, context: Deno.PointerObject | null) => boolean;
 } = {};
 
 // ---- objects made from raw native fields ------------------------------------------------------

@@ -18,6 +18,58 @@ export function isGranted(descriptor: Deno.PermissionDescriptor): boolean {
   return status.state === "granted" && !status.partial;
 }
 
+/** True if Deno grants net access to `host` (a name, IPv4 or bracketed IPv6) on `port`. */
+export function netHostGranted(host: string, port: number): boolean {
+  try {
+    return isGranted({ name: "net", host: `${host}:${port}` });
+  } catch {
+    return false; // a host Deno cannot parse is never granted
+  }
+}
+
+/** True if a `--deny-net` rule covers `host` on `port`. */
+export function netHostDenied(host: string, port: number): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "net", host: `${host}:${port}` }).state === "denied";
+  } catch {
+    return true;
+  }
+}
+
+/** Ports tried first by {@linkcode netNameGrantedOnAnyPort} (a grant on one ends the search early). */
+const COMMON_PORTS = [443, 80, 8080, 8000, 8443, 3000, 5000, 5432, 6379, 3306, 27017, 53];
+
+/**
+ * True if Deno grants net access to the name `host` on some port: Deno reports a grant only
+ * per port (`--allow-net=localhost:8080` does not grant `localhost`), so, unless the name is
+ * granted as a whole, ports are tried one by one (common ones first). A name granted on no
+ * port costs 65,536 queries (measured: about 250 ms); callers remember answers and bound how
+ * many names they try.
+ */
+export function netNameGrantedOnAnyPort(host: string): boolean {
+  try {
+    if (isGranted({ name: "net", host })) return true;
+    for (const port of COMMON_PORTS) {
+      if (isGranted({ name: "net", host: `${host}:${port}` })) return true;
+    }
+    for (let port = 0; port <= 65_535; port++) {
+      if (isGranted({ name: "net", host: `${host}:${port}` })) return true;
+    }
+  } catch {
+    // a name Deno cannot parse is never granted
+  }
+  return false;
+}
+
+/** True if Deno grants net access to the name `host` on every port (one query). */
+export function netNameGranted(host: string): boolean {
+  try {
+    return isGranted({ name: "net", host });
+  } catch {
+    return false;
+  }
+}
+
 /** The command-line flag that grants `descriptor`. */
 export function flagFor(descriptor: Deno.PermissionDescriptor): string {
   switch (descriptor.name) {

@@ -30,6 +30,8 @@
 //!   performed by JS between polls (sync ones too, so call futures can import them);
 //! * [`component_compile`]: compiling components on Deno's blocking thread pool;
 //! * [`wasip2`]: WASI 0.2 for components, linked asynchronously;
+//! * [`net`]: WASI 0.2 network (`wasi:sockets`, `wasi:http` outgoing) behind Deno's
+//!   `--allow-net`, every address asked of JS when it is used;
 //! * [`handoff`]: engines, shared memories and captures handed to other Workers by one-use token;
 //! * [`shared_memory`]: host-side `memory.atomic.wait` / `notify` on shared memories;
 //! * [`collector`]: the choice of garbage collector.
@@ -55,6 +57,7 @@ pub mod fs;
 pub mod future;
 pub mod handoff;
 pub mod host;
+pub mod net;
 pub mod shared_memory;
 pub mod table_type;
 pub mod thread;

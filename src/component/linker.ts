@@ -122,7 +122,11 @@ export let componentLinkerPointer: (linker: ComponentLinker, action: string) => 
  * where the guest runs as a call future (see {@linkcode ComponentLinker}), and instantiation
  * then goes through {@linkcode instantiateFuture}.
  */
-export let defineWasip2: (linker: ComponentLinker, asyncWasi: boolean) => void;
+export let defineWasip2: (
+  linker: ComponentLinker,
+  asyncWasi: boolean,
+  network?: { http: boolean },
+) => void;
 
 /**
  * Internal: instantiation of `component` into `store` as a call future (drive `start` with
@@ -191,7 +195,7 @@ export class ComponentLinker {
 
   static {
     componentLinkerPointer = (linker, action) => linker.#handle.pointer(action);
-    defineWasip2 = (linker, asyncWasi) => {
+    defineWasip2 = (linker, asyncWasi, network) => {
       // Sync WASI runs inline in both flavors; async WASI only where guests run as futures.
       linker.#apply((native, future) => {
         if (asyncWasi && !future) return;
@@ -199,6 +203,14 @@ export class ComponentLinker {
           ffi().wasmtime_deno_component_linker_add_wasip2(native, asyncWasi),
           "cannot link WASI 0.2",
         );
+        // The network's checks are answered between polls: only ever linked asynchronously
+        // (the caller refuses network with sync WASI).
+        if (network !== undefined && asyncWasi) {
+          check(
+            ffi().wasmtime_deno_component_linker_add_network(native, network.http),
+            "cannot link the WASI 0.2 network",
+          );
+        }
       }, "runWasi");
       if (asyncWasi) linker.#asyncWasi = true;
     };

@@ -31,7 +31,9 @@ import {
   FAR_DEADLINE,
   leaveStore,
   type Store,
+  storeHasNetwork,
 } from "./store.ts";
+import { answerNetQuestions } from "./net.ts";
 import type { ValType } from "./types.ts";
 import { readVal, writeVal } from "./values.ts";
 
@@ -350,6 +352,7 @@ export async function driveFuture(
     if (fuel) ffi().wasmtime_context_fuel_async_yield_interval(context, FUEL_SLICE);
     future = start(context, trap.bytes, error.bytes);
     waker = ffi().wasmtime_deno_waker_new()!;
+    const network = storeHasNetwork(store);
     const info = new BigUint64Array(6);
     const infoBytes = new Uint8Array(info.buffer);
     for (;;) {
@@ -364,6 +367,8 @@ export async function driveFuture(
         break;
       }
       revalidateViews(store); // JS runs next: the guest may have grown (moved) a memory
+      // The guest waits for Deno's permission for an address: answered now, polled again.
+      if (network && answerNetQuestions(store, context) > 0) continue;
       const call = ffi().wasmtime_deno_async_take_pending(infoBytes);
       if (call === null) {
         // The guest yielded (epoch tick, fuel slice): let the event loop run one turn. Or it
@@ -497,12 +502,14 @@ function pollBlocking(
   const info = new BigUint64Array(6);
   const infoBytes = new Uint8Array(info.buffer);
   const stopped = stopChecks.get(store);
+  const network = storeHasNetwork(store);
   for (;;) {
     const status = ffi().wasmtime_deno_future_poll(future, waker);
     if (status === POLL_READY) return undefined;
     if (status === POLL_NO_RUNTIME) {
       return new WasmtimeError(`${action}: the WASI I/O thread could not be started`);
     }
+    if (network && answerNetQuestions(store, contextOf(store, action)) > 0) continue;
     const call = ffi().wasmtime_deno_async_take_pending(infoBytes);
     if (call !== null) {
       // A JS async host function cannot be awaited by a synchronous caller; a blocking one

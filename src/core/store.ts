@@ -186,6 +186,8 @@ export let leaveStore: (store: Store) => void;
 export let trackView: (store: Store, owner: ViewOwner, live: boolean) => void;
 /** Whether a WASI context was given to the store. */
 export let storeHasWasi: (store: Store) => boolean;
+/** Whether the store's WASI context lets the guest use the network (see src/core/net.ts). */
+export let storeHasNetwork: (store: Store) => boolean;
 /**
  * Marks the store as using async host functions: synchronous calls into it would make
  * Wasmtime abort the process, so they are refused from now on.
@@ -236,6 +238,8 @@ export class Store {
   #depth = 0;
   #disposeRequested = false;
   #hasWasi = false;
+  /** Whether the store's WASI context has a network gate (detached before the store is freed). */
+  readonly #network = { attached: false };
   readonly #views = new Set<ViewOwner>();
   readonly #exposed = new ExposedBuffers();
   /** Whether the store is in `storesInCall`. */
@@ -331,6 +335,7 @@ export class Store {
     retireBuffer = (store, buffer) => store.#exposed.retire(buffer);
     isQuarantined = (store) => store.#exposed.quarantined;
     storeHasWasi = (store) => store.#hasWasi;
+    storeHasNetwork = (store) => store.#network.attached;
     epochControlOf = (store) => store.#epochControl;
     acquireAsync = async (store, cancel, abandon) => {
       const previous = store.#asyncTail;
@@ -371,11 +376,15 @@ export class Store {
       null,
     );
     const exposed = this.#exposed;
+    const network = this.#network;
     this.#handle = new Handle(this, "Store", pointer, (p) => {
       storesById.delete(id);
       // A quarantined store is never deleted: a transferred buffer still shows its memory
       // (and, with pooling, deleting it would hand that memory to the next store).
-      if (exposed.release()) ffi().wasmtime_store_delete(p);
+      if (exposed.release()) {
+        if (network.attached) ffi().wasmtime_deno_net_detach(ffi().wasmtime_store_context(p));
+        ffi().wasmtime_store_delete(p);
+      }
     });
     this.#engine = engine;
     this.#id = id;
@@ -412,11 +421,17 @@ export class Store {
           "new Store: options.wasi must be a WasiConfig from @wasmtime-deno/wasmtime/wasi",
         );
       }
-      check(
-        ffi().wasmtime_context_set_wasi(this.#context!, config),
-        "cannot attach the WASI configuration",
-      );
+      try {
+        check(
+          ffi().wasmtime_context_set_wasi(this.#context!, config),
+          "cannot attach the WASI configuration",
+        );
+      } catch (error) {
+        wasiBridge.attachNetwork?.(options.wasi, null);
+        throw error;
+      }
       this.#hasWasi = true;
+      this.#network.attached = wasiBridge.attachNetwork?.(options.wasi, this.#context!) ?? false;
     }
   }
 

@@ -322,6 +322,17 @@ export const COMPONENT_SLOT_SIZE = 32;
 export const POLL_AGAIN = 2;
 /** `POLL_NO_RUNTIME`: WASI's I/O thread could not be started. */
 export const POLL_NO_RUNTIME = 3;
+
+/** What a network question of native/src/net.rs asks (`wasmtime_deno_net_take`): a connection or datagram to `ip:port`. */
+export const NET_ASK_CONNECT = 0;
+/** An explicit bind of `ip:port`. */
+export const NET_ASK_BIND = 1;
+/** Listening on `ip:port`. */
+export const NET_ASK_LISTEN = 2;
+/** A name lookup (port 0). */
+export const NET_ASK_LOOKUP = 3;
+/** A `wasi:http` request to `host:port`. */
+export const NET_ASK_HTTP = 4;
 /** `OPEN_DIRECTORY` of `wasmtime_deno_fs_open` (native/src/fs.rs). */
 export const OPEN_DIRECTORY = 0;
 /** `OPEN_READ`: a file for reading. */

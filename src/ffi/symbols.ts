@@ -1214,6 +1214,27 @@ export const symbols = {
   // wasmtime_error_t *wasmtime_deno_component_linker_add_wasip2(wasmtime_component_linker_t *,
   //   bool asynchronous)
   wasmtime_deno_component_linker_add_wasip2: { parameters: ["pointer", "bool"], result: "pointer" },
+  // Gate *wasmtime_deno_wasi_config_network(wasi_config_t *, bool tcp, bool udp, bool lookup)
+  wasmtime_deno_wasi_config_network: {
+    parameters: ["pointer", "bool", "bool", "bool"],
+    result: "pointer",
+  },
+  // void wasmtime_deno_net_gate_free(Gate *)
+  wasmtime_deno_net_gate_free: { parameters: ["pointer"], result: "void" },
+  // void wasmtime_deno_net_attach(wasmtime_context_t *, Gate *) (takes the gate)
+  wasmtime_deno_net_attach: { parameters: ["pointer", "pointer"], result: "void" },
+  // void wasmtime_deno_net_detach(wasmtime_context_t *)
+  wasmtime_deno_net_detach: { parameters: ["pointer"], result: "void" },
+  // const Ask *wasmtime_deno_net_take(wasmtime_context_t *, uint64_t info[4])
+  wasmtime_deno_net_take: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // void wasmtime_deno_net_answer(const Ask *, bool allowed) (consumes the question)
+  wasmtime_deno_net_answer: { parameters: ["pointer", "bool"], result: "void" },
+  // wasmtime_error_t *wasmtime_deno_component_linker_add_network(wasmtime_component_linker_t *,
+  //   bool http)
+  wasmtime_deno_component_linker_add_network: {
+    parameters: ["pointer", "bool"],
+    result: "pointer",
+  },
   // wasmtime_call_future_t *wasmtime_deno_component_instantiate_async(
   //   const wasmtime_component_linker_t *, wasmtime_context_t *, const wasmtime_component_t *,
   //   wasmtime_component_instance_t *out, wasmtime_error_t **error_ret)

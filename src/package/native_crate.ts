@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "e31dc22cd90f0fa4ccd41d95600367902ed5b67d36aba00d557530e2cca98af5",
+  hash: "183ae535f7d7e28836a6d60709191157697328441ceae277e86a899f368c7056",
 } as const;

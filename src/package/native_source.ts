@@ -32,6 +32,7 @@ export const CRATE_FILES = [
   "src/handoff.rs",
   "src/host.rs",
   "src/lib.rs",
+  "src/net.rs",
   "src/shared_memory.rs",
   "src/table_type.rs",
   "src/thread.rs",

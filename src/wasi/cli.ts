@@ -19,6 +19,8 @@
  * --env NAME=VALUE        set an environment variable for the guest (repeatable)
  * --env NAME              pass the host's NAME through, if set (needs --allow-env=NAME)
  * --inherit-env           pass the whole host environment (needs --allow-env)
+ * --inherit-network       let a WASI 0.2 guest use the network (sockets, name lookup, HTTP),
+ *                         each address checked against Deno's --allow-net when it is used
  * --argv0 NAME            the guest's argv[0] (default: the module's file name)
  * --invoke NAME           call export NAME (after `_initialize`) instead of `_start`; the
  *                         arguments after the module are its parameters, each result is

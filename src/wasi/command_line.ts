@@ -30,6 +30,8 @@ Options:
   --env NAME=VALUE        set an environment variable for the guest (repeatable)
   --env NAME              pass the host's NAME through, if set (needs --allow-env=NAME)
   --inherit-env           pass the whole host environment (needs --allow-env)
+  --inherit-network       let a WASI 0.2 guest use the network (sockets, name lookup, HTTP),
+                          each address checked against Deno's --allow-net when it is used
   --argv0 NAME            the guest's argv[0] (default: the module's file name)
   --invoke NAME           call export NAME instead of _start; the arguments after the module
                           are its parameters (i32/i64 decimal or 0x hex, f32/f64 decimal);
@@ -106,6 +108,8 @@ export interface CliCommand {
   passEnv: string[];
   /** `--inherit-env`. */
   inheritEnv: boolean;
+  /** `--inherit-network`. */
+  network?: boolean;
   /** `--fuel`. */
   fuel?: number;
   /** `--timeout`, in milliseconds. */
@@ -224,6 +228,9 @@ export function parseArgs(argv: readonly string[]): CliRequest {
       case "--inherit-env":
         command.inheritEnv = true;
         break;
+      case "--inherit-network":
+        command.network = true;
+        break;
       case "--argv0":
         argv0 = value;
         break;
@@ -323,6 +330,7 @@ export function runOptions(
     maxTables: command.maxTables,
     maxMemories: command.maxMemories,
     cacheDir: command.cacheDir,
+    ...(command.network ? { network: true } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * WASI 0.2 guests: components instantiated with WASI 0.2 from the store's WASI context (the
  * same `WasiConfig` as preview 1: preopens opened once and checked, capture streams, env, args,
- * clocks, random; sockets refuse every address, `wasi:http` is not linked), and their
+ * clocks, random; without `network` sockets refuse every address and `wasi:http` is not
+ * linked, with it each address is checked by Deno's --allow-net, see src/core/net.ts), and their
  * `wasi:cli/run` export run as a command.
  *
  * WASI is linked asynchronously unless `syncWasi`: instantiation and `run` are call futures
@@ -24,6 +25,8 @@ import type { ComponentInstance } from "../component/instance.ts";
 import type { ComponentItem } from "../component/types.ts";
 import { funcParts } from "../component/func.ts";
 import { camelCase } from "../component/values.ts";
+import { storeHasNetwork } from "../core/store.ts";
+import { type NetworkOptions, networkOptions } from "./config.ts";
 
 /** The options of a run that concern a component guest. */
 export interface ComponentRunOptions {
@@ -32,6 +35,7 @@ export interface ComponentRunOptions {
   link?: unknown;
   imports?: unknown;
   cacheDir?: string;
+  network?: boolean | NetworkOptions;
 }
 
 /** True if `bytes` start with the header of a binary component (not a core module). */
@@ -138,8 +142,26 @@ export async function instantiateComponent(
       "runWasi: nonBlocking runs need WASI linked asynchronously; drop syncWasi: true",
     );
   }
+  const network = storeHasNetwork(store);
+  const http = network && options.network !== undefined &&
+    networkOptions(options.network, "runWasi: network")?.http === true;
+  if (!http && component.imports.some((item) => item.name.startsWith("wasi:http/"))) {
+    throw new WasmtimeError(
+      "runWasi: the component imports wasi:http (outgoing HTTP requests), which is linked only " +
+        "with network access: pass network: true (or { http: true }; the CLI's " +
+        "--inherit-network), and grant its hosts with --allow-net",
+    );
+  }
+  if (network && !asyncWasi) {
+    // Each address is asked of Deno between two polls of a call future; a synchronous WASI
+    // call never hands control back to JS.
+    throw new WasmtimeError(
+      "runWasi: network access needs WASI linked asynchronously, so that each address can be " +
+        "checked against Deno's --allow-net when it is used; drop syncWasi: true",
+    );
+  }
   using linker = new ComponentLinker(store.engine);
-  defineWasip2(linker, asyncWasi);
+  defineWasip2(linker, asyncWasi, network ? { http } : undefined);
   if (options.imports !== undefined) {
     // As for modules, the run's own imports replace WASI's of the same name.
     linker.allowShadowing(true);

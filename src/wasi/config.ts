@@ -63,6 +63,54 @@ export interface PreopenOptions {
   mutable?: boolean;
 }
 
+/**
+ * Network access of a WASI 0.2 guest (`WasiConfig.network`, `runWasi`'s `network`): which
+ * protocols it may use. Every address (and name) is still checked against Deno's
+ * `--allow-net` when the guest uses it.
+ *
+ * @example
+ * ```ts
+ * import { type NetworkOptions, WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
+ * const onlyHttp: NetworkOptions = { tcp: false, udp: false, lookup: false, http: true };
+ * const wasi = new WasiConfig().network(onlyHttp);
+ * ```
+ */
+export interface NetworkOptions {
+  /** `wasi:sockets` TCP (default true). */
+  tcp?: boolean;
+  /** `wasi:sockets` UDP (default true). */
+  udp?: boolean;
+  /** `wasi:sockets/ip-name-lookup` (default true). */
+  lookup?: boolean;
+  /** `wasi:http/outgoing-handler` (default true). */
+  http?: boolean;
+}
+
+/**
+ * Package-private: `WasiConfig.network`'s argument with every protocol spelled out, or
+ * undefined for no network. Throws for anything but a boolean or an object of booleans.
+ */
+export function networkOptions(
+  options: boolean | NetworkOptions,
+  action: string,
+): Required<NetworkOptions> | undefined {
+  if (options === false) return undefined;
+  if (options !== true && (typeof options !== "object" || options === null)) {
+    throw new WasmtimeError(
+      `${action}: expected true, false or { tcp, udp, lookup, http } (booleans)`,
+    );
+  }
+  const given: NetworkOptions = options === true ? {} : options;
+  const flag = (key: keyof NetworkOptions): boolean => {
+    const value = given[key];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new WasmtimeError(`${action}: ${key} must be a boolean`);
+    }
+    return value !== false;
+  };
+  return { tcp: flag("tcp"), udp: flag("udp"), lookup: flag("lookup"), http: flag("http") };
+}
+
 export { CapturedOutput, DEFAULT_CAPTURE_LIMIT } from "./capture.ts";
 
 // Only a directory can be granted in part (a deny rule inside it): that is a preopen.
@@ -160,6 +208,9 @@ export class WasiConfig {
   #stderr: OutputTarget = "capture";
   #captureLimit = DEFAULT_CAPTURE_LIMIT;
   #preopens: Preopen[] = [];
+  #network: Required<NetworkOptions> | undefined;
+  /** The native gate of the network's checks, from building until a store takes it. */
+  #gate: Deno.PointerObject | null = null;
   #consumed = false;
   /** Native captures taken from tokens (`adoptCapture`), attached in place of our own. */
   readonly #adopted: { 1?: Deno.PointerObject; 2?: Deno.PointerObject } = {};
@@ -293,6 +344,29 @@ export class WasiConfig {
     return this;
   }
 
+  /**
+   * Lets a WASI 0.2 guest use the network (off by default): `wasi:sockets` TCP and UDP,
+   * `wasi:sockets/ip-name-lookup` and `wasi:http` outgoing, or those `options` enable. Nothing
+   * is granted up front: each address is checked against Deno's `--allow-net` when the guest
+   * uses it (a connection or datagram: `ip:port`, or `name:port` for an address the guest
+   * resolved from that name; a bind or listen: `ip:port`; an HTTP request: its `host:port`;
+   * a name lookup: the name, on any port), deny rules included; a refusal is the guest's
+   * `access-denied` (`HTTP-request-denied` for wasi:http). Needs WASI linked asynchronously
+   * (not `syncWasi`).
+   *
+   * @example
+   * ```ts
+   * import { WasiConfig } from "@wasmtime-deno/wasmtime/wasi";
+   * // Run with: deno run --allow-net=127.0.0.1:8080 ...
+   * const wasi = new WasiConfig().args(["client", "127.0.0.1:8080"]).network();
+   * ```
+   */
+  network(options: boolean | NetworkOptions = true): this {
+    this.#mutate("network");
+    this.#network = networkOptions(options, "WasiConfig.network");
+    return this;
+  }
+
   /** Checks every host resource against Deno's permissions; throws PermissionError. */
   checkPermissions(): void {
     if (this.#inheritEnv) {
@@ -344,6 +418,17 @@ export class WasiConfig {
   static {
     wasiBridge.intoNative = (config) =>
       config instanceof WasiConfig ? config.#intoNative() : undefined;
+    wasiBridge.attachNetwork = (config, context) => {
+      if (!(config instanceof WasiConfig) || config.#gate === null) return false;
+      const gate = config.#gate;
+      config.#gate = null;
+      if (context === null) {
+        ffi().wasmtime_deno_net_gate_free(gate);
+        return false;
+      }
+      ffi().wasmtime_deno_net_attach(context, gate);
+      return true;
+    };
     adoptCapture = (config, stream, token) => {
       const action = "runWasi (threads)";
       const pointer = ffi().wasmtime_deno_handoff_take_capture(
@@ -365,6 +450,8 @@ export class WasiConfig {
       this.#configure(config);
     } catch (error) {
       ffi().wasi_config_delete(config);
+      if (this.#gate !== null) ffi().wasmtime_deno_net_gate_free(this.#gate);
+      this.#gate = null;
       throw error;
     }
     this.#consumed = true;
@@ -409,6 +496,15 @@ export class WasiConfig {
     }
     this.#output(config, this.#stdout, 1);
     this.#output(config, this.#stderr, 2);
+    const network = this.#network;
+    if (network !== undefined) {
+      this.#gate = ffi().wasmtime_deno_wasi_config_network(
+        config,
+        network.tcp,
+        network.udp,
+        network.lookup,
+      );
+    }
     for (const preopen of this.#preopens) {
       const why = `preopening ${resolve(preopen.host)} as ${preopen.guest}`;
       const fd = openForGuest(preopen.host, "directory", why, preopen.mutable);

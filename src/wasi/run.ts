@@ -13,7 +13,13 @@ import { hostFuncsOf, Linker } from "../core/linker.ts";
 import { defineImports, type Imports } from "../core/imports.ts";
 import { Module } from "../core/module.ts";
 import { Store, type StoreLimits } from "../core/store.ts";
-import { type OutputTarget, type PreopenOptions, type StdinSource, WasiConfig } from "./config.ts";
+import {
+  type NetworkOptions,
+  type OutputTarget,
+  type PreopenOptions,
+  type StdinSource,
+  WasiConfig,
+} from "./config.ts";
 import { Component } from "../component/component.ts";
 import type { ComponentInstance } from "../component/instance.ts";
 import { instantiateComponent, isComponentBinary, runComponent } from "./component_run.ts";
@@ -127,6 +133,12 @@ export interface RunWasiOptions {
    * costs some speed in tight loops (see bench/).
    */
   nonBlocking?: boolean;
+  /**
+   * Let a WASI 0.2 guest use the network (default: off): `true`, or the protocols to enable
+   * (see {@linkcode WasiConfig.network}). Each address is checked against Deno's
+   * `--allow-net` when the guest uses it; needs WASI linked asynchronously (not `syncWasi`).
+   */
+  network?: boolean | NetworkOptions;
   /**
    * Link WASI synchronously. Needed for synchronous host functions from `link` (JS cannot run
    * inside the call future that async WASI makes of every call), and calls into an
@@ -332,6 +344,7 @@ export function wasiConfigFrom(options: RunWasiOptions): WasiConfig {
   if (options.inheritEnv) config.inheritEnv();
   if (options.stdin !== undefined) config.stdin(options.stdin);
   if (options.maxCaptureBytes !== undefined) config.captureLimit(options.maxCaptureBytes);
+  if (options.network !== undefined) config.network(options.network);
   if (options.stdout !== undefined) config.stdoutTo(options.stdout);
   if (options.stderr !== undefined) config.stderrTo(options.stderr);
   const preopens = options.preopens ?? [];
