@@ -21,7 +21,7 @@ import { check } from "./failure.ts";
 import { contextOf, type Store } from "./store.ts";
 import { readVal, unrootVal, valKindType, withVal, writeVal } from "./values.ts";
 import { ArrayType, concreteTypePointer, type StorageType, StructType } from "./gc_types.ts";
-import type { ValType } from "./types.ts";
+import { describeArray, describeStruct, type ValType } from "./types.ts";
 
 type Unroot = (ref: Uint8Array<ArrayBuffer>) => void;
 
@@ -100,6 +100,9 @@ export let anyrefValue: (
 export let anyrefBytes: (ref: AnyRef, action: string) => Uint8Array<ArrayBuffer>;
 /** Internal: whether an AnyRef is in the `eq` hierarchy (a struct or an array, or an i31). */
 export let anyrefIsEq: (ref: AnyRef, context: Deno.PointerObject) => boolean;
+/** Internal: the type of a struct or array in text-format notation, for error messages. */
+export let gcTypeText: (ref: AnyRef) => string | undefined;
+let arrayText: (ref: ArrayRef) => string | undefined;
 
 /**
  * A reference to a GC object of a store (the `any` hierarchy: `anyref`, `eqref`, ...), as
@@ -277,6 +280,25 @@ export class StructRef extends AnyRef {
     });
   }
 
+  static {
+    const structText = (ref: StructRef) => {
+      const [context, typed] = ref.typedRef("type");
+      const type = ffi().wasmtime_structref_type(context, typed);
+      if (type === null) return undefined;
+      try {
+        return describeStruct(type);
+      } finally {
+        ffi().wasmtime_struct_type_delete(type);
+      }
+    };
+    gcTypeText = (ref) => {
+      if (ref.disposed) return undefined;
+      if (ref instanceof StructRef) return structText(ref);
+      if (ref instanceof ArrayRef) return arrayText(ref);
+      return undefined;
+    };
+  }
+
   /** The number of fields. */
   get fieldCount(): number {
     const [context, ref] = this.typedRef("fieldCount");
@@ -380,6 +402,19 @@ export class ArrayRef extends AnyRef {
       store,
       roots: { refs: [any, typed], unroot: [unrootAny, unrootArray] },
     });
+  }
+
+  static {
+    arrayText = (ref) => {
+      const [context, typed] = ref.typedRef("type");
+      const type = ffi().wasmtime_arrayref_type(context, typed);
+      if (type === null) return undefined;
+      try {
+        return describeArray(type);
+      } finally {
+        ffi().wasmtime_array_type_delete(type);
+      }
+    };
   }
 
   /** The number of elements. */

@@ -20,6 +20,7 @@ import { WasmtimeError } from "../errors.ts";
 import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { disposedError, Handle } from "../ffi/handle.ts";
+import { type Engine, enginePointer } from "./engine.ts";
 import {
   FIELD_TYPE_MUTABLE_OFFSET,
   FIELD_TYPE_SIZE,
@@ -275,13 +276,14 @@ export function describeArray(
 }
 
 /**
- * Package-private: a struct or array type made from JS, found by the name its `ref()` value
- * types carry. `engine` is the Engine it was made for; `pointer` its native type.
+ * Package-private: a struct, array or function type made from JS, found by the name its
+ * `ref()` value types carry. `engine` is the Engine it was made for (null for a FuncType, which
+ * makes one native type per engine); `nativePointer` its native type for `engine`.
  */
 export interface ConcreteType {
-  readonly engine: object;
+  readonly engine: object | null;
   readonly heapKind: number;
-  nativePointer(action: string): Deno.PointerObject;
+  nativePointer(action: string, engine: object): Deno.PointerObject;
 }
 
 /** The concrete types made from JS, by name; weak, so a dropped type can be collected. */
@@ -304,7 +306,7 @@ export function unregisterConcreteType(name: string): void {
   concreteTypes.delete(name);
 }
 
-const CONCRETE_NAME = /^\(ref (null )?(\$(?:struct|array):[0-9]+)\)$/;
+const CONCRETE_NAME = /^\(ref (null )?(\$(?:struct|array|func):[0-9]+)\)$/;
 
 /** The concrete type a value type made from JS names, or null if it names none. */
 function concreteRef(type: string): { nullable: boolean; name: string } | null {
@@ -358,7 +360,7 @@ export function newValType(type: ValType, engine?: object): Deno.PointerObject {
           "disposed or collected); keep the type object while value types naming it are used",
       );
     }
-    if (engine === undefined || entry.engine !== engine) {
+    if (engine === undefined || (entry.engine !== null && entry.engine !== engine)) {
       throw new WasmtimeError(
         `value type ${type} names a type made for another Engine; types cannot cross engines, ` +
           "so make the StructType or ArrayType for the engine of this store or linker",
@@ -368,13 +370,19 @@ export function newValType(type: ValType, engine?: object): Deno.PointerObject {
     valtype[0] = WASMTIME_VALTYPE_KIND_REF;
     valtype[VALTYPE_NULLABLE_OFFSET] = concrete.nullable ? 1 : 0;
     valtype[VALTYPE_HEAP_KIND_OFFSET] = entry.heapKind;
+    const action = `value type ${type}`;
     new DataView(valtype.buffer).setBigUint64(
       VALTYPE_HEAP_OF_OFFSET,
-      pointerBits(entry.nativePointer(`value type ${type}`)),
+      pointerBits(entry.nativePointer(action, engine)),
       true,
     );
-    // Wasmtime clones the concrete type; the JS object keeps owning its own.
-    return ffi().wasmtime_valtype_to_wasm(null, valtype)!;
+    // Wasmtime clones the concrete type; the JS object keeps owning its own. A function type
+    // is registered with the engine as it is cloned, so that one needs the engine.
+    const func = entry.heapKind === WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC;
+    return ffi().wasmtime_valtype_to_wasm(
+      func ? enginePointer(engine as Engine, action) : null,
+      valtype,
+    )!;
   }
   const ref = abstractRef(type);
   if (ref === null) {
@@ -465,6 +473,9 @@ export class FuncType {
   readonly #handles = new WeakMap<object, Handle>();
   readonly #allHandles: Handle[] = [];
   #disposed = false;
+  /** The registry entry behind ref(), made on first use (see registerConcreteType). */
+  #entry: ConcreteType | undefined;
+  #name: string | undefined;
 
   /** Creates a signature from parameter and result types. */
   constructor(params: readonly ValType[], results: readonly ValType[]) {
@@ -486,8 +497,40 @@ export class FuncType {
     return `(${this.params.join(", ")}) -> (${this.results.join(", ")})`;
   }
 
-  /** Frees the native signature. Idempotent. */
+  /**
+   * The value type of references to functions of this signature: `(ref $func:N)`, or
+   * `(ref null $func:N)` with `nullable: true` (typed function references). Usable with any
+   * engine; wasm functions of the same signature (`(type $f (func ...))`, final, no supertype)
+   * are of this type.
+   *
+   * @example
+   * ```ts
+   * import { Engine, Func, FuncType, Store } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ gc: true });
+   * using store = new Store(engine);
+   * using unary = new FuncType(["i32"], ["i32"]);
+   * using apply = new FuncType([unary.ref(), "i32"], ["i32"]);
+   * const double = new Func(store, unary, (_caller, x: number) => x * 2);
+   * const call = new Func(store, apply, (_caller, f: Func, x: number) => f.call(x));
+   * console.log(call.call(double, 21)); // 42
+   * ```
+   */
+  ref(options: { nullable?: boolean } = {}): ValType {
+    if (this.#disposed) throw disposedError("FuncType", "ref");
+    if (this.#name === undefined) {
+      this.#entry = {
+        engine: null,
+        heapKind: WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC,
+        nativePointer: (action, engine) => funcTypePointer(this, engine, action),
+      };
+      this.#name = registerConcreteType("func", this.#entry);
+    }
+    return `(ref ${options.nullable ? "null " : ""}${this.#name})`;
+  }
+
+  /** Frees the native signature. Idempotent; value types naming it stop resolving. */
   [Symbol.dispose](): void {
+    if (this.#name !== undefined) unregisterConcreteType(this.#name);
     this.#disposed = true;
     for (const handle of this.#allHandles) handle.dispose();
     this.#allHandles.length = 0;

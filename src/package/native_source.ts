@@ -30,6 +30,7 @@ export const CRATE_FILES = [
   "src/handoff.rs",
   "src/host.rs",
   "src/lib.rs",
+  "src/ref_type.rs",
   "src/shared_memory.rs",
   "src/table_type.rs",
   "src/thread.rs",
