@@ -17,13 +17,7 @@ import {
 } from "./async.ts";
 import { WasmtimeError } from "../errors.ts";
 import type { AnyRef, ArrayRef, ExnRef, StructRef } from "./gc.ts";
-import {
-  callFrame,
-  enterGuest,
-  frameFailure,
-  type Signature,
-  signatureOf,
-} from "./call.ts";
+import { callFrame, enterGuest, frameFailure, type Signature, signatureOf } from "./call.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback, type HostFunction, type PlainHostFunction } from "./host.ts";
 import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
