@@ -302,7 +302,7 @@ const CALLABLE = new Set<ValType>(["i32", "i64", "f32", "f64", "funcref", "exter
  * generated as arguments here.)
  */
 const GC_REF =
-  /^(anyref|eqref|i31ref|structref|arrayref|nullref|\(ref (null )?(any|eq|i31|struct|array|none|\((struct|array)[ )].*)\))$/;
+  /^(anyref|eqref|i31ref|structref|arrayref|nullref|\(ref (null )?(any|eq|i31|struct|array|none|\$(struct|array):\d+)\))$/;
 /** i31 values, all in range: V8 boxes an out-of-range number for anyref, the binding refuses. */
 const I31S = ["0", "1", "-1", "1073741823", "-1073741824"];
 /** The GC objects earlier calls returned, as `#k` arguments pick them (modulo the pool size). */

@@ -3,7 +3,7 @@
 // that behaves differently must be caught, shrunk and written as a replayable repro.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Engine, type ValType, wat2wasm } from "../mod.ts";
+import { Engine, Module, type ValType, wat2wasm } from "../mod.ts";
 import {
   boundWaits,
   type Call,
@@ -135,7 +135,10 @@ Deno.test("functions with GC-typed parameters and results are called and compare
         (else (i31.get_s (local.get 0)))))
     (func (export "cast") (param anyref) (result i32)
       (struct.get $box 0 (ref.cast (ref $box) (local.get 0)))))`) as Uint8Array<ArrayBuffer>;
-  const box: ValType = "(ref (struct (field i32)))";
+  using engine = new Engine(GC_ENGINE);
+  // Concrete types read as their names in the engine (the same for runModule's reads).
+  using module = new Module(engine, wasm);
+  const box = (module.exports[2].type as { params: readonly ValType[] }).params[0];
   const call = (name: string, type: ValType, value: string | null): Call => ({
     export: name,
     args: [{ type, value }],
@@ -160,7 +163,6 @@ Deno.test("functions with GC-typed parameters and results are called and compare
     { ...call("read", box, "#1"), via: "typed" },
     { ...call("read", box, "#1"), via: "callBits" },
   ];
-  using engine = new Engine(GC_ENGINE);
   const report = runModule(engine, wasm, plan);
   assert.equal(report.divergence, undefined, report.divergence?.detail);
   assert.equal(report.calls, plan.length);

@@ -20,6 +20,7 @@ import {
   Table,
   Tag,
   Trap,
+  type ValType,
   WasmException,
   WasmtimeError,
 } from "../mod.ts";
@@ -261,9 +262,10 @@ Deno.test("host functions, globals, tables and typed() take abstract GC referenc
   // @ts-expect-error a number is not a struct reference
   const notPoint: JsValueOf<"structref"> = 5;
   assert.deepEqual([typedPoint === point, small, notPoint], [true, 5, 5]);
-  // typed() takes concrete types as Func.type spells them.
-  const make = instance.getFunc("make")!.typed([], ["(ref (struct (field i32)))"]);
-  using made = make();
+  // typed() takes concrete types as Func.type names them.
+  const makeFunc = instance.getFunc("make")!;
+  const make = makeFunc.typed([], makeFunc.type.results as [`(ref ${string})`]);
+  using made = make() as StructRef;
   assert.ok(made instanceof StructRef);
   assert.throws(() => new FuncType(["(ref $point)" as "anyref"], []), /not a value type/);
   assert.deepEqual(new FuncType(["(ref any)", "(ref null i31)"], ["exnref"]).params, [
@@ -366,16 +368,21 @@ Deno.test("concrete GC type mismatches are typed errors", () => {
     () => new StructType(engine, [{ type: "i32", mutable: 1 as unknown as boolean }]),
     /boolean/,
   );
-  // A disposed type no longer resolves.
+  // A disposed type object cannot be used; its name keeps resolving (the engine keeps it).
   const gone = new StructType(engine, [{ type: "i32" }]);
   const ref = gone.ref();
   gone[Symbol.dispose]();
   gone[Symbol.dispose]();
+  assert.equal(new Func(store, new FuncType([ref], []), () => {}).type.params[0], ref);
+  mismatch(() => StructRef.new(store, gone, [1]), /disposed/);
   mismatch(
-    () => new FuncType([ref], []) && new Func(store, new FuncType([ref], []), () => {}),
+    () =>
+      new FuncType(["(ref $struct:999999)"], []) &&
+      new Func(store, new FuncType(["(ref $struct:999999)"], []), () => {}),
     /no live StructType/,
   );
-  mismatch(() => StructRef.new(store, gone, [1]), /disposed/);
+  mismatch(() => StructType.of("(ref $array:1)" as never), /StructType\.of: expected/);
+  mismatch(() => StructType.of("i32"), /StructType\.of: expected/);
 });
 
 Deno.test("host functions, globals and tables take concrete types made from JS", () => {
@@ -395,9 +402,7 @@ Deno.test("host functions, globals and tables take concrete types made from JS",
   );
   assert.equal(first.call(p), 4);
   assert.equal(first.call(null), -1);
-  assert.deepEqual(first.type.params, [
-    "(ref null (struct (field i32) (field (mut i64)) (field i8)))",
-  ]);
+  assert.deepEqual(first.type.params, [point.ref({ nullable: true })]);
   using module = new Module(
     engine,
     `(module
@@ -422,7 +427,7 @@ Deno.test("host functions, globals and tables take concrete types made from JS",
   const t = new Table(store, { element: ints.ref({ nullable: true }), minimum: 2 }, null);
   t.set(1, a);
   assert.equal((t.get(1) as ArrayRef).length, 3);
-  assert.deepEqual(t.type.element, "(ref null (array (mut i32)))");
+  assert.deepEqual(t.type.element, ints.ref({ nullable: true }));
   assert.throws(() => t.set(0, p), /type mismatch/);
   assert.throws(
     () => new Global(store, { content: point.ref(), mutable: false }, null),
@@ -430,30 +435,68 @@ Deno.test("host functions, globals and tables take concrete types made from JS",
   );
 });
 
-Deno.test("module imports, exports and Func.type spell out concrete struct and array types", () => {
+Deno.test("module imports, exports and Func.type name concrete types; equal JS-made types share the name", () => {
   using engine = new Engine({ gc: true });
   using store = new Store(engine);
   using module = new Module(engine, CONCRETE);
   const types = Object.fromEntries(module.exports.map((e) => [e.name, e.type]));
-  assert.deepEqual(types.sum, {
-    kind: "func",
-    params: ["(ref (struct (field i32) (field (mut i64)) (field i8)))"],
-    results: ["i64"],
-  });
-  assert.deepEqual(types.g, {
-    kind: "global",
-    content: "(ref null (struct (field i32) (field (mut i64)) (field i8)))",
-    mutable: true,
-  });
-  // A recursive type is spelled out to a bounded depth.
-  const head = types.head as { params: readonly string[] };
-  assert.match(head.params[0], /^\(ref null \(struct \(field i32\) \(field \(ref null \(struct /);
-  assert.ok(head.params[0].includes("(concrete struct)"));
+  const sum = types.sum as { params: readonly ValType[]; results: readonly ValType[] };
+  assert.match(sum.params[0], /^\(ref \$struct:\d+\)$/);
+  assert.deepEqual(sum.results, ["i64"]);
+  const g = types.g as { content: ValType };
+  // One name per type: the global and the parameter are the same $point.
+  assert.equal(g.content, sum.params[0].replace("(ref ", "(ref null "));
+  // The module's type, by name: build values of it without re-declaring it.
+  using point = StructType.of(sum.params[0]);
+  assert.equal(String(point), "(struct (field i32) (field (mut i64)) (field i8))");
+  assert.deepEqual(point.fields, [
+    { type: "i32", mutable: false },
+    { type: "i64", mutable: true },
+    { type: "i8", mutable: false },
+  ]);
+  assert.equal(point.ref(), sum.params[0]);
   const instance = new Instance(store, module, []);
-  assert.equal(
-    instance.getFunc("asum")!.type.toString(),
-    "((ref null (array (mut i32)))) -> (i32)",
+  using p = StructRef.new(store, point, [1, 2n, 3]);
+  assert.equal(instance.getFunc("sum")!.call(p), 6n);
+  // A JS-made type with the same fields is the same type, and so has the same name.
+  using same = new StructType(engine, [
+    { type: "i32" },
+    { type: "i64", mutable: true },
+    { type: "i8" },
+  ]);
+  assert.equal(same.ref(), sum.params[0]);
+  using other = new StructType(engine, [{ type: "i32" }]);
+  assert.notEqual(other.ref(), sum.params[0]);
+  // Made first in JS, then read from a module: the module's type takes the JS name.
+  using first = new StructType(engine, [{ type: "f32" }, { type: "f32" }]);
+  using later = new Module(
+    engine,
+    `(module (type $v (struct (field f32) (field f32))) (func (export "f") (param (ref $v))))`,
   );
+  assert.deepEqual((later.exports[0].type as { params: readonly ValType[] }).params, [
+    first.ref(),
+  ]);
+  // Arrays, Func.type, and a struct's own type.
+  const asum = instance.getFunc("asum")!;
+  assert.match(asum.type.toString(), /^\(\(ref null \$array:\d+\)\) -> \(i32\)$/);
+  using ints = ArrayType.of(asum.type.params[0]);
+  assert.deepEqual(ints.element, { type: "i32", mutable: true });
+  using a = ArrayRef.new(store, ints, 4, 3);
+  assert.equal(asum.call(a), 12);
+  assert.equal(a.type.ref({ nullable: true }), asum.type.params[0]);
+  assert.equal(p.type.ref(), sum.params[0]);
+  // A recursive type names itself in its own field.
+  const head = types.head as { params: readonly ValType[] };
+  using list = StructType.of(head.params[0]);
+  assert.deepEqual(list.fields[1], { type: head.params[0], mutable: false });
+  // Another engine's engine-bound names are refused (never Wasmtime's abort).
+  using engine2 = new Engine({ gc: true });
+  using store2 = new Store(engine2);
+  assert.throws(
+    () => new Func(store2, new FuncType([sum.params[0]], []), () => {}),
+    /another Engine/,
+  );
+  assert.throws(() => StructRef.new(store2, point, [1, 2n, 3]), /another Engine/);
   // A struct with many fields, each referring to it, stays bounded.
   const fields = Array.from({ length: 2000 }, () => "(field (ref null $t))").join(" ");
   using wide = new Module(
@@ -462,8 +505,10 @@ Deno.test("module imports, exports and Func.type spell out concrete struct and a
     (func (export "f") (param (ref null $t))))`,
   );
   const param = (wide.exports[0].type as { params: readonly string[] }).params[0];
-  // Unbounded, the recursion would never end; bounded, a few levels of 2000 fields.
-  assert.ok(param.length < 500_000, `${param.length} characters`);
+  assert.match(param, /^\(ref null \$struct:\d+\)$/);
+  using t = StructType.of(param as ValType);
+  assert.equal(t.fields.length, 2000);
+  assert.ok(String(t).length < 500_000, `${String(t).length} characters`);
 });
 
 Deno.test("struct and array types used with another engine are clean errors, never an abort", async () => {
@@ -555,7 +600,8 @@ Deno.test("typed(), instance.exports and host results take GC objects of the con
 
   // typed() and instance.exports: a subtype is accepted, an unrelated struct refused.
   const [baseParam] = get("x").type.params;
-  assert.equal(baseParam, "(ref (struct (field i32)))");
+  assert.match(baseParam, /^\(ref \$struct:\d+\)$/);
+  assert.notEqual(baseParam, point.ref()); // the open $base is not the final $point
   const x = get("x").typed([baseParam], ["i32"]);
   using b = get("base").call(1) as StructRef;
   using d = get("derived").call(2) as StructRef;
@@ -564,7 +610,7 @@ Deno.test("typed(), instance.exports and host results take GC objects of the con
   assert.equal((instance.exports.x as (s: unknown) => number)(d), 2);
   assert.equal(get("x").call(d), 2);
   // $point is final and not $base, though it prints the same: refused on every path.
-  refused(() => x(p), /argument 0: type mismatch: expected \(ref \(struct \(field i32\)\)\)/);
+  refused(() => x(p), /argument 0: type mismatch: expected \(ref \$struct:\d+\)/);
   refused(
     () => (instance.exports.x as (s: unknown) => number)(w),
     /exports\.x argument 0: type mismatch/,
@@ -572,7 +618,8 @@ Deno.test("typed(), instance.exports and host results take GC objects of the con
   refused(() => get("x").call(p), /argument 0: type mismatch/);
   refused(() => get("x").callBits(w), /argument 0: type mismatch/);
   refused(() => x(null as never), /not nullable/);
-  const px = get("px").typed(get("px").type.params as ["(ref null (struct (field i32)))", "i32"], [
+  assert.equal(get("px").type.params[0], point.ref({ nullable: true }));
+  const px = get("px").typed(get("px").type.params as [`(ref null ${string})`, "i32"], [
     "i32",
   ]);
   assert.deepEqual([px(p, 0), px(null, 5)], [7, 5]);

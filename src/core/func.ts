@@ -265,7 +265,7 @@ export class Func {
   #readType(action: string): FuncType {
     const native = ffi().wasmtime_func_type(contextOf(this.#store, `Func.${action}`), this.#struct);
     try {
-      return readFuncType(native!);
+      return readFuncType(native!, this.#store.engine);
     } finally {
       ffi().wasm_functype_delete(native!);
     }

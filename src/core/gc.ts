@@ -15,12 +15,23 @@ import { WasmtimeError } from "../errors.ts";
 import { disposedError } from "../ffi/handle.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { OutCell } from "../ffi/raw.ts";
-import { ANYREF_SIZE, VAL_SIZE } from "../ffi/layout.ts";
+import {
+  ANYREF_SIZE,
+  VAL_SIZE,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT,
+} from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { check } from "./failure.ts";
 import { contextOf, type Store } from "./store.ts";
 import { readVal, unrootVal, valKindType, withVal, writeVal } from "./values.ts";
-import { ArrayType, concreteTypePointer, type StorageType, StructType } from "./gc_types.ts";
+import {
+  ArrayType,
+  concreteTypePointer,
+  type StorageType,
+  StructType,
+  typeFromNative,
+} from "./gc_types.ts";
 import { describeArray, describeStruct, type ValType } from "./types.ts";
 
 type Unroot = (ref: Uint8Array<ArrayBuffer>) => void;
@@ -299,6 +310,38 @@ export class StructRef extends AnyRef {
     };
   }
 
+  /**
+   * The struct's own type (the exact type it was allocated with, which a module may declare
+   * with supertypes): allocate more structs of it, or name it with `type.ref()`.
+   *
+   * @example
+   * ```ts
+   * import { Engine, Instance, Module, Store, StructRef } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ gc: true });
+   * using store = new Store(engine);
+   * using module = new Module(engine, `(module (type $p (struct (field i32)))
+   *   (func (export "make") (result (ref $p)) (struct.new $p (i32.const 1))))`);
+   * const make = new Instance(store, module, []).getFunc("make")!;
+   * using p = make.call() as StructRef;
+   * using type = p.type;
+   * console.log(String(type), type.ref() === make.type.results[0]); // (struct (field i32)) true
+   * ```
+   */
+  get type(): StructType {
+    const [context, ref] = this.typedRef("type");
+    const native = ffi().wasmtime_structref_type(context, ref);
+    if (native === null) throw new WasmtimeError("StructRef.type: the struct has no type");
+    try {
+      return typeFromNative(
+        this.store.engine,
+        WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT,
+        native,
+      ) as StructType;
+    } finally {
+      ffi().wasmtime_struct_type_delete(native);
+    }
+  }
+
   /** The number of fields. */
   get fieldCount(): number {
     const [context, ref] = this.typedRef("fieldCount");
@@ -415,6 +458,22 @@ export class ArrayRef extends AnyRef {
         ffi().wasmtime_array_type_delete(type);
       }
     };
+  }
+
+  /** The array's own type (see {@linkcode StructRef.type}). */
+  get type(): ArrayType {
+    const [context, ref] = this.typedRef("type");
+    const native = ffi().wasmtime_arrayref_type(context, ref);
+    if (native === null) throw new WasmtimeError("ArrayRef.type: the array has no type");
+    try {
+      return typeFromNative(
+        this.store.engine,
+        WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY,
+        native,
+      ) as ArrayType;
+    } finally {
+      ffi().wasmtime_array_type_delete(native);
+    }
   }
 
   /** The number of elements. */

@@ -452,6 +452,8 @@ export const symbols = {
   wasmtime_valtype_new: { parameters: ["pointer", "buffer"], result: "void" },
   // void wasmtime_valtype_delete(wasmtime_valtype_t *ty)
   wasmtime_valtype_delete: { parameters: ["buffer"], result: "void" },
+  // void wasmtime_valtype_clone(const wasmtime_valtype_t *ty, wasmtime_valtype_t *out)
+  wasmtime_valtype_clone: { parameters: ["buffer", "buffer"], result: "void" },
   // void wasm_valtype_vec_delete(wasm_valtype_vec_t *)
   wasm_valtype_vec_delete: { parameters: ["buffer"], result: "void" },
   // void wasm_valtype_delete(wasm_valtype_t *)
