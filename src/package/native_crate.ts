@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "4cbc236ea0330c386d25b15e85af539826397450cc91e5ee93432399cf2ea865",
+  hash: "c91dad4e4ce7e89ec466dc7451216d85cc3a9976507c33bfcd83d07fa233d346",
 } as const;
