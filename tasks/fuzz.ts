@@ -6,7 +6,8 @@
  *
  * ```sh
  * deno task fuzz [--time 60] [--seed N] [--count N] [--out tmp/fuzz] [--no-minimize] [--gc]
- * deno task fuzz --replay tmp/fuzz/divergence-N [--gc]   # re-runs a written repro
+ *                [--threads]
+ * deno task fuzz --replay tmp/fuzz/divergence-N [--gc | --threads]   # re-runs a written repro
  * ```
  *
  * Module `seed` is generated from smith input bytes drawn from a PRNG seeded with `seed`, and
@@ -26,6 +27,13 @@
  * ships too: GC instructions run inside the compared functions, GC references compare by
  * nullness (and i31 values), and an exception escaping a call compares as "uncaught exception".
  *
+ * `--threads` adds the threads proposal ({@linkcode SMITH_THREADS_ARGS}): shared memories and
+ * the atomic loads, stores, read-modify-writes, fences, `memory.atomic.notify` and
+ * `memory.atomic.wait32/64`, all run on one thread in each engine; a shared memory compares as
+ * any memory (its `SharedArrayBuffer` in both). Every wait's timeout is rewritten to 0
+ * ({@linkcode boundWaits}): with no other thread to notify it, a wait whose value matches would
+ * otherwise block for its (random, possibly infinite) timeout in both engines.
+ *
  * @module
  */
 import { join } from "node:path";
@@ -37,6 +45,7 @@ import {
   Instance,
   type Memory as WtMemory,
   Module,
+  SharedMemory,
   Store,
   type Table as WtTable,
   Trap,
@@ -44,6 +53,7 @@ import {
   type ValType,
   WasmException,
   WasmtimeError,
+  wat2wasm,
 } from "../mod.ts";
 
 /** wasm-tools release the fuzzer (and CI) is pinned to. */
@@ -104,6 +114,14 @@ export const SMITH_GC_ARGS: readonly string[] = SMITH_ARGS.map((arg) =>
 
 /** Wasmtime options for modules of {@linkcode SMITH_GC_ARGS}. */
 export const GC_ENGINE: EngineOptions = { gc: true, exceptions: true };
+
+/** {@linkcode SMITH_ARGS} with the threads proposal: shared memories and atomics (`--threads`). */
+export const SMITH_THREADS_ARGS: readonly string[] = SMITH_ARGS.map((arg) =>
+  arg === "--threads-enabled=false" ? "--threads-enabled=true" : arg
+);
+
+/** Wasmtime options for modules of {@linkcode SMITH_THREADS_ARGS}. */
+export const THREADS_ENGINE: EngineOptions = { threads: true, sharedMemory: true };
 
 // ---- deterministic randomness ---------------------------------------------------------------
 
@@ -170,7 +188,24 @@ export async function generate(
   if (!out.success) {
     throw new Error(`wasm-tools smith failed: ${new TextDecoder().decode(out.stderr)}`);
   }
-  return exportFuel(out.stdout);
+  const wasm = exportFuel(out.stdout);
+  return smith.includes("--threads-enabled=true") ? await boundWaits(wasm) : wasm;
+}
+
+/**
+ * `wasm` with every `memory.atomic.wait32/64` given a timeout of 0 (its timeout operand is
+ * dropped and replaced): the fuzzer runs each engine on one thread, where nothing could notify
+ * a wait whose value matches. The wait still runs (and returns "timed out", "not equal", or
+ * traps on a non-shared memory or an unaligned address) in both engines alike.
+ */
+export async function boundWaits(wasm: Uint8Array): Promise<Uint8Array> {
+  const text = await print(wasm);
+  if (!/memory\.atomic\.wait/.test(text)) return wasm;
+  const bounded = text.replace(
+    /^(\s*)(memory\.atomic\.wait(?:32|64)\b.*)$/gm,
+    "$1drop\n$1i64.const 0\n$1$2",
+  );
+  return wat2wasm(bounded);
 }
 
 /** The text format of `wasm` (for repro files). */
@@ -263,11 +298,11 @@ const CALLABLE = new Set<ValType>(["i32", "i64", "f32", "f64", "funcref", "exter
 /**
  * GC reference types both engines pass between JS and wasm (the `any` hierarchy, abstract or
  * concrete struct/array): arguments are null, i31 numbers, or GC objects an earlier call of the
- * same module returned. (exnref cannot cross V8's JS boundary; concrete function types take
- * null only in the binding.)
+ * same module returned. (exnref cannot cross V8's JS boundary; concrete function types are not
+ * generated as arguments here.)
  */
 const GC_REF =
-  /^(anyref|eqref|i31ref|structref|arrayref|nullref|\(ref (null )?(any|eq|i31|struct|array|none|\((struct|array)[ )].*)\))$/;
+  /^(anyref|eqref|i31ref|structref|arrayref|nullref|\(ref (null )?(any|eq|i31|struct|array|none|\$(struct|array):\d+)\))$/;
 /** i31 values, all in range: V8 boxes an out-of-range number for anyref, the binding refuses. */
 const I31S = ["0", "1", "-1", "1073741823", "-1073741824"];
 /** The GC objects earlier calls returned, as `#k` arguments pick them (modulo the pool size). */
@@ -278,10 +313,6 @@ function callableType(type: ValType): boolean {
   return CALLABLE.has(type) || GC_REF.test(type);
 }
 
-/** Concrete types cannot be named in typed() signatures: such calls go through Func.call. */
-function isConcrete(type: ValType): boolean {
-  return /^\(ref (null )?\((struct|array|func|concrete)/.test(type);
-}
 const I32S = ["0", "1", "-1", "2", "255", "65535", "65536", "2147483647", "-2147483648"];
 const I64S = ["0", "1", "-1", "4294967296", "9223372036854775807", "-9223372036854775808"];
 const FLOATS = ["0", "-0", "1", "-1", "0.5", "Infinity", "-Infinity", "NaN", "2147483648", "1e20"];
@@ -338,9 +369,9 @@ export function planCalls(
   for (let i = 0; i < count; i++) {
     const f = pick(next, funcs);
     const args = f.params.map((t) => randomArg(next, t, names));
-    const via = pick(next, VIAS);
-    const concrete = f.params.some(isConcrete) || (f.results ?? []).some(isConcrete);
-    calls.push({ export: f.name, args, via: concrete ? "call" : via });
+    // Every entry point, concrete reference types included (typed() takes them as Func.type
+    // spells them; the unchecked paths check GC objects against them natively).
+    calls.push({ export: f.name, args, via: pick(next, VIAS) });
   }
   return calls;
 }
@@ -378,6 +409,10 @@ function wasmtimeKind(error: unknown): string {
         return "array out of bounds";
       case TrapCode.AllocationTooLarge:
         return "allocation too large";
+      case TrapCode.HeapMisaligned:
+        return "unaligned atomic";
+      case TrapCode.AtomicWaitNonSharedMemory:
+        return "atomic wait on non-shared memory";
       default:
         return `trap ${error.codeName ?? error.message}`;
     }
@@ -403,6 +438,8 @@ const V8_KINDS: [RegExp, string][] = [
   [/^illegal cast$/, "cast failure"],
   [/^array element access out of bounds$/, "array out of bounds"],
   [/requested new array is too large/, "allocation too large"],
+  [/^operation does not support unaligned accesses$/, "unaligned atomic"],
+  [/^Atomics\.wait cannot be called in this context$/, "atomic wait on non-shared memory"],
 ];
 
 /** V8's `WebAssembly.Exception` (not in Deno's lib.dom types). */
@@ -423,7 +460,8 @@ function v8Kind(error: unknown): string {
 
 /**
  * Whether the kinds agree. V8 has one message for both float-to-int traps, which Wasmtime (and
- * the spec) split into "invalid conversion" (NaN) and "integer overflow" (out of range).
+ * the spec) split into "invalid conversion" (NaN) and "integer overflow" (out of range); an
+ * atomic access may report its misalignment or its bounds (see below).
  */
 function sameKind(wasmtime: string, v8: string): boolean {
   if (wasmtime === v8) return true;
@@ -433,7 +471,10 @@ function sameKind(wasmtime: string, v8: string): boolean {
   if (v8 === "indirect call to null or mismatch") {
     return wasmtime === "indirect call to null" || wasmtime === "indirect call type mismatch";
   }
-  return false;
+  // An atomic access both misaligned and out of bounds traps in both; which check comes first
+  // is each engine's (the spec has one trap), and it differs between them by instruction.
+  const atomic = new Set(["unaligned atomic", "memory out of bounds"]);
+  return atomic.has(wasmtime) && atomic.has(v8);
 }
 
 /** A value reduced to text: NaN-ness and the sign of zero count, NaN payloads do not. */
@@ -481,6 +522,8 @@ export interface ModuleReport {
   calls: number;
   /** Of those, calls with a GC-typed parameter or result (see GC_REF). */
   gcCalls?: number;
+  /** Whether the module exports a shared memory (`--threads`). */
+  shared?: boolean;
   instantiated: boolean;
   /** Set when a stack overflow or an allocation limit made the rest incomparable (see isOverflow). */
   stackLimited: boolean;
@@ -621,7 +664,8 @@ function compareState(
       const b = show((v8[name] as WebAssembly.Global).value, type);
       if (a !== b) return ["global", `global ${name}: wasmtime ${a}, v8 ${b}`];
     } else if (kind === "memory") {
-      const m = wt.getMemory(name) as WtMemory;
+      // A shared memory is a SharedMemory here; both engines give its SharedArrayBuffer.
+      const m = wt.getExport(name) as WtMemory | SharedMemory;
       const a = new Uint8Array(m.buffer);
       const b = new Uint8Array((v8[name] as WebAssembly.Memory).buffer);
       if (a.length !== b.length) {
@@ -730,6 +774,10 @@ export function runModule(
       callable.push({ name, params, results });
     }
   }
+  const wt = sides.wt.instance;
+  report.shared = names.some((e) =>
+    e.kind === "memory" && wt.getExport(e.name) instanceof SharedMemory
+  );
   const stateKey = compareState(sides, names);
   if (stateKey.length > 0) return diverge(`start:${stateKey[0]}`, `after start: ${stateKey[1]}`);
 
@@ -946,6 +994,8 @@ export interface FuzzSummary {
   stackLimited: number;
   /** Calls with a GC-typed parameter or result. */
   gcCalls: number;
+  /** Modules that export a shared memory. */
+  sharedModules: number;
   /** How the calls ended ("returned" or the trap kind), as counts. */
   outcomes: Record<string, number>;
   elapsedMs: number;
@@ -964,6 +1014,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzSummary> {
     calls: 0,
     stackLimited: 0,
     gcCalls: 0,
+    sharedModules: 0,
     outcomes: {},
     elapsedMs: 0,
     findings: [],
@@ -984,6 +1035,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzSummary> {
     summary.modules++;
     summary.calls += report.calls;
     summary.gcCalls += report.gcCalls ?? 0;
+    if (report.shared) summary.sharedModules++;
     if (report.instantiated) summary.instantiated++;
     if (report.stackLimited) summary.stackLimited++;
     for (const [kind, n] of Object.entries(report.outcomes)) {
@@ -1053,9 +1105,17 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const gc = args.includes("--gc");
+  const threads = args.includes("--threads");
+  if (gc && threads) {
+    console.error("fuzz: --gc and --threads are separate runs; give one of them");
+    return 2;
+  }
   const replayDir = flag(args, "--replay");
   if (replayDir !== undefined) {
-    const report = await replay(replayDir, gc ? GC_ENGINE : undefined);
+    const report = await replay(
+      replayDir,
+      gc ? GC_ENGINE : threads ? THREADS_ENGINE : undefined,
+    );
     console.log(
       report.divergence
         ? `fuzz: still diverges: ${report.divergence.key}\n  ${report.divergence.detail}`
@@ -1070,7 +1130,9 @@ async function main(args: string[]): Promise<number> {
   console.log(
     `fuzz: seeds ${seed}.. for ${
       Number.isFinite(seconds) ? `${seconds} s` : `${count} modules`
-    }, wasm-tools smith ${WASM_TOOLS_VERSION}${gc ? " (+ GC, exceptions)" : ""}, repros in ${out}/`,
+    }, wasm-tools smith ${WASM_TOOLS_VERSION}${
+      gc ? " (+ GC, exceptions)" : threads ? " (+ threads: shared memory, atomics)" : ""
+    }, repros in ${out}/`,
   );
   const summary = await fuzz({
     seed,
@@ -1079,6 +1141,7 @@ async function main(args: string[]): Promise<number> {
     out,
     minimize: !args.includes("--no-minimize"),
     ...(gc ? { smith: SMITH_GC_ARGS, engine: GC_ENGINE } : {}),
+    ...(threads ? { smith: SMITH_THREADS_ARGS, engine: THREADS_ENGINE } : {}),
     onFinding: (f) =>
       console.log(
         `DIVERGENCE seed ${f.seed}: ${f.divergence.key}\n  ${f.divergence.detail}` +
@@ -1090,7 +1153,8 @@ async function main(args: string[]): Promise<number> {
     `fuzz: ${summary.modules} modules (${summary.instantiated} instantiated, ` +
       `${summary.stackLimited} cut short by stack overflow or allocation limit, ${summary.rejected} inputs ` +
       `rejected by smith), ${summary.calls} calls (${summary.gcCalls} with GC-typed parameters or ` +
-      `results) in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
+      `results) in ${(summary.elapsedMs / 1000).toFixed(1)} s` +
+      (threads ? `; ${summary.sharedModules} modules with a shared memory` : ""),
   );
   const outcomes = Object.entries(summary.outcomes).sort((a, b) => b[1] - a[1]);
   console.log(`fuzz: calls ended: ${outcomes.map(([k, n]) => `${k} ${n}`).join(", ")}`);

@@ -10,6 +10,7 @@ import {
 } from "../src/wasi/command_line.ts";
 import { appFlags, ROOT } from "./helpers.ts";
 import { compileC } from "./wasi_fixtures.ts";
+import { expectedTotal, threadsProgram } from "./fixtures/wasi_threads.ts";
 
 const CLI = join(ROOT, "src/wasi/cli.ts");
 
@@ -112,6 +113,58 @@ Deno.test("CLI usage errors", () => {
   assert.throws(() => parseArgs(["--dir", "a::/tmp", "--tmp", "m.wasm"]), /\/tmp .*twice/);
 });
 
+Deno.test("CLI -S threads / --wasi threads, as wasmtime run spells them", () => {
+  for (
+    const spelling of [
+      ["-S", "threads"],
+      ["-Sthreads"],
+      ["-S=threads"],
+      ["-S", "threads=y"],
+      ["--wasi", "threads"],
+      ["--wasi=threads=yes"],
+      ["-S", "cli,threads"],
+      ["-W", "threads=y", "-S", "threads=true"],
+      ["--wasm", "threads", "-Sthreads"],
+    ]
+  ) {
+    const parsed = command([...spelling, "a.wasm", "-S", "x"]);
+    assert.equal(parsed.threads, true, spelling.join(" "));
+    assert.deepEqual(parsed.args, ["a.wasm", "-S", "x"]); // after the module: the guest's
+    assert.equal(runOptions(parsed, {}).threads, true);
+  }
+  for (const spelling of [[], ["-S", "threads=n"], ["-S", "threads", "-S", "threads=no"]]) {
+    const parsed = command([...spelling, "a.wasm"]);
+    assert.equal(parsed.threads, false, spelling.join(" "));
+    assert.equal(runOptions(parsed, {}).threads, undefined);
+  }
+  assert.throws(() => parseArgs(["-S", "threads=maybe", "a.wasm"]), /-S threads expects y or n/);
+  assert.throws(() => parseArgs(["-S", "http", "a.wasm"]), /-S http: not supported here/);
+  assert.throws(() => parseArgs(["-S", "cli=n", "a.wasm"]), /cannot be turned off/);
+  assert.throws(() => parseArgs(["-W", "gc", "a.wasm"]), /-W gc: not supported here/);
+  assert.throws(() => parseArgs(["-S"]), /-S needs a value/);
+  assert.throws(
+    () => parseArgs(["-S", "threads", "--invoke", "f", "a.wasm"]),
+    /--invoke cannot be used with -S threads/,
+  );
+});
+
+Deno.test("CLI -S threads runs a wasi-threads program whose threads compute the right total", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wasmtime-deno-cli-threads-" });
+  const path = join(dir, "threads.wat");
+  await Deno.writeTextFile(path, threadsProgram({ threads: 3, items: 24, rounds: 500 }));
+  // Each thread's Worker loads the package's sources: read access to src/ is needed.
+  const flags = [...await libraryFlags(), `--allow-read=${dir},${join(ROOT, "src")}`];
+  const result = await cli(flags, ["-S", "threads", path]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `${expectedTotal(24, 500)}\n`);
+  // Without the flag the module's thread-spawn import is not provided: a clean error.
+  const plain = await cli(flags, [path]);
+  assert.equal(plain.code, 1);
+  assert.match(plain.stderr, /thread-spawn|shared|import/);
+  assertNoStack(plain);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("CLI --invoke arguments and results are read and written as wasmtime run does", () => {
   assert.equal(parseInvokeArg("i32", "-5", "f"), -5);
   assert.equal(parseInvokeArg("i32", "0x10", "f"), 16);
@@ -159,7 +212,7 @@ async function spawn(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  const passed = ["PATH", "HOME", "WASMTIME_DENO_CACHE", "DENO_DIR"]
+  const passed = ["PATH", "HOME", "WASMTIME_LIB", "WASMTIME_DENO_CACHE", "DENO_DIR"]
     .map((name) => [name, Deno.env.get(name)])
     .filter((entry): entry is [string, string] => entry[1] !== undefined);
   const output = await new Deno.Command(program, {

@@ -3,8 +3,9 @@
 // that behaves differently must be caught, shrunk and written as a replayable repro.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Engine, type ValType, wat2wasm } from "../mod.ts";
+import { Engine, Module, type ValType, wat2wasm } from "../mod.ts";
 import {
+  boundWaits,
   type Call,
   exportFuel,
   fuzz,
@@ -13,6 +14,8 @@ import {
   replay,
   runModule,
   SMITH_GC_ARGS,
+  SMITH_THREADS_ARGS,
+  THREADS_ENGINE,
   WASM_TOOLS_VERSION,
 } from "../tasks/fuzz.ts";
 
@@ -132,7 +135,10 @@ Deno.test("functions with GC-typed parameters and results are called and compare
         (else (i31.get_s (local.get 0)))))
     (func (export "cast") (param anyref) (result i32)
       (struct.get $box 0 (ref.cast (ref $box) (local.get 0)))))`) as Uint8Array<ArrayBuffer>;
-  const box: ValType = "(ref (struct (field i32)))";
+  using engine = new Engine(GC_ENGINE);
+  // Concrete types read as their names in the engine (the same for runModule's reads).
+  using module = new Module(engine, wasm);
+  const box = (module.exports[2].type as { params: readonly ValType[] }).params[0];
   const call = (name: string, type: ValType, value: string | null): Call => ({
     export: name,
     args: [{ type, value }],
@@ -152,11 +158,78 @@ Deno.test("functions with GC-typed parameters and results are called and compare
     call("cast", "anyref", "#0"),
     call("cast", "anyref", "#1"), // cast failure in both
     call("cast", "anyref", "3"),
+    // typed() and callBits take concrete types too, checked before the unchecked call.
+    { ...call("read", box, "#0"), via: "typed" },
+    { ...call("read", box, "#1"), via: "typed" },
+    { ...call("read", box, "#1"), via: "callBits" },
   ];
-  using engine = new Engine(GC_ENGINE);
   const report = runModule(engine, wasm, plan);
   assert.equal(report.divergence, undefined, report.divergence?.detail);
   assert.equal(report.calls, plan.length);
   assert.equal(report.gcCalls, plan.length);
-  assert.deepEqual(report.outcomes, { returned: 8, "argument type": 3, "cast failure": 2 });
+  assert.deepEqual(report.outcomes, { returned: 9, "argument type": 5, "cast failure": 2 });
+});
+
+Deno.test({
+  name: "fixed smith seeds with shared memory and atomics behave the same in the binding and in V8",
+  ignore: !tools,
+  async fn() {
+    const summary = await fuzz({
+      seed: 1,
+      count: 400,
+      seconds: 120,
+      minimize: false,
+      smith: SMITH_THREADS_ARGS,
+      engine: THREADS_ENGINE,
+    });
+    assert.deepEqual(
+      summary.findings.map((f) => `seed ${f.seed}: ${f.divergence.detail}`),
+      [],
+    );
+    assert.equal(summary.modules + summary.rejected, 400, "the time bound cut the slice short");
+    assert.ok(summary.sharedModules > 20, `only ${summary.sharedModules} shared memories`);
+    // Atomic accesses ran: misaligned ones trap in both engines alike.
+    assert.ok((summary.outcomes["unaligned atomic"] ?? 0) > 0, JSON.stringify(summary.outcomes));
+  },
+});
+
+Deno.test({
+  name: "atomic waits are bounded, so a matching wait returns in both engines instead of blocking",
+  ignore: !tools,
+  async fn() {
+    const wasm = (await boundWaits(wat2wasm(`(module
+      (memory (export "m") 1 1 shared)
+      (memory $plain 1 1)
+      (func (export "wait32") (param i32) (result i32)
+        (memory.atomic.wait32 (i32.const 0) (local.get 0) (i64.const 3000000000)))
+      (func (export "wait64") (result i32)
+        (memory.atomic.wait64 offset=8 (i32.const 0) (i64.const 0) (i64.const 9000000000000)))
+      (func (export "plain") (result i32)
+        (memory.atomic.wait32 $plain (i32.const 0) (i32.const 0) (i64.const -1)))
+      (func (export "misaligned") (result i32)
+        (memory.atomic.wait32 (i32.const 2) (i32.const 0) (i64.const -1)))
+      (func (export "notify") (result i32) (memory.atomic.notify (i32.const 0) (i32.const 1))))`))) as Uint8Array<
+      ArrayBuffer
+    >;
+    const plan: Call[] = [
+      { export: "wait32", args: [{ type: "i32", value: "0" }] }, // matches: would block 3 s
+      { export: "wait32", args: [{ type: "i32", value: "1" }] }, // not equal
+      { export: "wait64", args: [] },
+      { export: "plain", args: [] },
+      { export: "misaligned", args: [] },
+      { export: "notify", args: [] },
+    ];
+    using engine = new Engine(THREADS_ENGINE);
+    const started = performance.now();
+    const report = runModule(engine, wasm, plan);
+    // Unbounded, the matching wait would block 3 s in each engine.
+    assert.ok(performance.now() - started < 2500, "a wait blocked");
+    assert.equal(report.divergence, undefined, report.divergence?.detail);
+    assert.ok(report.shared);
+    assert.deepEqual(report.outcomes, {
+      returned: 4,
+      "atomic wait on non-shared memory": 1,
+      "unaligned atomic": 1,
+    });
+  },
 });

@@ -18,7 +18,9 @@ import {
   StructRef,
   StructType,
   Table,
+  Tag,
   Trap,
+  type ValType,
   WasmException,
   WasmtimeError,
 } from "../mod.ts";
@@ -260,11 +262,11 @@ Deno.test("host functions, globals, tables and typed() take abstract GC referenc
   // @ts-expect-error a number is not a struct reference
   const notPoint: JsValueOf<"structref"> = 5;
   assert.deepEqual([typedPoint === point, small, notPoint], [true, 5, 5]);
-  const make = instance.getFunc("make")!;
-  assert.throws(
-    () => make.typed([], ["(ref (struct (field i32)))"]),
-    /concrete types read from modules cannot be named/,
-  );
+  // typed() takes concrete types as Func.type names them.
+  const makeFunc = instance.getFunc("make")!;
+  const make = makeFunc.typed([], makeFunc.type.results as [`(ref ${string})`]);
+  using made = make() as StructRef;
+  assert.ok(made instanceof StructRef);
   assert.throws(() => new FuncType(["(ref $point)" as "anyref"], []), /not a value type/);
   assert.deepEqual(new FuncType(["(ref any)", "(ref null i31)"], ["exnref"]).params, [
     "(ref any)",
@@ -366,16 +368,21 @@ Deno.test("concrete GC type mismatches are typed errors", () => {
     () => new StructType(engine, [{ type: "i32", mutable: 1 as unknown as boolean }]),
     /boolean/,
   );
-  // A disposed type no longer resolves.
+  // A disposed type object cannot be used; its name keeps resolving (the engine keeps it).
   const gone = new StructType(engine, [{ type: "i32" }]);
   const ref = gone.ref();
   gone[Symbol.dispose]();
   gone[Symbol.dispose]();
+  assert.equal(new Func(store, new FuncType([ref], []), () => {}).type.params[0], ref);
+  mismatch(() => StructRef.new(store, gone, [1]), /disposed/);
   mismatch(
-    () => new FuncType([ref], []) && new Func(store, new FuncType([ref], []), () => {}),
+    () =>
+      new FuncType(["(ref $struct:999999)"], []) &&
+      new Func(store, new FuncType(["(ref $struct:999999)"], []), () => {}),
     /no live StructType/,
   );
-  mismatch(() => StructRef.new(store, gone, [1]), /disposed/);
+  mismatch(() => StructType.of("(ref $array:1)" as never), /StructType\.of: expected/);
+  mismatch(() => StructType.of("i32"), /StructType\.of: expected/);
 });
 
 Deno.test("host functions, globals and tables take concrete types made from JS", () => {
@@ -395,9 +402,7 @@ Deno.test("host functions, globals and tables take concrete types made from JS",
   );
   assert.equal(first.call(p), 4);
   assert.equal(first.call(null), -1);
-  assert.deepEqual(first.type.params, [
-    "(ref null (struct (field i32) (field (mut i64)) (field i8)))",
-  ]);
+  assert.deepEqual(first.type.params, [point.ref({ nullable: true })]);
   using module = new Module(
     engine,
     `(module
@@ -408,10 +413,10 @@ Deno.test("host functions, globals and tables take concrete types made from JS",
   );
   const instance = new Instance(store, module, [first]);
   assert.equal(instance.getFunc("run")!.call(), 11);
-  // A host result of a concrete type takes null only (Wasmtime's host-call path is unchecked).
+  // A host result of a concrete type: checked before Wasmtime takes it (its path is unchecked).
   using maker = new FuncType([], [point.ref({ nullable: true })]);
   assert.equal(new Func(store, maker, () => null).call(), null);
-  assert.throws(() => new Func(store, maker, () => p).call(), /take null here/);
+  assert.equal((new Func(store, maker, () => p).call() as StructRef).get(0), 4);
   // Globals and tables of concrete types are checked by Wasmtime.
   const g = new Global(store, { content: point.ref({ nullable: true }), mutable: true }, p);
   assert.equal((g.value as StructRef).get(1), 5n);
@@ -422,7 +427,7 @@ Deno.test("host functions, globals and tables take concrete types made from JS",
   const t = new Table(store, { element: ints.ref({ nullable: true }), minimum: 2 }, null);
   t.set(1, a);
   assert.equal((t.get(1) as ArrayRef).length, 3);
-  assert.deepEqual(t.type.element, "(ref null (array (mut i32)))");
+  assert.deepEqual(t.type.element, ints.ref({ nullable: true }));
   assert.throws(() => t.set(0, p), /type mismatch/);
   assert.throws(
     () => new Global(store, { content: point.ref(), mutable: false }, null),
@@ -430,30 +435,68 @@ Deno.test("host functions, globals and tables take concrete types made from JS",
   );
 });
 
-Deno.test("module imports, exports and Func.type spell out concrete struct and array types", () => {
+Deno.test("module imports, exports and Func.type name concrete types; equal JS-made types share the name", () => {
   using engine = new Engine({ gc: true });
   using store = new Store(engine);
   using module = new Module(engine, CONCRETE);
   const types = Object.fromEntries(module.exports.map((e) => [e.name, e.type]));
-  assert.deepEqual(types.sum, {
-    kind: "func",
-    params: ["(ref (struct (field i32) (field (mut i64)) (field i8)))"],
-    results: ["i64"],
-  });
-  assert.deepEqual(types.g, {
-    kind: "global",
-    content: "(ref null (struct (field i32) (field (mut i64)) (field i8)))",
-    mutable: true,
-  });
-  // A recursive type is spelled out to a bounded depth.
-  const head = types.head as { params: readonly string[] };
-  assert.match(head.params[0], /^\(ref null \(struct \(field i32\) \(field \(ref null \(struct /);
-  assert.ok(head.params[0].includes("(concrete struct)"));
+  const sum = types.sum as { params: readonly ValType[]; results: readonly ValType[] };
+  assert.match(sum.params[0], /^\(ref \$struct:\d+\)$/);
+  assert.deepEqual(sum.results, ["i64"]);
+  const g = types.g as { content: ValType };
+  // One name per type: the global and the parameter are the same $point.
+  assert.equal(g.content, sum.params[0].replace("(ref ", "(ref null "));
+  // The module's type, by name: build values of it without re-declaring it.
+  using point = StructType.of(sum.params[0]);
+  assert.equal(String(point), "(struct (field i32) (field (mut i64)) (field i8))");
+  assert.deepEqual(point.fields, [
+    { type: "i32", mutable: false },
+    { type: "i64", mutable: true },
+    { type: "i8", mutable: false },
+  ]);
+  assert.equal(point.ref(), sum.params[0]);
   const instance = new Instance(store, module, []);
-  assert.equal(
-    instance.getFunc("asum")!.type.toString(),
-    "((ref null (array (mut i32)))) -> (i32)",
+  using p = StructRef.new(store, point, [1, 2n, 3]);
+  assert.equal(instance.getFunc("sum")!.call(p), 6n);
+  // A JS-made type with the same fields is the same type, and so has the same name.
+  using same = new StructType(engine, [
+    { type: "i32" },
+    { type: "i64", mutable: true },
+    { type: "i8" },
+  ]);
+  assert.equal(same.ref(), sum.params[0]);
+  using other = new StructType(engine, [{ type: "i32" }]);
+  assert.notEqual(other.ref(), sum.params[0]);
+  // Made first in JS, then read from a module: the module's type takes the JS name.
+  using first = new StructType(engine, [{ type: "f32" }, { type: "f32" }]);
+  using later = new Module(
+    engine,
+    `(module (type $v (struct (field f32) (field f32))) (func (export "f") (param (ref $v))))`,
   );
+  assert.deepEqual((later.exports[0].type as { params: readonly ValType[] }).params, [
+    first.ref(),
+  ]);
+  // Arrays, Func.type, and a struct's own type.
+  const asum = instance.getFunc("asum")!;
+  assert.match(asum.type.toString(), /^\(\(ref null \$array:\d+\)\) -> \(i32\)$/);
+  using ints = ArrayType.of(asum.type.params[0]);
+  assert.deepEqual(ints.element, { type: "i32", mutable: true });
+  using a = ArrayRef.new(store, ints, 4, 3);
+  assert.equal(asum.call(a), 12);
+  assert.equal(a.type.ref({ nullable: true }), asum.type.params[0]);
+  assert.equal(p.type.ref(), sum.params[0]);
+  // A recursive type names itself in its own field.
+  const head = types.head as { params: readonly ValType[] };
+  using list = StructType.of(head.params[0]);
+  assert.deepEqual(list.fields[1], { type: head.params[0], mutable: false });
+  // Another engine's engine-bound names are refused (never Wasmtime's abort).
+  using engine2 = new Engine({ gc: true });
+  using store2 = new Store(engine2);
+  assert.throws(
+    () => new Func(store2, new FuncType([sum.params[0]], []), () => {}),
+    /another Engine/,
+  );
+  assert.throws(() => StructRef.new(store2, point, [1, 2n, 3]), /another Engine/);
   // A struct with many fields, each referring to it, stays bounded.
   const fields = Array.from({ length: 2000 }, () => "(field (ref null $t))").join(" ");
   using wide = new Module(
@@ -462,8 +505,10 @@ Deno.test("module imports, exports and Func.type spell out concrete struct and a
     (func (export "f") (param (ref null $t))))`,
   );
   const param = (wide.exports[0].type as { params: readonly string[] }).params[0];
-  // Unbounded, the recursion would never end; bounded, a few levels of 2000 fields.
-  assert.ok(param.length < 500_000, `${param.length} characters`);
+  assert.match(param, /^\(ref null \$struct:\d+\)$/);
+  using t = StructType.of(param as ValType);
+  assert.equal(t.fields.length, 2000);
+  assert.ok(String(t).length < 500_000, `${String(t).length} characters`);
 });
 
 Deno.test("struct and array types used with another engine are clean errors, never an abort", async () => {
@@ -496,4 +541,195 @@ Deno.test("struct and array types used with another engine are clean errors, nev
   assert.equal(lines.pop(), "alive");
   for (const line of lines) assert.match(line, /^\S+ WasmtimeError named$/, line);
   assert.equal(lines.length, 9);
+});
+
+/** A module with a subtype hierarchy and a typed function reference, for the unchecked paths. */
+const SUBTYPES = `(module
+  (type $base (sub (struct (field i32))))
+  (type $derived (sub $base (struct (field i32) (field i64))))
+  (type $point (struct (field i32)))
+  (type $f (func (param i32) (result i32)))
+  (import "env" "make" (func $make (param i32) (result (ref $point))))
+  (import "env" "pick" (func $pick (result (ref $f))))
+  (func $double (type $f) (i32.mul (local.get 0) (i32.const 2)))
+  (elem declare func $double)
+  (func (export "x") (param (ref $base)) (result i32) (struct.get $base 0 (local.get 0)))
+  (func (export "px") (param (ref null $point) i32) (result i32)
+    (if (result i32) (ref.is_null (local.get 0)) (then (local.get 1))
+      (else (struct.get $point 0 (local.get 0)))))
+  (func (export "base") (param i32) (result (ref $base)) (struct.new $base (local.get 0)))
+  (func (export "derived") (param i32) (result (ref $derived))
+    (struct.new $derived (local.get 0) (i64.const 1)))
+  (func (export "made") (param i32) (result i32) (struct.get $point 0 (call $make (local.get 0))))
+  (func (export "double") (result (ref $f)) (ref.func $double))
+  (func (export "apply") (param (ref $f) i32) (result i32) (call_ref $f (local.get 1) (local.get 0)))
+  (func (export "picked") (param i32) (result i32) (call_ref $f (local.get 0) (call $pick))))`;
+
+/** The WasmtimeError `fn` throws; its message must match `pattern`. */
+function refused(fn: () => unknown, pattern: RegExp): void {
+  const error = thrown(fn);
+  assert.ok(error instanceof WasmtimeError, `expected a WasmtimeError, got ${error}`);
+  assert.match(error.message, pattern);
+}
+
+Deno.test("typed(), instance.exports and host results take GC objects of the concrete type or a subtype", () => {
+  using engine = new Engine({ gc: true });
+  using store = new Store(engine);
+  using point = new StructType(engine, [{ type: "i32" }]);
+  using wide = new StructType(engine, [{ type: "i32" }, { type: "f64" }]);
+  using unary = new FuncType(["i32"], ["i32"]);
+  using module = new Module(engine, SUBTYPES);
+  using p = StructRef.new(store, point, [7]);
+  using w = StructRef.new(store, wide, [8, 0.5]);
+  // The host result must be a $point: a JS-made struct of the same fields is one; others not.
+  let made: unknown = p;
+  const make = new Func(store, new FuncType(["i32"], [point.ref()]), () => made);
+  const pick = new Func(store, new FuncType([], [unary.ref()]), () => made);
+  const instance = new Instance(store, module, [make, pick]);
+  const get = (name: string) => instance.getFunc(name)!;
+  assert.equal(get("made").call(0), 7);
+  made = w;
+  refused(
+    () => get("made").call(0),
+    /result of \(anonymous\): type mismatch: expected \(ref \$struct:\d+\), got StructRef of type \(struct \(field i32\) \(field f64\)\)/,
+  );
+  made = 3;
+  refused(() => get("made").call(0), /a number is an i31 reference/);
+  made = null;
+  refused(() => get("made").call(0), /not nullable/);
+
+  // typed() and instance.exports: a subtype is accepted, an unrelated struct refused.
+  const [baseParam] = get("x").type.params;
+  assert.match(baseParam, /^\(ref \$struct:\d+\)$/);
+  assert.notEqual(baseParam, point.ref()); // the open $base is not the final $point
+  const x = get("x").typed([baseParam], ["i32"]);
+  using b = get("base").call(1) as StructRef;
+  using d = get("derived").call(2) as StructRef;
+  assert.equal(x(b), 1);
+  assert.equal(x(d), 2); // $derived <: $base
+  assert.equal((instance.exports.x as (s: unknown) => number)(d), 2);
+  assert.equal(get("x").call(d), 2);
+  // $point is final and not $base, though it prints the same: refused on every path.
+  refused(() => x(p), /argument 0: type mismatch: expected \(ref \$struct:\d+\)/);
+  refused(
+    () => (instance.exports.x as (s: unknown) => number)(w),
+    /exports\.x argument 0: type mismatch/,
+  );
+  refused(() => get("x").call(p), /argument 0: type mismatch/);
+  refused(() => get("x").callBits(w), /argument 0: type mismatch/);
+  refused(() => x(null as never), /not nullable/);
+  assert.equal(get("px").type.params[0], point.ref({ nullable: true }));
+  const px = get("px").typed(get("px").type.params as [`(ref null ${string})`, "i32"], [
+    "i32",
+  ]);
+  assert.deepEqual([px(p, 0), px(null, 5)], [7, 5]);
+  refused(() => px(b as never, 0), /type mismatch/);
+  // A GC object of another store is refused before Wasmtime sees it.
+  using other = new Store(engine);
+  using q = StructRef.new(other, point, [1]);
+  refused(() => px(q, 0), /another Store/);
+  // The checks never let a mistyped struct reach wasm: the store still works.
+  store.gc();
+  assert.equal(px(p, 0), 7);
+});
+
+Deno.test("typed function references: FuncType.ref() for host functions, (ref $f) funcrefs both ways", () => {
+  using engine = new Engine({ gc: true });
+  using store = new Store(engine);
+  using unary = new FuncType(["i32"], ["i32"]);
+  using binary = new FuncType(["i32", "i32"], ["i32"]);
+  assert.match(unary.ref(), /^\(ref \$func:\d+\)$/);
+  assert.equal(unary.ref(), unary.ref()); // one name per FuncType
+  assert.match(unary.ref({ nullable: true }), /^\(ref null \$func:\d+\)$/);
+  const triple = new Func(store, unary, (_caller, v: number) => v * 3);
+  const add = new Func(store, binary, (_caller, a: number, b: number) => a + b);
+  let picked: unknown = triple;
+  const pick = new Func(store, new FuncType([], [unary.ref()]), () => picked);
+  const make = new Func(store, new FuncType(["i32"], ["(ref struct)"]), () => null);
+  using module = new Module(engine, SUBTYPES);
+  // The import wants (ref $point); a host function returning (ref struct) does not match.
+  refused(() => new Instance(store, module, [make, pick]), /type|incompatible/);
+  using point = new StructType(engine, [{ type: "i32" }]);
+  const make2 = new Func(store, new FuncType(["i32"], [point.ref()]), () => null);
+  const instance = new Instance(store, module, [make2, pick]);
+  const get = (name: string) => instance.getFunc(name)!;
+  // wasm -> JS -> wasm: a (ref $f) result is a Func, passed back as a (ref $f) argument.
+  const double = get("double").call() as Func;
+  assert.ok(double instanceof Func);
+  assert.equal(double.call(21), 42);
+  assert.equal(get("apply").call(double, 5), 10);
+  assert.equal(get("apply").call(triple, 5), 15); // a host function of the same signature
+  const apply = get("apply").typed(get("apply").type.params as ["(ref (concrete func))", "i32"], [
+    "i32",
+  ]);
+  assert.equal(apply(triple, 4), 12);
+  refused(
+    () => apply(add, 4),
+    /type mismatch: expected \(ref .*got Func of type \(func \(i32, i32\) -> \(i32\)\)/,
+  );
+  refused(() => get("apply").call(add, 4), /type mismatch/);
+  refused(() => get("apply").call(null, 4), /not nullable/);
+  // JS -> wasm as a host result.
+  assert.equal(get("picked").call(7), 21);
+  picked = add;
+  refused(() => get("picked").call(7), /result of \(anonymous\): type mismatch/);
+  // A host function taking and returning typed function references.
+  using applyType = new FuncType([unary.ref(), "i32"], ["i32"]);
+  const hostApply = new Func(
+    store,
+    applyType,
+    (_caller, f: Func, v: number) => f.call(v) as number,
+  );
+  assert.equal(hostApply.call(double, 8), 16);
+  refused(() => hostApply.call(add, 8), /type mismatch/);
+  // A disposed FuncType no longer names a type.
+  const gone = new FuncType([], []);
+  const name = gone.ref();
+  gone[Symbol.dispose]();
+  refused(() => new Func(store, new FuncType([name], []), () => {}), /no live/);
+});
+
+Deno.test("a Tag whose payload names concrete types: thrown by the host, caught by wasm, and back", () => {
+  using engine = new Engine({ gc: true, exceptions: true });
+  using store = new Store(engine);
+  using point = new StructType(engine, [{ type: "i32" }]);
+  using unary = new FuncType(["i32"], ["i32"]);
+  const tag = new Tag(store, { params: [point.ref(), unary.ref({ nullable: true })] });
+  using p = StructRef.new(store, point, [6]);
+  const inc = new Func(store, unary, (_caller, v: number) => v + 1);
+  const fail = new Func(store, new FuncType([], []), () => {
+    throw new WasmException(tag, [p, inc]);
+  });
+  using module = new Module(
+    engine,
+    `(module
+      (type $point (struct (field i32)))
+      (type $f (func (param i32) (result i32)))
+      (import "env" "tag" (tag $t (param (ref $point) (ref null $f))))
+      (import "env" "fail" (func $fail))
+      (func (export "catch") (result i32) (local $f (ref null $f))
+        (block $h (result (ref $point) (ref null $f))
+          (try_table (catch $t $h) (call $fail))
+          (return (i32.const -1)))
+        (local.set $f)
+        (struct.get $point 0)
+        (call_ref $f (i32.const 100) (local.get $f))
+        (i32.add))
+      (func (export "throw") (param (ref $point))
+        (throw $t (local.get 0) (ref.null $f))))`,
+  );
+  const instance = new Instance(store, module, [tag, fail]);
+  assert.equal(instance.getFunc("catch")!.call(), 107);
+  const error = thrown(() => instance.getFunc("throw")!.call(p)) as WasmException;
+  assert.ok(error instanceof WasmException);
+  assert.equal((error.payload[0] as StructRef).get(0), 6);
+  assert.equal(error.payload[1], null);
+  // A payload of the wrong concrete type is refused when the exception is made.
+  using wide = new StructType(engine, [{ type: "i64" }]);
+  using w = StructRef.new(store, wide, [1n]);
+  const bad = new Func(store, new FuncType([], []), () => {
+    throw new WasmException(tag, [w, null]);
+  });
+  const again = new Instance(store, module, [tag, bad]);
+  refused(() => again.getFunc("catch")!.call(), /mismatch|type/);
 });

@@ -34,7 +34,8 @@
 //!   `--allow-net`, every address asked of JS when it is used;
 //! * [`handoff`]: engines, shared memories and captures handed to other Workers by one-use token;
 //! * [`shared_memory`]: host-side `memory.atomic.wait` / `notify` on shared memories;
-//! * [`collector`]: the choice of garbage collector.
+//! * [`collector`]: the choice of garbage collector;
+//! * [`ref_type`]: whether a reference is of a concrete type, for the unchecked call paths.
 pub use wasmtime_c_api::*;
 
 pub mod async_host;
@@ -58,6 +59,7 @@ pub mod future;
 pub mod handoff;
 pub mod host;
 pub mod net;
+pub mod ref_type;
 pub mod shared_memory;
 pub mod table_type;
 pub mod thread;

@@ -10,7 +10,15 @@
  * @module
  */
 import { ffi } from "../ffi/symbols.ts";
-import { addressOf, OutCell, pointerBits, pointerFromWords } from "../ffi/raw.ts";
+import {
+  addressOf,
+  nativeVecParts,
+  OutCell,
+  pointerBits,
+  pointerFromWords,
+  readPointers,
+} from "../ffi/raw.ts";
+import { Handle } from "../ffi/handle.ts";
 import {
   FRAME_CONTEXT,
   FRAME_ERROR,
@@ -24,7 +32,7 @@ import { lazyCaller, pinCaller } from "./caller.ts";
 import { failure } from "./failure.ts";
 import { enterStore, leaveStore, type Store } from "./store.ts";
 import type { FuncType, ValType } from "./types.ts";
-import { refInfo, releaseRoots } from "./values.ts";
+import { isConcreteRef, releaseRoots } from "./values.ts";
 
 /**
  * Runs `run`, which enters guest code of `store`, inside the store's call bracket: the store is
@@ -61,10 +69,11 @@ export interface Signature {
   /** Runs `wasmtime_deno_call` on the frame; false if the call failed (see frameFailure). */
   invoke: () => boolean;
   /**
-   * Indices of the parameters of concrete struct or array types. A non-null argument there
-   * needs Wasmtime's checked call: only Wasmtime can tell whether a GC object is of that type.
+   * The native `wasm_valtype_t` of each parameter of a concrete reference type (null for the
+   * others), owned by this signature: only Wasmtime can tell whether a GC object or function is
+   * of that type, and the unchecked call must never receive one that is not.
    */
-  concreteParams: readonly number[];
+  paramTypes: readonly (Deno.PointerObject | null)[];
 }
 
 /** The signature and call frame of the function `struct` of type `type` in `context`. */
@@ -81,7 +90,8 @@ export function signatureOf(
   header.setBigUint64(FRAME_SLOTS, BigInt(slots), true);
   const framePointer = addressOf(frame);
   const call = ffi().wasmtime_deno_call;
-  return {
+  const paramTypes: (Deno.PointerObject | null)[] = type.params.map(() => null);
+  const signature: Signature = {
     params: type.params,
     results: type.results,
     frame,
@@ -89,11 +99,18 @@ export function signatureOf(
     frameWords: new Uint32Array(frame.buffer, 0, FRAME_VALUES / 4),
     view: new DataView(frame.buffer, FRAME_VALUES),
     invoke: () => call(framePointer),
-    concreteParams: type.params.flatMap((p, i) => {
-      const info = refInfo(p);
-      return info !== null && info.family === "any" && info.heap === "concrete" ? [i] : [];
-    }),
+    paramTypes,
   };
+  if (type.params.some(isConcreteRef)) {
+    // The function's own native type, freed with the signature.
+    const functype = ffi().wasmtime_func_type(context, struct);
+    new Handle(signature, "FuncType", functype, (p) => ffi().wasm_functype_delete(p));
+    const natives = readPointers(nativeVecParts(ffi().wasm_functype_params(functype)!));
+    type.params.forEach((p, i) => {
+      if (isConcreteRef(p)) paramTypes[i] = natives[i];
+    });
+  }
+  return signature;
 }
 
 /** Throws the failure a `wasmtime_deno_call` left in its frame. */

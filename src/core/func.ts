@@ -17,14 +17,7 @@ import {
 } from "./async.ts";
 import { WasmtimeError } from "../errors.ts";
 import type { AnyRef, ArrayRef, ExnRef, StructRef } from "./gc.ts";
-import {
-  callFrame,
-  enterGuest,
-  frameFailure,
-  runGuest,
-  type Signature,
-  signatureOf,
-} from "./call.ts";
+import { callFrame, enterGuest, frameFailure, type Signature, signatureOf } from "./call.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { createHostCallback, type HostFunction, type PlainHostFunction } from "./host.ts";
 import { FRAME_VALUES, FUNC_SIZE, VAL_RAW_SIZE, VAL_SIZE } from "../ffi/layout.ts";
@@ -86,7 +79,7 @@ export type JsValueOf<T extends ValType> = T extends "i32" | "f32" | "f64" ? num
   : T extends "nullref" | "nullfuncref" | "nullexternref" | "nullexnref" ? null
   : T extends `(ref null ${infer H})` ? JsValueOf<`(ref ${H})`> | null
   : T extends `(ref ${infer H})` ? (
-      H extends "func" | "(concrete func)" | `(func${string}` ? Func
+      H extends "func" | "(concrete func)" | `(func${string}` | `$func:${string}` ? Func
         : H extends "any" | "eq" ? AnyRef | number
         : H extends "i31" ? number
         : H extends "struct" | "(concrete struct)" | `(struct${string}` | `$struct:${string}`
@@ -161,7 +154,7 @@ function newHostFunc(
   passCaller: boolean,
 ): Uint8Array<ArrayBuffer> {
   const context = contextOf(store, "new Func");
-  const host = createHostCallback(type, fn, name, passCaller);
+  const host = createHostCallback(type, fn, name, store.engine, passCaller);
   const struct = new Uint8Array(FUNC_SIZE);
   ffi().wasmtime_func_new_unchecked(
     context,
@@ -272,7 +265,7 @@ export class Func {
   #readType(action: string): FuncType {
     const native = ffi().wasmtime_func_type(contextOf(this.#store, `Func.${action}`), this.#struct);
     try {
-      return readFuncType(native!);
+      return readFuncType(native!, this.#store.engine);
     } finally {
       ffi().wasm_functype_delete(native!);
     }
@@ -305,15 +298,11 @@ export class Func {
     const context = contextOf(store, "Func.call");
     const sig = this.#sig("call");
     this.#checkArity(sig, args.length, "Func.call");
-    const { view, params, results } = sig;
-    const concrete = sig.concreteParams;
-    for (let c = 0; c < concrete.length; c++) {
-      const arg = args[concrete[c]];
-      if (arg !== null && arg !== undefined) return this.#callChecked(context, sig, args);
-    }
+    const { view, params, results, paramTypes } = sig;
     try {
       for (let i = 0; i < params.length; i++) {
-        writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, `argument ${i}`);
+        const what = `argument ${i}`;
+        writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, what, paramTypes[i]);
       }
     } catch (error) {
       releaseRoots(); // references made for the arguments before the bad one
@@ -330,46 +319,6 @@ export class Func {
   }
 
   /**
-   * Func.call through Wasmtime's checked entry point, for a GC object passed as a concrete
-   * struct or array type: Wasmtime checks its type (a mismatch is a WasmtimeError).
-   */
-  #callChecked(context: Deno.PointerObject, sig: Signature, args: unknown[]): unknown {
-    const store = this.#store;
-    const { params, results } = sig;
-    const argBytes = new Uint8Array(Math.max(1, params.length) * VAL_SIZE);
-    const resultBytes = new Uint8Array(Math.max(1, results.length) * VAL_SIZE);
-    const slot = (bytes: Uint8Array<ArrayBuffer>, i: number) =>
-      bytes.subarray(i * VAL_SIZE, (i + 1) * VAL_SIZE);
-    let written = 0;
-    try {
-      for (; written < params.length; written++) {
-        writeVal(
-          slot(argBytes, written),
-          params[written],
-          args[written],
-          store,
-          context,
-          `argument ${written}`,
-        );
-      }
-      runGuest(store, "Func.call", (trap) =>
-        ffi().wasmtime_func_call(
-          context,
-          this.#struct,
-          argBytes,
-          BigInt(params.length),
-          resultBytes,
-          BigInt(results.length),
-          trap,
-        ));
-    } finally {
-      for (let i = 0; i < written; i++) unrootVal(slot(argBytes, i));
-    }
-    const out = results.map((_, i) => readVal(slot(resultBytes, i), store, context));
-    return results.length === 0 ? undefined : results.length === 1 ? out[0] : out;
-  }
-
-  /**
    * Calls the function with numeric arguments and results as raw bit patterns (bigints), so
    * float NaN payloads survive exactly. References are passed as in {@linkcode call}. Always
    * returns an array of results.
@@ -379,12 +328,13 @@ export class Func {
     const context = contextOf(store, "Func.callBits");
     const sig = this.#sig("callBits");
     this.#checkArity(sig, args.length, "Func.callBits");
-    const { view, params, results } = sig;
+    const { view, params, results, paramTypes } = sig;
     try {
       for (let i = 0; i < params.length; i++) {
         const what = `argument ${i}`;
-        if (isNumeric(params[i])) writeRawBits(view, i * VAL_RAW_SIZE, params[i], args[i], what);
-        else writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, what);
+        const offset = i * VAL_RAW_SIZE;
+        if (isNumeric(params[i])) writeRawBits(view, offset, params[i], args[i], what);
+        else writeRaw(view, offset, params[i], args[i], store, context, what, paramTypes[i]);
       }
     } catch (error) {
       releaseRoots(); // references made for the arguments before the bad one
@@ -514,11 +464,8 @@ export class Func {
     }
     return <(...args: TypedParams<P>) => TypedResult<R>> makeTyped(
       this,
-      signatureOf(
-        new FuncType(params, results),
-        contextOf(this.#store, "Func.typed"),
-        this.#struct,
-      ),
+      // The type as Wasmtime read it: concrete reference types cannot be made from their text.
+      signatureOf(this.#readType("typed"), contextOf(this.#store, "Func.typed"), this.#struct),
       "typed call",
       false,
     );
@@ -542,7 +489,7 @@ function makeTyped(
   // deno-lint-ignore no-explicit-any
 ): (...args: any[]) => any {
   const store = func.store;
-  const { view, params, results } = sig;
+  const { view, params, results, paramTypes } = sig;
   const what = (i: number) => exported ? `${label} argument ${i}` : `argument ${i}`;
   const arityError = (count: number): WasmtimeError =>
     new WasmtimeError(
@@ -557,7 +504,16 @@ function makeTyped(
       const context = contextOf(store, label);
       if (args.length !== params.length) throw arityError(args.length);
       for (let i = 0; i < params.length; i++) {
-        writeRaw(view, i * VAL_RAW_SIZE, params[i], args[i], store, context, what(i));
+        writeRaw(
+          view,
+          i * VAL_RAW_SIZE,
+          params[i],
+          args[i],
+          store,
+          context,
+          what(i),
+          paramTypes[i],
+        );
       }
       callFrame(store, sig, label);
       if (results.length === 0) return undefined;

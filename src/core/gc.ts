@@ -15,13 +15,24 @@ import { WasmtimeError } from "../errors.ts";
 import { disposedError } from "../ffi/handle.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { OutCell } from "../ffi/raw.ts";
-import { ANYREF_SIZE, VAL_SIZE } from "../ffi/layout.ts";
+import {
+  ANYREF_SIZE,
+  VAL_SIZE,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY,
+  WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT,
+} from "../ffi/layout.ts";
 import { fromRaw, takeRaw } from "../internal.ts";
 import { check } from "./failure.ts";
 import { contextOf, type Store } from "./store.ts";
 import { readVal, unrootVal, valKindType, withVal, writeVal } from "./values.ts";
-import { ArrayType, concreteTypePointer, type StorageType, StructType } from "./gc_types.ts";
-import type { ValType } from "./types.ts";
+import {
+  ArrayType,
+  concreteTypePointer,
+  type StorageType,
+  StructType,
+  typeFromNative,
+} from "./gc_types.ts";
+import { describeArray, describeStruct, type ValType } from "./types.ts";
 
 type Unroot = (ref: Uint8Array<ArrayBuffer>) => void;
 
@@ -100,6 +111,9 @@ export let anyrefValue: (
 export let anyrefBytes: (ref: AnyRef, action: string) => Uint8Array<ArrayBuffer>;
 /** Internal: whether an AnyRef is in the `eq` hierarchy (a struct or an array, or an i31). */
 export let anyrefIsEq: (ref: AnyRef, context: Deno.PointerObject) => boolean;
+/** Internal: the type of a struct or array in text-format notation, for error messages. */
+export let gcTypeText: (ref: AnyRef) => string | undefined;
+let arrayText: (ref: ArrayRef) => string | undefined;
 
 /**
  * A reference to a GC object of a store (the `any` hierarchy: `anyref`, `eqref`, ...), as
@@ -277,6 +291,57 @@ export class StructRef extends AnyRef {
     });
   }
 
+  static {
+    const structText = (ref: StructRef) => {
+      const [context, typed] = ref.typedRef("type");
+      const type = ffi().wasmtime_structref_type(context, typed);
+      if (type === null) return undefined;
+      try {
+        return describeStruct(type);
+      } finally {
+        ffi().wasmtime_struct_type_delete(type);
+      }
+    };
+    gcTypeText = (ref) => {
+      if (ref.disposed) return undefined;
+      if (ref instanceof StructRef) return structText(ref);
+      if (ref instanceof ArrayRef) return arrayText(ref);
+      return undefined;
+    };
+  }
+
+  /**
+   * The struct's own type (the exact type it was allocated with, which a module may declare
+   * with supertypes): allocate more structs of it, or name it with `type.ref()`.
+   *
+   * @example
+   * ```ts
+   * import { Engine, Instance, Module, Store, StructRef } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ gc: true });
+   * using store = new Store(engine);
+   * using module = new Module(engine, `(module (type $p (struct (field i32)))
+   *   (func (export "make") (result (ref $p)) (struct.new $p (i32.const 1))))`);
+   * const make = new Instance(store, module, []).getFunc("make")!;
+   * using p = make.call() as StructRef;
+   * using type = p.type;
+   * console.log(String(type), type.ref() === make.type.results[0]); // (struct (field i32)) true
+   * ```
+   */
+  get type(): StructType {
+    const [context, ref] = this.typedRef("type");
+    const native = ffi().wasmtime_structref_type(context, ref);
+    if (native === null) throw new WasmtimeError("StructRef.type: the struct has no type");
+    try {
+      return typeFromNative(
+        this.store.engine,
+        WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT,
+        native,
+      ) as StructType;
+    } finally {
+      ffi().wasmtime_struct_type_delete(native);
+    }
+  }
+
   /** The number of fields. */
   get fieldCount(): number {
     const [context, ref] = this.typedRef("fieldCount");
@@ -380,6 +445,35 @@ export class ArrayRef extends AnyRef {
       store,
       roots: { refs: [any, typed], unroot: [unrootAny, unrootArray] },
     });
+  }
+
+  static {
+    arrayText = (ref) => {
+      const [context, typed] = ref.typedRef("type");
+      const type = ffi().wasmtime_arrayref_type(context, typed);
+      if (type === null) return undefined;
+      try {
+        return describeArray(type);
+      } finally {
+        ffi().wasmtime_array_type_delete(type);
+      }
+    };
+  }
+
+  /** The array's own type (see {@linkcode StructRef.type}). */
+  get type(): ArrayType {
+    const [context, ref] = this.typedRef("type");
+    const native = ffi().wasmtime_arrayref_type(context, ref);
+    if (native === null) throw new WasmtimeError("ArrayRef.type: the array has no type");
+    try {
+      return typeFromNative(
+        this.store.engine,
+        WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY,
+        native,
+      ) as ArrayType;
+    } finally {
+      ffi().wasmtime_array_type_delete(native);
+    }
   }
 
   /** The number of elements. */

@@ -80,7 +80,7 @@ export class Global {
         this.#struct,
       )!;
       try {
-        this.#type = readGlobalType(native);
+        this.#type = readGlobalType(native, this.#store.engine);
       } finally {
         ffi().wasm_globaltype_delete(native);
       }

@@ -12,9 +12,11 @@ import { hostFailure } from "./failure.ts";
 import { ffi, type HostCallbackHandle, newHostCallback } from "../ffi/symbols.ts";
 import { VAL_RAW_SIZE } from "../ffi/layout.ts";
 import { revalidateAllViews, type Store, storeFromContext } from "./store.ts";
-import type { FuncType } from "./types.ts";
+import { type FuncType, funcTypePointer } from "./types.ts";
+import { nativeVecParts, readPointers } from "../ffi/raw.ts";
 import { HOST_OWNER, registerHost } from "./registry.ts";
 import {
+  isConcreteRef,
   isNumeric,
   isSimpleNumeric,
   numericReader,
@@ -69,20 +71,40 @@ export interface HostCallback {
 // deno-lint-ignore no-explicit-any
 export type PlainHostFunction = (...args: any[]) => unknown;
 
+const NO_TYPES: readonly null[] = [];
+
 /**
- * Creates the native trampoline for a JS host function of signature `type`. `fn` receives the
- * Caller first unless `passCaller` is false (functions of an imports object, called as V8
- * calls them: wasm arguments only, `this` undefined).
+ * Owned copies of the native `wasm_valtype_t` of each result of a concrete reference type (null
+ * for the others), as `engine` registered them: Wasmtime takes a host function's results
+ * unchecked, so each is checked against its type first (a struct of another type there would
+ * be memory-unsafe).
+ */
+function concreteResultTypes(
+  type: FuncType,
+  engine: object,
+): readonly (Deno.PointerObject | null)[] {
+  if (!type.results.some(isConcreteRef)) return NO_TYPES;
+  const functype = funcTypePointer(type, engine, "host function");
+  const natives = readPointers(nativeVecParts(ffi().wasm_functype_results(functype)!));
+  return type.results.map((r, i) => isConcreteRef(r) ? ffi().wasm_valtype_copy(natives[i]) : null);
+}
+
+/**
+ * Creates the native trampoline for a JS host function of signature `type`, for stores of
+ * `engine`. `fn` receives the Caller first unless `passCaller` is false (functions of an
+ * imports object, called as V8 calls them: wasm arguments only, `this` undefined).
  */
 export function createHostCallback(
   type: FuncType,
   fn: HostFunction | PlainHostFunction,
   name: string,
+  engine: object,
   passCaller = true,
 ): HostCallback {
   const ok = hostOk ??= ffi().wasmtime_deno_host_ok()!;
   measureJsStackFloor();
   const { params, results } = type;
+  const resultTypes = concreteResultTypes(type, engine);
   const slots = Math.max(params.length, results.length);
   // `slots` values, then the done word the trampoline checks (see native/src/host.rs).
   const buffer = new Uint8Array((slots + 1) * VAL_RAW_SIZE);
@@ -112,7 +134,12 @@ export function createHostCallback(
   const applyArgs: unknown[] = new Array(params.length + 1);
   const needsContext = [...params, ...results].some((t) => !isNumeric(t));
   const register = (callback: HostCallbackHandle): HostCallback => {
-    const id = registerHost({ close: () => callback.close() });
+    const id = registerHost({
+      close: () => {
+        callback.close();
+        for (const native of resultTypes) if (native !== null) ffi().wasm_valtype_delete(native);
+      },
+    });
     const native = hostTrampoline();
     return {
       callback: native.callback,
@@ -193,7 +220,8 @@ export function createHostCallback(
       }
       if (result instanceof Promise) throw promiseError(result, name);
       if (results.length === 1) {
-        writeRaw(view, 0, results[0], result, store!, context!, `result of ${name}`);
+        const what = `result of ${name}`;
+        writeRaw(view, 0, results[0], result, store!, context!, what, resultTypes[0]);
       } else if (results.length > 1) {
         if (!Array.isArray(result) || result.length !== results.length) {
           throw new WasmtimeError(
@@ -214,6 +242,7 @@ export function createHostCallback(
             store!,
             context!,
             `result ${i} of ${name}`,
+            resultTypes[i],
           );
         }
       }

@@ -221,7 +221,7 @@ export class Linker {
     }
     const moduleBytes = name(module, "module name");
     const fieldBytes = name(field, "field name");
-    const host = createHostCallback(type, fn, fn.name || `${module}.${field}`);
+    const host = createHostCallback(type, fn, fn.name || `${module}.${field}`, this.#engine);
     const error = ffi().wasmtime_linker_define_func_unchecked(
       this.#pointer("defineFunc"),
       moduleBytes,

@@ -302,7 +302,7 @@ export class Module {
       const vec = newVec();
       const module = this.#handle.pointer("Module.imports");
       ffi().wasmtime_module_imports(module, vec);
-      this.#imports = takeImportTypes(vec, module);
+      this.#imports = takeImportTypes(vec, module, this.#engine);
     }
     return this.#imports;
   }
@@ -313,7 +313,7 @@ export class Module {
       const vec = newVec();
       const module = this.#handle.pointer("Module.exports");
       ffi().wasmtime_module_exports(module, vec);
-      this.#exports = takeExportTypes(vec, module);
+      this.#exports = takeExportTypes(vec, module, this.#engine);
     }
     return this.#exports;
   }

@@ -91,7 +91,7 @@ export class Table {
     try {
       return readTableType(native, (limits) => {
         ffi().wasmtime_deno_table_limits(context, this.#struct, limits);
-      });
+      }, this.#store.engine);
     } finally {
       ffi().wasm_tabletype_delete(native);
     }

@@ -72,7 +72,7 @@ export class Tag {
     if (this.#type === undefined) {
       const native = ffi().wasmtime_tag_type(contextOf(this.#store, "Tag.type"), this.#struct)!;
       try {
-        this.#type = readTagType(native);
+        this.#type = readTagType(native, this.#store.engine);
       } finally {
         ffi().wasm_tagtype_delete(native);
       }

@@ -20,6 +20,7 @@ import { WasmtimeError } from "../errors.ts";
 import { check } from "./failure.ts";
 import { ffi } from "../ffi/symbols.ts";
 import { disposedError, Handle } from "../ffi/handle.ts";
+import { type Engine, enginePointer } from "./engine.ts";
 import {
   FIELD_TYPE_MUTABLE_OFFSET,
   FIELD_TYPE_SIZE,
@@ -28,6 +29,7 @@ import {
   LIMITS_MAX_OFFSET,
   LIMITS_MIN_OFFSET,
   LIMITS_SIZE,
+  REF_MATCH_YES,
   TABLE_LIMITS_HAS_MAXIMUM,
   TABLE_LIMITS_IS_64,
   TABLE_LIMITS_MAXIMUM,
@@ -188,9 +190,40 @@ const NUMERIC: Record<number, ValType> = {
 const NESTED_DEPTH = 3;
 const NESTED_BUDGET = 256;
 
-/** Reads a borrowed `wasm_valtype_t *`. */
-export function readValType(valtype: Deno.PointerObject): ValType {
+/**
+ * Reads a borrowed `wasm_valtype_t *`. With the `engine` it belongs to, a concrete struct or
+ * array type reads as its name in that engine (`(ref $struct:3)`, see
+ * {@linkcode canonicalName}); without, it is spelled out (to a bounded depth).
+ */
+export function readValType(valtype: Deno.PointerObject, engine?: object): ValType {
+  if (engine !== undefined) {
+    const named = namedValType(valtype, engine);
+    if (named !== undefined) return named;
+  }
   return describeValType(valtype, 0, { left: NESTED_BUDGET });
+}
+
+/** `(ref [null] $struct:N)` for a concrete struct or array type of `engine`, else undefined. */
+function namedValType(valtype: Deno.PointerObject, engine: object): ValType | undefined {
+  const scratch = new Uint8Array(VALTYPE_SIZE);
+  ffi().wasmtime_valtype_new(valtype, scratch);
+  try {
+    if (scratch[0] !== WASMTIME_VALTYPE_KIND_REF) return undefined;
+    const heapKind = scratch[VALTYPE_HEAP_KIND_OFFSET];
+    if (
+      heapKind !== WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT &&
+      heapKind !== WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY
+    ) {
+      return undefined;
+    }
+    const of = pointerFromBits(
+      new DataView(scratch.buffer).getBigUint64(VALTYPE_HEAP_OF_OFFSET, true),
+    )!;
+    const nullable = scratch[VALTYPE_NULLABLE_OFFSET] !== 0;
+    return `(ref ${nullable ? "null " : ""}${canonicalName(engine, heapKind, of)})`;
+  } finally {
+    ffi().wasmtime_valtype_delete(scratch);
+  }
 }
 
 function describeValType(
@@ -275,13 +308,14 @@ export function describeArray(
 }
 
 /**
- * Package-private: a struct or array type made from JS, found by the name its `ref()` value
- * types carry. `engine` is the Engine it was made for; `pointer` its native type.
+ * Package-private: a struct, array or function type made from JS, found by the name its
+ * `ref()` value types carry. `engine` is the Engine it was made for (null for a FuncType, which
+ * makes one native type per engine); `nativePointer` its native type for `engine`.
  */
 export interface ConcreteType {
-  readonly engine: object;
+  readonly engine: object | null;
   readonly heapKind: number;
-  nativePointer(action: string): Deno.PointerObject;
+  nativePointer(action: string, engine: object): Deno.PointerObject;
 }
 
 /** The concrete types made from JS, by name; weak, so a dropped type can be collected. */
@@ -291,7 +325,117 @@ const forgetConcrete = new FinalizationRegistry<string>((name) => {
 });
 let concreteCount = 0;
 
-/** Package-private: names a new concrete type (`$struct:1`, ...) and registers it. */
+// ---- canonical names of struct and array types ------------------------------------------------
+
+/**
+ * One struct or array type of one engine, under its name: an owned `wasmtime_valtype_t`
+ * `(ref $t)` holding the native type. Held strongly by its engine's table (so a name read from
+ * a module keeps resolving while the Engine object lives), weakly by the name registry.
+ */
+interface Canonical extends ConcreteType {
+  readonly engine: object;
+  readonly name: string;
+  /** The native `wasmtime_struct_type_t *` / `wasmtime_array_type_t *`. */
+  readonly pointer: Deno.PointerObject;
+}
+
+/** Each engine's canonical types, by their spelled-out text (equal types spell the same). */
+const canonicalTypes = new WeakMap<object, Map<string, Canonical[]>>();
+const freeCanonical = new FinalizationRegistry<Uint8Array<ArrayBuffer>>((owned) =>
+  ffi().wasmtime_valtype_delete(owned)
+);
+
+/** A `wasmtime_valtype_t` `(ref $t)` in JS memory borrowing the native type `pointer`. */
+function borrowedRef(heapKind: number, pointer: Deno.PointerObject): Uint8Array<ArrayBuffer> {
+  const valtype = new Uint8Array(VALTYPE_SIZE);
+  valtype[0] = WASMTIME_VALTYPE_KIND_REF;
+  valtype[VALTYPE_HEAP_KIND_OFFSET] = heapKind;
+  new DataView(valtype.buffer).setBigUint64(VALTYPE_HEAP_OF_OFFSET, pointerBits(pointer), true);
+  return valtype;
+}
+
+/** Fields of a struct type that {@linkcode shallowKey} reads. */
+const KEY_FIELDS = 8;
+
+/**
+ * A cheap key equal types share: the kind, the field count and the first fields' types, nested
+ * types as their kind only (so a key is a few FFI calls, whatever the type's size or recursion).
+ */
+function shallowKey(heapKind: number, pointer: Deno.PointerObject): string {
+  const budget = { left: KEY_FIELDS };
+  if (heapKind !== WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT) {
+    return describeArray(pointer, NESTED_DEPTH, budget);
+  }
+  const count = Number(ffi().wasmtime_struct_type_num_fields(pointer));
+  const fields: string[] = [String(count)];
+  const field = new Uint8Array(FIELD_TYPE_SIZE);
+  for (let i = 0; i < Math.min(count, KEY_FIELDS); i++) {
+    if (!ffi().wasmtime_struct_type_field(pointer, BigInt(i), field)) break;
+    fields.push(describeField(field, NESTED_DEPTH, budget));
+  }
+  return fields.join(" ");
+}
+
+/** Whether two native struct (or array) types of one engine are the same type. */
+function sameType(heapKind: number, a: Deno.PointerObject, b: Deno.PointerObject): boolean {
+  const left = ffi().wasmtime_valtype_to_wasm(null, borrowedRef(heapKind, a))!;
+  const right = ffi().wasmtime_valtype_to_wasm(null, borrowedRef(heapKind, b))!;
+  try {
+    return ffi().wasmtime_deno_valtype_matches(left, right, true) === REF_MATCH_YES;
+  } finally {
+    ffi().wasm_valtype_delete(left);
+    ffi().wasm_valtype_delete(right);
+  }
+}
+
+/**
+ * Package-private: the name (`$struct:N` / `$array:N`) of the struct or array type `pointer`
+ * (borrowed) of `engine`. Equal types get one name per engine, whether made from JS or read
+ * from a module, so value types naming them compare equal as strings; the first time a type
+ * is seen, a copy of it is kept under the new name for as long as the Engine object lives.
+ */
+export function canonicalName(
+  engine: object,
+  heapKind: number,
+  pointer: Deno.PointerObject,
+): string {
+  const key = shallowKey(heapKind, pointer);
+  let table = canonicalTypes.get(engine);
+  if (table === undefined) canonicalTypes.set(engine, table = new Map());
+  const bucket = table.get(key) ?? [];
+  for (const known of bucket) {
+    if (known.heapKind === heapKind && sameType(heapKind, known.pointer, pointer)) {
+      return known.name;
+    }
+  }
+  const owned = new Uint8Array(VALTYPE_SIZE);
+  ffi().wasmtime_valtype_clone(borrowedRef(heapKind, pointer), owned);
+  const of = pointerFromBits(
+    new DataView(owned.buffer).getBigUint64(VALTYPE_HEAP_OF_OFFSET, true),
+  )!;
+  const prefix = heapKind === WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT ? "struct" : "array";
+  const name = `$${prefix}:${++concreteCount}`;
+  const canonical: Canonical = { engine, heapKind, name, pointer: of, nativePointer: () => of };
+  freeCanonical.register(canonical, owned);
+  bucket.push(canonical);
+  table.set(key, bucket);
+  concreteTypes.set(name, new WeakRef(canonical));
+  forgetConcrete.register(canonical, name);
+  return name;
+}
+
+/**
+ * Package-private: the engine, kind and native type a struct or array name stands for, or
+ * undefined (not a struct or array name, or its engine is gone).
+ */
+export function canonicalType(
+  name: string,
+): { engine: object; heapKind: number; pointer: Deno.PointerObject } | undefined {
+  const entry = concreteTypes.get(name)?.deref();
+  return entry !== undefined && "pointer" in entry ? entry as Canonical : undefined;
+}
+
+/** Package-private: names a new function type (`$func:1`, ...) and registers it. */
 export function registerConcreteType(prefix: string, type: ConcreteType): string {
   const name = `$${prefix}:${++concreteCount}`;
   concreteTypes.set(name, new WeakRef(type));
@@ -299,12 +443,12 @@ export function registerConcreteType(prefix: string, type: ConcreteType): string
   return name;
 }
 
-/** Package-private: forgets a disposed concrete type. */
+/** Package-private: forgets a disposed function type. */
 export function unregisterConcreteType(name: string): void {
   concreteTypes.delete(name);
 }
 
-const CONCRETE_NAME = /^\(ref (null )?(\$(?:struct|array):[0-9]+)\)$/;
+const CONCRETE_NAME = /^\(ref (null )?(\$(?:struct|array|func):[0-9]+)\)$/;
 
 /** The concrete type a value type made from JS names, or null if it names none. */
 function concreteRef(type: string): { nullable: boolean; name: string } | null {
@@ -358,7 +502,7 @@ export function newValType(type: ValType, engine?: object): Deno.PointerObject {
           "disposed or collected); keep the type object while value types naming it are used",
       );
     }
-    if (engine === undefined || entry.engine !== engine) {
+    if (engine === undefined || (entry.engine !== null && entry.engine !== engine)) {
       throw new WasmtimeError(
         `value type ${type} names a type made for another Engine; types cannot cross engines, ` +
           "so make the StructType or ArrayType for the engine of this store or linker",
@@ -368,13 +512,19 @@ export function newValType(type: ValType, engine?: object): Deno.PointerObject {
     valtype[0] = WASMTIME_VALTYPE_KIND_REF;
     valtype[VALTYPE_NULLABLE_OFFSET] = concrete.nullable ? 1 : 0;
     valtype[VALTYPE_HEAP_KIND_OFFSET] = entry.heapKind;
+    const action = `value type ${type}`;
     new DataView(valtype.buffer).setBigUint64(
       VALTYPE_HEAP_OF_OFFSET,
-      pointerBits(entry.nativePointer(`value type ${type}`)),
+      pointerBits(entry.nativePointer(action, engine)),
       true,
     );
-    // Wasmtime clones the concrete type; the JS object keeps owning its own.
-    return ffi().wasmtime_valtype_to_wasm(null, valtype)!;
+    // Wasmtime clones the concrete type; the JS object keeps owning its own. A function type
+    // is registered with the engine as it is cloned, so that one needs the engine.
+    const func = entry.heapKind === WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC;
+    return ffi().wasmtime_valtype_to_wasm(
+      func ? enginePointer(engine as Engine, action) : null,
+      valtype,
+    )!;
   }
   const ref = abstractRef(type);
   if (ref === null) {
@@ -405,16 +555,17 @@ export function assertValType(type: unknown, where: string): asserts type is Val
       }, (ref [null] <abstract heap type>) such as "(ref any)", or the ref() of a StructType or ArrayType${
         typeof type === "string" && (type.includes("concrete") || type.includes("(struct") ||
             type.includes("(array") || type.includes("(func"))
-          ? " (concrete types read from modules cannot be named; make a StructType or ArrayType)"
+          ? " (spelled-out concrete types cannot be used; name them as module.exports and " +
+            "Func.type do, e.g. StructType.of(...).ref())"
           : ""
       }`,
     );
   }
 }
 
-function readValTypeVec(vec: Deno.PointerValue): ValType[] {
+function readValTypeVec(vec: Deno.PointerValue, engine?: object): ValType[] {
   if (vec === null) return [];
-  return readPointers(nativeVecParts(vec)).map(readValType);
+  return readPointers(nativeVecParts(vec)).map((valtype) => readValType(valtype, engine));
 }
 
 function newValTypeVec(types: readonly ValType[], engine: object): Uint8Array<ArrayBuffer> {
@@ -465,6 +616,9 @@ export class FuncType {
   readonly #handles = new WeakMap<object, Handle>();
   readonly #allHandles: Handle[] = [];
   #disposed = false;
+  /** The registry entry behind ref(), made on first use (see registerConcreteType). */
+  #entry: ConcreteType | undefined;
+  #name: string | undefined;
 
   /** Creates a signature from parameter and result types. */
   constructor(params: readonly ValType[], results: readonly ValType[]) {
@@ -486,8 +640,40 @@ export class FuncType {
     return `(${this.params.join(", ")}) -> (${this.results.join(", ")})`;
   }
 
-  /** Frees the native signature. Idempotent. */
+  /**
+   * The value type of references to functions of this signature: `(ref $func:N)`, or
+   * `(ref null $func:N)` with `nullable: true` (typed function references). Usable with any
+   * engine; wasm functions of the same signature (`(type $f (func ...))`, final, no supertype)
+   * are of this type.
+   *
+   * @example
+   * ```ts
+   * import { Engine, Func, FuncType, Store } from "@wasmtime-deno/wasmtime";
+   * using engine = new Engine({ gc: true });
+   * using store = new Store(engine);
+   * using unary = new FuncType(["i32"], ["i32"]);
+   * using apply = new FuncType([unary.ref(), "i32"], ["i32"]);
+   * const double = new Func(store, unary, (_caller, x: number) => x * 2);
+   * const call = new Func(store, apply, (_caller, f: Func, x: number) => f.call(x));
+   * console.log(call.call(double, 21)); // 42
+   * ```
+   */
+  ref(options: { nullable?: boolean } = {}): ValType {
+    if (this.#disposed) throw disposedError("FuncType", "ref");
+    if (this.#name === undefined) {
+      this.#entry = {
+        engine: null,
+        heapKind: WASMTIME_HEAPTYPE_KIND_CONCRETE_FUNC,
+        nativePointer: (action, engine) => funcTypePointer(this, engine, action),
+      };
+      this.#name = registerConcreteType("func", this.#entry);
+    }
+    return `(ref ${options.nullable ? "null " : ""}${this.#name})`;
+  }
+
+  /** Frees the native signature. Idempotent; value types naming it stop resolving. */
   [Symbol.dispose](): void {
+    if (this.#name !== undefined) unregisterConcreteType(this.#name);
     this.#disposed = true;
     for (const handle of this.#allHandles) handle.dispose();
     this.#allHandles.length = 0;
@@ -668,10 +854,13 @@ export interface ExportType {
 }
 
 /** log2 of WebAssembly's default page size (64 KiB), also the largest page size allowed. */
-/** Reads a borrowed `wasm_functype_t *`. */
-export function readFuncType(functype: Deno.PointerObject): FuncType {
-  const params = readValTypeVec(ffi().wasm_functype_params(functype));
-  const results = readValTypeVec(ffi().wasm_functype_results(functype));
+/**
+ * Reads a borrowed `wasm_functype_t *`; with its `engine`, concrete struct and array types
+ * read as their names (see {@linkcode readValType}).
+ */
+export function readFuncType(functype: Deno.PointerObject, engine?: object): FuncType {
+  const params = readValTypeVec(ffi().wasm_functype_params(functype), engine);
+  const results = readValTypeVec(ffi().wasm_functype_results(functype), engine);
   fromWasmtime = true;
   try {
     return new FuncType(params, results);
@@ -712,8 +901,12 @@ export type TableLimitsReader = (out: Uint8Array<ArrayBuffer>) => boolean | void
  * Reads a borrowed `wasm_tabletype_t *`: its element type, and its limits through `limits`
  * (one of the shims, for the table this type describes).
  */
-export function readTableType(type: Deno.PointerObject, limits: TableLimitsReader): TableType {
-  const element = readValType(ffi().wasm_tabletype_element(type)!);
+export function readTableType(
+  type: Deno.PointerObject,
+  limits: TableLimitsReader,
+  engine?: object,
+): TableType {
+  const element = readValType(ffi().wasm_tabletype_element(type)!, engine);
   tableLimits.fill(0);
   if (limits(tableLimits) === false) {
     throw new WasmtimeError("internal: the table type's limits could not be read");
@@ -729,10 +922,10 @@ export function readTableType(type: Deno.PointerObject, limits: TableLimitsReade
   return result;
 }
 
-/** Reads a borrowed `wasm_globaltype_t *`. */
-export function readGlobalType(type: Deno.PointerObject): GlobalType {
+/** Reads a borrowed `wasm_globaltype_t *` (of `engine`: see {@linkcode readFuncType}). */
+export function readGlobalType(type: Deno.PointerObject, engine?: object): GlobalType {
   return {
-    content: readValType(ffi().wasm_globaltype_content(type)!),
+    content: readValType(ffi().wasm_globaltype_content(type)!, engine),
     mutable: ffi().wasm_globaltype_mutability(type) === WASM_VAR,
   };
 }
@@ -744,21 +937,22 @@ export function readGlobalType(type: Deno.PointerObject): GlobalType {
 export function readExternType(
   type: Deno.PointerObject,
   tableLimits: TableLimitsReader,
+  engine?: object,
 ): ExternType {
   switch (ffi().wasm_externtype_kind(type)) {
     case WASM_EXTERN_FUNC: {
-      const func = readFuncType(ffi().wasm_externtype_as_functype_const(type)!);
+      const func = readFuncType(ffi().wasm_externtype_as_functype_const(type)!, engine);
       return { kind: "func", params: func.params, results: func.results };
     }
     case WASM_EXTERN_GLOBAL:
       return {
         kind: "global",
-        ...readGlobalType(ffi().wasm_externtype_as_globaltype_const(type)!),
+        ...readGlobalType(ffi().wasm_externtype_as_globaltype_const(type)!, engine),
       };
     case WASM_EXTERN_TABLE:
       return {
         kind: "table",
-        ...readTableType(ffi().wasm_externtype_as_tabletype_const(type)!, tableLimits),
+        ...readTableType(ffi().wasm_externtype_as_tabletype_const(type)!, tableLimits, engine),
       };
     case WASM_EXTERN_MEMORY:
       return {
@@ -766,16 +960,19 @@ export function readExternType(
         ...readMemoryType(ffi().wasm_externtype_as_memorytype_const(type)!),
       };
     case WASM_EXTERN_TAG:
-      return { kind: "tag", ...readTagType(ffi().wasm_externtype_as_tagtype_const(type)!) };
+      return {
+        kind: "tag",
+        ...readTagType(ffi().wasm_externtype_as_tagtype_const(type)!, engine),
+      };
     default:
       throw new WasmtimeError(`unknown extern kind ${ffi().wasm_externtype_kind(type)}`);
   }
 }
 
 /** Reads a borrowed `wasm_tagtype_t *`. */
-export function readTagType(type: Deno.PointerObject): TagType {
+export function readTagType(type: Deno.PointerObject, engine?: object): TagType {
   const func = ffi().wasm_tagtype_functype(type)!;
-  return { params: Object.freeze(readValTypeVec(ffi().wasm_functype_params(func))) };
+  return { params: Object.freeze(readValTypeVec(ffi().wasm_functype_params(func), engine)) };
 }
 
 /** A new owned `wasm_tagtype_t *` (a fresh one per use: see {@linkcode funcTypePointer}). */
@@ -909,6 +1106,7 @@ export function newGlobalType(type: GlobalType, engine: object): Deno.PointerObj
 export function takeImportTypes(
   vec: Uint8Array<ArrayBuffer>,
   module: Deno.PointerObject,
+  engine: object,
 ): ImportType[] {
   const out = readPointers(vecParts(vec)).map((item, i) => ({
     module: readName(ffi().wasm_importtype_module(item)) ?? "",
@@ -916,6 +1114,7 @@ export function takeImportTypes(
     type: readExternType(
       ffi().wasm_importtype_type(item)!,
       (limits) => ffi().wasmtime_deno_module_table_limits(module, true, BigInt(i), limits),
+      engine,
     ),
   }));
   ffi().wasm_importtype_vec_delete(vec);
@@ -926,12 +1125,14 @@ export function takeImportTypes(
 export function takeExportTypes(
   vec: Uint8Array<ArrayBuffer>,
   module: Deno.PointerObject,
+  engine: object,
 ): ExportType[] {
   const out = readPointers(vecParts(vec)).map((item, i) => ({
     name: readName(ffi().wasm_exporttype_name(item)) ?? "",
     type: readExternType(
       ffi().wasm_exporttype_type(item)!,
       (limits) => ffi().wasmtime_deno_module_table_limits(module, false, BigInt(i), limits),
+      engine,
     ),
   }));
   ffi().wasm_exporttype_vec_delete(vec);

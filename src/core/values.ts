@@ -12,8 +12,10 @@
  * - the `any` hierarchy (`anyref`, `eqref`, `i31ref`, `structref`, `arrayref`, concrete struct
  *   and array types): an i31 as a number, a struct as a `StructRef`, an array as an `ArrayRef`,
  *   anything else as an `AnyRef`; `exnref`: an `ExnRef`. Each object roots its GC object (see
- *   gc.ts). Arguments of the unchecked call paths are checked here against the parameter's
- *   abstract type; concrete types take null only, or go through Wasmtime's checked paths.
+ *   gc.ts). Arguments of the unchecked call paths (and host function results) are checked
+ *   here: against an abstract type in JS, against a concrete type (`(ref $t)`, a struct,
+ *   array, function or exception type) by Wasmtime's subtyping (native/src/ref_type.rs), since
+ *   Wasmtime trusts those paths to hand it references of the declared type.
  * - the null reference of any type is null.
  *
  * In "bits" mode (`Func.callBits`, `Global.getBits`) numbers travel as raw bit patterns in
@@ -29,6 +31,8 @@ import {
   EXNREF_SIZE,
   EXTERNREF_SIZE,
   FUNC_SIZE,
+  REF_MATCH_FOREIGN,
+  REF_MATCH_YES,
   VAL_KIND_OFFSET,
   VAL_OF_OFFSET,
   VAL_SIZE,
@@ -58,6 +62,7 @@ import {
   externalizedBytes,
   ExternalizedRef,
   externalizedValue,
+  gcTypeText,
   StructRef,
 } from "./gc.ts";
 
@@ -148,7 +153,7 @@ const refInfos = new Map<string, RefInfo | null>();
  */
 function concreteFamily(heap: string): RefInfo["family"] | undefined {
   if (/^(\((struct|array)[ )]|\$(struct|array):)/.test(heap)) return "any";
-  if (heap.startsWith("(func")) return "func";
+  if (heap.startsWith("(func") || heap.startsWith("$func:")) return "func";
   return undefined;
 }
 
@@ -175,6 +180,14 @@ export function refInfo(type: ValType): RefInfo | null {
   return info;
 }
 
+/**
+ * Whether `type` is a concrete reference type (`(ref $t)` of a struct, array, function or
+ * exception type): its values are checked natively on the unchecked paths.
+ */
+export function isConcreteRef(type: ValType): boolean {
+  return refInfo(type)?.heap === "concrete";
+}
+
 /** Throws unless `value` is null and the reference type takes null. */
 function nullRef(value: unknown, type: ValType, info: RefInfo, what: string): boolean {
   // undefined is a JS value an externref can carry; for the other hierarchies it means null.
@@ -192,9 +205,45 @@ function sameStore(value: { store: Store }, store: Store, what: string): void {
 }
 
 /**
- * Checks an `any`-hierarchy argument against its abstract type and returns its root (owned by
- * the AnyRef, or a new i31 root pushed to `rootedAny` when `keep` is given). Concrete struct or
- * array types take null only on the unchecked paths: their subtyping is Wasmtime's to check.
+ * Checks a non-null reference of the unchecked paths against the concrete type `native` (the
+ * `wasm_valtype_t` Wasmtime declared): `bytes` is its `wasmtime_func_t`, `wasmtime_anyref_t` or
+ * `wasmtime_exnref_t` (by `kind`), of `store` (checked before: Wasmtime asserts it).
+ */
+function checkConcrete(
+  kind: number,
+  bytes: Uint8Array<ArrayBuffer>,
+  native: Deno.PointerObject | null,
+  value: unknown,
+  type: ValType,
+  context: Deno.PointerObject,
+  what: string,
+): void {
+  if (native === null) {
+    // Every caller of the unchecked paths passes the native types of its concrete slots.
+    throw typeError(what, type, value, " (internal: no native type to check against)");
+  }
+  const answer = ffi().wasmtime_deno_ref_matches(context, kind, bytes, native);
+  if (answer === REF_MATCH_YES) return;
+  if (answer === REF_MATCH_FOREIGN) {
+    throw typeError(what, type, value, " (the reference belongs to another store or engine)");
+  }
+  const actual = value instanceof AnyRef
+    ? gcTypeText(value)
+    : value instanceof Func
+    ? `(func ${value.type})`
+    : undefined;
+  throw new WasmtimeError(
+    `${what}: type mismatch: expected ${type}, got ${describe(value)}${
+      actual === undefined ? "" : ` of type ${actual}`
+    } (a value of the declared type or a subtype is needed)`,
+  );
+}
+
+/**
+ * Checks an `any`-hierarchy argument against its type and returns its root (owned by the
+ * AnyRef, or a new i31 root pushed to `rootedAny` when `out` is null). On the unchecked paths
+ * (`out` null) a concrete struct or array type is checked against `native`; Wasmtime's checked
+ * paths (`out` given) check it themselves.
  */
 function anyArgument(
   value: unknown,
@@ -204,10 +253,12 @@ function anyArgument(
   context: Deno.PointerObject,
   what: string,
   out: Uint8Array<ArrayBuffer> | null,
+  native: Deno.PointerObject | null = null,
 ): Uint8Array<ArrayBuffer> | null {
   if (nullRef(value, type, info, what)) return null;
   const heap = info.heap;
   if (typeof value === "number") {
+    // No concrete struct or array type holds an i31 (Wasmtime's checked paths say so themselves).
     if (heap !== "any" && heap !== "eq" && heap !== "i31" && !(heap === "concrete" && out)) {
       throw typeError(what, type, value, " (a number is an i31 reference)");
     }
@@ -225,24 +276,18 @@ function anyArgument(
     throw typeError(what, type, value, " (an AnyRef, an i31 number or null)");
   }
   sameStore(value, store, what);
-  const ok = heap === "any" ||
+  const ok = heap === "any" || heap === "concrete" ||
     (heap === "eq" && anyrefIsEq(value, context)) ||
     (heap === "struct" && value instanceof StructRef) ||
-    (heap === "array" && value instanceof ArrayRef) ||
-    // Wasmtime's checked paths (out !== null) check concrete types themselves.
-    (heap === "concrete" && out !== null);
-  if (!ok) {
-    throw typeError(
-      what,
-      type,
-      value,
-      heap === "concrete"
-        ? " (arguments of concrete reference types take null here)"
-        : " (the reference is not of this type)",
-    );
-  }
+    (heap === "array" && value instanceof ArrayRef);
+  if (!ok) throw typeError(what, type, value, " (the reference is not of this type)");
   const ref = anyrefBytes(value, what);
-  if (out === null) return ref;
+  if (out === null) {
+    if (heap === "concrete") {
+      checkConcrete(WASMTIME_ANYREF, ref, native, value, type, context, what);
+    }
+    return ref;
+  }
   ffi().wasmtime_anyref_clone(ref, out);
   return out;
 }
@@ -316,7 +361,8 @@ function toFunc(value: unknown, what: string, store: Store): Func | null {
 
 /**
  * Writes `value` of `type` into the raw slot at `offset`. Externrefs created here stay rooted
- * until {@linkcode releaseRoots}.
+ * until {@linkcode releaseRoots}. A concrete reference type needs `native`, the slot's
+ * `wasm_valtype_t` as Wasmtime declared it (see {@linkcode concreteSlots}).
  */
 export function writeRaw(
   view: DataView,
@@ -326,6 +372,7 @@ export function writeRaw(
   store: Store,
   context: Deno.PointerObject,
   what: string,
+  native: Deno.PointerObject | null = null,
 ): void {
   switch (type) {
     case "i32":
@@ -363,7 +410,7 @@ export function writeRaw(
       return;
     }
     default:
-      writeRef(view, offset, type, value, store, context, what);
+      writeRef(view, offset, type, value, store, context, what, native);
   }
 }
 
@@ -393,6 +440,7 @@ function writeRef(
   store: Store,
   context: Deno.PointerObject,
   what: string,
+  native: Deno.PointerObject | null,
 ): void {
   const info = refInfo(type);
   if (info === null) {
@@ -407,37 +455,31 @@ function writeRef(
     info.heap === "noexn";
   if (onlyNull) throw typeError(what, type, value, " (only null has this type)");
   switch (info.family) {
-    case "func":
+    case "func": {
+      const func = toFunc(value, what, store)!;
+      const struct = funcStruct(func);
       if (info.heap === "concrete") {
-        throw typeError(
-          what,
-          type,
-          value,
-          " (arguments of concrete function types take null here)",
-        );
+        checkConcrete(WASMTIME_FUNCREF, struct, native, func, type, context, what);
       }
-      writeRaw(view, offset, "funcref", value, store, context, what);
+      view.setBigUint64(offset, pointerBits(ffi().wasmtime_func_to_raw(context, struct)), true);
       return;
+    }
     case "extern":
       view.setBigUint64(offset, BigInt(externArgument(value, store, context, what)), true);
       return;
     case "any": {
-      const ref = anyArgument(value, type, info, store, context, what, null)!;
+      const ref = anyArgument(value, type, info, store, context, what, null, native)!;
       view.setBigUint64(offset, BigInt(ffi().wasmtime_anyref_to_raw(context, ref)), true);
       return;
     }
     case "exn": {
       if (!(value instanceof ExnRef)) throw typeError(what, type, value, " (an ExnRef or null)");
-      if (info.heap === "concrete") {
-        throw typeError(
-          what,
-          type,
-          value,
-          " (arguments of concrete exception types take null here)",
-        );
-      }
       sameStore(value, store, what);
-      const raw = ffi().wasmtime_exnref_to_raw(context, exnrefBytes(value, what));
+      const bytes = exnrefBytes(value, what);
+      if (info.heap === "concrete") {
+        checkConcrete(WASMTIME_EXNREF, bytes, native, value, type, context, what);
+      }
+      const raw = ffi().wasmtime_exnref_to_raw(context, bytes);
       view.setBigUint64(offset, BigInt(raw), true);
       return;
     }

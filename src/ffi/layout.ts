@@ -305,6 +305,12 @@ export const TABLE_LIMITS_HAS_MAXIMUM = 16;
 export const TABLE_LIMITS_IS_64 = 17;
 /** Size of `struct TableLimits`. */
 export const TABLE_LIMITS_SIZE = 24;
+/** `REF_MATCH_NO` of `wasmtime_deno_ref_matches` (native/src/ref_type.rs): not of the type. */
+export const REF_MATCH_NO = 0;
+/** `REF_MATCH_YES`: the reference is of the type (or a subtype). */
+export const REF_MATCH_YES = 1;
+/** `REF_MATCH_FOREIGN`: the value or the type belongs to another store or engine. */
+export const REF_MATCH_FOREIGN = 2;
 
 // The component call frame of `wasmtime_deno_component_call` (native/src/component_call.rs).
 /** `COMPONENT_FRAME_CALLEE`: the callee made by `wasmtime_deno_component_callee_new`. */

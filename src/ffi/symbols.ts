@@ -452,10 +452,14 @@ export const symbols = {
   wasmtime_valtype_new: { parameters: ["pointer", "buffer"], result: "void" },
   // void wasmtime_valtype_delete(wasmtime_valtype_t *ty)
   wasmtime_valtype_delete: { parameters: ["buffer"], result: "void" },
+  // void wasmtime_valtype_clone(const wasmtime_valtype_t *ty, wasmtime_valtype_t *out)
+  wasmtime_valtype_clone: { parameters: ["buffer", "buffer"], result: "void" },
   // void wasm_valtype_vec_delete(wasm_valtype_vec_t *)
   wasm_valtype_vec_delete: { parameters: ["buffer"], result: "void" },
   // void wasm_valtype_delete(wasm_valtype_t *)
   wasm_valtype_delete: { parameters: ["pointer"], result: "void" },
+  // wasm_valtype_t *wasm_valtype_copy(const wasm_valtype_t *)
+  wasm_valtype_copy: { parameters: ["pointer"], result: "pointer" },
   // wasm_valtype_t *wasm_valtype_new(wasm_valkind_t)  (aborts for v128: use the one above)
   wasm_valtype_new: { parameters: ["u8"], result: "pointer" },
   // void wasm_valtype_vec_new(wasm_valtype_vec_t *out, size_t, wasm_valtype_t *const data[])
@@ -491,6 +495,12 @@ export const symbols = {
   // void wasmtime_deno_table_limits(const wasmtime_context_t *, const wasmtime_table_t *,
   //                                 TableLimits *out)
   wasmtime_deno_table_limits: { parameters: ["pointer", "buffer", "buffer"], result: "void" },
+  // uint8_t wasmtime_deno_ref_matches(wasmtime_context_t *, uint8_t kind, const void *value,
+  //     const wasm_valtype_t *)   (kind: WASMTIME_FUNCREF / ANYREF / EXNREF; see REF_MATCH_*)
+  wasmtime_deno_ref_matches: { parameters: ["pointer", "u8", "buffer", "pointer"], result: "u8" },
+  // uint8_t wasmtime_deno_valtype_matches(const wasm_valtype_t *a, const wasm_valtype_t *b,
+  //     bool exact)   (a subtype of b, or equal when exact; REF_MATCH_FOREIGN across engines)
+  wasmtime_deno_valtype_matches: { parameters: ["pointer", "pointer", "bool"], result: "u8" },
   // void wasm_tabletype_delete(wasm_tabletype_t *)
   wasm_tabletype_delete: { parameters: ["pointer"], result: "void" },
   // wasmtime_error_t *wasmtime_memorytype_new(uint64_t min, bool max_present, uint64_t max,
@@ -764,6 +774,9 @@ export const symbols = {
   // wasmtime_struct_type_t *wasmtime_structref_type(wasmtime_context_t *,
   //     const wasmtime_structref_t *)
   wasmtime_structref_type: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // wasmtime_array_type_t *wasmtime_arrayref_type(wasmtime_context_t *,
+  //     const wasmtime_arrayref_t *)
+  wasmtime_arrayref_type: { parameters: ["pointer", "buffer"], result: "pointer" },
   // size_t wasmtime_struct_type_num_fields(const wasmtime_struct_type_t *)
   wasmtime_struct_type_num_fields: { parameters: ["pointer"], result: "usize" },
   // void wasmtime_struct_type_delete(wasmtime_struct_type_t *)

@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "183ae535f7d7e28836a6d60709191157697328441ceae277e86a899f368c7056",
+  hash: "063053dc69aedd3143f5e1954a4fc24334cde7f8b6a6ff9e0d3832d60ce36f41",
 } as const;

@@ -33,6 +33,7 @@ export const CRATE_FILES = [
   "src/host.rs",
   "src/lib.rs",
   "src/net.rs",
+  "src/ref_type.rs",
   "src/shared_memory.rs",
   "src/table_type.rs",
   "src/thread.rs",

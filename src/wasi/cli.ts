@@ -31,6 +31,8 @@
  * --max-table-elements N  cap on the elements of any one table (default 1000000)
  * --max-instances N       cap on instances; --max-tables N, --max-memories N likewise (default 10)
  * --cache DIR             keep compiled code in DIR (needs --allow-read=DIR --allow-write=DIR)
+ * -S threads[=y|n]        wasi-threads (also --wasi threads; -W threads is accepted): each
+ *                         wasi.thread-spawn starts a thread on a Worker, as wasmtime run does
  * -h, --help / -V, --version
  * ```
  *

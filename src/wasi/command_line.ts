@@ -44,6 +44,8 @@ Options:
   --max-tables N          cap on tables (default 10)
   --max-memories N        cap on linear memories (default 10)
   --cache DIR             keep compiled code in DIR (needs --allow-read=DIR --allow-write=DIR)
+  -S threads[=y|n]        wasi-threads: wasi.thread-spawn starts a thread (a Worker each);
+                          also --wasi threads; -W threads (on here) is accepted too
   -h, --help              print this help
   -V, --version           print the Wasmtime version
 
@@ -126,6 +128,8 @@ export interface CliCommand {
   maxMemories?: number;
   /** `--cache DIR`. */
   cacheDir?: string;
+  /** `-S threads` / `--wasi threads`: run with wasi-threads. */
+  threads: boolean;
 }
 
 /** What a command line asks for. */
@@ -151,8 +155,43 @@ const VALUE_FLAGS = new Set([
   "--timeout",
   "--max-memory",
   "--cache",
+  "-S",
+  "--wasi",
+  "-W",
+  "--wasm",
   ...Object.keys(COUNT_FLAGS),
 ]);
+
+/** `wasmtime run`'s spelling of a boolean option's value (clap's, as Wasmtime parses it). */
+function yesNo(option: string, text: string | undefined): boolean {
+  if (text === undefined || text === "" || text === "y" || text === "yes" || text === "true") {
+    return true;
+  }
+  if (text === "n" || text === "no" || text === "false") return false;
+  throw new UsageError(`${option} expects y or n, got '${text}'`);
+}
+
+/**
+ * One `-S` / `--wasi` (WASI) or `-W` / `--wasm` (wasm features) value: `key[=y|n]`,
+ * comma-separated, as wasmtime run takes them. Of its keys, `-S threads` has a meaning here;
+ * `-S cli` and `-W threads` name what is always on (WASI is linked, and a threaded run's engine
+ * has the threads proposal), so they may be given but not turned off.
+ */
+function keyedOptions(command: CliCommand, flag: "-S" | "-W", value: string): void {
+  const known = flag === "-S" ? ["threads", "cli"] : ["threads"];
+  for (const item of value.split(",")) {
+    const split = item.indexOf("=");
+    const key = split < 0 ? item : item.slice(0, split);
+    const setting = yesNo(`${flag} ${key}`, split < 0 ? undefined : item.slice(split + 1));
+    if (!known.includes(key)) {
+      throw new UsageError(
+        `${flag} ${key}: not supported here (wasmtime-deno takes ${flag} ${known.join(", ")})`,
+      );
+    }
+    if (flag === "-S" && key === "threads") command.threads = setting;
+    else if (!setting) throw new UsageError(`${flag} ${key}=n: it cannot be turned off here`);
+  }
+}
 
 function count(flag: string, text: string): number {
   const value = Number(text);
@@ -182,6 +221,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     env: {},
     passEnv: [],
     inheritEnv: false,
+    threads: false,
   };
   let argv0: string | undefined;
   for (; i < argv.length; i++) {
@@ -194,9 +234,12 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     if (arg === "-V" || arg === "--version") return { kind: "version" };
     if (!arg.startsWith("-") || arg === "-") break;
     const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    // `-Sthreads` and `-S=threads` as clap takes a short option's value.
+    const short = /^-[SW]./.test(arg);
+    const flag = short ? arg.slice(0, 2) : arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     let value: string | undefined;
-    if (VALUE_FLAGS.has(flag)) {
+    if (short) value = arg.slice(arg[2] === "=" ? 3 : 2);
+    else if (VALUE_FLAGS.has(flag)) {
       value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`${flag} needs a value`);
     } else if (eq > 0 && flag.startsWith("--")) {
@@ -246,6 +289,14 @@ export function parseArgs(argv: readonly string[]): CliRequest {
       case "--cache":
         command.cacheDir = value;
         break;
+      case "-S":
+      case "--wasi":
+        keyedOptions(command, "-S", value!);
+        break;
+      case "-W":
+      case "--wasm":
+        keyedOptions(command, "-W", value!);
+        break;
       default:
         if (Object.hasOwn(COUNT_FLAGS, flag)) {
           command[COUNT_FLAGS[flag as keyof typeof COUNT_FLAGS]] = count(flag, value!);
@@ -256,6 +307,9 @@ export function parseArgs(argv: readonly string[]): CliRequest {
   }
   const module = argv[i];
   if (module === undefined) throw new UsageError("no module given");
+  if (command.threads && command.invoke !== undefined) {
+    throw new UsageError("--invoke cannot be used with -S threads (threads start from _start)");
+  }
   command.module = module;
   command.args = [argv0 ?? fileName(module), ...argv.slice(i + 1)];
   const guests = command.preopens.map((p) => p.guest);
@@ -331,6 +385,7 @@ export function runOptions(
     maxMemories: command.maxMemories,
     cacheDir: command.cacheDir,
     ...(command.network ? { network: true } : {}),
+    ...(command.threads ? { threads: true } : {}),
   };
 }
 
