@@ -16,6 +16,15 @@ export interface RunResult {
   stderr: string;
 }
 
+/** The variables of the library lookup (src/package/cache.ts), in its order. */
+const LOOKUP_VARIABLES = [
+  "WASMTIME_LIB",
+  "WASMTIME_DENO_CACHE",
+  "DENO_DIR",
+  "XDG_CACHE_HOME",
+  "HOME",
+];
+
 /** Runs `deno <args>` with a clean, explicit environment (plus `env`). */
 export async function runDeno(
   args: string[],
@@ -33,8 +42,10 @@ export async function runDeno(
     ...Object.fromEntries(
       [
         // A development build named by WASMTIME_LIB (otherwise a subprocess would look in the
-        // cache, and build-native --print-flags would build there).
-        "WASMTIME_LIB",
+        // cache), unless the test sets up a lookup of its own.
+        ...(LOOKUP_VARIABLES.some((name) => options.env?.[name] !== undefined)
+          ? []
+          : ["WASMTIME_LIB"]),
         "WASMTIME_DENO_CACHE",
         "DENO_DIR",
         "XDG_CACHE_HOME",
