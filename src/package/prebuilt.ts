@@ -13,15 +13,15 @@ import type { PrebuiltManifest } from "./release.ts";
 export const PREBUILT: PrebuiltManifest = {
   packageVersion: "0.1.0",
   wasmtimeVersion: "48.0.8",
-  crateHash: "4cbc236ea0330c386d25b15e85af539826397450cc91e5ee93432399cf2ea865",
+  crateHash: "063053dc69aedd3143f5e1954a4fc24334cde7f8b6a6ff9e0d3832d60ce36f41",
   baseUrl: "https://github.com/wasmtime-deno/wasmtime-deno/releases/download/v0.1.0/",
   targets: {
     "x86_64-unknown-linux-gnu": {
-      archive: "libwasmtime-48.0.8-4cbc236ea0330c38-x86_64-unknown-linux-gnu.tar.gz",
-      size: 9093156,
-      sha256: "d551620fb51cfcb6bff0339250e0e1d9c6a6f2dc6277ca54e2ad698e24debd67",
-      librarySize: 31046040,
-      librarySha256: "820d62dba134fc8aaedc7e04d0106f347a2dbd6293d45dcf5037e68084135dde",
+      archive: "libwasmtime-48.0.8-063053dc69aedd31-x86_64-unknown-linux-gnu.tar.gz",
+      size: 10301618,
+      sha256: "c1159bddfe228fd7275d7741677b7b3d9a1f6649c568ee4786b4f678b39168fc",
+      librarySize: 34258680,
+      librarySha256: "c9385082c080aceb3ba605280bcf7b1d69f7dcec43103b00880bdf7dce3bcf25",
       rustc: "rustc 1.95.0 (59807616e 2026-04-14)",
     },
     "aarch64-unknown-linux-gnu": null,
