@@ -646,3 +646,28 @@ Deno.test("WASI 0.2 network: the CLI's --inherit-network, checked by --allow-net
     server.close();
   }
 });
+
+Deno.test("WASI 0.2 network: wasi:http hosts in IPv4 shorthand are checked as the address they reach", async () => {
+  // Deno's net descriptors take "127.1" or "2130706433" for names, while the resolver that
+  // sends the request reads them as 127.0.0.1 (as Deno's fetch, through the URL parser, does):
+  // a deny rule on the address must hold for every spelling of it.
+  const server = httpServer();
+  try {
+    const options = "{ network: true, timeoutMs: 10_000 }";
+    const flags = ["--allow-net", "--deny-net=127.0.0.1"];
+    for (const host of ["127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "127.0.1"]) {
+      const guest = await httpClient(`${host}:${server.port}`);
+      assert.equal(await runGuest(guest, options, flags), "http-error:p", host);
+    }
+    assert.equal(server.requests(), 0);
+    // The same spellings are allowed where the address is granted.
+    const guest = await httpClient(`127.1:${server.port}`);
+    assert.equal(
+      await runGuest(guest, options, [`--allow-net=127.0.0.1:${server.port}`]),
+      "status:200",
+    );
+    assert.equal(server.requests(), 1);
+  } finally {
+    await server.close();
+  }
+});
