@@ -671,3 +671,30 @@ Deno.test("WASI 0.2 network: wasi:http hosts in IPv4 shorthand are checked as th
     await server.close();
   }
 });
+
+Deno.test("WASI 0.2 network: a deadline stops a guest waiting on a silent server", async () => {
+  // The server accepts and never answers: the guest waits in blocking-read, off the JS thread.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })().catch(() => {});
+  try {
+    const guest = await client({ ip: [127, 0, 0, 1], port });
+    for (
+      const options of [
+        "{ network: true, timeoutMs: 500 }",
+        "{ network: true, timeoutMs: 500, nonBlocking: true }",
+      ]
+    ) {
+      const out = await runGuest(guest, options, [`--allow-net=127.0.0.1:${port}`]);
+      assert.match(out, /^\w*Trap: .*\binterrupt\b/, options);
+    }
+    assert.equal(held.length, 2);
+  } finally {
+    listener.close();
+    for (const conn of held) conn.close();
+    await accepting;
+  }
+});
