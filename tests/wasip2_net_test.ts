@@ -698,3 +698,43 @@ Deno.test("WASI 0.2 network: a deadline stops a guest waiting on a silent server
     await accepting;
   }
 });
+
+Deno.test("WASI 0.2 network: a deadline stops a guest that retries a refused connection for ever", async () => {
+  // Every retry asks a question, answered at once: the waits between polls never come, so the
+  // deadline must still be seen while questions keep coming.
+  const looping = clientWat({ ip: [127, 0, 0, 1], port: 9 })
+    .replace(
+      `(import "wasi:cli/stdout@0.2.0"`,
+      `(import "wasi:sockets/tcp@0.2.0" "[resource-drop]tcp-socket" (func $drop (param i32)))
+  (import "wasi:io/poll@0.2.0" "[resource-drop]pollable" (func $unpoll (param i32)))
+  (import "wasi:cli/stdout@0.2.0"`,
+    )
+    .replace(
+      "    (call $create (i32.const 0) (i32.const 1024))",
+      "    (loop $again\n    (call $create (i32.const 0) (i32.const 1024))",
+    )
+    .replace(
+      "(then (return (call $fail (i32.const 2064) (i32.const 7) (i32.load8_u (i32.const 1025))))))",
+      "(then (call $drop (local.get $sock)) (br $again))))", // the last paren closes $again
+    )
+    .replace(
+      "(return (call $fail (i32.const 2064) (i32.const 7) (i32.load8_u (i32.const 1028)))))))",
+      // refused by finish-connect: drop the pollable and the socket, and try again
+      "(call $unpoll (local.get $p)) (call $drop (local.get $sock)) (br $again)))))",
+    )
+    .replace("(loop $again\n", "(loop $again (loop $start\n")
+    .replace(
+      "(then (call $drop (local.get $sock)) (br $again))))",
+      "(then (call $drop (local.get $sock)) (br $start))))",
+    );
+  const guest = await buildComponent(WIT, "client", looping);
+  for (
+    const options of [
+      "{ network: true, timeoutMs: 500 }",
+      "{ network: true, timeoutMs: 500, nonBlocking: true }",
+    ]
+  ) {
+    const out = await runGuest(guest, options, ["--allow-net=127.0.0.1:1"]);
+    assert.match(out, /^\w*Trap: .*\binterrupt\b/, options);
+  }
+});
