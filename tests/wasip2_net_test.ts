@@ -655,7 +655,17 @@ Deno.test("WASI 0.2 network: wasi:http hosts in IPv4 shorthand are checked as th
   try {
     const options = "{ network: true, timeoutMs: 10_000 }";
     const flags = ["--allow-net", "--deny-net=127.0.0.1"];
-    for (const host of ["127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "127.0.1"]) {
+    for (
+      const host of [
+        "127.1",
+        "2130706433",
+        "0x7f.0.0.1",
+        "0177.0.0.1",
+        "127.0.1",
+        "[::ffff:127.0.0.1]",
+        "[::FFFF:7f00:1]",
+      ]
+    ) {
       const guest = await httpClient(`${host}:${server.port}`);
       assert.equal(await runGuest(guest, options, flags), "http-error:p", host);
     }
