@@ -599,3 +599,25 @@ Deno.test("one object moved and lent in the same call is a TypeError; it stays a
   e.bo(a, new e.Cell(3));
   assert.equal(a.disposed, false);
 });
+
+Deno.test("a host object's dispose that calls the same export again leaves the outer result alone", () => {
+  // The drops are drained after each call; a dispose calling the export that dropped it
+  // reuses that function's frame, which must no longer hold the outer call's result.
+  using engine = new Engine();
+  using store = new Store(engine);
+  let e: ReturnType<typeof loggerExports>;
+  let nested = 0;
+  class Reentrant extends Logger {
+    override [Symbol.dispose]() {
+      if (nested++ < 3) e.run(this.id + 10);
+    }
+  }
+  using component = new Component(engine, LOGGER);
+  using linker = new ComponentLinker(engine);
+  linker.defineResource("local:x/host", "logger", Reentrant);
+  linker.defineFunc("local:x/host", "consume", (l: Logger) => l.id);
+  e = linker.instantiate(store, component).exports;
+  assert.equal(e.run(1), 1);
+  assert.equal(nested, 4);
+  events();
+});
