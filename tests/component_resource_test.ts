@@ -621,3 +621,47 @@ Deno.test("a host object's dispose that calls the same export again leaves the o
   assert.equal(nested, 4);
   events();
 });
+
+/** Imports `local:x/host` `resource thing { constructor(id: u32); }`; `two(n)` makes things n and n + 1 and drops both, `one(n)` makes thing n and drops it. */
+const THINGS = `(component
+  (import "local:x/host" (instance $host
+    (export "thing" (type $thing (sub resource)))
+    (export "[constructor]thing" (func (param "id" u32) (result (own $thing))))))
+  (alias export $host "thing" (type $thing))
+  (core func $new (canon lower (func $host "[constructor]thing")))
+  (core func $drop (canon resource.drop $thing))
+  (core module $m
+    (import "" "new" (func $new (param i32) (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    (func (export "two") (param i32) (local $a i32) (local $b i32)
+      local.get 0 call $new local.set $a
+      local.get 0 i32.const 1 i32.add call $new local.set $b
+      local.get $a call $drop
+      local.get $b call $drop)
+    (func (export "one") (param i32) local.get 0 call $new call $drop))
+  (core instance $i (instantiate $m (with "" (instance
+    (export "new" (func $new)) (export "drop" (func $drop))))))
+  (func (export "two") (param "n" u32) (canon lift (core func $i "two")))
+  (func (export "one") (param "n" u32) (canon lift (core func $i "one"))))`;
+
+Deno.test("a dispose that makes the guest drop more things still disposes every dropped thing once", () => {
+  // The drain of dropped host objects runs their disposes; one that calls into the guest
+  // drains again from inside the first drain, which must not lose or repeat its entries.
+  using engine = new Engine();
+  using store = new Store(engine);
+  const disposed: number[] = [];
+  let e: Record<string, (n: number) => void>;
+  class Thing {
+    constructor(readonly id: number) {}
+    [Symbol.dispose]() {
+      disposed.push(this.id);
+      if (this.id === 1) e.two(100);
+    }
+  }
+  using component = new Component(engine, THINGS);
+  using linker = new ComponentLinker(engine);
+  linker.defineResource("local:x/host", "thing", Thing);
+  e = linker.instantiate(store, component).exports as typeof e;
+  e.two(1);
+  assert.deepEqual(disposed.sort((a, b) => a - b), [1, 2, 100, 101]);
+});

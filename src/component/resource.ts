@@ -687,11 +687,24 @@ export function checkDrops(): void {
   if (dropWord[0] !== seenDrops) drainDrops();
 }
 
+/** A drain is running: a dispose that calls into a guest leaves its drops to it (one buffer). */
+let draining = false;
+
 function drainDrops(): void {
-  seenDrops = dropWord[0];
+  if (draining) return;
+  draining = true;
+  try {
+    drainAll();
+  } finally {
+    draining = false;
+  }
+}
+
+function drainAll(): void {
   const f = ffi();
   let count: number;
   do {
+    seenDrops = dropWord[0];
     count = Number(
       f.wasmtime_deno_component_resource_take_dropped(
         RESOURCE_OWNER,
@@ -715,5 +728,7 @@ function drainDrops(): void {
         reportError(error);
       }
     }
-  } while (count === DROP_BATCH);
+    // Again while the batch was full, or a dispose may have made the guest drop more meanwhile
+    // (the counter is shared with other realms: an empty take ends it).
+  } while (count === DROP_BATCH || (count > 0 && dropWord[0] !== seenDrops));
 }
