@@ -605,18 +605,18 @@ Deno.test("a host object's dispose that calls the same export again leaves the o
   // reuses that function's frame, which must no longer hold the outer call's result.
   using engine = new Engine();
   using store = new Store(engine);
-  let e: ReturnType<typeof loggerExports>;
+  const guest: { e?: ReturnType<typeof loggerExports> } = {};
   let nested = 0;
   class Reentrant extends Logger {
     override [Symbol.dispose]() {
-      if (nested++ < 3) e.run(this.id + 10);
+      if (nested++ < 3) guest.e!.run(this.id + 10);
     }
   }
   using component = new Component(engine, LOGGER);
   using linker = new ComponentLinker(engine);
   linker.defineResource("local:x/host", "logger", Reentrant);
   linker.defineFunc("local:x/host", "consume", (l: Logger) => l.id);
-  e = linker.instantiate(store, component).exports;
+  const e = guest.e = linker.instantiate(store, component).exports;
   assert.equal(e.run(1), 1);
   assert.equal(nested, 4);
   events();
@@ -650,18 +650,21 @@ Deno.test("a dispose that makes the guest drop more things still disposes every 
   using engine = new Engine();
   using store = new Store(engine);
   const disposed: number[] = [];
-  let e: Record<string, (n: number) => void>;
+  const guest: { e?: Record<string, (n: number) => void> } = {};
   class Thing {
     constructor(readonly id: number) {}
     [Symbol.dispose]() {
       disposed.push(this.id);
-      if (this.id === 1) e.two(100);
+      if (this.id === 1) guest.e!.two(100);
     }
   }
   using component = new Component(engine, THINGS);
   using linker = new ComponentLinker(engine);
   linker.defineResource("local:x/host", "thing", Thing);
-  e = linker.instantiate(store, component).exports as typeof e;
+  const e = guest.e = linker.instantiate(store, component).exports as Record<
+    string,
+    (n: number) => void
+  >;
   e.two(1);
   assert.deepEqual(disposed.sort((a, b) => a - b), [1, 2, 100, 101]);
 });
