@@ -646,3 +646,277 @@ Deno.test("WASI 0.2 network: the CLI's --inherit-network, checked by --allow-net
     server.close();
   }
 });
+
+Deno.test("WASI 0.2 network: wasi:http hosts in IPv4 shorthand are checked as the address they reach", async () => {
+  // Deno's net descriptors take "127.1" or "2130706433" for names, while the resolver that
+  // sends the request reads them as 127.0.0.1 (as Deno's fetch, through the URL parser, does):
+  // a deny rule on the address must hold for every spelling of it.
+  const server = httpServer();
+  try {
+    const options = "{ network: true, timeoutMs: 10_000 }";
+    const flags = ["--allow-net", "--deny-net=127.0.0.1"];
+    for (
+      const host of [
+        "127.1",
+        "2130706433",
+        "0x7f.0.0.1",
+        "0177.0.0.1",
+        "127.0.1",
+        "[::ffff:127.0.0.1]",
+        "[::FFFF:7f00:1]",
+      ]
+    ) {
+      const guest = await httpClient(`${host}:${server.port}`);
+      assert.equal(await runGuest(guest, options, flags), "http-error:p", host);
+    }
+    assert.equal(server.requests(), 0);
+    // The same spellings are allowed where the address is granted.
+    const guest = await httpClient(`127.1:${server.port}`);
+    assert.equal(
+      await runGuest(guest, options, [`--allow-net=127.0.0.1:${server.port}`]),
+      "status:200",
+    );
+    assert.equal(server.requests(), 1);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("WASI 0.2 network: a deadline stops a guest waiting on a silent server", async () => {
+  // The server accepts and never answers: the guest waits in blocking-read, off the JS thread.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })().catch(() => {});
+  try {
+    const guest = await client({ ip: [127, 0, 0, 1], port });
+    for (
+      const options of [
+        "{ network: true, timeoutMs: 500 }",
+        "{ network: true, timeoutMs: 500, nonBlocking: true }",
+      ]
+    ) {
+      const out = await runGuest(guest, options, [`--allow-net=127.0.0.1:${port}`]);
+      assert.match(out, /^\w*Trap: .*\binterrupt\b/, options);
+    }
+    assert.equal(held.length, 2);
+  } finally {
+    listener.close();
+    for (const conn of held) conn.close();
+    await accepting;
+  }
+});
+
+Deno.test("WASI 0.2 network: a deadline stops a guest that retries a refused connection for ever", async () => {
+  // Every retry asks a question, answered at once: the waits between polls never come, so the
+  // deadline must still be seen while questions keep coming.
+  const looping = clientWat({ ip: [127, 0, 0, 1], port: 9 })
+    .replace(
+      `(import "wasi:cli/stdout@0.2.0"`,
+      `(import "wasi:sockets/tcp@0.2.0" "[resource-drop]tcp-socket" (func $drop (param i32)))
+  (import "wasi:io/poll@0.2.0" "[resource-drop]pollable" (func $unpoll (param i32)))
+  (import "wasi:cli/stdout@0.2.0"`,
+    )
+    .replace(
+      "    (call $create (i32.const 0) (i32.const 1024))",
+      "    (loop $again\n    (call $create (i32.const 0) (i32.const 1024))",
+    )
+    .replace(
+      "(then (return (call $fail (i32.const 2064) (i32.const 7) (i32.load8_u (i32.const 1025))))))",
+      "(then (call $drop (local.get $sock)) (br $again))))", // the last paren closes $again
+    )
+    .replace(
+      "(return (call $fail (i32.const 2064) (i32.const 7) (i32.load8_u (i32.const 1028)))))))",
+      // refused by finish-connect: drop the pollable and the socket, and try again
+      "(call $unpoll (local.get $p)) (call $drop (local.get $sock)) (br $again)))))",
+    )
+    .replace("(loop $again\n", "(loop $again (loop $start\n")
+    .replace(
+      "(then (call $drop (local.get $sock)) (br $again))))",
+      "(then (call $drop (local.get $sock)) (br $start))))",
+    );
+  const guest = await buildComponent(WIT, "client", looping);
+  for (
+    const options of [
+      "{ network: true, timeoutMs: 500 }",
+      "{ network: true, timeoutMs: 500, nonBlocking: true }",
+    ]
+  ) {
+    const out = await runGuest(guest, options, ["--allow-net=127.0.0.1:1"]);
+    assert.match(out, /^\w*Trap: .*\binterrupt\b/, options);
+  }
+});
+
+/** `wasi:sockets/udp` (a subset of 0.2.0), for the UDP listener test. */
+const UDP_WIT = WIT.replace(
+  "world client {",
+  `world udp-listener {
+  import wasi:sockets/instance-network@0.2.0;
+  import wasi:sockets/udp-create-socket@0.2.0;
+  import wasi:sockets/udp@0.2.0;
+  import wasi:cli/stdout@0.2.0;
+  export wasi:cli/run@0.2.0;
+}
+
+world client {`,
+).replace(
+  "  interface tcp-create-socket {",
+  `  interface udp {
+    use wasi:io/poll@0.2.0.{pollable};
+    use network.{network, error-code, ip-socket-address};
+    record incoming-datagram { data: list<u8>, remote-address: ip-socket-address }
+    resource udp-socket {
+      start-bind: func(network: borrow<network>, local-address: ip-socket-address) -> result<_, error-code>;
+      finish-bind: func() -> result<_, error-code>;
+      %stream: func(remote-address: option<ip-socket-address>) -> result<tuple<incoming-datagram-stream, outgoing-datagram-stream>, error-code>;
+      local-address: func() -> result<ip-socket-address, error-code>;
+    }
+    resource incoming-datagram-stream {
+      receive: func(max-results: u64) -> result<list<incoming-datagram>, error-code>;
+      subscribe: func() -> pollable;
+    }
+    resource outgoing-datagram-stream;
+  }
+  interface udp-create-socket {
+    use network.{error-code, ip-address-family};
+    use udp.{udp-socket};
+    create-udp-socket: func(address-family: ip-address-family) -> result<udp-socket, error-code>;
+  }
+  interface tcp-create-socket {`,
+);
+
+/**
+ * Binds a UDP socket to 0.0.0.0:0 (what a send binds implicitly), prints `port:<n>\n`, waits for
+ * one datagram and prints `got:<bytes>`; or `error:<c>` as the client does.
+ */
+const UDP_LISTENER_WAT = `(module
+  (import "wasi:sockets/instance-network@0.2.0" "instance-network" (func $network (result i32)))
+  (import "wasi:sockets/udp-create-socket@0.2.0" "create-udp-socket" (func $create (param i32 i32)))
+  (import "wasi:sockets/udp@0.2.0" "[method]udp-socket.start-bind"
+    (func $bind (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "wasi:sockets/udp@0.2.0" "[method]udp-socket.finish-bind" (func $finish (param i32 i32)))
+  (import "wasi:sockets/udp@0.2.0" "[method]udp-socket.stream"
+    (func $stream (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "wasi:sockets/udp@0.2.0" "[method]udp-socket.local-address" (func $local (param i32 i32)))
+  (import "wasi:sockets/udp@0.2.0" "[method]incoming-datagram-stream.receive"
+    (func $receive (param i32 i64 i32)))
+  (import "wasi:sockets/udp@0.2.0" "[method]incoming-datagram-stream.subscribe"
+    (func $subscribe (param i32) (result i32)))
+  (import "wasi:io/poll@0.2.0" "[method]pollable.block" (func $block (param i32)))
+  (import "wasi:io/streams@0.2.0" "[method]output-stream.blocking-write-and-flush"
+    (func $write (param i32 i32 i32 i32)))
+  (import "wasi:cli/stdout@0.2.0" "get-stdout" (func $get-stdout (result i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 8192))
+  (global $stdout (mut i32) (i32.const 0))
+  (data (i32.const 2048) "port:?????\\n")
+  (data (i32.const 2064) "error:?")
+  (data (i32.const 2080) "got:")
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+      (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $heap (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  (func $print (param $ptr i32) (param $len i32)
+    (call $write (global.get $stdout) (local.get $ptr) (local.get $len) (i32.const 1024)))
+  (func $fail (param $code i32) (result i32)
+    (i32.store8 (i32.const 2070) (i32.add (i32.const 97) (local.get $code)))
+    (call $print (i32.const 2064) (i32.const 7))
+    (i32.const 0))
+  (func (export "wasi:cli/run@0.2.0#run") (result i32)
+    (local $net i32) (local $sock i32) (local $in i32) (local $port i32) (local $i i32)
+    (global.set $stdout (call $get-stdout))
+    (local.set $net (call $network))
+    (call $create (i32.const 0) (i32.const 1024))
+    (if (i32.load8_u (i32.const 1024)) (then (return (call $fail (i32.load8_u (i32.const 1028))))))
+    (local.set $sock (i32.load (i32.const 1028)))
+    (call $bind (local.get $sock) (local.get $net) (i32.const 0) (i32.const 0)
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+      (i32.const 1024))
+    (if (i32.load8_u (i32.const 1024)) (then (return (call $fail (i32.load8_u (i32.const 1025))))))
+    (call $finish (local.get $sock) (i32.const 1024))
+    (if (i32.load8_u (i32.const 1024)) (then (return (call $fail (i32.load8_u (i32.const 1025))))))
+    (call $stream (local.get $sock) (i32.const 0)
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+      (i32.const 1024))
+    (if (i32.load8_u (i32.const 1024)) (then (return (call $fail (i32.load8_u (i32.const 1028))))))
+    (local.set $in (i32.load (i32.const 1028)))
+    (call $local (local.get $sock) (i32.const 1024))
+    (if (i32.load8_u (i32.const 1024)) (then (return (call $fail (i32.load8_u (i32.const 1028))))))
+    (local.set $port (i32.load16_u (i32.const 1032)))
+    (local.set $i (i32.const 5))
+    (loop $digits
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (i32.store8 (i32.add (i32.const 2053) (local.get $i))
+        (i32.add (i32.const 48) (i32.rem_u (local.get $port) (i32.const 10))))
+      (local.set $port (i32.div_u (local.get $port) (i32.const 10)))
+      (br_if $digits (local.get $i)))
+    (call $print (i32.const 2048) (i32.const 11))
+    (loop $wait
+      (call $block (call $subscribe (local.get $in)))
+      (call $receive (local.get $in) (i64.const 1) (i32.const 1024))
+      (if (i32.load8_u (i32.const 1024)) (then (return (call $fail (i32.load8_u (i32.const 1028))))))
+      (br_if $wait (i32.eqz (i32.load (i32.const 1032)))))
+    ;; the first datagram: its data list is the record's first field
+    (call $print (i32.const 2080) (i32.const 4))
+    (call $print (i32.load (i32.load (i32.const 1028))) (i32.load offset=4 (i32.load (i32.const 1028))))
+    (i32.const 0)))
+`;
+
+Deno.test({
+  name: "WASI 0.2 network: a UDP socket on 0.0.0.0:0 hears nobody without a grant",
+  // FINDING (not fixed: needs native/src/net.rs). A bind to the wildcard address on port 0 is
+  // free (it is also what a send binds implicitly) and received datagrams are never checked,
+  // so a guest granted nothing to listen on (here only 127.0.0.1:1) opens a UDP listener on
+  // every interface, which Deno.listenDatagram would refuse without a grant on 0.0.0.0:0.
+  // Fix: check UdpReceive against the sender (ASK_CONNECT: a reply from an address the guest
+  // may send to is heard) unless the socket's bind was granted explicitly (native code knows
+  // which socket asked: remember, per socket, whether its bind was asked or implicit).
+  ignore: true,
+  async fn() {
+    const guest = await buildComponent(UDP_WIT, "udp-listener", UDP_LISTENER_WAT);
+    const script = await tempScript(`import { runWasi } from ${JSON.stringify(WASI_URL)};
+try {
+  const result = await runWasi(${
+      JSON.stringify(guest)
+    }, { network: true, stdout: "inherit", timeoutMs: 2_000 });
+  console.log("exit", result.exitCode);
+} catch (e) { console.log(e.name + ": " + e.message); }`);
+    const read = [guest, ...(library === undefined ? [] : [library])];
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...await appFlags(read), "--allow-net=127.0.0.1:1", script],
+      env: library === undefined ? {} : { WASMTIME_LIB: library },
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    let out = "";
+    while (!/port:\d+\n|error:.|Error/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    const port = Number(out.match(/port:(\d+)\n/)?.[1]);
+    assert.ok(port > 0, `the guest bound no port: ${out}`);
+    {
+      const { createSocket } = await import("node:dgram");
+      const socket = createSocket("udp4");
+      await new Promise<void>((resolve, reject) =>
+        socket.send("hello", port, "127.0.0.1", (error) => error ? reject(error) : resolve())
+      );
+      socket.close();
+    }
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    await child.status;
+    assert.doesNotMatch(out, /got:hello/, "the guest heard a datagram without any grant");
+  },
+});

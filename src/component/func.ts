@@ -335,8 +335,13 @@ function scalarFunction(
     const error = enterGuest(store, invoke);
     // A guest may drop host resources in any call (the check is one load; see resource.ts).
     if (error !== null) throw dropsChecked(failure(error, null, `${name} failed`));
-    checkDrops();
-    return lift === undefined ? undefined : lift(view, resultsAt);
+    // Lifted before the drops are drained: a host object's [Symbol.dispose] may call this very
+    // function again, which reuses the frame.
+    try {
+      return lift === undefined ? undefined : lift(view, resultsAt);
+    } finally {
+      checkDrops();
+    }
   };
   const lowerAt = (i: number, value: unknown) => {
     try {
@@ -676,14 +681,19 @@ function fastPath(
       words[COMPONENT_FRAME_ERROR / 4 + 1] = 0;
       throw dropsChecked(failure(error, null, `${name} failed`));
     }
-    checkDrops();
-    if (lift === undefined) return undefined;
-    if (resultBytes) {
-      const out = new Uint8Array(getAddress(view, resultAt + OF));
-      copyNativeInto(getAddress(view, resultAt + OF + 8), out);
-      return out;
+    // Lifted before the drops are drained: a host object's [Symbol.dispose] may call this very
+    // function again, which reuses the frame.
+    try {
+      if (lift === undefined) return undefined;
+      if (resultBytes) {
+        const out = new Uint8Array(getAddress(view, resultAt + OF));
+        copyNativeInto(getAddress(view, resultAt + OF + 8), out);
+        return out;
+      }
+      return lift(view, resultAt);
+    } finally {
+      checkDrops();
     }
-    return lift(view, resultAt);
   };
   const slow = (args: unknown[]) => callComponent(store, struct, name, marshal, args);
   const [t0, t1, t2] = takes;

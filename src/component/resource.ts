@@ -127,6 +127,8 @@ interface Activation {
   borrows: Deno.PointerObject[];
   /** Host objects registered only to be lent: forgotten after the call unless owned meanwhile. */
   lent: { table: HostTable; rep: number }[];
+  /** Guest handles lowered as `borrow`: lent until the call returns. */
+  lentGuests: GuestHandle[];
 }
 
 let active: Activation | null = null;
@@ -134,7 +136,7 @@ let active: Activation | null = null;
 /** Starts lowering and lifting the resources of a call into `store`; returns the outer state. */
 export function beginResources(store: Store, context: Deno.PointerObject): Activation | null {
   const outer = active;
-  active = { store, context, moved: [], made: [], borrows: [], lent: [] };
+  active = { store, context, moved: [], made: [], borrows: [], lent: [], lentGuests: [] };
   return outer;
 }
 
@@ -156,6 +158,7 @@ export function endResources(outer: Activation | null, called: boolean): void {
   const a = active!;
   active = outer;
   const f = ffi();
+  for (const handle of a.lentGuests) handle.lending--;
   for (const handle of a.moved) {
     handle.moving = false;
     if (called) killGuest(handle);
@@ -187,6 +190,11 @@ interface GuestHandle {
   pointer: Deno.PointerObject | null;
   /** Lowered as `own` into a call being made. */
   moving: boolean;
+  /**
+   * How many calls being made lend it as `borrow` (a call may run inside a host function of
+   * another): Wasmtime refuses to move it meanwhile, after lowering had begun.
+   */
+  lending: number;
   readonly resource: GuestResource;
 }
 
@@ -199,7 +207,7 @@ const forgotten = new FinalizationRegistry<Deno.PointerObject>((pointer) =>
 let minting: GuestHandle | undefined;
 
 function mint(resource: GuestResource, pointer: Deno.PointerObject): ComponentResource {
-  minting = { pointer, moving: false, resource };
+  minting = { pointer, moving: false, lending: 0, resource };
   try {
     return Reflect.construct(resource.cls, []) as ComponentResource;
   } finally {
@@ -292,9 +300,10 @@ export class ComponentResource {
     const handle = this.#handle;
     const pointer = handle.pointer;
     if (pointer === null) return;
-    if (handle.moving) {
+    if (handle.moving || handle.lending > 0) {
       throw new TypeError(
-        `${handle.resource.className}[Symbol.dispose]: the handle is being moved into a call`,
+        `${handle.resource.className}[Symbol.dispose]: the handle is being ` +
+          `${handle.moving ? "moved into" : "lent to"} a call; dispose it after the call returned`,
       );
     }
     handle.pointer = null;
@@ -423,6 +432,14 @@ export class GuestResource {
     if (handle.moving) {
       throw new ValuePathError(`own<${this.name}>: the same ${this.className} is moved twice`);
     }
+    // Refused here, before the call: Wasmtime would refuse it after moving the arguments
+    // before it, and the object would look moved while its handle stayed with the host.
+    if (handle.lending > 0) {
+      throw new ValuePathError(
+        `own<${this.name}>: the ${this.className} is lent as borrow to a call being made; ` +
+          "it can be moved once that call returned",
+      );
+    }
     const a = current();
     handle.moving = true;
     a.moved.push(handle);
@@ -432,6 +449,13 @@ export class GuestResource {
 
   readonly lowerBorrow: Lower = (v, _arena, view, o) => {
     const handle = this.#handleOf(v, "borrow");
+    if (handle.moving) {
+      throw new ValuePathError(
+        `borrow<${this.name}>: the same ${this.className} is moved by an own argument of this call`,
+      );
+    }
+    handle.lending++;
+    current().lentGuests.push(handle);
     view.setUint8(o, WASMTIME_COMPONENT_RESOURCE);
     setAddress(view, o + OF, pointerAddress(handle.pointer));
   };
@@ -663,11 +687,24 @@ export function checkDrops(): void {
   if (dropWord[0] !== seenDrops) drainDrops();
 }
 
+/** A drain is running: a dispose that calls into a guest leaves its drops to it (one buffer). */
+let draining = false;
+
 function drainDrops(): void {
-  seenDrops = dropWord[0];
+  if (draining) return;
+  draining = true;
+  try {
+    drainAll();
+  } finally {
+    draining = false;
+  }
+}
+
+function drainAll(): void {
   const f = ffi();
   let count: number;
   do {
+    seenDrops = dropWord[0];
     count = Number(
       f.wasmtime_deno_component_resource_take_dropped(
         RESOURCE_OWNER,
@@ -691,5 +728,7 @@ function drainDrops(): void {
         reportError(error);
       }
     }
-  } while (count === DROP_BATCH);
+    // Again while the batch was full, or a dispose may have made the guest drop more meanwhile
+    // (the counter is shared with other realms: an empty take ends it).
+  } while (count === DROP_BATCH || (count > 0 && dropWord[0] !== seenDrops));
 }

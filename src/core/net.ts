@@ -44,6 +44,15 @@ function hostOf(address: string): string {
   return address.includes(":") ? `[${address}]` : address;
 }
 
+/** `host` as the WHATWG URL parser reads it (lowercased, IPv4 forms canonical); undefined if invalid. */
+function urlHost(host: string): string | undefined {
+  try {
+    return new URL(`http://${host}/`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Decides one question; see `WasiConfig.network` for the rules. */
 function decide(store: Store, kind: number, port: number, text: string): boolean {
   switch (kind) {
@@ -59,8 +68,16 @@ function decide(store: Store, kind: number, port: number, text: string): boolean
     case NET_ASK_BIND:
     case NET_ASK_LISTEN:
       return netHostGranted(hostOf(text), port);
-    case NET_ASK_HTTP:
-      return netHostGranted(text, port);
+    case NET_ASK_HTTP: {
+      // The request is sent to what the system resolver makes of the host, which reads IPv4
+      // shorthand ("127.1", "2130706433", "0x7f.1") as an address where Deno's descriptors
+      // see a name: the host is checked as Deno's fetch checks it, as the URL parser reads
+      // it, so that a deny rule on the address holds for every spelling of it (and the
+      // spelling itself must not be denied).
+      const read = urlHost(text);
+      if (read === undefined) return false;
+      return netHostGranted(read, port) && (read === text || !netHostDenied(text, port));
+    }
     case NET_ASK_LOOKUP: {
       if (netNameGranted(text)) return true;
       let allowed = lookups.get(text);
