@@ -670,6 +670,14 @@ Deno.test("WASI 0.2 network: wasi:http hosts in IPv4 shorthand are checked as th
       assert.equal(await runGuest(guest, options, flags), "http-error:p", host);
     }
     assert.equal(server.requests(), 0);
+    // An authority with userinfo is refused whatever it names: the connection is made to the
+    // whole authority, which is not the host that would be checked.
+    const userinfo = await httpClient(`x@127.0.0.1:${server.port}`);
+    assert.equal(
+      await runGuest(userinfo, options, [`--allow-net=127.0.0.1:${server.port}`]),
+      "http-error:p",
+    );
+    assert.equal(server.requests(), 0);
     // The same spellings are allowed where the address is granted.
     const guest = await httpClient(`127.1:${server.port}`);
     assert.equal(
@@ -870,14 +878,10 @@ const UDP_LISTENER_WAT = `(module
 
 Deno.test({
   name: "WASI 0.2 network: a UDP socket on 0.0.0.0:0 hears nobody without a grant",
-  // FINDING (not fixed: needs native/src/net.rs). A bind to the wildcard address on port 0 is
-  // free (it is also what a send binds implicitly) and received datagrams are never checked,
-  // so a guest granted nothing to listen on (here only 127.0.0.1:1) opens a UDP listener on
-  // every interface, which Deno.listenDatagram would refuse without a grant on 0.0.0.0:0.
-  // Fix: check UdpReceive against the sender (ASK_CONNECT: a reply from an address the guest
-  // may send to is heard) unless the socket's bind was granted explicitly (native code knows
-  // which socket asked: remember, per socket, whether its bind was asked or implicit).
-  ignore: true,
+  // A bind to the wildcard address on port 0 is free (it is also what a send binds
+  // implicitly); before the fix received datagrams were never checked, so a guest granted
+  // nothing to listen on (here only 127.0.0.1:1) heard anyone on every interface. Now a
+  // datagram is heard only from an address the guest may send to.
   async fn() {
     const guest = await buildComponent(UDP_WIT, "udp-listener", UDP_LISTENER_WAT);
     const script = await tempScript(`import { runWasi } from ${JSON.stringify(WASI_URL)};

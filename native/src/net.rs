@@ -126,11 +126,14 @@ impl Gate {
     fn check(self: &Arc<Self>, addr: SocketAddr, usage: SocketAddrUse) -> CheckFuture {
         let unspecified_any_port = addr.ip().is_unspecified() && addr.port() == 0;
         let kind = match usage {
-            // Deno checks neither accepted connections nor received datagrams: the grant to
-            // listen (or bind) is the grant to hear from anyone.
-            SocketAddrUse::TcpAccept | SocketAddrUse::UdpReceive => {
-                return Box::pin(std::future::ready(true));
-            }
+            // As in Deno, the grant to listen is the grant to be reached by anyone.
+            SocketAddrUse::TcpAccept => return Box::pin(std::future::ready(true)),
+            // A datagram is heard only from an address the guest may send to. A socket bound
+            // implicitly (the wildcard address, an ephemeral port: free, see below) would
+            // otherwise hear anyone with no grant at all; this check cannot tell which socket
+            // asks, so it holds for explicitly bound sockets too (stricter than Deno's
+            // listenDatagram, which hears anyone once its bind is granted).
+            SocketAddrUse::UdpReceive => ASK_CONNECT,
             // An ephemeral port on the wildcard address: what a connect or send binds
             // implicitly. Reaching anyone through it is checked on its own; listening on it
             // is checked at the bound address.
@@ -392,6 +395,11 @@ impl WasiHttpHooks for Hooks {
         _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         let uri = request.uri();
+        // The connection is made to the whole authority: one with userinfo (`user@host`) is
+        // refused rather than checked by a host part that is not what gets resolved.
+        if uri.authority().is_some_and(|authority| authority.as_str().contains('@')) {
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
         let default_port = if uri.scheme() == Some(&http::uri::Scheme::HTTP) { 80 } else { 443 };
         let port = uri.port_u16().unwrap_or(default_port);
         let host = uri.host().unwrap_or("").to_string();

@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "063053dc69aedd3143f5e1954a4fc24334cde7f8b6a6ff9e0d3832d60ce36f41",
+  hash: "05361f335e593ac2aaa8d314f49b838cc3a71938edf440be6b26154d8116b3f7",
 } as const;
