@@ -1047,3 +1047,103 @@ Deno.test("WASI 0.2 network: a UDP bind on ip:port needs a grant for it", async 
     await server.close();
   }
 });
+
+/** A TCP port free on 127.0.0.1 right now. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Connects to 127.0.0.1:`port` once something listens there (retrying), and reads its greeting. */
+async function greeting(port: number, ms = 8_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.ConnectionRefused) || Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+      continue;
+    }
+    try {
+      const buffer = new Uint8Array(16);
+      const n = await conn.read(buffer);
+      return new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+    } finally {
+      conn.close();
+    }
+  }
+}
+
+Deno.test("WASI 0.2 network: a TCP bind and listen on ip:port need a grant for it", async () => {
+  const port = freePort();
+  const guest = await tcpServer({ ip: [127, 0, 0, 1], port });
+  const options = "{ network: true, timeoutMs: 10_000 }";
+  assert.equal(await runGuest(guest, options, [`--allow-net=127.0.0.1:${port + 1}`]), "bind:b");
+  assert.equal(
+    await runGuest(guest, options, ["--allow-net", `--deny-net=127.0.0.1:${port}`]),
+    "bind:b",
+  );
+  assert.equal(await runGuest(guest, "{ timeoutMs: 5_000 }", ["-A"]), "bind:b");
+  // Granted: a client of this process is accepted and greeted.
+  const [out, hello] = await Promise.all([
+    runGuest(guest, options, [`--allow-net=127.0.0.1:${port}`]),
+    greeting(port),
+  ]);
+  assert.equal(out, "accepted");
+  assert.equal(hello, "hi");
+});
+
+Deno.test("WASI 0.2 network: listening on an ephemeral port needs a grant for the port it got", async () => {
+  // The wildcard bind itself is free (it is what a connect binds implicitly, and the connect
+  // tests above pass under a grant that names only the server); listen is checked at the
+  // address the socket got.
+  const guest = await tcpServer(WILDCARD);
+  const options = "{ network: true, timeoutMs: 10_000 }";
+  assert.equal(await runGuest(guest, options, [`--allow-net=127.0.0.1:${freePort()}`]), "listen:b");
+  assert.equal(await runGuest(guest, options, ["--allow-net=127.0.0.1"]), "listen:b");
+  // Granted on the wildcard address: the guest listens, and waits for a client until its
+  // deadline (no one knows its port).
+  assert.match(
+    await runGuest(guest, "{ network: true, timeoutMs: 500 }", ["--allow-net=0.0.0.0"]),
+    /^WasiTrap: .*deadline passed while the guest waited/,
+  );
+});
+
+Deno.test({
+  name: "WASI 0.2 network: a UDP socket on the free wildcard bind hears no one Deno did not grant",
+  // SECURITY (open): the wildcard ephemeral UDP bind is let through without a question (as a
+  // TCP connect's implicit bind is), and received datagrams are not checked, so the guest gets
+  // a socket on 0.0.0.0 that hears anyone, where Deno's own listenDatagram needs a grant for
+  // "0.0.0.0:0". TCP is safe (listen is checked at the bound address); UDP has no listen step.
+  // The fix is native (native/src/net.rs, Gate::check): ask UdpBind on the unspecified
+  // address like any bind. Then un-ignore this test.
+  ignore: true,
+  async fn() {
+    const server = await udpServer();
+    const stranger = await udpServer();
+    try {
+      const guest = await udpClient(
+        WILDCARD,
+        { ip: [127, 0, 0, 1], port: server.port },
+        false,
+        true,
+      );
+      const heard = runGuest(guest, "{ network: true, timeoutMs: 3_000 }", [
+        `--allow-net=127.0.0.1:${server.port}`,
+      ]);
+      // Once the guest's datagrams reveal its port, a sender on a port Deno never granted
+      // writes to it.
+      await until(() => server.sender() !== undefined, 8_000);
+      const port = server.sender();
+      if (port !== undefined) await stranger.send("evil", port);
+      assert.notEqual(await heard, "received:evil");
+    } finally {
+      await server.close();
+      await stranger.close();
+    }
+  },
+});
