@@ -126,18 +126,16 @@ impl Gate {
     fn check(self: &Arc<Self>, addr: SocketAddr, usage: SocketAddrUse) -> CheckFuture {
         let unspecified_any_port = addr.ip().is_unspecified() && addr.port() == 0;
         let kind = match usage {
-            // As in Deno, the grant to listen is the grant to be reached by anyone.
-            SocketAddrUse::TcpAccept => return Box::pin(std::future::ready(true)),
-            // A datagram is heard only from an address the guest may send to. A socket bound
-            // implicitly (the wildcard address, an ephemeral port: free, see below) would
-            // otherwise hear anyone with no grant at all; this check cannot tell which socket
-            // asks, so it holds for explicitly bound sockets too (stricter than Deno's
-            // listenDatagram, which hears anyone once its bind is granted).
-            SocketAddrUse::UdpReceive => ASK_CONNECT,
-            // An ephemeral port on the wildcard address: what a connect or send binds
-            // implicitly. Reaching anyone through it is checked on its own; listening on it
-            // is checked at the bound address.
-            SocketAddrUse::TcpBind | SocketAddrUse::UdpBind if unspecified_any_port => {
+            // As in Deno, the grant to listen (or bind) is the grant to hear from anyone.
+            SocketAddrUse::TcpAccept | SocketAddrUse::UdpReceive => {
+                return Box::pin(std::future::ready(true));
+            }
+            // An ephemeral TCP port on the wildcard address: what a connect binds implicitly.
+            // Reaching anyone through it is checked on its own; listening on it is checked at
+            // the bound address. A UDP bind has no listen step after it (a bound socket hears
+            // anyone), so it is asked like any bind, the implicit one of a send included, as
+            // Deno asks for `Deno.listenDatagram({ hostname: "0.0.0.0", port: 0 })`.
+            SocketAddrUse::TcpBind if unspecified_any_port => {
                 return Box::pin(std::future::ready(true));
             }
             SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => ASK_BIND,

@@ -28,5 +28,5 @@ export const NATIVE_CRATE = {
     "demangle",
     "coredump",
   ],
-  hash: "05361f335e593ac2aaa8d314f49b838cc3a71938edf440be6b26154d8116b3f7",
+  hash: "c1598cc61e7a7387f796e678a0125954f40e8d7d78ddcdd42d3e0d4d962bec51",
 } as const;
