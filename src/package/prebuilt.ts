@@ -13,15 +13,15 @@ import type { PrebuiltManifest } from "./release.ts";
 export const PREBUILT: PrebuiltManifest = {
   packageVersion: "0.1.0",
   wasmtimeVersion: "48.0.8",
-  crateHash: "063053dc69aedd3143f5e1954a4fc24334cde7f8b6a6ff9e0d3832d60ce36f41",
+  crateHash: "c1598cc61e7a7387f796e678a0125954f40e8d7d78ddcdd42d3e0d4d962bec51",
   baseUrl: "https://github.com/wasmtime-deno/wasmtime-deno/releases/download/v0.1.0/",
   targets: {
     "x86_64-unknown-linux-gnu": {
-      archive: "libwasmtime-48.0.8-063053dc69aedd31-x86_64-unknown-linux-gnu.tar.gz",
-      size: 10301618,
-      sha256: "c1159bddfe228fd7275d7741677b7b3d9a1f6649c568ee4786b4f678b39168fc",
-      librarySize: 34258680,
-      librarySha256: "c9385082c080aceb3ba605280bcf7b1d69f7dcec43103b00880bdf7dce3bcf25",
+      archive: "libwasmtime-48.0.8-c1598cc61e7a7387-x86_64-unknown-linux-gnu.tar.gz",
+      size: 10298465,
+      sha256: "34813d5f000d62c91ebc58533d339c33c25522009413dbf9d888ba9eb6bd60bb",
+      librarySize: 34262696,
+      librarySha256: "23a0b0ee31a8f82129eb3160e7724636461518da1cd1ab5fa51ce7ff1ee8226e",
       rustc: "rustc 1.95.0 (59807616e 2026-04-14)",
     },
     "aarch64-unknown-linux-gnu": null,
