@@ -473,38 +473,25 @@ export class ComponentLinker {
     );
     watchDrops();
     const type = resource.nativeType();
-    const chain: Deno.PointerObject[] = [
-      ffi().wasmtime_component_linker_root(this.#handle.pointer("defineResource"))!,
-    ];
     try {
-      for (const segment of segments) {
-        const bytes = utf8(segment);
-        check(
-          ffi().wasmtime_component_linker_instance_add_instance(
-            chain[chain.length - 1],
+      this.#addAt(
+        this.#handle.pointer("defineResource"),
+        segments,
+        name,
+        display,
+        "defineResource",
+        (instance, bytes) =>
+          ffi().wasmtime_component_linker_instance_add_resource(
+            instance,
             bytes,
             BigInt(bytes.length),
-            instanceOut.cleared(),
+            type,
+            ffi().wasmtime_deno_component_resource_destructor(),
+            resource.destructorData(),
+            ffi().wasmtime_deno_component_resource_finalizer(),
           ),
-          `ComponentLinker.defineResource: cannot define the instance ${segment}`,
-        );
-        chain.push(instanceOut.takePointer()!);
-      }
-      const bytes = utf8(name);
-      const error = ffi().wasmtime_component_linker_instance_add_resource(
-        chain[chain.length - 1],
-        bytes,
-        BigInt(bytes.length),
-        type,
-        ffi().wasmtime_deno_component_resource_destructor(),
-        resource.destructorData(),
-        ffi().wasmtime_deno_component_resource_finalizer(),
       );
-      if (error !== null) throw takeError(error, `ComponentLinker.defineResource(${display})`);
     } finally {
-      for (let i = chain.length - 1; i >= 0; i--) {
-        ffi().wasmtime_component_linker_instance_delete(chain[i]);
-      }
       ffi().wasmtime_component_resource_type_delete(type);
     }
     this.#resources.set(resource.key, resource);
