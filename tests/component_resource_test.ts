@@ -671,3 +671,32 @@ Deno.test("a dispose that makes the guest drop more things still disposes every 
   e.two(1);
   assert.deepEqual(disposed.sort((a, b) => a - b), [1, 2, 100, 101]);
 });
+
+Deno.test("resources stay synchronous: call futures refuse them with a clear error", async () => {
+  using engine = new Engine();
+  using store = new Store(engine);
+  const api = counterApi(engine, store);
+  using counter = new api.Counter(3);
+  // Functions that take or return resources, called as call futures.
+  using component = new Component(engine, COUNTER);
+  using linker = new ComponentLinker(engine);
+  using asyncStore = new Store(engine);
+  const instance = await linker.instantiateAsync(asyncStore, component);
+  const make = instance.getFunc("[static]counter.make", "local:x/api")!;
+  await assert.rejects(
+    () => make.callAsync(),
+    /functions that take or return resources are called synchronously for now/,
+  );
+  // A linker with host resources does not instantiate as a call future.
+  using logger = new Component(engine, LOGGER);
+  using hostLinker = new ComponentLinker(engine);
+  hostLinker.defineResource("local:x/host", "logger", Logger);
+  hostLinker.defineFunc("local:x/host", "consume", (l: Logger) => l.id);
+  using other = new Store(engine);
+  await assert.rejects(
+    () => hostLinker.instantiateAsync(other, logger),
+    /host resources \(defineResource\) instantiates only with instantiate/,
+  );
+  // The synchronous paths still work.
+  assert.equal(counter.getValue(), 3);
+});
