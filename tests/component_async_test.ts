@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   Component,
   ComponentError,
+  type ComponentInstance,
   ComponentLinker,
   Engine,
   Store,
@@ -415,4 +416,36 @@ Deno.test("runWasi and instantiateWasi give a component its own imports", async 
   run();
   await guest.component!.getFunc("run", "wasi:cli/run@0.2.0")!.callAsync();
   assert.deepEqual(seen, ["hello from wasm", "hello from wasm"]);
+});
+
+Deno.test("a host function performed between polls cannot call into its own store", async () => {
+  // The suspended guest holds the store: a nested call would run two calls on it at once.
+  using engine = new Engine({ epochInterruption: true });
+  using component = new Component(engine, HOST_WAT);
+  using linker = new ComponentLinker(engine);
+  let instance: ComponentInstance | undefined;
+  let nested: unknown;
+  linker.defineFunc(HOST, "double", (x: bigint) => {
+    try {
+      return instance!.exports.add(1, 2) === 3 ? x * 2n : 0n;
+    } catch (error) {
+      nested = error;
+      throw error;
+    }
+  });
+  linker.defineFunc(HOST, "greet", (name: string) => name);
+  linker.defineFunc(HOST, "check", (x: number) => x);
+  linker.defineFunc(HOST, "sleep", () => {});
+  using store = new Store(engine);
+  instance = await linker.instantiateAsync(store, component);
+  assert.throws(() => instance!.exports.quad(3n), /re-entrant call/);
+  assert.match(String(nested), /re-entrant call: a host function running between polls/);
+  // In an async call the same entry is refused too (the store is running that call).
+  using other = new Store(engine);
+  instance = await linker.instantiateAsync(other, component);
+  assert.equal(instance.exports.add(2, 3), 5);
+  await assert.rejects(
+    () => instance!.getFunc("quad")!.callAsync(3n),
+    /the store is running a callAsync|re-entrant/,
+  );
 });

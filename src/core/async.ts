@@ -22,7 +22,7 @@ import { ffi } from "../ffi/symbols.ts";
 import { Caller, swapCaller } from "./caller.ts";
 import { asyncHostById } from "./registry.ts";
 import { POLL_AGAIN, POLL_NO_RUNTIME, POLL_READY, VAL_SIZE } from "../ffi/layout.ts";
-import { revalidateAllViews, revalidateViews } from "./store.ts";
+import { revalidateAllViews, revalidateViews, whileDrivingFuture } from "./store.ts";
 import {
   acquireAsync,
   contextOf,
@@ -449,7 +449,10 @@ export function driveFutureBlocking(
         let future: Deno.PointerValue = null;
         try {
           future = start(context, trap.bytes, error.bytes);
-          outcome = pollBlocking(store, future!, waker, action, hostError);
+          outcome = whileDrivingFuture(
+            store,
+            () => pollBlocking(store, future!, waker, action, hostError),
+          );
         } finally {
           // Dropping an unfinished future unwinds the guest (and drops its pending WASI call).
           if (future !== null) ffi().wasmtime_call_future_delete(future);

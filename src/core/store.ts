@@ -182,6 +182,14 @@ export let liveContext: (store: Store) => Deno.PointerObject | null;
 export let enterStore: (store: Store, viaFuture?: boolean) => void;
 /** Marks a call as finished and revalidates zero-copy memory views. */
 export let leaveStore: (store: Store) => void;
+
+/**
+ * Internal: runs `body` while a call future of `store` is driven on this thread. The suspended
+ * future holds the store, so nothing may enter it meanwhile (a host function performed between
+ * polls calling back into its own store would make Wasmtime run two calls on one store at
+ * once); such an entry throws instead.
+ */
+export let whileDrivingFuture: <T>(store: Store, body: () => T) => T;
 /** Registers a memory whose zero-copy view must be revalidated after calls. */
 export let trackView: (store: Store, owner: ViewOwner, live: boolean) => void;
 /** Whether a WASI context was given to the store. */
@@ -244,6 +252,8 @@ export class Store {
   readonly #exposed = new ExposedBuffers();
   /** Whether the store is in `storesInCall`. */
   #inCall = false;
+  /** A call future of this store is being driven synchronously (see whileDrivingFuture). */
+  #driving = false;
   #epochControl: Deno.PointerObject | null = null;
   #asyncTail: Promise<void> = Promise.resolve();
   #asyncCancel: (() => void) | null = null;
@@ -288,6 +298,14 @@ export class Store {
     enterStore = (store, viaFuture = false) => {
       const blocked = viaFuture ? store.#futureBlocked : store.#syncBlocked;
       if (blocked !== null) throw new WasmtimeError(blocked());
+      if (store.#driving) {
+        throw new WasmtimeError(
+          "re-entrant call: a host function running between polls of this store's call future " +
+            "called into the same store, which the suspended guest holds; call into another " +
+            "Store, or define the host function for inline calls (instantiate, not " +
+            "instantiateAsync or async WASI)",
+        );
+      }
       if (store.#context === null) throw disposedError("Store", "a call into wasm");
       if (store.#depth++ === 0 && store.#views.size > 0 && !store.#inCall) {
         store.#inCall = true;
@@ -303,6 +321,15 @@ export class Store {
       store.#updateSyncBlocked();
     };
     futureDriven = (store) => store.#futuresOnly && !store.#asyncOnly;
+    whileDrivingFuture = (store, body) => {
+      const outer = store.#driving;
+      store.#driving = true;
+      try {
+        return body();
+      } finally {
+        store.#driving = outer;
+      }
+    };
     leaveStore = (store) => {
       store.#depth--;
       if (store.#views.size > 0) revalidateViews(store);
